@@ -1,0 +1,46 @@
+# PIP Companion: `make run` serves the demo, `make test` runs the whole suite.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app app
+PORT ?= 5000
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test test-sqlite test-postgresql translations translations-compile clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed translations-compile
+	$(FLASK) db upgrade
+	$(FLASK) load-demo
+	@echo "Serving on http://127.0.0.1:$(PORT)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The suite on SQLite; then on PostgreSQL too when TEST_DATABASE_URL is set.
+test: test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgresql; fi
+
+test-sqlite: $(VENV)/.installed-dev translations-compile
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgresql: $(VENV)/.installed-dev translations-compile
+	PIP_TEST_BACKEND=postgresql $(PY) -m pytest $(PYTEST_ARGS)
+
+# Extract every string from Python and templates, and merge it into each catalog.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations
+
+translations-compile: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile --use-fuzzy -d translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

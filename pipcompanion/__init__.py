@@ -1,0 +1,79 @@
+"""PIP Companion: a between-sessions companion for parent-infant therapy."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import ProductionConfig, apply_environment, check_production, config_class
+from .models.base import render_migration_type
+from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite: enforce foreign keys, and WAL so readers never block the writer."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `config` is an environment name, or a mapping of overrides on 'testing'."""
+    app = Flask(__name__, instance_relative_config=True)
+    if isinstance(config, Mapping):
+        chosen = config_class("testing")
+        app.config.from_object(chosen)
+        app.config.update(config)
+    else:
+        chosen = config_class(config)
+        app.config.from_object(chosen)
+        apply_environment(app.config, os.environ)
+    if chosen is ProductionConfig:
+        check_production(app.config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        database = os.path.join(app.instance_path, "pipcompanion.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    trusted_proxies = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
+    if trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(app.root_path, os.pardir, "migrations"), render_as_batch=True,
+        render_item=render_migration_type, compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    compress.init_app(app)
+
+    from . import auth, i18n, security
+
+    auth.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from .accounts import bp as accounts_bp
+    from .admin import bp as admin_bp
+    from .families import bp as families_bp
+    from .pages import bp as pages_bp
+
+    for blueprint in (pages_bp, accounts_bp, families_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    from . import cli, errors
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,67 @@
+"""Forms for signing in, joining a family and passwords."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired
+
+from ..forms import NAME_MAX, choice_field, PASSWORD_MAX, email_field, max_length, new_password_fields, required
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(message=_l("Please enter your password.")), max_length(PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class InvitationCodeForm(FlaskForm):
+    code = StringField(
+        _l("Invitation code"),
+        validators=[required(_l("Please type the code from your invitation.")), max_length(20)],
+        description=_l("8 letters and numbers, for example KX7P-3MWD."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+def language_field() -> SelectField:
+    return choice_field(_l("Language"))
+
+
+def offer_languages(field: SelectField) -> None:
+    field.choices = list(current_app.config["LANGUAGES"].items())
+
+
+class JoinForm(FlaskForm):
+    name = StringField(
+        _l("Your first name"),
+        validators=[required(_l("Please tell us your name.")), max_length(NAME_MAX)],
+        description=_l("This is how the therapist and your family will see you."),
+        render_kw={"autocomplete": "given-name"},
+    )
+    email = email_field()
+    password, confirm = new_password_fields()
+    locale = language_field()
+
+
+class ChoosePasswordForm(FlaskForm):
+    password, confirm = new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Your current password"),
+        validators=[InputRequired(message=_l("Please enter your current password.")),
+                    max_length(PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, confirm = new_password_fields()
+
+
+class LanguageForm(FlaskForm):
+    locale = language_field()

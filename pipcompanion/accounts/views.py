@@ -1,0 +1,239 @@
+"""Views for signing in and out, invitations, password links and personal settings."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..extensions import limiter
+from ..forms import ConfirmForm, apply_service_error
+from ..pages.navigation import home_url, safe_next_url
+from ..permissions import public, signed_in
+from ..services import ServiceError
+from ..services.accounts import (
+    authenticate,
+    change_password,
+    normalize_email,
+    open_password_link,
+    set_locale,
+    use_password_link,
+)
+from ..services.families import (
+    accept_invitation,
+    open_invitation,
+    open_invitation_by_code,
+    open_invitation_by_token,
+)
+from .forms import (
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    InvitationCodeForm,
+    JoinForm,
+    LanguageForm,
+    LoginForm,
+    offer_languages,
+)
+
+bp = Blueprint("accounts", __name__)
+
+PENDING_INVITATION_KEY = "pending_invitation"
+
+
+def _login_account_key() -> str:
+    return "login-account:" + normalize_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response: Response) -> bool:
+    """Only failed sign-ins count towards the throttle (a success redirects)."""
+    return response.status_code != 302
+
+
+def _login_per_account() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+
+def _login_per_address() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+
+
+def _token_per_address() -> str:
+    return current_app.config["TOKEN_LIMIT_PER_ADDRESS"]
+
+
+def start_session(user) -> None:  # type: ignore[no-untyped-def]
+    """Sign in with a brand-new session (no value of the old one survives)."""
+    session.clear()
+    session.permanent = True
+    login_user(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_per_account, key_func=_login_account_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_per_address, methods=["POST"], deduct_when=_failed)
+def login() -> Response | str:
+    """Sign in with email and password (anyone)."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            start_session(user)
+            return redirect(safe_next_url(request.args.get("next")) or home_url(user))
+        # One message for a wrong email, a wrong password and a closed account.
+        form.form_errors.append(_("That email and password did not match an account. Please try again."))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@public
+def logout() -> Response | str:
+    """Sign out (POST); GET shows a button, so a stray link cannot sign anyone out."""
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        logout_user()
+        session.clear()
+        flash(_("You have signed out. See you soon."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/logout.html", form=form)
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@public
+@limiter.limit(_token_per_address, methods=["POST"], deduct_when=_failed)
+def join_with_code() -> Response | str:
+    """Type an invitation code (anyone)."""
+    form = InvitationCodeForm()
+    if form.validate_on_submit():
+        invitation = open_invitation_by_code(form.code.data)
+        if invitation is not None:
+            session[PENDING_INVITATION_KEY] = invitation.id
+            return redirect(url_for("accounts.join_details"))
+        form.code.errors = [
+            _("We could not find an open invitation with this code. Please check it, or ask for a new one.")
+        ]
+    status = 400 if form.errors else 200
+    return render_template("accounts/join_code.html", form=form), status
+
+
+@bp.route("/join/<token>")
+@public
+@limiter.limit(_token_per_address, deduct_when=_failed)
+def join_with_link(token: str) -> Response | tuple[str, int]:
+    """Open an invitation link (anyone); the secret leaves the address bar at once."""
+    invitation = open_invitation_by_token(token) if len(token) <= 100 else None
+    if invitation is None:
+        return render_template("accounts/link_expired.html", kind="invitation"), 404
+    session[PENDING_INVITATION_KEY] = invitation.id
+    return redirect(url_for("accounts.join_details"))
+
+
+@bp.route("/join/details", methods=["GET", "POST"])
+@public
+def join_details() -> Response | str | tuple[str, int]:
+    """Create an account from an opened invitation (the holder of the invitation)."""
+    invitation_id = session.get(PENDING_INVITATION_KEY)
+    invitation = open_invitation(invitation_id) if isinstance(invitation_id, int) else None
+    if invitation is None:
+        session.pop(PENDING_INVITATION_KEY, None)
+        return render_template("accounts/link_expired.html", kind="invitation"), 404
+    form = JoinForm()
+    offer_languages(form.locale)
+    if request.method == "GET":
+        form.locale.data = str(get_locale())
+    if form.validate_on_submit():
+        try:
+            user = accept_invitation(
+                invitation.id,
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                locale=form.locale.data,
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            start_session(user)
+            flash(_("Welcome, %(name)s. You are now part of %(family)s on PIP Companion.",
+                    name=user.name, family=invitation.family.display_name), "success")
+            return redirect(home_url(user))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/join_details.html", form=form, invitation=invitation), status
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_token_per_address, deduct_when=lambda response: response.status_code == 404)
+def choose_password(token: str) -> Response | str | tuple[str, int]:
+    """Choose a new password through a one-time link (its holder)."""
+    link = open_password_link(token) if len(token) <= 100 else None
+    if link is None:
+        return render_template("accounts/link_expired.html", kind="password"), 404
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            use_password_link(token, form.password.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your password is saved. Please sign in with it."), "success")
+            return redirect(url_for("accounts.login"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/choose_password.html", form=form, user=link.user), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@signed_in
+def settings() -> Response | str | tuple[str, int]:
+    """One's own settings: language, and links to password and viewers (any signed-in person)."""
+    form = LanguageForm()
+    offer_languages(form.locale)
+    if request.method == "GET":
+        form.locale.data = current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if form.validate_on_submit():
+        try:
+            set_locale(current_user, form.locale.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Your language is saved."), "success")
+            return redirect(url_for("accounts.settings"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/settings.html", form=form), status
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@signed_in
+def password() -> Response | str | tuple[str, int]:
+    """Change one's own password (any signed-in person); other sessions are signed out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.password.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            start_session(current_user._get_current_object())
+            flash(_("Your new password is saved."), "success")
+            return redirect(url_for("accounts.settings"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/password.html", form=form), status

@@ -1,0 +1,42 @@
+"""Forms for the service lead: therapists, caseloads and service settings."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+
+from ..forms import NAME_MAX, choice_field, email_field, max_length, required
+
+CRISIS_CONTACTS_MAX = 2000
+
+
+class TherapistForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[required(_l("Please give the therapist's name.")), max_length(NAME_MAX)],
+        description=_l("As families will see it, for example Sam."),
+    )
+    email = email_field()
+
+
+class CaseloadForm(FlaskForm):
+    # Choices are set by the view from the database.
+    family_id = choice_field(_l("Family"), coerce=int)
+    therapist_id = choice_field(_l("Therapist"), coerce=int)
+
+
+class SettingsForm(FlaskForm):
+    service_name = StringField(
+        _l("Service name"),
+        validators=[required(_l("Please give the service a name.")), max_length(NAME_MAX)],
+    )
+    crisis_contacts = TextAreaField(
+        _l("Crisis contacts"),
+        validators=[required(_l("Please give at least one crisis contact.")),
+                    max_length(CRISIS_CONTACTS_MAX)],
+        description=_l("One contact a line. Shown on the Help page to everyone."),
+        render_kw={"rows": 6},
+    )
+    default_locale = choice_field(_l("Default language"))
+    timezone = choice_field(_l("Time zone"))

@@ -1,0 +1,178 @@
+"""Admin views: therapists, caseloads, service settings and the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..forms import ConfirmForm, apply_service_error
+from ..models import PasswordLinkPurpose, Role, User
+from ..permissions import role_required
+from ..services import ServiceError
+from ..services.accounts import create_therapist, issue_password_link, set_therapist_active
+from ..services.audit import recent_events
+from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
+from ..services.settings import service_settings, timezone_choices, update_service_settings
+from .forms import CaseloadForm, SettingsForm, TherapistForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+admin_only = role_required(Role.ADMIN)
+
+
+def _therapists() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == Role.THERAPIST).order_by(User.name)))
+
+
+def _therapist_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.role is not Role.THERAPIST:
+        abort(404)
+    return user
+
+
+@bp.route("/")
+@admin_only
+def dashboard() -> str:
+    """The admin's start page."""
+    return render_template("admin/dashboard.html")
+
+
+def _render_therapists(form: TherapistForm | None = None, *, setup: tuple[User, str] | None = None,
+                       reset: tuple[User, str] | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "admin/therapists.html",
+        therapists=_therapists(),
+        form=form or TherapistForm(),
+        confirm_form=ConfirmForm(),
+        setup=setup,
+        reset=reset,
+    ), status
+
+
+@bp.route("/therapists", methods=["GET", "POST"])
+@admin_only
+def therapists() -> tuple[str, int]:
+    """List therapists; add one, who then chooses a password through a one-time link."""
+    form = TherapistForm()
+    if request.method == "GET":
+        return _render_therapists(form)
+    if form.validate_on_submit():
+        try:
+            created = create_therapist(current_user, name=form.name.data, email=form.email.data)
+        except ServiceError as error:
+            db.session.rollback()
+            apply_service_error(form, error)
+        else:
+            url = url_for("accounts.choose_password", token=created.setup_token, _external=True)
+            return _render_therapists(setup=(created.user, url), status=201)
+    return _render_therapists(form, status=400)
+
+
+@bp.route("/therapists/<int:user_id>/active", methods=["POST"])
+@admin_only
+def therapist_active(user_id: int) -> Response:
+    """Deactivate or reactivate a therapist."""
+    therapist = _therapist_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    activate = request.form.get("active") == "1"
+    set_therapist_active(current_user, therapist, activate)
+    if activate:
+        flash(_("%(name)s can sign in again.", name=therapist.name), "success")
+    else:
+        flash(_("%(name)s can no longer sign in.", name=therapist.name), "success")
+    return redirect(url_for("admin.therapists"))
+
+
+@bp.route("/therapists/<int:user_id>/password-link", methods=["POST"])
+@admin_only
+def therapist_password_link(user_id: int) -> tuple[str, int]:
+    """Make a one-time password link (24 hours) for a therapist."""
+    therapist = _therapist_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = issue_password_link(therapist, PasswordLinkPurpose.RESET, current_user)
+    url = url_for("accounts.choose_password", token=token, _external=True)
+    return _render_therapists(reset=(therapist, url), status=201)
+
+
+def _caseload_form() -> CaseloadForm:
+    form = CaseloadForm()
+    form.family_id.choices = [(family.id, family.display_name) for family in all_families()]
+    form.therapist_id.choices = [(t.id, t.name) for t in _therapists() if t.active]
+    return form
+
+
+@bp.route("/caseloads", methods=["GET", "POST"])
+@admin_only
+def caseloads() -> Response | tuple[str, int]:
+    """Which therapist works with which family; assign a family to a therapist."""
+    form = _caseload_form()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                assign_therapist(current_user, form.family_id.data, form.therapist_id.data)
+            except ServiceError as error:
+                apply_service_error(form, error)
+            else:
+                flash(_("The caseload is updated."), "success")
+                return redirect(url_for("admin.caseloads"))
+        status = 400
+    return render_template(
+        "admin/caseloads.html", form=form, assignments=caseload_assignments(),
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.route("/caseloads/<int:family_id>/<int:therapist_id>/remove", methods=["POST"])
+@admin_only
+def caseload_remove(family_id: int, therapist_id: int) -> Response:
+    """Take a family off a therapist's caseload."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        unassign_therapist(current_user, family_id, therapist_id)
+    except ServiceError:
+        abort(404)
+    flash(_("The caseload is updated."), "success")
+    return redirect(url_for("admin.caseloads"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_only
+def settings() -> Response | tuple[str, int]:
+    """The service's name, crisis contacts, default language and time zone."""
+    current = service_settings()
+    form = SettingsForm(obj=current)
+    form.default_locale.choices = list(current_app.config["LANGUAGES"].items())
+    form.timezone.choices = [(zone, zone) for zone in timezone_choices()]
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                update_service_settings(
+                    service_name=form.service_name.data,
+                    crisis_contacts=form.crisis_contacts.data,
+                    default_locale=form.default_locale.data,
+                    timezone=form.timezone.data,
+                )
+            except ServiceError as error:
+                apply_service_error(form, error)
+            else:
+                flash(_("The service settings are saved."), "success")
+                return redirect(url_for("admin.settings"))
+        status = 400
+    return render_template("admin/settings.html", form=form), status
+
+
+@bp.route("/audit")
+@admin_only
+def audit_log() -> str:
+    """The newest audit events: who read or changed family data, and when."""
+    return render_template("admin/audit.html", events=recent_events())

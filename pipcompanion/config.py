@@ -1,0 +1,139 @@
+"""Configuration: one class per environment; secrets and addresses from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+from datetime import timedelta
+from typing import Any
+
+WEAK_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development-only-secret-key"}
+MIN_SECRET_KEY_LENGTH = 32
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says why in one line."""
+
+
+class BaseConfig:
+    SECRET_KEY = "development-only-secret-key"
+    SQLALCHEMY_DATABASE_URI = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+    # Login throttling, counted on failed attempts only.
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+    # Invitation codes and reset links typed or opened from one address.
+    TOKEN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/London"
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(PROJECT_ROOT, "translations")
+    # Languages on offer (code -> name in that language); catalogs live in translations/.
+    LANGUAGES = {"en": "English"}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    # Therapists and admins are signed out after this long without a request.
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the signed session
+
+    INVITATION_LIFETIME = timedelta(days=14)
+    PASSWORD_RESET_LIFETIME = timedelta(hours=24)
+    # A new therapist's "choose your password" link.
+    ACCOUNT_SETUP_LIFETIME = timedelta(days=7)
+    # argon2id parameters (RFC 9106 second recommendation: 64 MiB, 3 passes).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 4
+    MIN_PASSWORD_LENGTH = 10
+    FORCE_HTTPS = False
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/json",
+        "application/problem+json",
+        "image/svg+xml",
+    ]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIN_SIZE = 500
+    DEMO_DATA_ALLOWED = False
+
+
+class DevelopmentConfig(BaseConfig):
+    DEMO_DATA_ALLOWED = True
+
+
+class TestingConfig(BaseConfig):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"
+    # Cheap hashing keeps the suite fast; every other environment uses the defaults.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+    DEMO_DATA_ALLOWED = True
+
+
+class ProductionConfig(BaseConfig):
+    SECRET_KEY = ""
+    SESSION_COOKIE_SECURE = True
+    FORCE_HTTPS = True
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+# Environment variable -> (config key, converter). Documented in the README.
+ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "LOGIN_LIMIT_PER_ACCOUNT": ("LOGIN_LIMIT_PER_ACCOUNT", str),
+    "LOGIN_LIMIT_PER_ADDRESS": ("LOGIN_LIMIT_PER_ADDRESS", str),
+    "STAFF_IDLE_MINUTES": ("STAFF_IDLE_TIMEOUT", lambda v: timedelta(minutes=int(v))),
+    "INVITATION_DAYS": ("INVITATION_LIFETIME", lambda v: timedelta(days=int(v))),
+    "FORCE_HTTPS": ("FORCE_HTTPS", lambda v: v not in {"0", "false", "no"}),
+}
+
+
+def config_class(name: str | None = None) -> type[BaseConfig]:
+    """The config class named by `name` or PIPCOMPANION_ENV (development by default)."""
+    name = name or os.environ.get("PIPCOMPANION_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"PIPCOMPANION_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.")
+    return CONFIGS[name]
+
+
+def apply_environment(config: MutableMapping[str, Any], environ: MutableMapping[str, str]) -> None:
+    """Override config values with the environment variables that are set."""
+    for variable, (key, convert) in ENVIRONMENT_SETTINGS.items():
+        if environ.get(variable):
+            try:
+                config[key] = convert(environ[variable])
+            except ValueError as error:
+                raise ConfigError(f"{variable} has an invalid value: {error}.") from error
+
+
+def check_production(config: MutableMapping[str, Any]) -> None:
+    """Refuse, in one line, a production config with a weak key or no real database."""
+    key = config.get("SECRET_KEY") or ""
+    if key in WEAK_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
+            'in production (python -c "import secrets; print(secrets.token_urlsafe(48))").'
+        )
+    url = config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if not url:
+        raise ConfigError("DATABASE_URL must be set in production (postgresql+psycopg://...).")
+    if url.startswith("sqlite"):
+        raise ConfigError("DATABASE_URL must point at PostgreSQL in production, not SQLite.")

@@ -1,0 +1,84 @@
+"""Form pieces shared by every feature: length limits, messages, the CSRF-only form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, PasswordField, SelectField
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+
+EMAIL_MAX = 254
+NAME_MAX = 80
+RELATION_MAX = 40
+BABY_NAME_MAX = 40
+PASSWORD_MAX = 200
+
+
+def required(message: str | None = None) -> DataRequired:
+    return DataRequired(message=message or _l("Please fill this in."))
+
+
+def max_length(limit: int) -> Length:
+    return Length(max=limit, message=_l("Please use at most %(max)d characters.", max=limit))
+
+
+def email_field(label: str | None = None) -> EmailField:
+    return EmailField(
+        label or _l("Email"),
+        validators=[
+            required(_l("Please enter an email address.")),
+            max_length(EMAIL_MAX),
+            Email(message=_l("Please enter an email address like name@example.org."),
+                  check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"},
+    )
+
+
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """The 'choose a password' pair: the rules themselves live in services.passwords."""
+    password = PasswordField(
+        _l("Choose a password"),
+        validators=[InputRequired(message=_l("Please choose a password.")), max_length(PASSWORD_MAX)],
+        description=_l("At least 10 characters. A few words together work well."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Type the password again"),
+        validators=[
+            InputRequired(message=_l("Please type the password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token travels."""
+
+
+def apply_service_error(form: FlaskForm, error) -> None:  # type: ignore[no-untyped-def]
+    """Show a ServiceError on its field, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+class FriendlyDateField(DateField):
+    """A date field whose 'not a date' message is ours, translated, and says what to do."""
+
+    def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(_l("Please enter a real date, like 2 June 2026."))) from None
+
+
+def choice_field(label: str, **kwargs) -> SelectField:  # type: ignore[no-untyped-def]
+    """A drop-down whose refusals (not on the list, not a number) are our own words."""
+    message = _l("Please choose from the list.")
+    return SelectField(label, invalid_choice_message=message, invalid_value_message=message, **kwargs)

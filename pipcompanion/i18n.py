@@ -1,0 +1,46 @@
+"""Language and time zone for each request, and Babel helpers for templates."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from .extensions import babel
+from .services.settings import service_settings
+
+
+def select_locale() -> str:
+    """The person's chosen language, else the browser's if on offer, else the service default."""
+    offered = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated and current_user.locale in offered:
+        return current_user.locale
+    browser = request.accept_languages.best_match(list(offered))
+    if browser:
+        return browser
+    default = service_settings().default_locale
+    return default if default in offered else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return service_settings().timezone
+
+
+def text_direction() -> str:
+    """'rtl' or 'ltr' for the current language, for <html dir>."""
+    return get_locale().text_direction if get_locale() else "ltr"
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals.update(
+        text_direction=text_direction,
+        current_locale=get_locale,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        service_settings=service_settings,
+    )

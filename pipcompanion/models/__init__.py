@@ -1,0 +1,23 @@
+"""Typed models, one module per aggregate."""
+
+from .audit import AuditEvent
+from .base import utcnow
+from .families import Baby, CaseloadAssignment, Family, Invitation, MemberKind, Membership
+from .service import ServiceSettings
+from .users import PasswordLink, PasswordLinkPurpose, Role, User
+
+__all__ = [
+    "AuditEvent",
+    "Baby",
+    "CaseloadAssignment",
+    "Family",
+    "Invitation",
+    "MemberKind",
+    "Membership",
+    "PasswordLink",
+    "PasswordLinkPurpose",
+    "Role",
+    "ServiceSettings",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,109 @@
+"""Families, their babies and members, caseloads and invitations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, enum_type, utcnow
+from .users import User
+
+
+class MemberKind(enum.StrEnum):
+    CARER = "carer"
+    VIEWER = "viewer"
+
+
+class Family(db.Model):
+    __tablename__ = "families"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Chosen by the service; never required to be a real surname.
+    display_name: Mapped[str] = mapped_column(String(80))
+    archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    babies: Mapped[list[Baby]] = relationship(
+        back_populates="family", cascade="all, delete-orphan", order_by="Baby.id"
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="family", cascade="all, delete-orphan", order_by="Membership.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Family {self.id}>"
+
+
+class Baby(db.Model):
+    __tablename__ = "babies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    date_of_birth: Mapped[date | None]
+
+    family: Mapped[Family] = relationship(back_populates="babies")
+
+
+class Membership(db.Model):
+    """A carer or viewer belonging to a family, with how they relate to the baby."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("family_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MemberKind] = mapped_column(enum_type(MemberKind, 10))
+    relation: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    family: Mapped[Family] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class CaseloadAssignment(db.Model):
+    """A therapist working with a family."""
+
+    __tablename__ = "caseload_assignments"
+
+    therapist_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    therapist: Mapped[User] = relationship()
+    family: Mapped[Family] = relationship()
+
+
+class Invitation(db.Model):
+    """A single-use invitation into a family, given as a link and as a short code."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MemberKind] = mapped_column(enum_type(MemberKind, 10))
+    relation: Mapped[str] = mapped_column(String(40))
+    # Only keyed hashes are kept: the link token and the code are shown once.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    family: Mapped[Family] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    def is_open(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at

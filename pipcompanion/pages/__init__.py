@@ -1,0 +1,5 @@
+"""Role home pages, Help and the health check."""
+
+from .views import bp
+
+__all__ = ["bp"]

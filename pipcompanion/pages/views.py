@@ -1,0 +1,62 @@
+"""Landing pages for each role, the Help page and /healthz."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from ..extensions import db, limiter
+from ..models import Role
+from ..permissions import FamilyAction, families_for, public, role_required
+from .navigation import home_url
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/")
+@public
+def index() -> Response:
+    """Send each person to their role's home, or to sign in."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/home")
+@role_required(Role.CARER)
+def carer_home() -> str:
+    """A carer's home: their family and baby (moments arrive with the core-loop issue)."""
+    families = list(db.session.scalars(families_for(current_user, FamilyAction.VIEW)))
+    return render_template("pages/carer_home.html", families=families)
+
+
+@bp.route("/overview")
+@role_required(Role.VIEWER)
+def viewer_home() -> str:
+    """A viewer's home: the families they were invited into."""
+    families = list(db.session.scalars(families_for(current_user, FamilyAction.VIEW)))
+    return render_template("pages/viewer_home.html", families=families)
+
+
+@bp.route("/help")
+@public
+def help_page() -> str:
+    """Crisis contacts and what the app is and is not (anyone)."""
+    return render_template("pages/help.html")
+
+
+@bp.route("/healthz")
+@public
+@limiter.exempt
+def healthz() -> tuple[Response, int]:
+    """Liveness and database check for load balancers (anyone)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200

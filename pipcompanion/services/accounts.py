@@ -1,0 +1,189 @@
+"""Accounts: signing in, passwords, one-time password links, therapists and admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
+from ..models.users import new_session_token
+from . import ServiceError
+from .audit import record_event
+from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .tokens import keyed_hash, new_link_token
+
+LINK_PURPOSE = "password-link"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (one answer for every failure)."""
+    user = user_by_email(email)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if user is None or not user.active:
+        return None
+    if needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+        db.session.commit()
+    return user
+
+
+def check_new_password(password: str, *, email: str, name: str) -> None:
+    """Raise a ServiceError on the 'password' field when the password will not do."""
+    problem = password_problem(password, [email, name])
+    if problem:
+        raise ServiceError(problem, "password")
+
+
+def ensure_email_free(email: str) -> None:
+    taken = db.session.scalar(select(func.count(User.id)).where(User.email == normalize_email(email)))
+    if taken:
+        raise ServiceError(
+            _("There is already an account with this email. Please sign in with it, or use another email."),
+            "email",
+        )
+
+
+def create_user(
+    *, email: str, name: str, role: Role, password: str | None, locale: str | None = None
+) -> User:
+    """Add a user to the session (the caller commits). Passwords are checked first."""
+    ensure_email_free(email)
+    if password is not None:
+        check_new_password(password, email=email, name=name)
+    user = User(
+        email=normalize_email(email),
+        name=name.strip(),
+        role=role,
+        password_hash=hash_password(password) if password is not None else None,
+        locale=locale,
+    )
+    db.session.add(user)
+    return user
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Set a new password and sign the person out of every other session."""
+    check_new_password(new_password, email=user.email, name=user.name)
+    user.password_hash = hash_password(new_password)
+    user.session_token = new_session_token()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """A signed-in person changes their own password."""
+    if not verify_password(user.password_hash, current_password):
+        raise ServiceError(_("That is not your current password."), "current_password")
+    set_password(user, new_password)
+    db.session.commit()
+
+
+def issue_password_link(user: User, purpose: PasswordLinkPurpose, created_by: User | None) -> str:
+    """Make a one-time password link for `user` and return its secret token (shown once).
+
+    Earlier open links for the same person stop working.
+    """
+    now = utcnow()
+    db.session.execute(
+        update(PasswordLink)
+        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+        .values(used_at=now)
+    )
+    lifetime = current_app.config[
+        "ACCOUNT_SETUP_LIFETIME" if purpose is PasswordLinkPurpose.SETUP else "PASSWORD_RESET_LIFETIME"
+    ]
+    token = new_link_token()
+    db.session.add(
+        PasswordLink(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=keyed_hash(token, LINK_PURPOSE),
+            created_by_id=created_by.id if created_by else None,
+            expires_at=now + lifetime,
+        )
+    )
+    if created_by is not None:
+        record_event(created_by, f"password_link.{purpose.value}", subject_user_id=user.id)
+    db.session.commit()
+    return token
+
+
+def open_password_link(token: str) -> PasswordLink | None:
+    """The unused, unexpired link for this token, or None."""
+    link = db.session.scalars(
+        select(PasswordLink).where(PasswordLink.token_hash == keyed_hash(token, LINK_PURPOSE))
+    ).first()
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        return None
+    if not link.user.active:
+        return None
+    return link
+
+
+def use_password_link(token: str, new_password: str) -> User:
+    """Choose a new password through a one-time link; the link then stops working."""
+    link = open_password_link(token)
+    if link is None:
+        raise ServiceError(_("This link has expired or has already been used."))
+    set_password(link.user, new_password)
+    claimed = db.session.execute(
+        update(PasswordLink)
+        .where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # used by a concurrent request a moment ago
+        db.session.rollback()
+        raise ServiceError(_("This link has expired or has already been used."))
+    db.session.commit()
+    return link.user
+
+
+@dataclass(frozen=True)
+class NewTherapist:
+    user: User
+    setup_token: str
+
+
+def create_therapist(admin: User, *, name: str, email: str) -> NewTherapist:
+    """An admin adds a therapist, who chooses a password through a one-time link."""
+    user = create_user(email=email, name=name, role=Role.THERAPIST, password=None)
+    db.session.flush()
+    record_event(admin, "therapist.create", subject_user_id=user.id)
+    token = issue_password_link(user, PasswordLinkPurpose.SETUP, admin)
+    return NewTherapist(user, token)
+
+
+def set_therapist_active(admin: User, therapist: User, active: bool) -> None:
+    """Deactivate (signing them out at once) or reactivate a therapist. Admins only."""
+    if therapist.role is not Role.THERAPIST:
+        raise ServiceError(_("Only therapist accounts can be changed here."))
+    therapist.active = active
+    therapist.session_token = new_session_token()
+    record_event(admin, "therapist.activate" if active else "therapist.deactivate",
+                 subject_user_id=therapist.id)
+    db.session.commit()
+
+
+def create_admin(*, email: str, name: str, password: str) -> User:
+    """Make an admin account (from the command line)."""
+    user = create_user(email=email, name=name, role=Role.ADMIN, password=password)
+    db.session.commit()
+    return user
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale not in current_app.config["LANGUAGES"]:
+        raise ServiceError(_("Please choose one of the languages on offer."), "locale")
+    user.locale = locale
+    db.session.commit()

@@ -1,0 +1,66 @@
+"""Password hashing (argon2id) and the rules a new password must meet."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from zxcvbn import zxcvbn
+
+# zxcvbn's score runs 0-4; 3 is "safely unguessable: moderate protection from offline attack".
+MIN_STRENGTH_SCORE = 3
+# zxcvbn only looks at the first part of very long passwords; longer ones are not weaker.
+STRENGTH_CHECK_LENGTH = 100
+MAX_PASSWORD_LENGTH = 200
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_COST"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when the password matches; False for a wrong one or an account with no password."""
+    if not password_hash:
+        # Spend the same effort so a missing account is not told apart by timing.
+        _hasher().hash(password)
+        return False
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher().check_needs_rehash(password_hash)
+
+
+def password_problem(password: str, personal: list[str]) -> str | None:
+    """A kind, translated explanation of why this password will not do, or None."""
+    minimum = current_app.config["MIN_PASSWORD_LENGTH"]
+    if len(password) < minimum:
+        return _(
+            "Please use at least %(count)d characters. A few words together are easy to "
+            "remember and hard to guess.",
+            count=minimum,
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return _("Please use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH)
+    inputs = [part for value in personal for part in value.lower().replace("@", " ").split()]
+    result = zxcvbn(password[:STRENGTH_CHECK_LENGTH], user_inputs=inputs)
+    if result["score"] < MIN_STRENGTH_SCORE:
+        return _(
+            "This password would be easy for someone else to guess (it is common, or close to "
+            "your name or email). Try three or four words that mean something to you only, "
+            "like “blue kettle sings loudly”."
+        )
+    return None

@@ -1,0 +1,59 @@
+"""The service's settings row: read once per request, edited by admins."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import current_app, g
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ServiceSettings
+from . import ServiceError
+
+
+def service_settings() -> ServiceSettings:
+    """The settings row (made with defaults the first time), cached for this request."""
+    if "service_settings" not in g:
+        settings = db.session.scalars(select(ServiceSettings).limit(1)).first()
+        if settings is None:
+            settings = ServiceSettings(
+                service_name="PIP Companion",
+                crisis_contacts="",
+                default_locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+                timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+            )
+            db.session.add(settings)
+            db.session.commit()
+        g.service_settings = settings
+    return g.service_settings
+
+
+def timezone_choices() -> list[str]:
+    return sorted(zone for zone in available_timezones() if "/" in zone and zone[0].isupper())
+
+
+def update_service_settings(
+    *, service_name: str, crisis_contacts: str, default_locale: str, timezone: str
+) -> ServiceSettings:
+    """Save the admin's settings. Admins only."""
+    if default_locale not in current_app.config["LANGUAGES"]:
+        raise ServiceError(_("Please choose one of the languages on offer."), "default_locale")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ServiceError(_("Please choose a time zone from the list."), "timezone") from None
+    settings = service_settings()
+    settings.service_name = service_name.strip()
+    settings.crisis_contacts = crisis_contacts.strip()
+    settings.default_locale = default_locale
+    settings.timezone = timezone
+    db.session.commit()
+    return settings
+
+
+def today_for_service() -> date:
+    """Today's date where the service is (what 'the future' means for dates people enter)."""
+    return datetime.now(ZoneInfo(service_settings().timezone)).date()

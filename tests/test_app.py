@@ -1,0 +1,149 @@
+"""Start-up, configuration, health check, security headers and error pages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from pipcompanion import create_app
+from pipcompanion.config import ConfigError
+from pipcompanion.extensions import db
+
+from .helpers import page_text, post
+
+STRONG_KEY = "k" * 20 + "random-enough-value-0123456789"
+
+
+def test_healthz_reports_database_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_when_database_unreachable(tmp_path):
+    # A database in a folder that does not exist cannot be opened.
+    broken = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/db.sqlite3"})
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"DATABASE_URL": "postgresql+psycopg://db/pip"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short", "DATABASE_URL": "postgresql+psycopg://db/pip"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "change-me"}, "SECRET_KEY"),
+        ({"SECRET_KEY": STRONG_KEY}, "DATABASE_URL must be set"),
+        ({"SECRET_KEY": STRONG_KEY, "DATABASE_URL": "sqlite:///x.db"}, "PostgreSQL"),
+    ],
+)
+def test_production_refuses_weak_configuration(monkeypatch, environ, message):
+    for name in ("SECRET_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message) as raised:
+        create_app("production")
+    assert "\n" not in str(raised.value)
+
+
+def test_production_starts_with_strong_key_and_postgresql(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    app = create_app("production")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["DEMO_DATA_ALLOWED"] is False
+
+
+def test_unknown_environment_name_is_refused(monkeypatch):
+    monkeypatch.setenv("PIPCOMPANION_ENV", "staging")
+    with pytest.raises(ConfigError, match="PIPCOMPANION_ENV"):
+        create_app()
+
+
+def test_embedded_sqlite_runs_with_foreign_keys_and_wal(tmp_path):
+    embedded = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/pip.sqlite3"})
+    with embedded.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_script_or_style(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "<script>" not in html and "<style" not in html and "style=" not in html
+
+
+def test_session_cookie_is_httponly_and_lax(client, make):
+    person = make.user()
+    response = post(client, "/login", {"email": person.email, "password": person.password})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_html_has_language_direction_and_landmarks(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in html
+    assert 'href="#main"' in html and '<main id="main"' in html
+    assert "<header" in html and "<nav" in html and "<footer" in html
+
+
+def test_every_page_links_help_and_says_not_watched(client):
+    text = page_text(client.get("/login"))
+    assert "not watched in real time" in text
+    assert "Help and crisis contacts" in text
+
+
+def test_unknown_page_is_friendly_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "We could not find that page" in page_text(response)
+
+
+def test_form_without_csrf_token_is_refused_with_message(client, make):
+    person = make.user()
+    response = client.post("/login", data={"email": person.email, "password": person.password})
+    assert response.status_code == 400
+    assert "This form had expired" in page_text(response)
+
+
+def test_wrong_method_is_405_page(client):
+    response = client.delete("/login")
+    assert response.status_code == 405
+    assert "That did not work" in page_text(response)
+
+
+def test_too_large_request_is_413_page(app, client):
+    big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    response = client.post("/login", data={"email": big}, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert "too large" in page_text(response)
+
+
+def test_server_error_is_friendly_500(app, monkeypatch):
+    from pipcompanion.pages import views
+
+    def explode():
+        raise OperationalError("SELECT", {}, Exception("boom"))
+
+    monkeypatch.setattr(views, "render_template", lambda *a, **k: explode())
+    app.testing = False
+    try:
+        response = app.test_client().get("/help")
+    finally:
+        app.testing = True
+    assert response.status_code == 500
+    assert "Sorry, something went wrong on our side" in page_text(response)
