@@ -36,7 +36,7 @@ test-postgresql: $(VENV)/.installed-dev translations-compile
 
 # Extract every string from Python and templates, and merge it into each catalog.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q extract --ignore-dirs=".* __pycache__" -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
 	$(VENV)/bin/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations
 
 translations-compile: $(VENV)/.installed

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .extensions import talisman
+from flask_talisman import Talisman
+
 from .permissions import refuse_undeclared_endpoints
 
 # No inline script or style anywhere: everything comes from our own origin.
@@ -35,7 +36,9 @@ PERMISSIONS_POLICY = {
 
 def init_app(app: Flask) -> None:
     production_https = bool(app.config["FORCE_HTTPS"])
-    talisman.init_app(
+    # One Talisman per app: it keeps its settings on itself, so a shared instance would
+    # let the last app created (a test's production app, say) set every app's headers.
+    app.extensions["talisman"] = Talisman(
         app,
         force_https=production_https,
         strict_transport_security=production_https,
