@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
 from .config import ProductionConfig, apply_environment, check_production, config_class
 from .models.base import render_migration_type
@@ -26,6 +27,14 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+def _close_streamed_body(response: Response) -> Response:
+    """Keep the close() of a streamed body (a static file): Flask-Compress swaps the body and drops it."""
+    close = getattr(response.response, "close", None)
+    if response.is_streamed and close is not None:
+        response.call_on_close(close)
+    return response
 
 
 def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
@@ -57,6 +66,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     compress.init_app(app)
+    # Registered after Flask-Compress's own hook, so it runs before it (Flask runs them in reverse).
+    app.after_request(_close_streamed_body)
 
     from . import auth, i18n, security
 
@@ -67,9 +78,11 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .families import bp as families_bp
+    from .moments import bp as moments_bp
     from .pages import bp as pages_bp
+    from .therapist import bp as therapist_bp
 
-    for blueprint in (pages_bp, accounts_bp, families_bp, admin_bp):
+    for blueprint in (pages_bp, accounts_bp, families_bp, moments_bp, therapist_bp, admin_bp):
         app.register_blueprint(blueprint)
 
     from . import cli, errors

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, SelectField
+from collections.abc import Iterable
+from typing import Any
+
+from wtforms import DateField, EmailField, PasswordField, SelectChoice, SelectField, TimeField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 EMAIL_MAX = 254
@@ -78,7 +81,23 @@ class FriendlyDateField(DateField):
             raise ValueError(str(_l("Please enter a real date, like 2 June 2026."))) from None
 
 
+class FriendlyTimeField(TimeField):
+    """A time field whose 'not a time' message is ours."""
+
+    def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(_l("Please enter a time like 14:30."))) from None
+
+
 def choice_field(label: str, **kwargs) -> SelectField:  # type: ignore[no-untyped-def]
     """A drop-down whose refusals (not on the list, not a number) are our own words."""
     message = _l("Please choose from the list.")
     return SelectField(label, invalid_choice_message=message, invalid_value_message=message, **kwargs)
+
+
+def as_choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]

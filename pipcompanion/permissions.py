@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, exists, false, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from .extensions import db, login_manager
-from .models import CaseloadAssignment, Family, MemberKind, Membership, Role, User
+from .models import CaseloadAssignment, Family, MemberKind, Membership, Moment, Role, User, Visibility
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -31,9 +31,12 @@ class Access(enum.StrEnum):
 
 
 class FamilyAction(enum.StrEnum):
-    VIEW = "view"  # see the family's shared life: members, babies, (later) moments
+    VIEW = "view"  # see the family's shared life: members, babies, the moments they may see
     MANAGE_CARERS = "manage-carers"  # invite carers, issue reset links: the family's therapist
     MANAGE_VIEWERS = "manage-viewers"  # invite and remove viewers: the family's carers
+    LOG_MOMENTS = "log-moments"  # add moments (and edit or delete one's own): the carers
+    PIN = "pin"  # mark moments for the next session: carers and therapist
+    REFLECT = "reflect"  # reflect back, set the focus, record sessions: the family's therapist
 
 
 # Which roles an action is open to at all (membership is checked on top).
@@ -41,6 +44,17 @@ ACTION_ROLES: dict[FamilyAction, frozenset[Role]] = {
     FamilyAction.VIEW: frozenset({Role.THERAPIST, Role.CARER, Role.VIEWER}),
     FamilyAction.MANAGE_CARERS: frozenset({Role.THERAPIST}),
     FamilyAction.MANAGE_VIEWERS: frozenset({Role.CARER}),
+    FamilyAction.LOG_MOMENTS: frozenset({Role.CARER}),
+    FamilyAction.PIN: frozenset({Role.THERAPIST, Role.CARER}),
+    FamilyAction.REFLECT: frozenset({Role.THERAPIST}),
+}
+
+# Which visibilities each role sees of other people's moments (authors always see their own).
+VISIBLE_TO_ROLE: dict[Role, frozenset[Visibility]] = {
+    Role.CARER: frozenset({Visibility.THERAPIST, Visibility.FAMILY}),
+    Role.THERAPIST: frozenset({Visibility.THERAPIST, Visibility.FAMILY}),
+    Role.VIEWER: frozenset({Visibility.FAMILY}),
+    Role.ADMIN: frozenset(),
 }
 
 
@@ -120,7 +134,8 @@ def family_scope(user: User, action: FamilyAction) -> ColumnElement[bool]:
         return exists().where(
             CaseloadAssignment.family_id == Family.id, CaseloadAssignment.therapist_id == user.id
         )
-    kinds = [MemberKind.CARER] if action is FamilyAction.MANAGE_VIEWERS else list(MemberKind)
+    carers_only = action in (FamilyAction.MANAGE_VIEWERS, FamilyAction.LOG_MOMENTS, FamilyAction.PIN)
+    kinds = [MemberKind.CARER] if carers_only else list(MemberKind)
     return and_(
         Family.archived.is_(False),
         exists().where(
@@ -173,3 +188,26 @@ def family_scoped(action: FamilyAction) -> Callable[[View], View]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def moment_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on Moment: the moments this user may see, in families they may view.
+
+    The one place the visibility rule lives: a private moment is its author's alone, in every
+    list, count, summary and answer. Combine with a family filter from family_or_404/families_for.
+    """
+    shared = Moment.visibility.in_(sorted(VISIBLE_TO_ROLE[user.role]))
+    if user.role is Role.CARER:
+        return or_(shared, Moment.author_id == user.id)
+    return shared if VISIBLE_TO_ROLE[user.role] else false()
+
+
+def moment_or_404(user: User, family: Family, moment_id: int, *, own: bool = False) -> Moment:
+    """A moment of this family that this user may see (and, with own=True, wrote), or a 404."""
+    query = select(Moment).where(Moment.id == moment_id, Moment.family_id == family.id, moment_scope(user))
+    if own:
+        query = query.where(Moment.author_id == user.id)
+    moment = db.session.scalars(query).first()
+    if moment is None:
+        abort(404)
+    return moment

@@ -8,6 +8,8 @@ fill, fails here until someone decides who may use it.
 from __future__ import annotations
 
 import secrets
+import uuid
+from datetime import timedelta
 from dataclasses import dataclass
 
 import pytest
@@ -16,9 +18,12 @@ from werkzeug.routing import Rule
 
 from pipcompanion import create_app
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, Role, User
+from pipcompanion.models import Family, MemberKind, Role, TherapySession, User, Visibility, utcnow
 from pipcompanion.permissions import Access, access_rule
 from pipcompanion.services.families import create_invitation
+from pipcompanion.services.kinds import all_kinds
+from pipcompanion.services.moments import MomentInput, log_moment
+from pipcompanion.services.therapy import reflect_on_moment
 
 from .helpers import FamilyInfo, Person, post, sign_in
 
@@ -87,6 +92,26 @@ def _invitation_id(app: Flask, family: FamilyInfo, kind: MemberKind) -> int:
         return create_invitation(family_row, kind=kind, relation="Aunt", created_by=creator).invitation.id
 
 
+def _moment_id(app: Flask, family: FamilyInfo) -> int:
+    """A moment by the family's first carer, shared with everyone, with the therapist's reflection."""
+    with app.test_request_context():
+        author = db.session.get(User, family.carers[0].id)
+        family_row = db.session.get(Family, family.id)
+        moment, _created = log_moment(author, family_row, MomentInput(
+            client_id=str(uuid.uuid4()), text="She smiled at me", visibility=Visibility.FAMILY))
+        assert family.therapist is not None
+        reflect_on_moment(db.session.get(User, family.therapist.id), moment, "You noticed that.")
+        return moment.id
+
+
+def _session_id(app: Flask, family: FamilyInfo) -> int:
+    with app.test_request_context():
+        session = TherapySession(family_id=family.id, starts_at=utcnow() - timedelta(days=2))
+        db.session.add(session)
+        db.session.commit()
+        return session.id
+
+
 def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: World) -> dict[str, object]:
     """Arguments for this rule, taken from `family` (own or other)."""
     args: dict[str, object] = {}
@@ -104,6 +129,13 @@ def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: 
         elif name == "therapist_id":
             assert family.therapist is not None
             args[name] = family.therapist.id
+        elif name == "moment_id":
+            args[name] = _moment_id(app, family)
+        elif name == "session_id":
+            args[name] = _session_id(app, family)
+        elif name == "kind_id":
+            with app.test_request_context():
+                args[name] = all_kinds()[0].id
         elif name == "token":
             args[name] = secrets.token_urlsafe(32)
         elif name == "filename":

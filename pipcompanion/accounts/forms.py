@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired
 
-from ..forms import NAME_MAX, choice_field, PASSWORD_MAX, email_field, max_length, new_password_fields, required
+from ..forms import NAME_MAX, as_choices, choice_field, PASSWORD_MAX, email_field, max_length, new_password_fields, required
 
 
-class LoginForm(FlaskForm):
+class PageForm(FlaskForm):
+    """A form sent by one of our pages: only its text fields are read, and emails lose stray spaces.
+
+    Flask-WTF would also read uploaded files and JSON bodies, whose values (a file, a number,
+    a list) crash the validators instead of getting a message. No view here passes formdata.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):  # type: ignore[no-untyped-def]
+            return request.form if form.is_submitted() else None
+
+    def filter_email(self, value):  # type: ignore[no-untyped-def]
+        return value.strip() if isinstance(value, str) else value
+
+
+class LoginForm(PageForm):
     email = email_field()
     password = PasswordField(
         _l("Password"),
@@ -20,7 +35,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class InvitationCodeForm(FlaskForm):
+class InvitationCodeForm(PageForm):
     code = StringField(
         _l("Invitation code"),
         validators=[required(_l("Please type the code from your invitation.")), max_length(20)],
@@ -34,10 +49,10 @@ def language_field() -> SelectField:
 
 
 def offer_languages(field: SelectField) -> None:
-    field.choices = list(current_app.config["LANGUAGES"].items())
+    field.choices = as_choices(current_app.config["LANGUAGES"].items())
 
 
-class JoinForm(FlaskForm):
+class JoinForm(PageForm):
     name = StringField(
         _l("Your first name"),
         validators=[required(_l("Please tell us your name.")), max_length(NAME_MAX)],
@@ -49,11 +64,11 @@ class JoinForm(FlaskForm):
     locale = language_field()
 
 
-class ChoosePasswordForm(FlaskForm):
+class ChoosePasswordForm(PageForm):
     password, confirm = new_password_fields()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PageForm):
     current_password = PasswordField(
         _l("Your current password"),
         validators=[InputRequired(message=_l("Please enter your current password.")),
@@ -63,5 +78,5 @@ class ChangePasswordForm(FlaskForm):
     password, confirm = new_password_fields()
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PageForm):
     locale = language_field()

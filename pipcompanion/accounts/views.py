@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     abort,
@@ -18,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..auth import LAST_SEEN_KEY
 from ..extensions import limiter
 from ..forms import ConfirmForm, apply_service_error
 from ..pages.navigation import home_url, safe_next_url
@@ -78,6 +81,8 @@ def start_session(user) -> None:  # type: ignore[no-untyped-def]
     session.clear()
     session.permanent = True
     login_user(user)
+    # The staff idle clock starts now: otherwise a first idle spell after sign-in would go unnoticed.
+    session[LAST_SEEN_KEY] = int(time.time())
 
 
 @bp.route("/login", methods=["GET", "POST"])

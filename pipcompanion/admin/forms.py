@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 from ..forms import NAME_MAX, choice_field, email_field, max_length, required
+from ..services.kinds import KIND_NAME_MAX
 
 CRISIS_CONTACTS_MAX = 2000
 
@@ -40,3 +41,10 @@ class SettingsForm(FlaskForm):
     )
     default_locale = choice_field(_l("Default language"))
     timezone = choice_field(_l("Time zone"))
+
+
+class KindForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[required(_l("Please give the kind a name.")), max_length(KIND_NAME_MAX)],
+    )

@@ -9,15 +9,16 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..forms import ConfirmForm, apply_service_error
+from ..forms import ConfirmForm, apply_service_error, as_choices
 from ..models import PasswordLinkPurpose, Role, User
 from ..permissions import role_required
 from ..services import ServiceError
 from ..services.accounts import create_therapist, issue_password_link, set_therapist_active
 from ..services.audit import recent_events
+from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.settings import service_settings, timezone_choices, update_service_settings
-from .forms import CaseloadForm, SettingsForm, TherapistForm
+from .forms import CaseloadForm, KindForm, SettingsForm, TherapistForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -78,9 +79,10 @@ def therapists() -> tuple[str, int]:
 def therapist_active(user_id: int) -> Response:
     """Deactivate or reactivate a therapist."""
     therapist = _therapist_or_404(user_id)
-    if not ConfirmForm().validate_on_submit():
+    # Only an explicit 0 or 1: a missing or garbled value must not lock a therapist out.
+    if not ConfirmForm().validate_on_submit() or request.form.get("active") not in {"0", "1"}:
         abort(400)
-    activate = request.form.get("active") == "1"
+    activate = request.form["active"] == "1"
     set_therapist_active(current_user, therapist, activate)
     if activate:
         flash(_("%(name)s can sign in again.", name=therapist.name), "success")
@@ -103,8 +105,8 @@ def therapist_password_link(user_id: int) -> tuple[str, int]:
 
 def _caseload_form() -> CaseloadForm:
     form = CaseloadForm()
-    form.family_id.choices = [(family.id, family.display_name) for family in all_families()]
-    form.therapist_id.choices = [(t.id, t.name) for t in _therapists() if t.active]
+    form.family_id.choices = as_choices((family.id, family.display_name) for family in all_families())
+    form.therapist_id.choices = as_choices((t.id, t.name) for t in _therapists() if t.active)
     return form
 
 
@@ -150,8 +152,8 @@ def settings() -> Response | tuple[str, int]:
     """The service's name, crisis contacts, default language and time zone."""
     current = service_settings()
     form = SettingsForm(obj=current)
-    form.default_locale.choices = list(current_app.config["LANGUAGES"].items())
-    form.timezone.choices = [(zone, zone) for zone in timezone_choices()]
+    form.default_locale.choices = as_choices(current_app.config["LANGUAGES"].items())
+    form.timezone.choices = as_choices((zone, zone) for zone in timezone_choices())
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -176,3 +178,71 @@ def settings() -> Response | tuple[str, int]:
 def audit_log() -> str:
     """The newest audit events: who read or changed family data, and when."""
     return render_template("admin/audit.html", events=recent_events())
+
+
+def _render_kinds(add_form: KindForm | None = None, *, status: int = 200) -> tuple[str, int]:
+    return render_template("admin/kinds.html", kinds=all_kinds(), add_form=add_form or KindForm(),
+                           rename_form=KindForm(), confirm_form=ConfirmForm()), status
+
+
+@bp.route("/kinds", methods=["GET", "POST"])
+@admin_only
+def kinds() -> Response | tuple[str, int]:
+    """The kinds of moment carers pick from: rename, add, reorder, hide."""
+    form = KindForm()
+    if request.method == "GET":
+        return _render_kinds(form)
+    if form.validate_on_submit():
+        try:
+            add_kind(current_user, form.name.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("The new kind is added."), "success")
+            return redirect(url_for("admin.kinds"))
+    return _render_kinds(form, status=400)
+
+
+@bp.route("/kinds/<int:kind_id>/rename", methods=["POST"])
+@admin_only
+def kind_rename(kind_id: int) -> Response | tuple[str, int]:
+    """Give a kind another name."""
+    form = KindForm()
+    if form.validate_on_submit():
+        try:
+            rename_kind(current_user, kind_id, form.name.data)
+        except ServiceError as error:
+            if error.field is None:
+                abort(404)
+            apply_service_error(form, error)
+        else:
+            flash(_("The kind is renamed."), "success")
+            return redirect(url_for("admin.kinds"))
+    flash(" ".join(str(message) for messages in form.errors.values() for message in messages), "error")
+    return _render_kinds(status=400)
+
+
+@bp.route("/kinds/<int:kind_id>/hidden", methods=["POST"])
+@admin_only
+def kind_hidden(kind_id: int) -> Response:
+    """Hide a kind from new moments (old moments keep it), or offer it again."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        set_kind_hidden(current_user, kind_id, request.form.get("hidden") == "1")
+    except ServiceError:
+        abort(404)
+    return redirect(url_for("admin.kinds"))
+
+
+@bp.route("/kinds/<int:kind_id>/move", methods=["POST"])
+@admin_only
+def kind_move(kind_id: int) -> Response:
+    """Move a kind up or down the list."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        move_kind(current_user, kind_id, -1 if request.form.get("direction") == "up" else 1)
+    except ServiceError:
+        abort(404)
+    return redirect(url_for("admin.kinds"))

@@ -14,7 +14,6 @@ from ..services import ServiceError
 from ..services.accounts import issue_password_link
 from ..services.families import (
     IssuedInvitation,
-    caseload_of,
     create_family,
     create_invitation,
     members,
@@ -25,6 +24,7 @@ from ..services.families import (
     therapists_of,
 )
 from ..services.settings import today_for_service
+from ..services.timeline import caseload as caseload_rows
 from .forms import FamilyForm, InvitationForm
 
 bp = Blueprint("families", __name__)
@@ -34,7 +34,7 @@ bp = Blueprint("families", __name__)
 @role_required(Role.THERAPIST)
 def caseload() -> str:
     """A therapist's families."""
-    return render_template("families/caseload.html", families=caseload_of(current_user))
+    return render_template("families/caseload.html", rows=caseload_rows(current_user))
 
 
 @bp.route("/families/new", methods=["GET", "POST"])

@@ -3,10 +3,26 @@
 from .audit import AuditEvent
 from .base import utcnow
 from .families import Baby, CaseloadAssignment, Family, Invitation, MemberKind, Membership
+from .moments import (
+    CaseloadVisit,
+    Focus,
+    Moment,
+    MomentKind,
+    Reflection,
+    TherapySession,
+    Visibility,
+)
 from .service import ServiceSettings
 from .users import PasswordLink, PasswordLinkPurpose, Role, User
 
 __all__ = [
+    "CaseloadVisit",
+    "Focus",
+    "Moment",
+    "MomentKind",
+    "Reflection",
+    "TherapySession",
+    "Visibility",
     "AuditEvent",
     "Baby",
     "CaseloadAssignment",

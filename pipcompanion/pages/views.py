@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db, limiter
 from ..models import Role
 from ..permissions import FamilyAction, families_for, public, role_required
+from ..services.timeline import carer_home as carer_home_data
 from .navigation import home_url
 
 bp = Blueprint("pages", __name__)
@@ -28,9 +29,11 @@ def index() -> Response:
 @bp.route("/home")
 @role_required(Role.CARER)
 def carer_home() -> str:
-    """A carer's home: their family and baby (moments arrive with the core-loop issue)."""
-    families = list(db.session.scalars(families_for(current_user, FamilyAction.VIEW)))
-    return render_template("pages/carer_home.html", families=families)
+    """A carer's home: Add a moment, the focus, reflections, the next session, recent moments."""
+    families = list(db.session.scalars(families_for(current_user, FamilyAction.LOG_MOMENTS)))
+    family = families[0] if families else None
+    home = carer_home_data(current_user, family) if family else None
+    return render_template("pages/carer_home.html", families=families, family=family, home=home)
 
 
 @bp.route("/overview")

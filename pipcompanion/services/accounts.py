@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -47,6 +48,14 @@ def check_new_password(password: str, *, email: str, name: str) -> None:
         raise ServiceError(problem, "password")
 
 
+def check_email(email: str) -> None:
+    """Raise a ServiceError on the 'email' field unless this is an address one can sign in with."""
+    try:
+        validate_email(normalize_email(email), check_deliverability=False)
+    except EmailNotValidError:
+        raise ServiceError(_("Please enter an email address like name@example.org."), "email") from None
+
+
 def ensure_email_free(email: str) -> None:
     taken = db.session.scalar(select(func.count(User.id)).where(User.email == normalize_email(email)))
     if taken:
@@ -59,7 +68,8 @@ def ensure_email_free(email: str) -> None:
 def create_user(
     *, email: str, name: str, role: Role, password: str | None, locale: str | None = None
 ) -> User:
-    """Add a user to the session (the caller commits). Passwords are checked first."""
+    """Add a user to the session (the caller commits). Email and password are checked first."""
+    check_email(email)
     ensure_email_free(email)
     if password is not None:
         check_new_password(password, email=email, name=name)

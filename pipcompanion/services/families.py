@@ -38,7 +38,11 @@ def check_date_of_birth(date_of_birth: date | None, today: date) -> None:
         return
     if date_of_birth > today:
         raise ServiceError(_("The date of birth cannot be in the future."), "baby_date_of_birth")
-    if date_of_birth.year < today.year - OLDEST_BIRTH_YEARS:
+    try:
+        oldest = today.replace(year=today.year - OLDEST_BIRTH_YEARS)
+    except ValueError:  # today is 29 February
+        oldest = today.replace(year=today.year - OLDEST_BIRTH_YEARS, day=28)
+    if date_of_birth < oldest:
         raise ServiceError(_("Please check the date of birth: it looks too long ago."),
                            "baby_date_of_birth")
 
@@ -237,16 +241,6 @@ def unassign_therapist(admin: User, family_id: int, therapist_id: int) -> None:
 def all_families() -> list[Family]:
     return list(db.session.scalars(select(Family).order_by(Family.display_name, Family.id)))
 
-
-def caseload_of(therapist: User) -> list[Family]:
-    return list(
-        db.session.scalars(
-            select(Family)
-            .join(CaseloadAssignment, CaseloadAssignment.family_id == Family.id)
-            .where(CaseloadAssignment.therapist_id == therapist.id, Family.archived.is_(False))
-            .order_by(Family.display_name, Family.id)
-        )
-    )
 
 
 def caseload_assignments() -> list[CaseloadAssignment]:

@@ -55,7 +55,9 @@ def password_problem(password: str, personal: list[str]) -> str | None:
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         return _("Please use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH)
-    inputs = [part for value in personal for part in value.lower().replace("@", " ").split()]
+    # The whole name or email as well as its parts: in pieces, "Sam Okafor" scores as hard to guess.
+    inputs = [value.lower() for value in personal]
+    inputs += [part for value in inputs for part in value.replace("@", " ").split()]
     result = zxcvbn(password[:STRENGTH_CHECK_LENGTH], user_inputs=inputs)
     if result["score"] < MIN_STRENGTH_SCORE:
         return _(

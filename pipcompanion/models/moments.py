@@ -1,0 +1,143 @@
+"""Moments and what gathers around them: kinds, reflections, focus and therapy sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, enum_type, utcnow
+from .families import Baby, Family
+from .users import User
+
+
+class Visibility(enum.StrEnum):
+    PRIVATE = "private"  # only the author
+    THERAPIST = "therapist"  # the author, the other carers and the family's therapist
+    FAMILY = "family"  # also the family's viewers
+
+
+class MomentKind(db.Model):
+    """A kind of moment on the service's list. Default kinds have a key and a translated name."""
+
+    __tablename__ = "moment_kinds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Set for the default kinds ("comforting"); their name is translated unless renamed.
+    key: Mapped[str | None] = mapped_column(String(40), unique=True)
+    custom_name: Mapped[str | None] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(default=0)
+    hidden: Mapped[bool] = mapped_column(default=False)
+
+
+moment_kind_links = Table(
+    "moment_kind_links",
+    db.metadata,
+    Column("moment_id", ForeignKey("moments.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind_id", ForeignKey("moment_kinds.id", ondelete="RESTRICT"), primary_key=True, index=True),
+)
+
+moment_carers = Table(
+    "moment_carers",
+    db.metadata,
+    Column("moment_id", ForeignKey("moments.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+moment_babies = Table(
+    "moment_babies",
+    db.metadata,
+    Column("moment_id", ForeignKey("moments.id", ondelete="CASCADE"), primary_key=True),
+    Column("baby_id", ForeignKey("babies.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Moment(db.Model):
+    __tablename__ = "moments"
+    __table_args__ = (
+        # A replayed save (same phone-made id from the same person) can never insert twice.
+        UniqueConstraint("author_id", "client_id"),
+        # The timeline's keyset: newest first within a family.
+        Index("ix_moments_family_timeline", "family_id", "occurred_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str] = mapped_column(String(36))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str] = mapped_column(Text, default="")
+    feeling: Mapped[int | None] = mapped_column(SmallInteger)
+    visibility: Mapped[Visibility] = mapped_column(enum_type(Visibility, 10))
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    family: Mapped[Family] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    pinned_by: Mapped[User | None] = relationship(foreign_keys=[pinned_by_id])
+    kinds: Mapped[list[MomentKind]] = relationship(secondary=moment_kind_links, order_by=MomentKind.position)
+    carers: Mapped[list[User]] = relationship(secondary=moment_carers, order_by=User.id)
+    babies: Mapped[list[Baby]] = relationship(secondary=moment_babies, order_by=Baby.id)
+    reflections: Mapped[list[Reflection]] = relationship(
+        back_populates="moment", cascade="all, delete-orphan", order_by="Reflection.created_at"
+    )
+
+
+class Reflection(db.Model):
+    """A therapist's short note on a moment, shown to the carers."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (UniqueConstraint("moment_id", "author_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moment_id: Mapped[int] = mapped_column(ForeignKey("moments.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    moment: Mapped[Moment] = relationship(back_populates="reflections")
+    author: Mapped[User] = relationship()
+
+
+class Focus(db.Model):
+    """The therapist's prompt for the week; the newest one is current, older ones are history."""
+
+    __tablename__ = "focuses"
+    __table_args__ = (Index("ix_focuses_family_created", "family_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(300))
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    set_by: Mapped[User | None] = relationship()
+
+
+class TherapySession(db.Model):
+    """A session with the therapist; the timeline is grouped between them."""
+
+    __tablename__ = "therapy_sessions"
+    __table_args__ = (Index("ix_therapy_sessions_family_starts", "family_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseloadVisit(db.Model):
+    """When a therapist last opened a family's timeline ("new since I last looked")."""
+
+    __tablename__ = "caseload_visits"
+
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
+    last_viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,143 @@
+"""The Add-a-moment form (also used to edit), the delete confirmation and the timeline filters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
+from wtforms.validators import Optional
+
+from ..forms import FriendlyDateField, FriendlyTimeField, as_choices, choice_field, max_length
+from ..models import Visibility
+from ..services.moments import TEXT_MAX, MomentInput
+
+FEELING_WORDS = {
+    1: _l("Unsure"),
+    2: _l("A bit wobbly"),
+    3: _l("Okay"),
+    4: _l("Good"),
+    5: _l("Confident"),
+}
+
+VISIBILITY_LABELS = {
+    Visibility.PRIVATE: _l("Only me"),
+    Visibility.THERAPIST: _l("Me, the other carers and our therapist"),
+    Visibility.FAMILY: _l("Also our family and friends on the app"),
+}
+
+WHEN_CHOICES = [
+    ("now", _l("Just now")),
+    ("earlier", _l("Earlier today")),
+    ("yesterday", _l("Yesterday")),
+    ("date", _l("Another day")),
+]
+# With no time given, "earlier today" means about an hour ago and a past day means midday.
+EARLIER_TODAY = timedelta(hours=1)
+DEFAULT_TIME = time(12, 0)
+
+
+def _choice_message() -> str:
+    return _l("Please choose from the list.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes (rendered by our template as chips); the service checks the values."""
+
+    def __init__(self, label: str, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(label, coerce=int, validate_choice=False,
+                         invalid_value_message=_choice_message(), **kwargs)
+
+
+class MomentForm(FlaskForm):
+    client_id = HiddenField()
+    kinds = MultiCheckboxField(_l("What kind of moment?"), description=_l("Pick any that fit."))
+    text = TextAreaField(
+        _l("What happened? (optional)"),
+        validators=[max_length(TEXT_MAX)],
+        description=_l("A few words are plenty."),
+        render_kw={"rows": 3, "maxlength": TEXT_MAX},
+    )
+    when = RadioField(_l("When?"), choices=as_choices(WHEN_CHOICES), default="now",
+                      invalid_choice_message=_choice_message())
+    day = FriendlyDateField(_l("Which day?"), validators=[Optional()])
+    at_time = FriendlyTimeField(_l("About what time? (optional)"), validators=[Optional()])
+    carers = MultiCheckboxField(_l("Who was there?"))
+    babies = MultiCheckboxField(_l("Baby"))
+    feeling = choice_field(
+        _l("How did I feel? (optional)"),
+        choices=as_choices([("", _l("Rather not say")), *[(str(k), v) for k, v in FEELING_WORDS.items()]]),
+        default="",
+    )
+    visibility = RadioField(
+        _l("Who can see this?"),
+        choices=as_choices((v.value, label) for v, label in VISIBILITY_LABELS.items()),
+        default=Visibility.THERAPIST.value,
+        invalid_choice_message=_choice_message(),
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if not self.client_id.data:
+            self.client_id.data = str(uuid.uuid4())
+
+    def occurred_at(self, timezone: str, now: datetime) -> datetime | None:
+        """The moment's time from the When choices, in UTC; None for "just now"."""
+        zone = ZoneInfo(timezone)
+        today = now.astimezone(zone).date()
+        chosen = self.when.data
+        if chosen == "now":
+            return None
+        if chosen == "earlier":
+            if self.at_time.data is None:
+                local_now = now.astimezone(zone)
+                midnight = datetime.combine(today, time.min, zone)
+                return max(local_now - EARLIER_TODAY, midnight)
+            return datetime.combine(today, self.at_time.data, zone)
+        day: date | None = today - timedelta(days=1) if chosen == "yesterday" else self.day.data
+        if day is None:
+            self.day.errors = [str(_l("Please enter the day, like 2 June 2026."))]
+            raise ValueError("no day")
+        return datetime.combine(day, self.at_time.data or DEFAULT_TIME, zone)
+
+    def to_input(self, timezone: str, now: datetime) -> MomentInput:
+        return MomentInput(
+            client_id=self.client_id.data or "",
+            text=self.text.data or "",
+            kind_ids=list(self.kinds.data or []),
+            occurred_at=self.occurred_at(timezone, now),
+            carer_ids=list(self.carers.data or []),
+            baby_ids=list(self.babies.data or []),
+            feeling=int(self.feeling.data) if self.feeling.data else None,
+            visibility=Visibility(self.visibility.data),
+        )
+
+    def fill_from(self, data: MomentInput, timezone: str) -> None:
+        """Show an existing moment in the form (for editing)."""
+        self.client_id.data = data.client_id
+        self.text.data = data.text
+        self.kinds.data = data.kind_ids
+        self.carers.data = data.carer_ids
+        self.babies.data = data.baby_ids
+        self.feeling.data = str(data.feeling) if data.feeling else ""
+        self.visibility.data = data.visibility.value
+        if data.occurred_at is not None:
+            local = data.occurred_at.astimezone(ZoneInfo(timezone))
+            self.when.data = "date"
+            self.day.data = local.date()
+            self.at_time.data = local.time().replace(second=0, microsecond=0)
+
+
+class TimelineFilterForm(FlaskForm):
+    """Filters read from the address (GET), so a filtered timeline can be bookmarked."""
+
+    class Meta:
+        csrf = False
+
+    kind = choice_field(_l("Kind of moment"), coerce=str)
+    author = choice_field(_l("Noted by"), coerce=str)
+    date_from = FriendlyDateField(_l("From"), validators=[Optional()])
+    date_to = FriendlyDateField(_l("To"), validators=[Optional()])

@@ -1,0 +1,205 @@
+"""Views for adding, editing, deleting and pinning moments, the timeline and one moment's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..forms import ConfirmForm, apply_service_error, as_choices
+from ..models import Family, Role, Visibility, utcnow
+from ..permissions import FamilyAction, family_scoped, moment_or_404
+from ..services import ServiceError
+from ..services.kinds import all_kinds, kind_name
+from ..services.moments import MomentConflict, delete_moment, log_moment, moment_input_from, set_pinned, update_moment
+from ..services.settings import service_settings
+from ..services.therapy import record_read
+from ..services.timeline import (
+    TIMELINE_VIEW_ACTION,
+    TimelineFilters,
+    family_carers,
+    moment_view,
+    timeline,
+)
+from ..therapist.forms import ReflectionForm
+from .forms import FEELING_WORDS, VISIBILITY_LABELS, MomentForm, TimelineFilterForm
+
+bp = Blueprint("moments", __name__)
+
+
+def _offer_choices(form: MomentForm, family: Family, *, keep_kind_ids: frozenset[int] = frozenset()) -> None:
+    form.kinds.choices = as_choices((kind.id, kind_name(kind)) for kind in all_kinds()
+                                    if not kind.hidden or kind.id in keep_kind_ids)
+    form.carers.choices = as_choices((m.user_id, f"{m.user.name} ({m.relation})") for m in family_carers(family))
+    form.babies.choices = as_choices((baby.id, baby.name) for baby in family.babies)
+
+
+def _form_input(form: MomentForm):  # type: ignore[no-untyped-def]
+    """The form's moment, or None with the error on the form (a bad day in "When?")."""
+    try:
+        return form.to_input(service_settings().timezone, utcnow())
+    except ValueError:
+        return None
+
+
+@bp.route("/families/<int:family_id>/moments/new", methods=["GET", "POST"])
+@family_scoped(FamilyAction.LOG_MOMENTS)
+def moment_create(family: Family) -> Response | tuple[str, int]:
+    """A carer adds a moment: a kind or a few words, and it is saved (once, whatever happens)."""
+    form = MomentForm()
+    _offer_choices(form, family)
+    if request.method == "GET":
+        form.carers.data = [current_user.id]
+        form.babies.data = [baby.id for baby in family.babies]
+    if form.validate_on_submit() and (data := _form_input(form)) is not None:
+        try:
+            moment, created = log_moment(current_user, family, data)
+        except MomentConflict as conflict:
+            form.form_errors.append(conflict.message)
+            return render_template("moments/moment_form.html", form=form, family=family,
+                                   conflict=conflict.existing), 409
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Saved. Thank you for noticing this moment.") if created
+                  else _("This moment was already saved."), "success")
+            return redirect(url_for("pages.carer_home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("moments/moment_form.html", form=form, family=family), status
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>/edit", methods=["GET", "POST"])
+@family_scoped(FamilyAction.LOG_MOMENTS)
+def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
+    """The author changes their moment."""
+    moment = moment_or_404(current_user, family, moment_id, own=True)
+    current = moment_input_from(moment)
+    form = MomentForm()
+    _offer_choices(form, family, keep_kind_ids=frozenset(current.kind_ids))
+    if request.method == "GET":
+        form.fill_from(current, service_settings().timezone)
+    if form.validate_on_submit() and (data := _form_input(form)) is not None:
+        try:
+            update_moment(current_user, moment, data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("moments/moment_form.html", form=form, family=family, moment=moment), status
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>/delete", methods=["GET", "POST"])
+@family_scoped(FamilyAction.LOG_MOMENTS)
+def moment_delete(family: Family, moment_id: int) -> Response | str:
+    """The author deletes their moment, after saying yes."""
+    moment = moment_or_404(current_user, family, moment_id, own=True)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        delete_moment(current_user, moment)
+        flash(_("The moment is deleted."), "success")
+        return redirect(url_for("moments.family_timeline", family_id=family.id))
+    if request.method == "POST":
+        abort(400)
+    return render_template("moments/moment_delete.html", form=form, family=family,
+                           moment=moment_view(current_user, moment))
+
+
+def _filters(form: TimelineFilterForm, page_carers) -> TimelineFilters | None:  # type: ignore[no-untyped-def]
+    """Filters from the address, or None when they are not right (the form then holds why)."""
+    form.kind.choices = as_choices([("", _("Any kind")), *((str(kind.id), kind_name(kind)) for kind in all_kinds())])
+    form.author.choices = as_choices([("", _("Anyone")), *((str(m.user_id), m.user.name) for m in page_carers)])
+    if request.args and not form.validate():
+        return None
+    filters = TimelineFilters(
+        kind_id=int(form.kind.data) if form.kind.data else None,
+        author_id=int(form.author.data) if form.author.data else None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        form.date_to.errors = [_("The end date is before the start date.")]
+        return None
+    return filters
+
+
+@bp.route("/families/<int:family_id>/timeline")
+@family_scoped(FamilyAction.VIEW)
+def family_timeline(family: Family) -> tuple[str, int]:
+    """The family's moments between sessions, newest first, with filters (what this person may see)."""
+    form = TimelineFilterForm(request.args)
+    filters = _filters(form, family_carers(family))
+    if filters is None:
+        return render_template("moments/timeline.html", family=family, form=form, page=None), 400
+    try:
+        page = timeline(current_user, family, filters, request.args.get("before") or None)
+    except ServiceError as error:
+        form.form_errors.append(error.message)
+        return render_template("moments/timeline.html", family=family, form=form, page=None), 400
+    if current_user.role is Role.THERAPIST:
+        record_read(current_user, TIMELINE_VIEW_ACTION, family)
+    older_url = None
+    if page.next_cursor:
+        kept = {key: value for key, value in request.args.items() if key != "before"}
+        older_url = url_for("moments.family_timeline", family_id=family.id, before=page.next_cursor, **kept)
+    return render_template("moments/timeline.html", family=family, form=form, page=page,
+                           filters=filters, older_url=older_url), 200
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>")
+@family_scoped(FamilyAction.VIEW)
+def moment_detail(family: Family, moment_id: int) -> str:
+    """One moment with its reflections; the therapist reflects back here."""
+    moment = moment_or_404(current_user, family, moment_id)
+    view = moment_view(current_user, moment)
+    record_read(current_user, "moment.view", family)
+    form = ReflectionForm()
+    mine = next((r for r in view.reflections if r.author_id == current_user.id), None)
+    if mine is not None:
+        form.text.data = mine.text
+    return render_template("moments/moment_detail.html", family=family, moment=view,
+                           reflection_form=form, my_reflection=mine, confirm_form=ConfirmForm())
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>/pin", methods=["POST"])
+@family_scoped(FamilyAction.PIN)
+def moment_pin(family: Family, moment_id: int) -> Response:
+    """Mark a moment to talk about in the next session (carers and the therapist), or unmark it."""
+    moment = moment_or_404(current_user, family, moment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    pinned = request.form.get("pinned") == "1"
+    set_pinned(current_user, moment, pinned)
+    flash(_("Pinned for your next session.") if pinned else _("Taken off the list for your next session."),
+          "success")
+    return redirect(_back_to(family, moment.id))
+
+
+def _back_to(family: Family, moment_id: int) -> str:
+    """Where a button on a moment returns: the page it was pressed on, if it is ours."""
+    target = request.form.get("next", "")
+    allowed = (
+        url_for("moments.family_timeline", family_id=family.id),
+        url_for("moments.moment_detail", family_id=family.id, moment_id=moment_id),
+        url_for("pages.carer_home"),
+        url_for("therapist.session_screen", family_id=family.id),
+    )
+    if target.split("?")[0].split("#")[0] in allowed and "//" not in target:
+        return target
+    return url_for("moments.moment_detail", family_id=family.id, moment_id=moment_id)
+
+
+@bp.app_template_global()
+def feeling_word(feeling: int | None) -> str:
+    """'Confident' for 5: feelings are shown in words, never as bare numbers."""
+    return str(FEELING_WORDS.get(feeling, "")) if feeling else ""
+
+
+@bp.app_template_global()
+def visibility_label(visibility: Visibility) -> str:
+    return str(VISIBILITY_LABELS[visibility])
+
+
+bp.add_app_template_global(kind_name, "kind_name")

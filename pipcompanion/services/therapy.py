@@ -1,0 +1,103 @@
+"""The therapist's part: reflecting back, the weekly focus, session dates, and audited reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Family, Focus, Moment, Reflection, Role, TherapySession, User, utcnow
+from . import ServiceError
+from .audit import record_event
+
+REFLECTION_MAX = 1000
+FOCUS_MAX = 300
+SESSION_WINDOW = timedelta(days=366)
+
+
+def record_read(user: User, action: str, family: Family) -> None:
+    """Audit a therapist's (or admin's) read of family data; carers' own reads are not logged."""
+    if user.role in (Role.THERAPIST, Role.ADMIN):
+        record_event(user, action, family_id=family.id)
+        db.session.commit()
+
+
+def _short_text(text: str, limit: int, field: str, empty_message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError(empty_message, field)
+    if len(text) > limit:
+        raise ServiceError(_("Please keep it to %(max)d characters.", max=limit), field)
+    return text
+
+
+def reflect_on_moment(therapist: User, moment: Moment, text: str) -> Reflection:
+    """Add or change the therapist's own reflection on a moment."""
+    text = _short_text(text, REFLECTION_MAX, "text", _("Please write a few words to reflect back."))
+    reflection = db.session.scalars(
+        select(Reflection).where(Reflection.moment_id == moment.id, Reflection.author_id == therapist.id)
+    ).first()
+    now = utcnow()
+    if reflection is None:
+        reflection = Reflection(moment_id=moment.id, author_id=therapist.id, text=text, created_at=now, updated_at=now)
+        db.session.add(reflection)
+    else:
+        reflection.text = text
+        reflection.updated_at = now
+    record_event(therapist, "reflection.save", family_id=moment.family_id)
+    db.session.commit()
+    return reflection
+
+
+def delete_reflection(therapist: User, moment: Moment) -> None:
+    """Delete the therapist's own reflection on a moment."""
+    reflection = db.session.scalars(
+        select(Reflection).where(Reflection.moment_id == moment.id, Reflection.author_id == therapist.id)
+    ).first()
+    if reflection is None:
+        raise ServiceError(_("There is no reflection of yours on this moment."))
+    db.session.delete(reflection)
+    record_event(therapist, "reflection.delete", family_id=moment.family_id)
+    db.session.commit()
+
+
+def set_focus(therapist: User, family: Family, text: str) -> Focus:
+    """Set the family's focus for the coming week; earlier ones are kept as history."""
+    text = _short_text(text, FOCUS_MAX, "text", _("Please write the focus in a few words."))
+    focus = Focus(family_id=family.id, text=text, set_by_id=therapist.id, created_at=utcnow())
+    db.session.add(focus)
+    record_event(therapist, "focus.set", family_id=family.id)
+    db.session.commit()
+    return focus
+
+
+def focus_history(family: Family, limit: int = 10) -> list[Focus]:
+    return list(db.session.scalars(
+        select(Focus).where(Focus.family_id == family.id).order_by(Focus.created_at.desc(), Focus.id.desc()).limit(limit)
+    ))
+
+
+def add_session(therapist: User, family: Family, starts_at: datetime, *, now: datetime | None = None) -> TherapySession:
+    """Record a session date (past or coming); the next one shows on the carers' home."""
+    now = now or utcnow()
+    if abs(starts_at - now) > SESSION_WINDOW:
+        raise ServiceError(_("Please choose a date within a year of today."), "starts_at")
+    session = TherapySession(family_id=family.id, starts_at=starts_at, created_by_id=therapist.id)
+    db.session.add(session)
+    record_event(therapist, "session.add", family_id=family.id)
+    db.session.commit()
+    return session
+
+
+def delete_session(therapist: User, family: Family, session_id: int) -> None:
+    """Remove a session date recorded by mistake."""
+    session = db.session.scalars(
+        select(TherapySession).where(TherapySession.id == session_id, TherapySession.family_id == family.id)
+    ).first()
+    if session is None:
+        raise ServiceError(_("That session was not found."))
+    db.session.delete(session)
+    record_event(therapist, "session.delete", family_id=family.id)
+    db.session.commit()

@@ -1,0 +1,36 @@
+// Session view: one moment at a time, moved with the arrow keys or the buttons.
+// Without JavaScript the page is a plain list, which works as it is.
+const screen = document.querySelector("[data-session-screen]");
+if (screen) {
+  const moments = [...screen.querySelectorAll(".moment")];
+  const controls = screen.querySelector("[data-controls]");
+  const position = screen.querySelector("[data-position]");
+  const toggle = screen.querySelector("[data-toggle-list]");
+  let current = 0;
+  let single = moments.length > 1;
+
+  const show = (index) => {
+    current = Math.max(0, Math.min(moments.length - 1, index));
+    moments.forEach((moment, i) => { moment.hidden = single && i !== current; });
+    position.textContent = single ? `${current + 1} / ${moments.length}` : "";
+    if (single) moments[current].focus({ preventScroll: false });
+  };
+
+  if (moments.length > 1) {
+    controls.hidden = false;
+    moments.forEach((moment) => moment.setAttribute("tabindex", "-1"));
+    screen.querySelector("[data-previous]").addEventListener("click", () => show(current - 1));
+    screen.querySelector("[data-next]").addEventListener("click", () => show(current + 1));
+    toggle.addEventListener("click", () => {
+      single = !single;
+      toggle.textContent = single ? toggle.dataset.listLabel : toggle.dataset.oneLabel;
+      show(current);
+    });
+    document.addEventListener("keydown", (event) => {
+      if (!single || event.target.closest("input, textarea, select")) return;
+      if (event.key === "ArrowRight" || event.key === "ArrowDown") { event.preventDefault(); show(current + 1); }
+      if (event.key === "ArrowLeft" || event.key === "ArrowUp") { event.preventDefault(); show(current - 1); }
+    });
+    show(0);
+  }
+}

@@ -1,0 +1,33 @@
+"""Forms for reflecting back, the weekly focus and session dates."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+
+from ..forms import FriendlyDateField, FriendlyTimeField, max_length, required
+from ..services.therapy import FOCUS_MAX, REFLECTION_MAX
+
+
+class ReflectionForm(FlaskForm):
+    text = TextAreaField(
+        _l("Reflect back"),
+        validators=[required(_l("Please write a few words to reflect back.")), max_length(REFLECTION_MAX)],
+        description=_l("Short and warm: what you noticed, and what it meant for the baby."),
+        render_kw={"rows": 3, "maxlength": REFLECTION_MAX},
+    )
+
+
+class FocusForm(FlaskForm):
+    text = TextAreaField(
+        _l("Focus for this week"),
+        validators=[required(_l("Please write the focus in a few words.")), max_length(FOCUS_MAX)],
+        description=_l("For example: This week, notice when she looks for you."),
+        render_kw={"rows": 2, "maxlength": FOCUS_MAX},
+    )
+
+
+class SessionForm(FlaskForm):
+    day = FriendlyDateField(_l("Session date"), validators=[required(_l("Please enter the session date."))])
+    at_time = FriendlyTimeField(_l("Time"), validators=[required(_l("Please enter the session time."))])

@@ -1,0 +1,139 @@
+"""Views for the family's therapist: reflect back, focus, sessions and the session screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..forms import ConfirmForm, apply_service_error
+from ..models import Family
+from ..permissions import FamilyAction, family_scoped, moment_or_404
+from ..services import ServiceError
+from ..services.settings import service_settings
+from ..services.therapy import (
+    add_session,
+    delete_reflection,
+    delete_session,
+    focus_history,
+    record_read,
+    reflect_on_moment,
+    set_focus,
+)
+from ..services.timeline import current_focus, family_sessions, moment_view, session_view
+from .forms import FocusForm, ReflectionForm, SessionForm
+
+bp = Blueprint("therapist", __name__)
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>/reflection", methods=["POST"])
+@family_scoped(FamilyAction.REFLECT)
+def reflection_save(family: Family, moment_id: int) -> Response | tuple[str, int]:
+    """The therapist adds or changes their reflection on a moment."""
+    moment = moment_or_404(current_user, family, moment_id)
+    form = ReflectionForm()
+    if form.validate_on_submit():
+        try:
+            reflect_on_moment(current_user, moment, form.text.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Your reflection is saved. The family will see it."), "success")
+            return redirect(url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))
+    view = moment_view(current_user, moment)
+    mine = next((r for r in view.reflections if r.author_id == current_user.id), None)
+    return render_template("moments/moment_detail.html", family=family, moment=view, reflection_form=form,
+                           my_reflection=mine, confirm_form=ConfirmForm()), 400
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>/reflection/delete", methods=["POST"])
+@family_scoped(FamilyAction.REFLECT)
+def reflection_delete(family: Family, moment_id: int) -> Response:
+    """The therapist deletes their own reflection."""
+    moment = moment_or_404(current_user, family, moment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        delete_reflection(current_user, moment)
+    except ServiceError:
+        abort(404)
+    flash(_("Your reflection is deleted."), "success")
+    return redirect(url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))
+
+
+def _render_plan(family: Family, *, focus_form: FocusForm | None = None,
+                 session_form: SessionForm | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "therapist/plan.html", family=family, focus=current_focus(family), history=focus_history(family),
+        sessions=family_sessions(family), focus_form=focus_form or FocusForm(),
+        session_form=session_form or SessionForm(), confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.route("/families/<int:family_id>/plan")
+@family_scoped(FamilyAction.REFLECT)
+def plan(family: Family) -> tuple[str, int]:
+    """The family's focus (with its history) and session dates."""
+    record_read(current_user, "family.plan.view", family)
+    return _render_plan(family)
+
+
+@bp.route("/families/<int:family_id>/focus", methods=["POST"])
+@family_scoped(FamilyAction.REFLECT)
+def focus_set(family: Family) -> Response | tuple[str, int]:
+    """Set the family's focus; it replaces the current one on the carers' home."""
+    form = FocusForm()
+    if form.validate_on_submit():
+        try:
+            set_focus(current_user, family, form.text.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("The new focus is on the family's home page."), "success")
+            return redirect(url_for("therapist.plan", family_id=family.id))
+    return _render_plan(family, focus_form=form, status=400)
+
+
+@bp.route("/families/<int:family_id>/sessions", methods=["POST"])
+@family_scoped(FamilyAction.REFLECT)
+def session_add(family: Family) -> Response | tuple[str, int]:
+    """Record a session date and time (in the service's time zone)."""
+    form = SessionForm()
+    if form.validate_on_submit():
+        zone = ZoneInfo(service_settings().timezone)
+        starts_at = datetime.combine(form.day.data, form.at_time.data, zone)
+        try:
+            add_session(current_user, family, starts_at)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("The session is saved."), "success")
+            return redirect(url_for("therapist.plan", family_id=family.id))
+    return _render_plan(family, session_form=form, status=400)
+
+
+@bp.route("/families/<int:family_id>/sessions/<int:session_id>/delete", methods=["POST"])
+@family_scoped(FamilyAction.REFLECT)
+def session_delete(family: Family, session_id: int) -> Response:
+    """Remove a session recorded by mistake."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        delete_session(current_user, family, session_id)
+    except ServiceError:
+        abort(404)
+    flash(_("The session is removed."), "success")
+    return redirect(url_for("therapist.plan", family_id=family.id))
+
+
+@bp.route("/families/<int:family_id>/session")
+@family_scoped(FamilyAction.REFLECT)
+def session_screen(family: Family) -> str:
+    """Pinned moments and everything shared since the last session, in large type, to share a screen."""
+    screen = session_view(current_user, family)
+    record_read(current_user, "family.session_view", family)
+    return render_template("therapist/session_screen.html", family=family, screen=screen)
