@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import CaseloadAssignment, Family, MemberKind, Membership, Moment, Role, User, Visibility
@@ -154,8 +155,8 @@ def families_for(user: User, action: FamilyAction = FamilyAction.VIEW) -> Select
 def family_or_404(user: User, family_id: int, action: FamilyAction) -> Family:
     """The family, if this user may do `action` to it; otherwise a 404 that tells nothing."""
     family = db.session.scalars(
-        select(Family).where(Family.id == family_id, family_scope(user, action))
-    ).first()
+        select(Family).options(joinedload(Family.babies)).where(Family.id == family_id, family_scope(user, action))
+    ).unique().first()
     if family is None:
         abort(404)
     return family

@@ -130,11 +130,12 @@ def _filters(form: TimelineFilterForm, page_carers) -> TimelineFilters | None:  
 def family_timeline(family: Family) -> tuple[str, int]:
     """The family's moments between sessions, newest first, with filters (what this person may see)."""
     form = TimelineFilterForm(request.args)
-    filters = _filters(form, family_carers(family))
+    carers = family_carers(family)
+    filters = _filters(form, carers)
     if filters is None:
         return render_template("moments/timeline.html", family=family, form=form, page=None), 400
     try:
-        page = timeline(current_user, family, filters, request.args.get("before") or None)
+        page = timeline(current_user, family, filters, request.args.get("before") or None, carers=carers)
     except ServiceError as error:
         form.form_errors.append(error.message)
         return render_template("moments/timeline.html", family=family, form=form, page=None), 400

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import Family, Focus, Moment, Reflection, Role, TherapySession, User, utcnow
+from ..models import AuditEvent, Family, Focus, Moment, Reflection, Role, TherapySession, User, utcnow
 from . import ServiceError
 from .audit import record_event
 
@@ -18,10 +18,15 @@ SESSION_WINDOW = timedelta(days=366)
 
 
 def record_read(user: User, action: str, family: Family) -> None:
-    """Audit a therapist's (or admin's) read of family data; carers' own reads are not logged."""
+    """Audit a therapist's (or admin's) read of family data; carers' own reads are not logged.
+
+    Written in a transaction of its own: the read is on record even if the page then fails,
+    and the page's loaded objects are not expired (which would reload them one by one).
+    """
     if user.role in (Role.THERAPIST, Role.ADMIN):
-        record_event(user, action, family_id=family.id)
-        db.session.commit()
+        with db.engine.begin() as connection:
+            connection.execute(insert(AuditEvent).values(
+                actor_id=user.id, action=action, family_id=family.id, created_at=utcnow()))
 
 
 def _short_text(text: str, limit: int, field: str, empty_message: str) -> str:

@@ -207,8 +207,12 @@ def _page_query(user: User, family: Family):  # type: ignore[no-untyped-def]
 
 
 def timeline(user: User, family: Family, filters: TimelineFilters, cursor: str | None = None,
-             *, limit: int = PAGE_SIZE, now: datetime | None = None) -> TimelinePage:
-    """One page of the family's timeline as this user may see it, newest first."""
+             *, carers: list[Membership] | None = None, limit: int = PAGE_SIZE,
+             now: datetime | None = None) -> TimelinePage:
+    """One page of the family's timeline as this user may see it, newest first.
+
+    `carers` (from family_carers) may be passed when the caller has loaded them already.
+    """
     now = now or utcnow()
     query = _page_query(user, family)
     if filters.kind_id is not None:
@@ -228,7 +232,7 @@ def timeline(user: User, family: Family, filters: TimelineFilters, cursor: str |
     moments = list(db.session.scalars(query.limit(limit + 1)))
     more = len(moments) > limit
     moments = moments[:limit]
-    carers = family_carers(family)
+    carers = carers if carers is not None else family_carers(family)
     views = moment_views(
         moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies},
         with_reflections=user_sees_reflections(user),
