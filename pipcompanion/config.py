@@ -34,6 +34,8 @@ class BaseConfig:
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(PROJECT_ROOT, "translations")
     # Languages on offer (code -> name in that language); catalogs live in translations/.
     LANGUAGES = {"en": "English"}
+    # The regional formats each language is shown with (dates as "19 November 2026" in the UK).
+    LOCALE_FORMATS = {"en": "en_GB"}
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -10,7 +10,7 @@ from .extensions import babel
 from .services.settings import service_settings
 
 
-def select_locale() -> str:
+def chosen_language() -> str:
     """The person's chosen language, else the browser's if on offer, else the service default."""
     offered = current_app.config["LANGUAGES"]
     if not has_request_context():
@@ -22,6 +22,18 @@ def select_locale() -> str:
         return browser
     default = service_settings().default_locale
     return default if default in offered else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale() -> str:
+    """The Babel locale: the chosen language with its regional formats (en -> en_GB)."""
+    language = chosen_language()
+    return current_app.config["LOCALE_FORMATS"].get(language, language)
+
+
+def language_tag() -> str:
+    """The BCP 47 tag for <html lang>, such as 'en-GB'."""
+    locale = get_locale()
+    return str(locale).replace("_", "-") if locale else "en"
 
 
 def select_timezone() -> str:
@@ -40,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         text_direction=text_direction,
         current_locale=get_locale,
+        language_tag=language_tag,
         format_date=format_date,
         format_datetime=format_datetime,
         service_settings=service_settings,

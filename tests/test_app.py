@@ -96,7 +96,7 @@ def test_session_cookie_is_httponly_and_lax(client, make):
 
 def test_html_has_language_direction_and_landmarks(client):
     html = client.get("/login").get_data(as_text=True)
-    assert '<html lang="en" dir="ltr">' in html
+    assert '<html lang="en-GB" dir="ltr">' in html
     assert 'href="#main"' in html and '<main id="main"' in html
     assert "<header" in html and "<nav" in html and "<footer" in html
 

@@ -15,13 +15,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..auth import LAST_SEEN_KEY
 from ..extensions import limiter
+from ..i18n import chosen_language
 from ..forms import ConfirmForm, apply_service_error
 from ..pages.navigation import home_url, safe_next_url
 from ..permissions import public, signed_in
@@ -162,7 +163,7 @@ def join_details() -> Response | str | tuple[str, int]:
     form = JoinForm()
     offer_languages(form.locale)
     if request.method == "GET":
-        form.locale.data = str(get_locale())
+        form.locale.data = chosen_language()
     if form.validate_on_submit():
         try:
             user = accept_invitation(

@@ -1,0 +1,911 @@
+"""Accounts: signing in and out, throttling, sessions, passwords, one-time links, settings, create-admin."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select, text, update
+from werkzeug.datastructures import MultiDict
+
+from pipcompanion import auth
+from pipcompanion.extensions import db
+from pipcompanion.models import Family, MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
+from pipcompanion.services.accounts import create_therapist, issue_password_link
+from pipcompanion.services.families import create_invitation
+
+from .helpers import PASSWORD, Person, csrf_token, page_text, post, sign_in
+
+HOMES = {Role.CARER: "/home", Role.VIEWER: "/overview", Role.THERAPIST: "/caseload", Role.ADMIN: "/admin/"}
+NO_MATCH = "That email and password did not match an account. Please try again."
+TOO_MANY = re.compile(r"There have been too many tries\. Please try again in (\d+) minutes?\.")
+LINK_GONE = "This link no longer works"
+NEW_PASSWORD = "quince-meadow-bicycle-77"
+EASY_TO_GUESS = "This password would be easy for someone else to guess"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def attempt(app, email: str, password: str, **kwargs):  # type: ignore[no-untyped-def]
+    """A sign-in from a new browser; returns (client, response)."""
+    browser = app.test_client()
+    return browser, post(browser, "/login", {"email": email, "password": password}, **kwargs)
+
+
+def can_sign_in(app, email: str, password: str) -> bool:  # type: ignore[no-untyped-def]
+    _browser, response = attempt(app, email, password)
+    assert response.status_code in (302, 400), page_text(response)
+    return response.status_code == 302
+
+
+def signed_in_name(client) -> str | None:  # type: ignore[no-untyped-def]
+    """Whose name the Settings page greets, or None when it sends the browser to sign in."""
+    response = client.get("/settings")
+    if response.status_code == 302:
+        assert response.headers["Location"].startswith("/login")
+        return None
+    match = re.search(r"Signed in as (.+?) \(", page_text(response))
+    assert match, page_text(response)
+    return match.group(1)
+
+
+def session_user(client) -> str | None:  # type: ignore[no-untyped-def]
+    with client.session_transaction() as session:
+        return session.get("_user_id")
+
+
+def stored(app, person: Person) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    """The person's row as it is now in the database."""
+    with app.app_context():
+        user = db.session.get(User, person.id)
+        return SimpleNamespace(locale=user.locale, password_hash=user.password_hash)
+
+
+def set_columns(app, person: Person, **values) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == person.id).values(**values))
+        db.session.commit()
+
+
+def issue_link(app, person: Person,  # type: ignore[no-untyped-def]
+               purpose: PasswordLinkPurpose = PasswordLinkPurpose.RESET) -> str:
+    """A one-time password link's token, made as the service makes it."""
+    with app.app_context():
+        return issue_password_link(db.session.get(User, person.id), purpose, None)
+
+
+def choose(client, token: str, password: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+    return post(client, f"/password/{token}", {"password": password,
+                                               "confirm": password if confirm is None else confirm})
+
+
+def retry_minutes(response) -> int:  # type: ignore[no-untyped-def]
+    """The wait the 429 page asks for, in minutes."""
+    match = TOO_MANY.search(page_text(response))
+    assert match, page_text(response)
+    return int(match.group(1))
+
+
+def asks_to_wait_out_the_window(response, window_minutes: int) -> bool:  # type: ignore[no-untyped-def]
+    """The page never asks for less than the time left; Flask-Limiter rounds its reset a second up."""
+    assert response.status_code == 429
+    assert "Please wait a little" in page_text(response)
+    return window_minutes <= retry_minutes(response) <= window_minutes + 1
+
+
+# ---------------------------------------------------------------- signing in
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_lands_on_its_home(app, make, role):
+    person = make.user(role)
+    browser, response = attempt(app, person.email, PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == HOMES[role]
+    home = browser.get(HOMES[role])
+    assert home.status_code == 200
+    assert signed_in_name(browser) == person.name
+
+
+def test_carer_home_greets_them_by_name(app, make):
+    family = make.family("Rivers", carers=("Mum",))
+    browser, response = attempt(app, family.carers[0].email, PASSWORD)
+    assert "Hello, Mum" in page_text(browser.get(response.headers["Location"]))
+
+
+@pytest.mark.parametrize("typed", ["CARER1@EXAMPLE.ORG", "Carer1@Example.org", "  carer1@example.org  ",
+                                   "\tCarer1@example.ORG "])
+def test_email_is_case_insensitive_and_trimmed(app, make, typed):
+    person = make.user(Role.CARER, email="carer1@example.org")
+    browser, response = attempt(app, typed, PASSWORD)
+    assert response.status_code == 302, page_text(response)
+    assert response.headers["Location"] == "/home"
+    assert signed_in_name(browser) == person.name
+
+
+def test_signing_in_page_shows_the_form(client):
+    text = page_text(client.get("/login"))
+    assert "Sign in" in text and "Email" in text and "Password" in text
+    assert "Your therapist can give you a link to choose a new one" in text
+
+
+def test_signed_in_person_visiting_login_goes_home(sign_in_as, make):
+    therapist = make.user(Role.THERAPIST)
+    browser = sign_in_as(therapist)
+    response = browser.get("/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/caseload"
+
+
+def _no_password(app, make):  # type: ignore[no-untyped-def]
+    person = make.user(Role.THERAPIST, email="new.therapist@example.org")
+    set_columns(app, person, password_hash=None)
+    return person.email, ""
+
+
+def _wrong_password(app, make):  # type: ignore[no-untyped-def]
+    return make.user(Role.CARER, email="mum@example.org").email, "not-the-right-password-9"
+
+
+def _unknown_email(app, make):  # type: ignore[no-untyped-def]
+    make.user(Role.CARER, email="dad@example.org")
+    return "nobody@example.org", PASSWORD
+
+
+def _deactivated(app, make):  # type: ignore[no-untyped-def]
+    return make.user(Role.THERAPIST, email="left@example.org", active=False).email, PASSWORD
+
+
+@pytest.mark.parametrize("arrange", [_wrong_password, _unknown_email, _deactivated, _no_password])
+def test_failed_sign_in_shows_one_generic_message_and_no_session(app, make, arrange):
+    email, password = arrange(app, make)
+    browser, response = attempt(app, email, password or "any-password-at-all")
+    assert response.status_code == 400
+    text = page_text(response)
+    assert NO_MATCH in text
+    assert "not found" not in text.lower() and "deactivated" not in text.lower()
+    assert session_user(browser) is None
+    assert signed_in_name(browser) is None
+
+
+def test_every_failed_sign_in_page_reads_exactly_the_same(app, make):
+    pages = []
+    for arrange in (_wrong_password, _unknown_email, _deactivated, _no_password):
+        email, password = arrange(app, make)
+        _browser, response = attempt(app, email, password or "any-password-at-all")
+        assert response.status_code == 400
+        # The typed email is echoed in the field's value only, never in the words of the page.
+        pages.append(page_text(response))
+    assert len(set(pages)) == 1
+    assert NO_MATCH in pages[0]
+
+
+def test_deactivated_person_signed_in_elsewhere_is_signed_out(app, make, sign_in_as):
+    therapist = make.user(Role.THERAPIST)
+    browser = sign_in_as(therapist)
+    set_columns(app, therapist, active=False)
+    assert signed_in_name(browser) is None
+
+
+# ---------------------------------------------------------------- throttling
+
+
+def test_repeated_failures_for_one_account_are_throttled(app, make):
+    person = make.user(Role.CARER, email="mum@example.org")
+    other = make.user(Role.CARER, email="dad@example.org")
+    # Case and spaces do not make a new account to guess at.
+    for typed in ["mum@example.org", "MUM@example.org", " Mum@Example.org", "mum@EXAMPLE.org ",
+                  "\tmum@example.org"]:
+        _browser, response = attempt(app, typed, "not-the-right-password-9")
+        assert response.status_code == 400 and NO_MATCH in page_text(response)
+    # Now even the right password waits.
+    browser, response = attempt(app, person.email, PASSWORD)
+    assert asks_to_wait_out_the_window(response, 15)
+    assert session_user(browser) is None
+    # Another account from the same address is not locked out.
+    assert can_sign_in(app, other.email, PASSWORD)
+
+
+def test_failures_from_one_address_are_limited_across_accounts(app, make):
+    person = make.user(Role.CARER, email="mum@example.org")
+    for number in range(20):
+        _browser, response = attempt(app, f"guess{number}@example.org", "not-the-right-password-9")
+        assert response.status_code == 400, number
+    browser, response = attempt(app, person.email, PASSWORD)
+    assert asks_to_wait_out_the_window(response, 15)
+    assert session_user(browser) is None
+
+
+def test_successful_sign_ins_are_not_counted(app, make):
+    person = make.user(Role.CARER, email="mum@example.org")
+    for _ in range(7):
+        assert can_sign_in(app, person.email, PASSWORD)
+    for _ in range(5):
+        _browser, response = attempt(app, person.email, "not-the-right-password-9")
+        assert response.status_code == 400
+    _browser, response = attempt(app, person.email, PASSWORD)
+    assert response.status_code == 429
+
+
+def test_throttle_follows_the_configured_limit(app, make, monkeypatch):
+    person = make.user(Role.CARER, email="mum@example.org")
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "2 per 30 seconds")
+    for _ in range(2):
+        _browser, response = attempt(app, person.email, "not-the-right-password-9")
+        assert response.status_code == 400
+    _browser, response = attempt(app, person.email, PASSWORD)
+    assert response.status_code == 429
+    assert "Please try again in 1 minute." in page_text(response)
+
+
+def test_address_throttle_follows_the_configured_limit(app, make, monkeypatch):
+    make.user(Role.CARER, email="mum@example.org")
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "3 per 15 minutes")
+    for number in range(3):
+        _browser, response = attempt(app, f"guess{number}@example.org", "not-the-right-password-9")
+        assert response.status_code == 400
+    _browser, response = attempt(app, "mum@example.org", PASSWORD)
+    assert asks_to_wait_out_the_window(response, 15)
+
+
+# ---------------------------------------------------------------- the session
+
+
+def test_session_is_rotated_on_sign_in(app, make, client):
+    person = make.user(Role.CARER)
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = "before sign-in"
+    cookie_before = client.get_cookie("session").value
+    response = post(client, "/login", {"email": person.email, "password": PASSWORD})
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert "planted" not in session
+    assert client.get_cookie("session").value != cookie_before
+    # Someone holding a copy of the cookie from before is not signed in.
+    copy = app.test_client()
+    copy.set_cookie("session", cookie_before)
+    assert signed_in_name(copy) is None
+    assert signed_in_name(client) == person.name
+
+
+def test_session_cookie_is_marked_httponly_and_lax(app, make):
+    person = make.user(Role.CARER)
+    _browser, response = attempt(app, person.email, PASSWORD)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+# ---------------------------------------------------------------- signing out
+
+
+def test_sign_out_with_the_button(make, sign_in_as):
+    person = make.user(Role.CARER)
+    browser = sign_in_as(person)
+    response = post(browser, "/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "You have signed out. See you soon." in page_text(browser.get("/login"))
+    assert signed_in_name(browser) is None
+    assert browser.get("/home").headers["Location"].startswith("/login")
+
+
+def test_get_logout_only_shows_a_button(make, sign_in_as):
+    person = make.user(Role.THERAPIST)
+    browser = sign_in_as(person)
+    response = browser.get("/logout")
+    assert response.status_code == 200
+    assert "Sign out now" in page_text(response)
+    assert signed_in_name(browser) == person.name
+
+
+def test_get_logout_when_signed_out_says_so(client):
+    text = page_text(client.get("/logout"))
+    assert "You are signed out." in text and "Sign out now" not in text
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_sign_out_without_csrf_token_is_refused(make, sign_in_as, token):
+    person = make.user(Role.CARER)
+    browser = sign_in_as(person)
+    response = browser.post("/logout", data={} if token is None else {"csrf_token": token})
+    assert response.status_code == 400
+    assert "This form had expired" in page_text(response)
+    assert signed_in_name(browser) == person.name
+
+
+# ---------------------------------------------------------------- next
+
+
+def test_local_next_is_followed_after_sign_in(app, make):
+    person = make.user(Role.CARER)
+    _browser, response = attempt(app, person.email, PASSWORD, query_string={"next": "/settings"})
+    assert response.headers["Location"] == "/settings"
+
+
+def test_page_asked_for_before_sign_in_opens_after_it(make, client):
+    person = make.user(Role.CARER)
+    response = client.get("/settings/password")
+    assert response.status_code == 302
+    login_url = response.headers["Location"]
+    assert login_url.startswith("/login?next=")
+    assert "Please sign in to see this page." in page_text(client.get(login_url))
+    response = post(client, login_url, {"email": person.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/settings/password"
+    assert "Change my password" in page_text(client.get("/settings/password"))
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example", "https://evil.example/", "/\\evil", "\\\\evil.example", "http:/evil.example",
+    "javascript:alert(1)", "/\t/evil.example", "evil.example", "///evil.example", "/" + "a" * 600,
+])
+def test_next_to_another_site_is_not_followed(app, make, target):
+    person = make.user(Role.THERAPIST)
+    _browser, response = attempt(app, person.email, PASSWORD, query_string={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/caseload"
+
+
+# ---------------------------------------------------------------- changing one's password
+
+
+CHANGE_REFUSALS = [
+    pytest.param({"current_password": "not-my-password-at-all"}, "That is not your current password.",
+                 id="wrong-current"),
+    pytest.param({"password": "short-1a", "confirm": "short-1a"}, "Please use at least 10 characters.",
+                 id="too-short"),
+    pytest.param({"password": "password123", "confirm": "password123"}, EASY_TO_GUESS, id="common"),
+    pytest.param({"password": "qwertyuiop", "confirm": "qwertyuiop"}, EASY_TO_GUESS, id="keyboard-row"),
+    pytest.param({"password": "EMAIL", "confirm": "EMAIL"}, EASY_TO_GUESS, id="own-email"),
+    pytest.param({"password": "NAME", "confirm": "NAME"}, EASY_TO_GUESS, id="own-name"),
+    pytest.param({"password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"},
+                 "The two passwords are not the same.", id="mismatch"),
+    pytest.param({"password": "w" * 201, "confirm": "w" * 201}, "Please use at most 200 characters.",
+                 id="too-long"),
+    pytest.param({"current_password": ""}, "Please enter your current password.", id="no-current"),
+    pytest.param({"password": "", "confirm": ""}, "Please choose a password.", id="no-new"),
+    pytest.param({"confirm": ""}, "Please type the password again.", id="no-confirm"),
+    pytest.param({"current_password": "c" * 201}, "Please use at most 200 characters.",
+                 id="current-too-long"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), CHANGE_REFUSALS)
+def test_bad_password_change_is_refused_and_nothing_changes(app, make, sign_in_as, change, message):
+    person = make.user(Role.CARER, name="Bartholomew Fitzgerald", email="rosalind.franklin@example.org")
+    browser = sign_in_as(person)
+    form = {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, **change}
+    personal = {"EMAIL": person.email, "NAME": person.name}
+    form = {key: personal.get(value, value) for key, value in form.items()}
+    hash_before = stored(app, person).password_hash
+    response = post(browser, "/settings/password", form)
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert stored(app, person).password_hash == hash_before
+    assert can_sign_in(app, person.email, PASSWORD)
+    assert not can_sign_in(app, person.email, form["password"] or "empty-password")
+    assert signed_in_name(browser) == person.name
+
+
+@pytest.mark.parametrize("variant", [str.upper, str.title, lambda name: name.replace(" ", "")])
+def test_password_close_to_own_name_is_refused(make, sign_in_as, variant):
+    person = make.user(Role.CARER, name="Bartholomew Fitzgerald")
+    browser = sign_in_as(person)
+    new = variant(person.name)
+    response = post(browser, "/settings/password",
+                    {"current_password": PASSWORD, "password": new, "confirm": new})
+    assert response.status_code == 400 and EASY_TO_GUESS in page_text(response)
+
+
+def test_password_equal_to_an_ordinary_email_is_refused(app, make, sign_in_as):
+    person = make.user(Role.THERAPIST, email="sam.okafor@pip-service.example.org")
+    browser = sign_in_as(person)
+    response = post(browser, "/settings/password",
+                    {"current_password": PASSWORD, "password": person.email, "confirm": person.email})
+    assert response.status_code == 400 and EASY_TO_GUESS in page_text(response)
+    assert can_sign_in(app, person.email, PASSWORD)
+
+
+def test_good_password_change_signs_out_other_sessions_only(app, make, sign_in_as):
+    person = make.user(Role.CARER, name="Mum")
+    this_phone = sign_in_as(person)
+    other_phone = sign_in_as(person)
+    assert signed_in_name(other_phone) == "Mum"
+    response = post(this_phone, "/settings/password",
+                    {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/settings"
+    assert "Your new password is saved." in page_text(this_phone.get("/settings"))
+    assert signed_in_name(this_phone) == "Mum"
+    redirected = other_phone.get("/home")
+    assert redirected.status_code == 302 and redirected.headers["Location"].startswith("/login")
+    assert signed_in_name(other_phone) is None
+    assert can_sign_in(app, person.email, NEW_PASSWORD)
+    assert not can_sign_in(app, person.email, PASSWORD)
+
+
+def test_password_page_needs_signing_in(client):
+    response = client.get("/settings/password")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_password_page_explains_other_devices_are_signed_out(make, sign_in_as):
+    browser = sign_in_as(make.user(Role.VIEWER))
+    text = page_text(browser.get("/settings/password"))
+    assert "Other phones and computers signed in to your account will be signed out." in text
+
+
+# ---------------------------------------------------------------- one-time password links
+
+
+def test_password_link_lets_the_person_choose_a_password_once(app, make, client):
+    person = make.user(Role.CARER, name="Mum", email="mum@example.org")
+    token = issue_link(app, person)
+    page = client.get(f"/password/{token}")
+    assert page.status_code == 200
+    assert "For the account of Mum (mum@example.org)." in page_text(page)
+    response = choose(client, token, NEW_PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Your password is saved. Please sign in with it." in page_text(client.get("/login"))
+    assert can_sign_in(app, "mum@example.org", NEW_PASSWORD)
+    assert not can_sign_in(app, "mum@example.org", PASSWORD)
+    # The link is used up, whether opened or posted to again.
+    again = client.get(f"/password/{token}")
+    assert again.status_code == 404 and LINK_GONE in page_text(again)
+    again = choose(client, token, "another-fine-password-88")
+    assert again.status_code == 404 and LINK_GONE in page_text(again)
+    assert can_sign_in(app, "mum@example.org", NEW_PASSWORD)
+
+
+def test_therapist_button_makes_a_link_the_carer_can_use(app, make, sign_in_as):
+    family = make.family("Rivers", carers=("Mum",))
+    carer = family.carers[0]
+    therapist_browser = sign_in_as(family.therapist)
+    response = post(therapist_browser, f"/families/{family.id}/members/{carer.id}/password-link")
+    assert response.status_code == 201
+    assert "Password link for Mum" in page_text(response)
+    match = re.search(r'value="http://localhost/password/([A-Za-z0-9_-]+)"', response.get_data(as_text=True))
+    assert match, response.get_data(as_text=True)
+    carer_phone = app.test_client()
+    assert choose(carer_phone, match.group(1), NEW_PASSWORD).status_code == 302
+    assert can_sign_in(app, carer.email, NEW_PASSWORD)
+
+
+def test_setup_link_gives_a_new_therapist_their_first_password(app, make):
+    admin = make.user(Role.ADMIN)
+    with app.app_context():
+        token = create_therapist(db.session.get(User, admin.id), name="Sam Okafor",
+                                 email="sam@pip.example.org").setup_token
+    assert not can_sign_in(app, "sam@pip.example.org", "anything-at-all-12")
+    browser = app.test_client()
+    assert choose(browser, token, NEW_PASSWORD).status_code == 302
+    _browser, response = attempt(app, "sam@pip.example.org", NEW_PASSWORD)
+    assert response.headers["Location"] == "/caseload"
+
+
+def test_using_a_link_signs_out_the_persons_other_sessions(app, make, sign_in_as):
+    person = make.user(Role.CARER, name="Mum")
+    phone = sign_in_as(person)
+    token = issue_link(app, person)
+    assert choose(app.test_client(), token, NEW_PASSWORD).status_code == 302
+    assert signed_in_name(phone) is None
+
+
+def test_expired_link_no_longer_works(app, make, client):
+    person = make.user(Role.CARER)
+    token = issue_link(app, person)
+    with app.app_context():
+        db.session.execute(update(PasswordLink).values(expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+    response = client.get(f"/password/{token}")
+    assert response.status_code == 404
+    text = page_text(response)
+    assert LINK_GONE in text and "Password links work once and for a short time." in text
+    response = choose(client, token, NEW_PASSWORD)
+    assert response.status_code == 404 and LINK_GONE in page_text(response)
+    assert can_sign_in(app, person.email, PASSWORD)
+    assert not can_sign_in(app, person.email, NEW_PASSWORD)
+
+
+def test_link_lifetime_comes_from_config(app, make):
+    person = make.user(Role.CARER)
+    before = utcnow()
+    issue_link(app, person, PasswordLinkPurpose.RESET)
+    with app.app_context():
+        link = db.session.scalars(select(PasswordLink)).one()
+        lifetime = link.expires_at - before
+    expected = app.config["PASSWORD_RESET_LIFETIME"]
+    assert expected <= lifetime < expected + timedelta(minutes=1)
+
+
+def test_link_for_a_deactivated_person_no_longer_works(app, make, client):
+    person = make.user(Role.THERAPIST)
+    token = issue_link(app, person)
+    set_columns(app, person, active=False)
+    response = client.get(f"/password/{token}")
+    assert response.status_code == 404 and LINK_GONE in page_text(response)
+
+
+@pytest.mark.parametrize("token", [
+    "garbage", "a" * 43, "a" * 100, "a" * 101, "x" * 5000, "%00", "%FF%FE", "%C3%A9t%C3%A9", "..", "%20",
+    "'%20OR%201=1--", "<script>",
+])
+def test_garbage_link_is_a_404_page_never_500(app, make, client, token):
+    issue_link(app, make.user(Role.CARER))
+    for response in (client.get(f"/password/{token}"), choose(client, token, NEW_PASSWORD)):
+        assert response.status_code == 404
+        assert LINK_GONE in page_text(response)
+
+
+def test_weak_password_on_link_page_is_refused_and_link_still_works(app, make, client):
+    person = make.user(Role.CARER, name="Bartholomew Fitzgerald")
+    token = issue_link(app, person)
+    for weak, message in [("password123", EASY_TO_GUESS), ("short", "Please use at least 10 characters."),
+                          (person.name, EASY_TO_GUESS), (person.email, EASY_TO_GUESS),
+                          ("p" * 201, "Please use at most 200 characters.")]:
+        response = choose(client, token, weak)
+        assert response.status_code == 400, weak
+        assert message in page_text(response), weak
+    response = choose(client, token, NEW_PASSWORD, NEW_PASSWORD + "!")
+    assert response.status_code == 400 and "The two passwords are not the same." in page_text(response)
+    assert can_sign_in(app, person.email, PASSWORD)
+    assert choose(client, token, NEW_PASSWORD).status_code == 302
+    assert can_sign_in(app, person.email, NEW_PASSWORD)
+
+
+def test_new_link_makes_the_older_one_stop_working(app, make, client):
+    person = make.user(Role.CARER)
+    older = issue_link(app, person)
+    newer = issue_link(app, person)
+    response = client.get(f"/password/{older}")
+    assert response.status_code == 404 and LINK_GONE in page_text(response)
+    assert choose(client, older, NEW_PASSWORD).status_code == 404
+    assert client.get(f"/password/{newer}").status_code == 200
+    assert choose(client, newer, NEW_PASSWORD).status_code == 302
+
+
+def test_link_of_one_person_leaves_others_links_alone(app, make, client):
+    mum, dad = make.user(Role.CARER), make.user(Role.CARER)
+    mums = issue_link(app, mum)
+    issue_link(app, dad)
+    assert client.get(f"/password/{mums}").status_code == 200
+
+
+def test_database_keeps_only_a_hash_of_the_link(app, make):
+    person = make.user(Role.CARER)
+    tokens = [issue_link(app, person), issue_link(app, person, PasswordLinkPurpose.SETUP)]
+    with app.app_context():
+        rows = db.session.execute(text("SELECT * FROM password_links")).all()
+    assert len(rows) == 2
+    stored_text = " ".join(str(value) for row in rows for value in row)
+    for token in tokens:
+        assert len(token) >= 40
+        assert token not in stored_text
+        assert token[:16] not in stored_text
+
+
+def test_guessing_links_is_throttled(app, make, client):
+    person = make.user(Role.CARER)
+    token = issue_link(app, person)
+    for number in range(20):
+        assert client.get(f"/password/guess-{number}").status_code == 404
+    response = client.get(f"/password/{token}")
+    assert asks_to_wait_out_the_window(response, 15)
+
+
+# ---------------------------------------------------------------- staff idle timeout
+
+
+def _idle(client, seconds: int) -> None:  # type: ignore[no-untyped-def]
+    """As if this browser's last request was `seconds` ago."""
+    with client.session_transaction() as session:
+        session["last_seen"] = int(time.time()) - seconds
+
+
+def idle_message(app) -> str:  # type: ignore[no-untyped-def]
+    minutes = int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds() // 60)
+    return f"You were signed out after {minutes} minutes without activity, to keep families' information safe."
+
+
+@pytest.mark.parametrize("role", [Role.THERAPIST, Role.ADMIN])
+def test_idle_staff_are_signed_out_with_a_message(app, make, sign_in_as, role):
+    person = make.user(role)
+    browser = sign_in_as(person)
+    assert browser.get(HOMES[role]).status_code == 200
+    _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
+    response = browser.get(HOMES[role])
+    assert response.status_code == 302
+    login_url = response.headers["Location"]
+    assert login_url.startswith("/login?next=")
+    text = page_text(browser.get(login_url))
+    assert idle_message(app) in text
+    assert signed_in_name(browser) is None
+    # Signing in again returns to the page they were on.
+    response = post(browser, login_url, {"email": person.email, "password": PASSWORD})
+    assert response.headers["Location"].startswith(HOMES[role])
+
+
+def test_idle_staff_post_is_not_carried_out(app, make, sign_in_as):
+    family = make.family("Rivers")
+    browser = sign_in_as(family.therapist)
+    token = csrf_token(browser)  # the button's form was on the page before they walked away
+    _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
+    response = browser.post(f"/families/{family.id}/members/{family.carers[0].id}/password-link",
+                            data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert idle_message(app) in page_text(browser.get("/login"))
+    with app.app_context():
+        assert db.session.scalar(select(func.count(PasswordLink.id))) == 0
+
+
+def test_active_staff_stay_signed_in(app, make, sign_in_as):
+    therapist = make.user(Role.THERAPIST)
+    browser = sign_in_as(therapist)
+    _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) - 60)
+    assert browser.get("/caseload").status_code == 200
+    assert signed_in_name(browser) == therapist.name
+
+
+@pytest.mark.parametrize("role", [Role.CARER, Role.VIEWER])
+def test_families_are_not_timed_out(make, sign_in_as, role):
+    person = make.user(role)
+    browser = sign_in_as(person)
+    _idle(browser, 6 * 60 * 60)
+    assert browser.get(HOMES[role]).status_code == 200
+    assert signed_in_name(browser) == person.name
+
+
+def test_staff_who_walk_away_right_after_signing_in_are_signed_out(app, make, sign_in_as, monkeypatch):
+    therapist = make.user(Role.THERAPIST)
+    browser = sign_in_as(therapist)  # and then walks away without opening another page
+    later = time.time() + app.config["STAFF_IDLE_TIMEOUT"].total_seconds() + 60
+    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: later))
+    response = browser.get("/caseload")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert signed_in_name(browser) is None
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_settings_page_shows_who_is_signed_in(make, sign_in_as):
+    person = make.user(Role.CARER, name="Mum", email="mum@example.org")
+    response = sign_in_as(person).get("/settings")
+    text = page_text(response)
+    assert "Signed in as Mum (mum@example.org)." in text
+    assert "Language" in text and "English" in text and "Change my password" in text
+
+
+def test_language_choice_is_saved(app, make, sign_in_as):
+    person = make.user(Role.CARER)
+    set_columns(app, person, locale=None)
+    browser = sign_in_as(person)
+    response = post(browser, "/settings", {"locale": "en"})
+    assert response.status_code == 302 and response.headers["Location"] == "/settings"
+    assert "Your language is saved." in page_text(browser.get("/settings"))
+    assert stored(app, person).locale == "en"
+
+
+@pytest.mark.parametrize("form", [{"locale": "xx"}, {"locale": ""}, {}, {"locale": "e" * 5000},
+                                  {"locale": "EN"}])
+def test_unknown_language_is_refused(app, make, sign_in_as, form):
+    person = make.user(Role.THERAPIST)
+    set_columns(app, person, locale=None)
+    browser = sign_in_as(person)
+    response = post(browser, "/settings", form)
+    assert response.status_code == 400
+    assert "Please choose from the list." in page_text(response)
+    assert stored(app, person).locale is None
+
+
+def test_settings_need_signing_in(client):
+    response = client.get("/settings")
+    assert response.status_code == 302 and response.headers["Location"] == "/login?next=%2Fsettings"
+
+
+# ---------------------------------------------------------------- bad input on every form
+
+
+LOGIN_REFUSALS = [
+    pytest.param({"password": PASSWORD}, "Please enter an email address.", id="no-email"),
+    pytest.param({"email": "mum@example.org"}, "Please enter your password.", id="no-password"),
+    pytest.param({"email": "mum@example.org", "password": ""}, "Please enter your password.",
+                 id="empty-password"),
+    pytest.param({"email": "   ", "password": PASSWORD}, "Please enter an email address.", id="blank-email"),
+    pytest.param({"email": "mum", "password": PASSWORD}, "Please enter an email address like name@example.org.",
+                 id="not-an-email"),
+    pytest.param({"email": "m" * 243 + "@example.org", "password": PASSWORD},
+                 "Please use at most 254 characters.", id="email-255"),
+    pytest.param({"email": "m" * 5000 + "@example.org", "password": PASSWORD},
+                 "Please use at most 254 characters.", id="email-huge"),
+    pytest.param({"email": "mum@example.org", "password": "p" * 201}, "Please use at most 200 characters.",
+                 id="password-201"),
+    pytest.param({"email": "mum@example.org", "password": "p" * 100_000}, "Please use at most 200 characters.",
+                 id="password-huge"),
+]
+
+
+@pytest.mark.parametrize(("form", "message"), LOGIN_REFUSALS)
+def test_bad_sign_in_input_gets_a_message(app, make, form, message):
+    make.user(Role.CARER, email="mum@example.org")
+    browser = app.test_client()
+    response = post(browser, "/login", form)
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert session_user(browser) is None
+
+
+def test_longest_allowed_email_and_password_are_accepted_by_the_form(app, make):
+    email = "m" * 64 + "@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 50 + ".org"
+    assert len(email) <= 254
+    _browser, response = attempt(app, email, "p" * 200)
+    assert response.status_code == 400
+    assert NO_MATCH in page_text(response)
+
+
+def _login_form(app, make):  # type: ignore[no-untyped-def]
+    make.user(Role.CARER, email="mum@example.org")
+    return app.test_client(), "/login", {"email": "mum@example.org", "password": PASSWORD}
+
+
+def _settings_form(app, make):  # type: ignore[no-untyped-def]
+    browser = app.test_client()
+    sign_in(browser, make.user(Role.CARER))
+    return browser, "/settings", {"locale": "en"}
+
+
+def _password_form(app, make):  # type: ignore[no-untyped-def]
+    browser = app.test_client()
+    sign_in(browser, make.user(Role.CARER))
+    return browser, "/settings/password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
+                                           "confirm": NEW_PASSWORD}
+
+
+def _link_form(app, make):  # type: ignore[no-untyped-def]
+    token = issue_link(app, make.user(Role.CARER))
+    return app.test_client(), f"/password/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+
+
+def _invitation(app, make):  # type: ignore[no-untyped-def]
+    family = make.family("Rivers")
+    with app.app_context():
+        return create_invitation(db.session.get(Family, family.id), kind=MemberKind.CARER, relation="Dad",
+                                 created_by=db.session.get(User, family.therapist.id))
+
+
+def _join_code_form(app, make):  # type: ignore[no-untyped-def]
+    return app.test_client(), "/join", {"code": _invitation(app, make).code}
+
+
+def _join_details_form(app, make):  # type: ignore[no-untyped-def]
+    browser = app.test_client()
+    assert browser.get(f"/join/{_invitation(app, make).token}").status_code == 302
+    return browser, "/join/details", {"name": "Dad", "email": "dad@example.org", "password": NEW_PASSWORD,
+                                      "confirm": NEW_PASSWORD, "locale": "en"}
+
+
+ACCOUNT_FORMS = [
+    pytest.param(_login_form, id="login"),
+    pytest.param(_settings_form, id="settings"),
+    pytest.param(_password_form, id="password"),
+    pytest.param(_link_form, id="password-link"),
+    pytest.param(_join_code_form, id="join-code"),
+    pytest.param(_join_details_form, id="join-details"),
+]
+
+
+@pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
+def test_empty_form_gets_messages_not_a_crash(app, make, arrange):
+    browser, path, _good = arrange(app, make)
+    response = post(browser, path, {})
+    assert response.status_code == 400
+    assert "Please check this" in page_text(response)
+
+
+@pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
+def test_overlong_fields_get_messages_not_a_crash(app, make, arrange):
+    browser, path, good = arrange(app, make)
+    response = post(browser, path, {name: "x" * 300 + value for name, value in good.items()})
+    assert response.status_code == 400
+    text = page_text(response)
+    assert "Please use at most" in text or "Please choose from the list." in text
+
+
+@pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
+def test_file_in_place_of_text_gets_messages_not_a_crash(app, make, arrange):
+    browser, path, good = arrange(app, make)
+    for name in good:
+        form = {"csrf_token": csrf_token(browser), **good, name: (io.BytesIO(b"not text"), "note.txt")}
+        response = browser.post(path, data=form, content_type="multipart/form-data")
+        assert response.status_code == 400, name
+        assert "Please check this" in page_text(response), name
+
+
+@pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
+@pytest.mark.parametrize("body", [{"VALUES": 12345}, {"VALUES": ["a", "b"]}, {"VALUES": {"nested": True}},
+                                  [1, 2, 3], "just text", None])
+def test_json_body_gets_a_refusal_not_a_crash(app, make, arrange, body):
+    browser, path, good = arrange(app, make)
+    if isinstance(body, dict):
+        body = {name: body["VALUES"] for name in good}
+    response = browser.post(path, json=body, headers={"X-CSRFToken": csrf_token(browser)})
+    assert response.status_code == 400
+    assert "Please check this" in page_text(response)
+
+
+@pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
+def test_repeated_fields_use_the_first_value(app, make, arrange):
+    browser, path, good = arrange(app, make)
+    data = [("csrf_token", csrf_token(browser))]
+    for name, value in good.items():
+        data += [(name, value), (name, "x" * 300)]
+    response = browser.post(path, data=MultiDict(data))
+    assert response.status_code == 302, page_text(response)
+
+
+# ---------------------------------------------------------------- create-admin on the command line
+
+
+def create_admin(app, *args: str, **kwargs):  # type: ignore[no-untyped-def]
+    """Run `flask --app app create-admin ...`; `flask` pushes an app context first, so do we."""
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=["create-admin", *args], **kwargs)
+
+
+def user_count(app) -> int:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return db.session.scalar(select(func.count(User.id)))
+
+
+def test_create_admin_makes_an_admin_who_can_sign_in(app):
+    result = create_admin(app, " Lead@Example.org ", "--name", "Priya", "--password", NEW_PASSWORD)
+    assert result.exit_code == 0, result.output
+    assert "created" in result.output
+    with app.app_context():
+        admin = db.session.scalars(select(User)).one()
+        assert (admin.email, admin.name, admin.role) == ("lead@example.org", "Priya", Role.ADMIN)
+        assert admin.active
+    browser, response = attempt(app, "lead@example.org", NEW_PASSWORD)
+    assert response.headers["Location"] == "/admin/"
+    assert "Priya" in page_text(browser.get("/settings"))
+
+
+def test_create_admin_asks_for_the_password_twice(app):
+    result = create_admin(app, "lead@example.org", input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert can_sign_in(app, "lead@example.org", NEW_PASSWORD)
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("password123", EASY_TO_GUESS),
+    ("qwertyuiop", EASY_TO_GUESS),
+    ("short", "Please use at least 10 characters."),
+    ("lead@example.org", EASY_TO_GUESS),
+    ("p" * 201, "Please use at most 200 characters."),
+])
+def test_create_admin_refuses_a_weak_password(app, password, message):
+    result = create_admin(app, "lead@example.org", "--password", password)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert user_count(app) == 0
+
+
+def test_create_admin_refuses_an_email_already_used(app, make):
+    carer = make.user(Role.CARER, email="mum@example.org")
+    result = create_admin(app, "MUM@example.org", "--password", NEW_PASSWORD)
+    assert result.exit_code != 0
+    assert "There is already an account with this email" in result.output
+    assert user_count(app) == 1
+    assert can_sign_in(app, carer.email, PASSWORD)
+    assert not can_sign_in(app, carer.email, NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "lead@", "m" * 250 + "@example.org"])
+def test_create_admin_refuses_something_that_is_not_an_email(app, email):
+    result = create_admin(app, email, "--password", NEW_PASSWORD)
+    assert result.exit_code != 0
+    assert "Please enter an email address like name@example.org." in result.output
+    assert user_count(app) == 0
