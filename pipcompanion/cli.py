@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .services import ServiceError
 
@@ -14,6 +15,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="Service admin", show_default=True, help="Name shown in the app.")
 @click.password_option(help="Asked for twice when not given.")
@@ -29,6 +31,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 
 @click.command("load-demo")
+@with_appcontext
 def load_demo_command() -> None:
     """Load the demo families and accounts (development only, first run only)."""
     from .demo import DEMO_PASSWORD, demo_sign_ins, load_demo_data

@@ -18,7 +18,8 @@ def _retry_minutes() -> int:
     current = limiter.current_limit
     if current is None:
         return 1
-    return max(1, math.ceil((current.reset_at - time.time()) / 60))
+    # reset_at is a whole second past the window's end; do not round that second up to a minute.
+    return max(1, math.ceil((current.reset_at - time.time() - 1) / 60))
 
 
 def error_text(code: int) -> tuple[str, str]:

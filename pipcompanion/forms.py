@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from collections.abc import Iterable
@@ -57,7 +58,22 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
     return password, confirm
 
 
-class ConfirmForm(FlaskForm):
+class PageForm(FlaskForm):
+    """A form sent by one of our pages: only its text fields are read, and emails lose stray spaces.
+
+    Flask-WTF would also read uploaded files and JSON bodies, whose values (a file, a number,
+    a list) crash the validators instead of getting a message. No view here passes formdata.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):  # type: ignore[no-untyped-def]
+            return request.form if form.is_submitted() else None
+
+    def filter_email(self, value):  # type: ignore[no-untyped-def]
+        return value.strip() if isinstance(value, str) else value
+
+
+class ConfirmForm(PageForm):
     """A button that changes something: only the CSRF token travels."""
 
 

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired
 
-from ..forms import NAME_MAX, as_choices, choice_field, PASSWORD_MAX, email_field, max_length, new_password_fields, required
-
-
-class PageForm(FlaskForm):
-    """A form sent by one of our pages: only its text fields are read, and emails lose stray spaces.
-
-    Flask-WTF would also read uploaded files and JSON bodies, whose values (a file, a number,
-    a list) crash the validators instead of getting a message. No view here passes formdata.
-    """
-
-    class Meta:
-        def wrap_formdata(self, form, formdata):  # type: ignore[no-untyped-def]
-            return request.form if form.is_submitted() else None
-
-    def filter_email(self, value):  # type: ignore[no-untyped-def]
-        return value.strip() if isinstance(value, str) else value
+from ..forms import (
+    NAME_MAX,
+    PASSWORD_MAX,
+    PageForm,
+    as_choices,
+    choice_field,
+    email_field,
+    max_length,
+    new_password_fields,
+    required,
+)
 
 
 class LoginForm(PageForm):

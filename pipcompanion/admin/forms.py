@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
-from ..forms import NAME_MAX, choice_field, email_field, max_length, required
+from ..forms import PageForm, NAME_MAX, choice_field, email_field, max_length, required
 from ..services.kinds import KIND_NAME_MAX
 
 CRISIS_CONTACTS_MAX = 2000
 
 
-class TherapistForm(FlaskForm):
+class TherapistForm(PageForm):
     name = StringField(
         _l("Name"),
         validators=[required(_l("Please give the therapist's name.")), max_length(NAME_MAX)],
@@ -21,13 +20,13 @@ class TherapistForm(FlaskForm):
     email = email_field()
 
 
-class CaseloadForm(FlaskForm):
+class CaseloadForm(PageForm):
     # Choices are set by the view from the database.
     family_id = choice_field(_l("Family"), coerce=int)
     therapist_id = choice_field(_l("Therapist"), coerce=int)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(PageForm):
     service_name = StringField(
         _l("Service name"),
         validators=[required(_l("Please give the service a name.")), max_length(NAME_MAX)],
@@ -43,7 +42,7 @@ class SettingsForm(FlaskForm):
     timezone = choice_field(_l("Time zone"))
 
 
-class KindForm(FlaskForm):
+class KindForm(PageForm):
     name = StringField(
         _l("Name"),
         validators=[required(_l("Please give the kind a name.")), max_length(KIND_NAME_MAX)],

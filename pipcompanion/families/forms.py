@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Optional
 
-from ..forms import BABY_NAME_MAX, FriendlyDateField, NAME_MAX, RELATION_MAX, max_length, required
+from ..forms import PageForm, BABY_NAME_MAX, FriendlyDateField, NAME_MAX, RELATION_MAX, max_length, required
 
 
-class FamilyForm(FlaskForm):
+class FamilyForm(PageForm):
     display_name = StringField(
         _l("Family name"),
         validators=[required(_l("Please give the family a name.")), max_length(NAME_MAX)],
@@ -29,7 +28,7 @@ class FamilyForm(FlaskForm):
     )
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(PageForm):
     relation = StringField(
         _l("Who is this person to the baby?"),
         validators=[required(_l("Please say who this is, for example Mum, Dad or Nan.")),

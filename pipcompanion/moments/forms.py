@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import Optional
 
-from ..forms import FriendlyDateField, FriendlyTimeField, as_choices, choice_field, max_length
+from ..forms import FriendlyDateField, PageForm, FriendlyTimeField, as_choices, choice_field, max_length
 from ..models import Visibility
 from ..services.moments import TEXT_MAX, MomentInput
 
@@ -52,7 +52,7 @@ class MultiCheckboxField(SelectMultipleField):
                          invalid_value_message=_choice_message(), **kwargs)
 
 
-class MomentForm(FlaskForm):
+class MomentForm(PageForm):
     client_id = HiddenField()
     kinds = MultiCheckboxField(_l("What kind of moment?"), description=_l("Pick any that fit."))
     text = TextAreaField(

@@ -18,6 +18,7 @@ from .passwords import hash_password, needs_rehash, password_problem, verify_pas
 from .tokens import keyed_hash, new_link_token
 
 LINK_PURPOSE = "password-link"
+NAME_MAX = 80  # users.name
 
 
 def normalize_email(email: str) -> str:
@@ -68,7 +69,9 @@ def ensure_email_free(email: str) -> None:
 def create_user(
     *, email: str, name: str, role: Role, password: str | None, locale: str | None = None
 ) -> User:
-    """Add a user to the session (the caller commits). Email and password are checked first."""
+    """Add a user to the session (the caller commits). Name, email and password are checked first."""
+    if not name.strip() or len(name.strip()) > NAME_MAX:
+        raise ServiceError(_("Please give a name of at most %(max)d characters.", max=NAME_MAX), "name")
     check_email(email)
     ensure_email_free(email)
     if password is not None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
-from ..forms import FriendlyDateField, FriendlyTimeField, max_length, required
+from ..forms import PageForm, FriendlyDateField, FriendlyTimeField, max_length, required
 from ..services.therapy import FOCUS_MAX, REFLECTION_MAX
 
 
-class ReflectionForm(FlaskForm):
+class ReflectionForm(PageForm):
     text = TextAreaField(
         _l("Reflect back"),
         validators=[required(_l("Please write a few words to reflect back.")), max_length(REFLECTION_MAX)],
@@ -19,7 +18,7 @@ class ReflectionForm(FlaskForm):
     )
 
 
-class FocusForm(FlaskForm):
+class FocusForm(PageForm):
     text = TextAreaField(
         _l("Focus for this week"),
         validators=[required(_l("Please write the focus in a few words.")), max_length(FOCUS_MAX)],
@@ -28,6 +27,6 @@ class FocusForm(FlaskForm):
     )
 
 
-class SessionForm(FlaskForm):
+class SessionForm(PageForm):
     day = FriendlyDateField(_l("Session date"), validators=[required(_l("Please enter the session date."))])
     at_time = FriendlyTimeField(_l("Time"), validators=[required(_l("Please enter the session time."))])
