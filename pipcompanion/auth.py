@@ -7,10 +7,12 @@ import time
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user, logout_user
+from flask_babel import gettext as _
+from flask_login import current_user, login_url, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from .api.problems import ApiProblem, problem_response, wants_problem
 from .extensions import db, login_manager
 from .models import User
 
@@ -26,6 +28,16 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.before_request(sign_out_idle_staff)
+
+
+@login_manager.unauthorized_handler
+def ask_to_sign_in() -> Response:
+    """Pages send people to sign in (and back); the API answers 401 for the outbox to wait."""
+    if wants_problem():
+        return problem_response(ApiProblem(401, "signed-out", _("Please sign in again."),
+                                           detail=_("Your sign-in has ended. Nothing was saved by this request.")))
+    flash(str(login_manager.login_message), login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
 @login_manager.user_loader

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .api.problems import ApiProblem, problem_response, wants_problem
 from .extensions import db, limiter
 
 
@@ -59,8 +60,16 @@ def render_error(code: int, title: str, message: str) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiProblem)
+    def api_problem(problem: ApiProblem):  # type: ignore[no-untyped-def]
+        return problem_response(problem)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        if wants_problem():
+            return problem_response(ApiProblem(
+                400, "csrf", _("The security token was missing or old."),
+                detail=_("Get a fresh token from /api/v1/csrf and send it in the X-CSRFToken header.")))
         return render_error(
             400,
             _("This form had expired"),
@@ -73,11 +82,14 @@ def init_app(app: Flask) -> None:
         if code < 400:
             return error
         title, message = error_text(code)
-        response = render_error(code, title, message)
-        return response
+        if wants_problem():
+            return problem_response(ApiProblem(code, f"http-{code}", title, detail=message))
+        return render_error(code, title, message)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
         db.session.rollback()
         title, message = error_text(500)
+        if wants_problem():
+            return problem_response(ApiProblem(500, "server-error", title, detail=message))
         return render_error(500, title, message)

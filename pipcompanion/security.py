@@ -56,7 +56,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _no_store_for_signed_in_pages(response):  # type: ignore[no-untyped-def]
         # Family data must never sit in a shared cache or the back-forward cache of a shared phone.
-        if "Cache-Control" not in response.headers and response.mimetype == "text/html":
+        personal = response.mimetype in ("text/html", "application/json", "application/problem+json")
+        if "Cache-Control" not in response.headers and personal:
             response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response

@@ -158,6 +158,8 @@ def _request(client, method: str, url: str):  # type: ignore[no-untyped-def]
 def _refused(response) -> bool:  # type: ignore[no-untyped-def]
     if response.status_code in (403, 404):
         return True
+    if response.status_code == 401:  # the JSON API answers signed-out calls with a problem
+        return response.mimetype == "application/problem+json"
     return response.status_code == 302 and "/login" in response.headers.get("Location", "")
 
 

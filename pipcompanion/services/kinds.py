@@ -7,6 +7,7 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 
 from ..extensions import db
@@ -43,9 +44,12 @@ def all_kinds() -> list[MomentKind]:
     if "moment_kinds" not in g:
         kinds = list(db.session.scalars(select(MomentKind).order_by(MomentKind.position, MomentKind.id)))
         if not kinds:
-            kinds = [MomentKind(key=key, position=index) for index, (key, _name) in enumerate(DEFAULT_KINDS)]
-            db.session.add_all(kinds)
-            db.session.commit()
+            db.session.add_all(MomentKind(key=key, position=index) for index, (key, _name) in enumerate(DEFAULT_KINDS))
+            try:
+                db.session.commit()
+            except IntegrityError:  # another request made them a moment ago
+                db.session.rollback()
+            kinds = list(db.session.scalars(select(MomentKind).order_by(MomentKind.position, MomentKind.id)))
         g.moment_kinds = kinds
     return g.moment_kinds
 

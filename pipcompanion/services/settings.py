@@ -7,26 +7,34 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import ServiceSettings
 from . import ServiceError
 
 
+# The settings live in one row with this id, so two first requests cannot make two.
+SETTINGS_ROW = 1
+
+
 def service_settings() -> ServiceSettings:
     """The settings row (made with defaults the first time), cached for this request."""
     if "service_settings" not in g:
-        settings = db.session.scalars(select(ServiceSettings).limit(1)).first()
+        settings = db.session.get(ServiceSettings, SETTINGS_ROW)
         if settings is None:
-            settings = ServiceSettings(
+            db.session.add(ServiceSettings(
+                id=SETTINGS_ROW,
                 service_name="PIP Companion",
                 crisis_contacts="",
                 default_locale=current_app.config["BABEL_DEFAULT_LOCALE"],
                 timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
-            )
-            db.session.add(settings)
-            db.session.commit()
+            ))
+            try:
+                db.session.commit()
+            except IntegrityError:  # another request made it a moment ago
+                db.session.rollback()
+            settings = db.session.get(ServiceSettings, SETTINGS_ROW)
         g.service_settings = settings
     return g.service_settings
 

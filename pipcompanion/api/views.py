@@ -1,0 +1,209 @@
+"""JSON API v1: who am I, a fresh CSRF token, and moments (list, create idempotently).
+
+The offline outbox replays saved moments here with their client id; the same rules as the
+form apply (services.moments). Errors are RFC 9457 problem details with per-field messages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import Family, Role, User, Visibility
+from ..moments.forms import FEELING_WORDS, VISIBILITY_LABELS
+from ..permissions import FamilyAction, families_for, family_or_404, public, signed_in
+from ..services import ServiceError
+from ..services.kinds import all_kinds, kind_name
+from ..services.moments import MomentConflict, MomentInput, log_moment
+from ..services.timeline import (
+    MomentView,
+    TimelineFilters,
+    family_carers,
+    moment_view,
+    timeline,
+    user_sees_reflections,
+)
+from .openapi import openapi_document
+from .problems import ApiProblem
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PAGE = 50
+# Service field names -> the API's names for them.
+API_FIELDS = {"kinds": "kind_ids", "carers": "carer_ids", "babies": "baby_ids"}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def moment_json(view: MomentView, viewer: User) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": view.id,
+        "family_id": view.family_id,
+        "author": {"id": view.author.id, "name": view.author.name},
+        "occurred_at": _iso(view.occurred_at),
+        "text": view.text,
+        "kinds": [{"id": kind.id, "name": kind_name(kind)} for kind in view.kinds],
+        "carer_ids": [carer.id for carer in view.carers],
+        "baby_ids": [baby.id for baby in view.babies],
+        "feeling": view.feeling,
+        "visibility": view.visibility.value,
+        "pinned": view.pinned,
+        "url": url_for("moments.moment_detail", family_id=view.family_id, moment_id=view.id),
+    }
+    if user_sees_reflections(viewer):
+        body["reflections"] = [
+            {"author": {"id": r.author.id, "name": r.author.name}, "text": r.text, "created_at": _iso(r.created_at)}
+            for r in view.reflections
+        ]
+    return body
+
+
+@bp.route("/openapi.json")
+@public
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API (anyone)."""
+    return jsonify(openapi_document())
+
+
+@bp.route("/csrf")
+@signed_in
+def csrf() -> Response:
+    """A fresh CSRF token for the signed-in session, for unsafe calls made long after the page loaded."""
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/me")
+@signed_in
+def me() -> Response:
+    """The signed-in person, their families with carers and babies, and the kinds of moment."""
+    families = list(db.session.scalars(families_for(current_user, FamilyAction.VIEW)))
+    relations = {m.family_id: m.relation for m in current_user.memberships}
+    body = {
+        "user": {"id": current_user.id, "name": current_user.name, "email": current_user.email,
+                 "role": current_user.role.value, "locale": current_user.locale},
+        "families": [
+            {
+                "id": family.id,
+                "display_name": family.display_name,
+                "relation": relations.get(family.id),
+                "can_log_moments": current_user.role is Role.CARER,
+                "carers": [{"id": m.user_id, "name": m.user.name, "relation": m.relation}
+                           for m in family_carers(family)],
+                "babies": [{"id": b.id, "name": b.name,
+                            "date_of_birth": b.date_of_birth.isoformat() if b.date_of_birth else None}
+                           for b in family.babies],
+            }
+            for family in families
+        ],
+        "kinds": [{"id": kind.id, "name": kind_name(kind), "hidden": kind.hidden} for kind in all_kinds()],
+        "visibilities": [{"value": v.value, "label": str(label)} for v, label in VISIBILITY_LABELS.items()],
+        "feelings": [{"value": value, "word": str(word)} for value, word in FEELING_WORDS.items()],
+    }
+    return jsonify(body)
+
+
+def _family_from(value: Any, action: FamilyAction) -> Family:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
+                         errors={"family": _("Please give the number of one of your families.")})
+    return family_or_404(current_user, int(value), action)
+
+
+@bp.route("/moments", methods=["GET"])
+@signed_in
+def moments_list() -> Response:
+    """The moments of one family that the signed-in person may see, newest first, by pages."""
+    family = _family_from(request.args.get("family"), FamilyAction.VIEW)
+    limit_text = request.args.get("limit", "20")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+        raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
+                         errors={"limit": _("Please ask for between 1 and %(max)d moments.", max=MAX_PAGE)})
+    try:
+        page = timeline(current_user, family, TimelineFilters(), request.args.get("before") or None,
+                        limit=int(limit_text))
+    except ServiceError as error:
+        raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
+                         errors={"before": error.message}) from None
+    views = [view for group in page.groups for view in group.moments]
+    return jsonify(moments=[moment_json(view, current_user) for view in views], next_cursor=page.next_cursor)
+
+
+def _field_error(field: str, message: str) -> ApiProblem:
+    return ApiProblem(400, "invalid-input", _("Please check the moment."), errors={field: message})
+
+
+def _int_list(body: dict[str, Any], field: str) -> list[int]:
+    value = body.get(field, [])
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise _field_error(field, _("Please choose from the list."))
+    if len(value) > 50:
+        raise _field_error(field, _("Please choose from the list."))
+    return value
+
+
+def moment_input_from_json(body: Any) -> tuple[Any, MomentInput]:
+    """The family id and moment fields from a JSON body, with a per-field message for wrong types."""
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "invalid-input", _("Please send the moment as a JSON object."))
+    client_id = body.get("client_id")
+    if not isinstance(client_id, str):
+        raise _field_error("client_id", _("Please send the moment's client id."))
+    text = body.get("text", "")
+    if not isinstance(text, str):
+        raise _field_error("text", _("Please send the words as text."))
+    occurred_at = body.get("occurred_at")
+    when: datetime | None = None
+    if occurred_at is not None:
+        if not isinstance(occurred_at, str):
+            raise _field_error("occurred_at", _("Please send the time like 2026-06-02T14:30:00Z."))
+        try:
+            when = datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
+        except ValueError:
+            raise _field_error("occurred_at", _("Please send the time like 2026-06-02T14:30:00Z.")) from None
+        if when.tzinfo is None:
+            raise _field_error("occurred_at", _("Please give a time with its time zone."))
+    feeling = body.get("feeling")
+    if feeling is not None and (isinstance(feeling, bool) or not isinstance(feeling, int)):
+        raise _field_error("feeling", _("Please choose how you felt from the list."))
+    visibility = body.get("visibility", Visibility.THERAPIST.value)
+    if visibility not in {v.value for v in Visibility}:
+        raise _field_error("visibility", _("Please choose who can see this from the list."))
+    data = MomentInput(
+        client_id=client_id, text=text, kind_ids=_int_list(body, "kind_ids"), occurred_at=when,
+        carer_ids=_int_list(body, "carer_ids"), baby_ids=_int_list(body, "baby_ids"),
+        feeling=feeling, visibility=Visibility(visibility),
+    )
+    return body.get("family_id"), data
+
+
+@bp.route("/moments", methods=["POST"])
+@signed_in
+def moments_create() -> tuple[Response, int]:
+    """A carer saves a moment: 201 when new, 200 when this client id was saved before (a replay)."""
+    family_id, data = moment_input_from_json(request.get_json(silent=True))
+    family = _family_from(family_id, FamilyAction.LOG_MOMENTS)
+    try:
+        moment, created = log_moment(current_user, family, data)
+    except MomentConflict as conflict:
+        raise ApiProblem(409, "client-id-conflict", _("This moment was already saved with different words."),
+                         detail=conflict.message,
+                         existing=url_for("moments.moment_detail", family_id=family.id,
+                                          moment_id=conflict.existing.id)) from None
+    except ServiceError as error:
+        field = API_FIELDS.get(error.field or "", error.field or "moment")
+        raise _field_error(field, error.message) from None
+    response = jsonify(moment_json(moment_view(current_user, moment), current_user))
+    response.headers["Location"] = url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id)
+    return response, 201 if created else 200
+

@@ -1,0 +1,648 @@
+"""The service lead's pages: therapists, caseloads, service settings, the audit log, and demo data."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from pipcompanion import create_app
+from pipcompanion.demo import DEMO_PASSWORD
+from pipcompanion.extensions import db
+from pipcompanion.models import (
+    AuditEvent,
+    Baby,
+    CaseloadAssignment,
+    Family,
+    Membership,
+    Moment,
+    PasswordLink,
+    Role,
+    ServiceSettings,
+    User,
+)
+from pipcompanion.services.families import check_date_of_birth
+from pipcompanion.services.settings import today_for_service
+
+from .helpers import FamilyInfo, Person, page_text, post
+from .test_families import NEW_PASSWORD, shown_secret
+
+CHOOSE_FROM_LIST = "Please choose from the list."
+
+
+# ---------------------------------------------------------------- helpers of this module
+
+
+def rows(app: Flask, statement):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return list(db.session.scalars(statement))
+
+
+def count(app: Flask, model) -> int:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def user_row(app: Flask, user_id: int) -> User:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        db.session.expunge(user)
+        return user
+
+
+def settings_row(app: Flask) -> tuple[str, str, str, str] | None:
+    with app.app_context():
+        settings = db.session.scalars(select(ServiceSettings)).first()
+        if settings is None:
+            return None
+        return settings.service_name, settings.crisis_contacts, settings.default_locale, settings.timezone
+
+
+def assignments(app: Flask) -> set[tuple[int, int]]:
+    with app.app_context():
+        return {(a.family_id, a.therapist_id) for a in db.session.scalars(select(CaseloadAssignment))}
+
+
+def sign_in_fails(client: FlaskClient, person: Person, password: str | None = None) -> bool:
+    response = post(client, "/login", {"email": person.email, "password": password or person.password})
+    return response.status_code == 400 and "did not match an account" in page_text(response)
+
+
+def goes_to_login(response) -> bool:  # type: ignore[no-untyped-def]
+    return response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/login"
+
+
+def brand(response) -> str:  # type: ignore[no-untyped-def]
+    """The service name in the page header."""
+    match = re.search(r'<a class="brand"[^>]*>([^<]*)</a>', response.get_data(as_text=True))
+    assert match, "no service name in the header"
+    return html.unescape(match.group(1)).strip()
+
+
+def audit_table(response) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """The audit log's rows as (who, what, family, person), as the admin reads them."""
+    body = response.get_data(as_text=True).split("<tbody>", 1)[-1]
+    found = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
+        cells = [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+                 for cell in re.findall(r"<td>(.*?)</td>", row, flags=re.S)]
+        found.append(tuple(cells[1:]))
+    return found
+
+
+@pytest.fixture
+def admin(make) -> Person:  # type: ignore[no-untyped-def]
+    return make.user(Role.ADMIN, name="Alex")
+
+
+@pytest.fixture
+def robin(make) -> Person:  # type: ignore[no-untyped-def]
+    return make.user(Role.THERAPIST, name="Robin", email="robin@example.org")
+
+
+# ---------------------------------------------------------------- therapists
+
+
+def test_admin_adds_a_therapist_who_chooses_a_password_through_a_one_time_link(
+        app, admin, sign_in_as, make_client) -> None:
+    client = sign_in_as(admin)
+    assert "Add a therapist" in page_text(client.get("/admin/therapists"))
+
+    response = post(client, "/admin/therapists", {"name": " Robin ", "email": "Robin@Example.org"})
+
+    assert response.status_code == 201
+    shown = page_text(response)
+    assert "Account for Robin is ready" in shown
+    assert "Give this link to Robin to choose a password. It works once, for 7 days." in shown
+    link, code = shown_secret(response)
+    assert code is None and re.fullmatch(r"/password/[A-Za-z0-9_-]{32,}", link)
+    [robin] = rows(app, select(User).where(User.role == Role.THERAPIST))
+    assert (robin.name, robin.email, robin.password_hash, robin.active) == ("Robin", "robin@example.org", None, True)
+    assert link.removeprefix("/password/") not in client.get("/admin/therapists").get_data(as_text=True)
+    assert "robin@example.org" in page_text(client.get("/admin/therapists"))
+
+    person = Person(robin.id, "robin@example.org", "Robin", Role.THERAPIST, password=NEW_PASSWORD)
+    # No password yet, so no way in until the link is used.
+    assert sign_in_fails(make_client(), person)
+
+    holder = make_client()
+    assert "For the account of Robin (robin@example.org)" in page_text(holder.get(link))
+    chosen = post(holder, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert chosen.headers["Location"] == "/login"
+    assert "Your password is saved. Please sign in with it." in page_text(holder.get("/login"))
+
+    signed_in = post(holder, "/login", {"email": "robin@example.org", "password": NEW_PASSWORD})
+    assert signed_in.headers["Location"] == "/caseload"
+    assert "Your families" in page_text(holder.get("/caseload"))
+
+    reused = make_client().get(link)
+    assert reused.status_code == 404 and "This link no longer works" in page_text(reused)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "Robin", "email": "SAM@example.org"}, "There is already an account with this email."),
+        ({"name": "Robin", "email": "robin.example.org"}, "Please enter an email address like name@example.org."),
+        ({"name": "Robin", "email": ""}, "Please enter an email address."),
+        ({"name": "", "email": "robin@example.org"}, "Please give the therapist's name."),
+        ({"name": "   ", "email": "robin@example.org"}, "Please give the therapist's name."),
+        ({"name": "R" * 81, "email": "robin@example.org"}, "Please use at most 80 characters."),
+    ],
+    ids=["duplicate-email", "bad-email", "no-email", "no-name", "blank-name", "long-name"],
+)
+def test_bad_therapist_details_are_refused(app, admin, make, sign_in_as, data, message) -> None:
+    make.user(Role.THERAPIST, name="Sam", email="sam@example.org")
+    client = sign_in_as(admin)
+    users_before = count(app, User)
+
+    response = post(client, "/admin/therapists", data)
+
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert "Please check this" in page_text(response)
+    assert "secret-link" not in response.get_data(as_text=True)
+    assert count(app, User) == users_before
+    assert count(app, PasswordLink) == 0
+    assert count(app, AuditEvent) == 0
+
+
+def test_a_deactivated_therapist_is_signed_out_at_once_until_reactivated(
+        app, admin, robin, sign_in_as, make_client) -> None:
+    robins_tablet = sign_in_as(robin)
+    assert robins_tablet.get("/caseload").status_code == 200
+    client = sign_in_as(admin)
+
+    response = post(client, f"/admin/therapists/{robin.id}/active", {"active": "0"})
+
+    assert response.headers["Location"] == "/admin/therapists"
+    listing = page_text(client.get("/admin/therapists"))
+    assert "Robin can no longer sign in." in listing
+    assert "(cannot sign in)" in listing and "Reactivate Robin" in listing
+    assert user_row(app, robin.id).active is False
+    assert goes_to_login(robins_tablet.get("/caseload"))
+    assert sign_in_fails(make_client(), robin)
+
+    response = post(client, f"/admin/therapists/{robin.id}/active", {"active": "1"})
+
+    assert "Robin can sign in again." in page_text(client.get(response.headers["Location"]))
+    assert user_row(app, robin.id).active is True
+    again = make_client()
+    signed_in = post(again, "/login", {"email": robin.email, "password": robin.password})
+    assert signed_in.headers["Location"] == "/caseload"
+    assert "Your families" in page_text(again.get("/caseload"))
+    actions = rows(app, select(AuditEvent.action).where(AuditEvent.subject_user_id == robin.id)
+                   .order_by(AuditEvent.id))
+    assert actions == ["therapist.deactivate", "therapist.activate"]
+
+
+@pytest.mark.parametrize("sent", [{}, {"active": ""}, {"active": "yes"}, {"active": "2"}],
+                         ids=["missing", "empty", "word", "number"])
+def test_an_unclear_active_value_changes_nothing(app, admin, robin, sign_in_as, sent) -> None:
+    robins_tablet = sign_in_as(robin)
+    client = sign_in_as(admin)
+
+    response = post(client, f"/admin/therapists/{robin.id}/active", sent)
+
+    assert response.status_code == 400
+    assert "Something in that request was not right" in page_text(response)
+    assert user_row(app, robin.id).active is True
+    assert robins_tablet.get("/caseload").status_code == 200
+    assert count(app, AuditEvent) == 0
+
+
+def test_a_deactivated_therapists_password_link_stops_working(app, admin, robin, sign_in_as, make_client) -> None:
+    client = sign_in_as(admin)
+    link, _code = shown_secret(post(client, f"/admin/therapists/{robin.id}/password-link"))
+    post(client, f"/admin/therapists/{robin.id}/active", {"active": "0"})
+    refused = make_client().get(link)
+    assert refused.status_code == 404 and "This link no longer works" in page_text(refused)
+
+
+def test_an_admin_password_link_for_a_therapist_works_once(app, admin, robin, sign_in_as, make_client) -> None:
+    client = sign_in_as(admin)
+    robins_tablet = sign_in_as(robin)
+
+    response = post(client, f"/admin/therapists/{robin.id}/password-link")
+
+    assert response.status_code == 201
+    assert "Password link for Robin" in page_text(response)
+    assert "It works once, for 24 hours." in page_text(response)
+    link, _code = shown_secret(response)
+    [made] = rows(app, select(PasswordLink))
+    assert (made.user_id, made.created_by_id) == (robin.id, admin.id)
+
+    holder = make_client()
+    assert "For the account of Robin" in page_text(holder.get(link))
+    assert post(holder, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).headers["Location"] == "/login"
+    assert goes_to_login(robins_tablet.get("/caseload"))
+    assert sign_in_fails(make_client(), robin)
+    signed_in = post(holder, "/login", {"email": robin.email, "password": NEW_PASSWORD})
+    assert signed_in.headers["Location"] == "/caseload"
+
+    reused = make_client().get(link)
+    assert reused.status_code == 404 and "This link no longer works" in page_text(reused)
+
+
+def test_a_new_password_link_replaces_the_last_one(app, admin, robin, sign_in_as, make_client) -> None:
+    client = sign_in_as(admin)
+    first, _ = shown_secret(post(client, f"/admin/therapists/{robin.id}/password-link"))
+    second, _ = shown_secret(post(client, f"/admin/therapists/{robin.id}/password-link"))
+    assert first != second
+    assert make_client().get(first).status_code == 404
+    assert make_client().get(second).status_code == 200
+
+
+def test_only_therapists_are_managed_on_the_therapist_page(app, admin, make, sign_in_as) -> None:
+    family = make.family("Rivers")
+    carer, viewer = family.carers[0], family.viewers[0]
+    client = sign_in_as(admin)
+    carers_phone = sign_in_as(carer)
+
+    for user_id in (admin.id, carer.id, viewer.id, 999_999):
+        for path, data in [(f"/admin/therapists/{user_id}/active", {"active": "0"}),
+                           (f"/admin/therapists/{user_id}/password-link", {})]:
+            response = post(client, path, data)
+            assert response.status_code == 404, path
+            assert "We could not find that page" in page_text(response)
+            assert "secret-link" not in response.get_data(as_text=True)
+
+    assert all(user_row(app, person.id).active for person in (admin, carer, viewer))
+    assert carers_phone.get("/home").status_code == 200
+    assert count(app, PasswordLink) == 0
+    assert count(app, AuditEvent) == 0
+
+
+# ---------------------------------------------------------------- caseloads
+
+
+def test_admin_puts_a_family_on_a_caseload_and_takes_it_off(app, admin, robin, make, sign_in_as) -> None:
+    family = make.family("Rivers", therapist=None, baby="Ava")
+    robins_tablet = sign_in_as(robin)
+    assert robins_tablet.get(f"/families/{family.id}").status_code == 404
+    client = sign_in_as(admin)
+    form = page_text(client.get("/admin/caseloads"))
+    assert "No families are on a caseload yet." in form
+    assert "Rivers" in form and "Robin" in form  # offered in the drop-downs
+
+    response = post(client, "/admin/caseloads", {"family_id": str(family.id), "therapist_id": str(robin.id)})
+
+    assert response.headers["Location"] == "/admin/caseloads"
+    table = page_text(client.get("/admin/caseloads"))
+    assert "The caseload is updated." in table
+    assert "Remove Rivers from Robin" in table
+    assert assignments(app) == {(family.id, robin.id)}
+    caseload = page_text(robins_tablet.get("/caseload"))
+    assert "Rivers" in caseload and "Ava" in caseload
+    family_page = robins_tablet.get(f"/families/{family.id}")
+    assert family_page.status_code == 200
+    assert "The Rivers family" in page_text(family_page) and "Therapist: Robin" in page_text(family_page)
+
+    # Assigning twice changes nothing.
+    post(client, "/admin/caseloads", {"family_id": str(family.id), "therapist_id": str(robin.id)})
+    assert assignments(app) == {(family.id, robin.id)}
+
+    removed = post(client, f"/admin/caseloads/{family.id}/{robin.id}/remove")
+
+    assert removed.headers["Location"] == "/admin/caseloads"
+    assert "No families are on a caseload yet." in page_text(client.get("/admin/caseloads"))
+    assert assignments(app) == set()
+    shut_out = robins_tablet.get(f"/families/{family.id}")
+    assert shut_out.status_code == 404 and "Ava" not in page_text(shut_out)
+    assert "No families on your caseload yet." in page_text(robins_tablet.get("/caseload"))
+    events = rows(app, select(AuditEvent).order_by(AuditEvent.id))
+    assert [(e.action, e.actor_id, e.family_id, e.subject_user_id) for e in events] == [
+        ("caseload.assign", admin.id, family.id, robin.id),
+        ("caseload.unassign", admin.id, family.id, robin.id),
+    ]
+
+
+def test_removing_an_assignment_that_is_not_there_is_not_found(app, admin, robin, make, sign_in_as) -> None:
+    family = make.family("Rivers")
+    client = sign_in_as(admin)
+    before = assignments(app)
+    for path in (f"/admin/caseloads/{family.id}/{robin.id}/remove", f"/admin/caseloads/999999/{robin.id}/remove",
+                 f"/admin/caseloads/{family.id}/999999/remove"):
+        response = post(client, path)
+        assert response.status_code == 404, path
+        assert "We could not find that page" in page_text(response)
+    assert assignments(app) == before
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["unknown family", "unknown therapist", "family not a number", "therapist not a number", "no family",
+     "a carer as therapist", "an inactive therapist", "a family id as therapist"],
+)
+def test_bad_caseload_choices_are_refused(app, admin, robin, make, sign_in_as, bad) -> None:
+    family = make.family("Rivers", therapist=None)
+    resting = make.user(Role.THERAPIST, name="Kim", active=False)
+    data = {"family_id": str(family.id), "therapist_id": str(robin.id)}
+    data.update({
+        "unknown family": {"family_id": "999999"},
+        "unknown therapist": {"therapist_id": "999999"},
+        "family not a number": {"family_id": "Rivers"},
+        "therapist not a number": {"therapist_id": "1; DROP TABLE users"},
+        "no family": {"family_id": ""},
+        "a carer as therapist": {"therapist_id": str(family.carers[0].id)},
+        "an inactive therapist": {"therapist_id": str(resting.id)},
+        "a family id as therapist": {"therapist_id": str(family.id + 1000)},
+    }[bad])
+    client = sign_in_as(admin)
+
+    response = post(client, "/admin/caseloads", data)
+
+    assert response.status_code == 400
+    assert CHOOSE_FROM_LIST in page_text(response)
+    assert assignments(app) == set()
+    assert count(app, AuditEvent) == 0
+
+
+# ---------------------------------------------------------------- service settings
+
+GOOD_SETTINGS = {
+    "service_name": "Harbour PIP",
+    "crisis_contacts": "If you or your baby are in danger now, call 999.\r\nHarbour crisis line: 0800 000 111",
+    "default_locale": "en",
+    "timezone": "Europe/Dublin",
+}
+
+
+def test_admin_saves_the_service_settings_which_everyone_sees(app, admin, make, sign_in_as, client) -> None:
+    family = make.family("Rivers")
+    admin_client = sign_in_as(admin)
+
+    response = post(admin_client, "/admin/settings", GOOD_SETTINGS)
+
+    assert response.headers["Location"] == "/admin/settings"
+    form = admin_client.get("/admin/settings")
+    assert "The service settings are saved." in page_text(form)
+    assert 'value="Harbour PIP"' in form.get_data(as_text=True)
+    assert '<option selected value="Europe/Dublin">' in form.get_data(as_text=True)
+    name, contacts, locale, zone = settings_row(app)  # type: ignore[misc]
+    assert (name, locale, zone) == ("Harbour PIP", "en", "Europe/Dublin")
+    assert contacts.splitlines() == ["If you or your baby are in danger now, call 999.",
+                                     "Harbour crisis line: 0800 000 111"]
+
+    help_page = client.get("/help")  # a signed-out visitor
+    shown = page_text(help_page)
+    assert "If you or your baby are in danger now, call 999." in shown
+    assert "Harbour crisis line: 0800 000 111" in shown
+    assert help_page.get_data(as_text=True).count("<li>Harbour crisis line") == 1
+
+    pages = [client.get("/help"), client.get("/login"), client.get("/join"), client.get("/no-such-page"),
+             sign_in_as(family.therapist).get("/caseload"), sign_in_as(family.carers[0]).get("/home"),
+             sign_in_as(family.viewers[0]).get("/overview"), admin_client.get("/admin/")]
+    for page in pages:
+        assert brand(page) == "Harbour PIP"
+        assert "<title>" in page.get_data(as_text=True) and "· Harbour PIP</title>" in page.get_data(as_text=True)
+
+
+def test_the_default_language_is_saved_and_used_for_visitors(app, admin, sign_in_as, client, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "LANGUAGES", {"en": "English", "cy": "Cymraeg"})
+    admin_client = sign_in_as(admin)
+    english = re.compile(r'<html lang="en(-[A-Z]{2})?"')
+    assert english.search(client.get("/help").get_data(as_text=True))
+
+    response = post(admin_client, "/admin/settings", {**GOOD_SETTINGS, "default_locale": "cy"})
+
+    assert response.status_code == 302
+    assert settings_row(app)[2] == "cy"  # type: ignore[index]
+    assert '<html lang="cy"' in client.get("/help").get_data(as_text=True)
+    # A browser that asks for English still gets it.
+    assert english.search(client.get("/help", headers={"Accept-Language": "en-GB"}).get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"timezone": "Mars/Olympus"}, CHOOSE_FROM_LIST),
+        ({"timezone": ""}, CHOOSE_FROM_LIST),
+        ({"default_locale": "xx"}, CHOOSE_FROM_LIST),
+        ({"service_name": "S" * 81}, "Please use at most 80 characters."),
+        ({"service_name": ""}, "Please give the service a name."),
+        ({"crisis_contacts": "9" * 2001}, "Please use at most 2000 characters."),
+        ({"crisis_contacts": ""}, "Please give at least one crisis contact."),
+        ({"crisis_contacts": " \r\n "}, "Please give at least one crisis contact."),
+    ],
+    ids=["mars", "no-zone", "unknown-language", "long-name", "no-name", "long-contacts", "no-contacts",
+         "blank-contacts"],
+)
+def test_bad_settings_are_refused_and_change_nothing(app, admin, sign_in_as, client, changes, message) -> None:
+    admin_client = sign_in_as(admin)
+    assert post(admin_client, "/admin/settings", GOOD_SETTINGS).status_code == 302
+    before = settings_row(app)
+
+    response = post(admin_client, "/admin/settings", {**GOOD_SETTINGS, "service_name": "Changed PIP",
+                                                      "crisis_contacts": "Changed line", **changes})
+
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert "Please check this" in page_text(response)
+    assert settings_row(app) == before
+    assert brand(response) == "Harbour PIP"
+    assert "Harbour crisis line" in page_text(client.get("/help"))
+
+
+def test_crisis_contacts_of_exactly_the_limit_are_kept(app, admin, sign_in_as) -> None:
+    contacts = "Call 999. " + "x" * 1990
+    response = post(sign_in_as(admin), "/admin/settings", {**GOOD_SETTINGS, "crisis_contacts": contacts,
+                                                           "service_name": "N" * 80})
+    assert response.status_code == 302
+    assert settings_row(app)[:2] == ("N" * 80, contacts)  # type: ignore[index]
+
+
+# ---------------------------------------------------------------- audit log
+
+
+def test_the_audit_log_lists_what_admins_and_therapists_did_with_their_names(
+        app, admin, make, sign_in_as, make_client) -> None:
+    family = make.family("Rivers", therapist=None)
+    client = sign_in_as(admin)
+    assert "Nothing recorded yet." in page_text(client.get("/admin/audit"))
+
+    created = post(client, "/admin/therapists", {"name": "Robin", "email": "robin@example.org"})
+    setup_link, _ = shown_secret(created)
+    [robin_id] = rows(app, select(User.id).where(User.email == "robin@example.org"))
+    holder = make_client()
+    post(holder, setup_link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    robin = Person(robin_id, "robin@example.org", "Robin", Role.THERAPIST, password=NEW_PASSWORD)
+    post(client, "/admin/caseloads", {"family_id": str(family.id), "therapist_id": str(robin_id)})
+    robins_tablet = sign_in_as(robin)
+    post(robins_tablet, "/families/new", {"display_name": "Meadows", "baby_name": "Ivy"})
+    post(robins_tablet, f"/families/{family.id}/invitations", {"relation": "Dad"})
+    post(robins_tablet, f"/families/{family.id}/members/{family.carers[0].id}/password-link")
+    post(client, f"/admin/caseloads/{family.id}/{robin_id}/remove")
+    post(client, f"/admin/therapists/{robin_id}/password-link")
+    post(client, f"/admin/therapists/{robin_id}/active", {"active": "0"})
+    post(client, f"/admin/therapists/{robin_id}/active", {"active": "1"})
+
+    log = client.get("/admin/audit")
+
+    assert log.status_code == 200
+    table = audit_table(log)
+    expected = [
+        ("Alex", "therapist.activate", "—", "Robin"),
+        ("Alex", "therapist.deactivate", "—", "Robin"),
+        ("Alex", "password_link.reset", "—", "Robin"),
+        ("Alex", "caseload.unassign", "Rivers", "Robin"),
+        ("Robin", "password_link.reset", "—", "Mum"),
+        ("Robin", "invitation.create.carer", "Rivers", "—"),
+        ("Robin", "family.create", "Meadows", "—"),
+        ("Alex", "caseload.assign", "Rivers", "Robin"),
+        ("Alex", "password_link.setup", "—", "Robin"),
+        ("Alex", "therapist.create", "—", "Robin"),
+    ]
+    # Newest first; other reads may be logged in between, but these are all there, in this order.
+    remaining = iter(table)
+    missing = [row for row in expected if row not in remaining]
+    assert missing == [], f"not in the audit log in order: {missing}\n{table}"
+    # Nothing secret is written in the log.
+    assert setup_link.removeprefix("/password/") not in log.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- nobody else reaches /admin/
+
+
+def _admin_requests(app: Flask, therapist: Person, family: FamilyInfo) -> list[tuple[str, str]]:
+    """(method, path) for every admin route, with real ids filled in."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin."):
+            continue
+        args: dict[str, int] = {}
+        for name in rule.arguments:
+            if name in ("user_id", "therapist_id"):
+                args[name] = therapist.id
+            elif name == "family_id":
+                args[name] = family.id
+            else:  # the gate comes before any lookup, so any id shows whether it holds
+                args[name] = 1
+        path = rule.build(args)[1]  # type: ignore[index]
+        found += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return found
+
+
+HIJACK = {"name": "Intruder", "email": "intruder@example.org", "active": "0", "service_name": "Hijacked",
+          "crisis_contacts": "Nobody", "default_locale": "en", "timezone": "Europe/Paris"}
+
+
+@pytest.mark.parametrize("who", ["therapist", "carer", "viewer", "signed out"])
+def test_admin_pages_are_closed_to_everyone_else(app, make, sign_in_as, make_client, who) -> None:
+    family = make.family("Rivers")
+    assert family.therapist is not None
+    person = {"therapist": family.therapist, "carer": family.carers[0], "viewer": family.viewers[0]}.get(who)
+    client = sign_in_as(person) if person else make_client()
+    requests = _admin_requests(app, family.therapist, family)
+    assert len(requests) >= 11, requests
+    assert {path for _, path in requests} >= {"/admin/", "/admin/therapists", "/admin/caseloads",
+                                              "/admin/settings", "/admin/audit"}
+    client.get("/help")  # the settings row exists from the first page on
+    users_before, settings_before, caseloads_before = count(app, User), settings_row(app), assignments(app)
+    assert settings_before is not None
+
+    for method, path in requests:
+        data = {**HIJACK, "family_id": str(family.id), "therapist_id": str(family.therapist.id)}
+        response = client.get(path) if method == "GET" else post(client, path, data)
+        if person is None:
+            assert goes_to_login(response), (method, path, response.status_code)
+        else:
+            assert response.status_code == 403, (method, path, response.status_code)
+            assert "This page is not available to you" in page_text(response)
+            assert "Audit log" not in page_text(response)
+
+    assert count(app, User) == users_before
+    assert user_row(app, family.therapist.id).active is True
+    assert settings_row(app) == settings_before
+    assert assignments(app) == caseloads_before
+    assert count(app, PasswordLink) == 0
+    assert count(app, AuditEvent) == 0
+
+
+# ---------------------------------------------------------------- demo data
+
+
+DEMO_HOMES = {
+    "admin@example.org": ("/admin/", "Running Riverside PIP"),
+    "therapist@example.org": ("/caseload", "Rivers"),
+    "mum@example.org": ("/home", "Hello, Jess"),
+    "dad@example.org": ("/home", "Hello, Tom"),
+    "nan@example.org": ("/overview", "Hello, Maureen"),
+    "carer@example.org": ("/home", "Hello, Priya"),
+}
+
+
+def _world(app: Flask) -> dict[str, object]:
+    with app.app_context():
+        return {
+            "users": sorted((u.email, u.role, u.name, u.password_hash) for u in db.session.scalars(select(User))),
+            "families": sorted((f.id, f.display_name) for f in db.session.scalars(select(Family))),
+            "memberships": sorted((m.family_id, m.user_id, m.kind, m.relation)
+                                  for m in db.session.scalars(select(Membership))),
+            "caseloads": sorted((a.family_id, a.therapist_id) for a in db.session.scalars(select(CaseloadAssignment))),
+            "moments": db.session.scalar(select(func.count()).select_from(Moment)),
+            "settings": settings_row(app),
+        }
+
+
+def test_load_demo_makes_accounts_that_sign_in_and_a_second_run_changes_nothing(app, make_client) -> None:
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["load-demo"])
+
+    assert result.exit_code == 0, result.output
+    assert "Demo data loaded." in result.output
+    assert DEMO_PASSWORD == "demo-pass-2468"
+    assert "demo-pass-2468" in result.output
+    loaded = _world(app)
+    assert {email for email, *_ in loaded["users"]} == set(DEMO_HOMES)  # type: ignore[union-attr]
+    for email, (home, greeting) in DEMO_HOMES.items():
+        assert email in result.output
+        client = make_client()
+        response = post(client, "/login", {"email": email, "password": "demo-pass-2468"})
+        assert response.status_code == 302, email
+        assert response.headers["Location"] == home, email
+        assert greeting in page_text(client.get(home)), email
+    help_page = page_text(make_client().get("/help"))
+    assert "Samaritans: 116 123, free, any time." in help_page
+    # Every demo baby's birthday passes the app's own rules.
+    with app.test_request_context():
+        for baby in db.session.scalars(select(Baby)):
+            check_date_of_birth(baby.date_of_birth, today_for_service())
+
+    again = runner.invoke(args=["load-demo"])
+
+    assert again.exit_code == 0, again.output
+    assert "Demo data was already there; left as it is." in again.output
+    assert _world(app) == loaded
+
+
+def test_load_demo_leaves_a_database_with_people_in_it_alone(app, make) -> None:
+    make.user(Role.ADMIN, name="Real admin", email="lead@service.example")
+    before = _world(app)
+    result = app.test_cli_runner().invoke(args=["load-demo"])
+    assert result.exit_code == 0
+    assert "Demo data was already there; left as it is." in result.output
+    assert _world(app) == before
+
+
+def test_load_demo_refuses_where_demo_data_is_not_allowed(app) -> None:
+    guarded = create_app({"DEMO_DATA_ALLOWED": False,
+                          "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    try:
+        result = guarded.test_cli_runner().invoke(args=["load-demo"])
+    finally:
+        with guarded.app_context():
+            db.engine.dispose()
+
+    assert result.exit_code != 0
+    assert "Error: Demo data is never loaded in production." in result.output
+    assert "Demo data loaded" not in result.output
+    assert count(app, User) == 0
+    assert count(app, Family) == 0
