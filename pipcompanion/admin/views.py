@@ -226,10 +226,11 @@ def kind_rename(kind_id: int) -> Response | tuple[str, int]:
 @admin_only
 def kind_hidden(kind_id: int) -> Response:
     """Hide a kind from new moments (old moments keep it), or offer it again."""
-    if not ConfirmForm().validate_on_submit():
+    # Only an explicit 0 or 1, as the page sends: a garbled value must not change the list.
+    if not ConfirmForm().validate_on_submit() or request.form.get("hidden") not in {"0", "1"}:
         abort(400)
     try:
-        set_kind_hidden(current_user, kind_id, request.form.get("hidden") == "1")
+        set_kind_hidden(current_user, kind_id, request.form["hidden"] == "1")
     except ServiceError:
         abort(404)
     return redirect(url_for("admin.kinds"))
@@ -239,10 +240,10 @@ def kind_hidden(kind_id: int) -> Response:
 @admin_only
 def kind_move(kind_id: int) -> Response:
     """Move a kind up or down the list."""
-    if not ConfirmForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit() or request.form.get("direction") not in {"up", "down"}:
         abort(400)
     try:
-        move_kind(current_user, kind_id, -1 if request.form.get("direction") == "up" else 1)
+        move_kind(current_user, kind_id, -1 if request.form["direction"] == "up" else 1)
     except ServiceError:
         abort(404)
     return redirect(url_for("admin.kinds"))

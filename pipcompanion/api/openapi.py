@@ -117,8 +117,10 @@ def openapi_document() -> dict[str, Any]:
                             "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
                     },
                 },
-                "Csrf": {"type": "object", "required": ["csrf_token"],
-                         "properties": {"csrf_token": {"type": "string"}}},
+                "Csrf": {"type": "object", "required": ["csrf_token", "user_id"],
+                         "properties": {"csrf_token": {"type": "string"},
+                                        "user_id": {"type": "integer",
+                                                    "description": "Whose session this is"}}},
                 "NewMoment": {
                     "type": "object",
                     "required": ["client_id", "family_id"],

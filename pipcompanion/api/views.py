@@ -78,7 +78,7 @@ def openapi() -> Response:
 @signed_in
 def csrf() -> Response:
     """A fresh CSRF token for the signed-in session, for unsafe calls made long after the page loaded."""
-    response = jsonify(csrf_token=generate_csrf())
+    response = jsonify(csrf_token=generate_csrf(), user_id=current_user.id)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -84,7 +84,7 @@ class MomentForm(PageForm):
         if not self.client_id.data:
             self.client_id.data = str(uuid.uuid4())
 
-    def occurred_at(self, timezone: str, now: datetime) -> datetime | None:
+    def chosen_time(self, timezone: str, now: datetime) -> datetime | None:
         """The moment's time from the When choices, in UTC; None for "just now"."""
         zone = ZoneInfo(timezone)
         today = now.astimezone(zone).date()
@@ -108,7 +108,7 @@ class MomentForm(PageForm):
             client_id=self.client_id.data or "",
             text=self.text.data or "",
             kind_ids=list(self.kinds.data or []),
-            occurred_at=self.occurred_at(timezone, now),
+            occurred_at=self.chosen_time(timezone, now),
             carer_ids=list(self.carers.data or []),
             baby_ids=list(self.babies.data or []),
             feeling=int(self.feeling.data) if self.feeling.data else None,

@@ -35,6 +35,11 @@ def _offer_choices(form: MomentForm, family: Family, *, keep_kind_ids: frozenset
     form.babies.choices = as_choices((baby.id, baby.name) for baby in family.babies)
 
 
+def _show_error(form: MomentForm, error: ServiceError) -> None:
+    """A rule's refusal on the form; the service's "occurred_at" is the form's "When?"."""
+    apply_service_error(form, ServiceError(error.message, "when") if error.field == "occurred_at" else error)
+
+
 def _form_input(form: MomentForm):  # type: ignore[no-untyped-def]
     """The form's moment, or None with the error on the form (a bad day in "When?")."""
     try:
@@ -60,7 +65,7 @@ def moment_create(family: Family) -> Response | tuple[str, int]:
             return render_template("moments/moment_form.html", form=form, family=family,
                                    conflict=conflict.existing), 409
         except ServiceError as error:
-            apply_service_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("Saved. Thank you for noticing this moment.") if created
                   else _("This moment was already saved."), "success")
@@ -83,7 +88,7 @@ def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
         try:
             update_moment(current_user, moment, data)
         except ServiceError as error:
-            apply_service_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))

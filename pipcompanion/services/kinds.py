@@ -81,6 +81,7 @@ def _clean_name(name: str) -> str:
 
 def add_kind(admin: User, name: str) -> MomentKind:
     """An admin adds a kind at the end of the list."""
+    all_kinds()  # the defaults first: once any kind exists, all_kinds() would never make them
     last = db.session.scalar(select(func.max(MomentKind.position))) or 0
     kind = MomentKind(custom_name=_clean_name(name), position=last + 1)
     db.session.add(kind)

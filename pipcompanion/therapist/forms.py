@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
+from wtforms.validators import InputRequired
 
 from ..forms import PageForm, FriendlyDateField, FriendlyTimeField, max_length, required
 from ..services.therapy import FOCUS_MAX, REFLECTION_MAX
@@ -28,5 +29,6 @@ class FocusForm(PageForm):
 
 
 class SessionForm(PageForm):
-    day = FriendlyDateField(_l("Session date"), validators=[required(_l("Please enter the session date."))])
-    at_time = FriendlyTimeField(_l("Time"), validators=[required(_l("Please enter the session time."))])
+    # InputRequired, not DataRequired: DataRequired would replace "not a real date" with "please enter".
+    day = FriendlyDateField(_l("Session date"), validators=[InputRequired(_l("Please enter the session date."))])
+    at_time = FriendlyTimeField(_l("Time"), validators=[InputRequired(_l("Please enter the session time."))])

@@ -1,0 +1,159 @@
+// Progressive enhancement for every page: the service worker and its "new version" prompt, the
+// outbox list with its replays, and signing out (which clears this person's data on the phone).
+// Pages work without it; the words shown come from data-* attributes the server translated.
+
+const outbox = self.PipOutbox;
+const messages = document.getElementById("pip-messages")?.dataset || {};
+const userId = document.querySelector('meta[name="pip-user"]')?.content || null;
+const REPLAY_EVERY_MS = 30 * 1000;
+
+function text(key, values = {}) {
+  let message = messages[key] || "";
+  for (const [name, value] of Object.entries(values)) message = message.replace(`{${name}}`, value);
+  return message;
+}
+
+export function announce(message) {
+  const status = document.querySelector("[data-outbox-status]");
+  if (!status) return;
+  status.textContent = "";
+  // A fresh text node makes screen readers announce the same message again.
+  window.setTimeout(() => { status.textContent = message; }, 50);
+}
+
+function describe(item) {
+  const payload = item.payload;
+  const kinds = (payload.kind_names || []).join(", ");
+  const words = payload.text ? payload.text.slice(0, 120) : "";
+  return [kinds, words].filter(Boolean).join(" · ") || text("untitled");
+}
+
+export async function renderOutbox() {
+  const region = document.querySelector("[data-outbox]");
+  if (!region || !userId || !outbox) return [];
+  const items = await outbox.itemsFor(userId);
+  const list = region.querySelector("[data-outbox-list]");
+  list.replaceChildren(...items.map((item) => {
+    const entry = document.createElement("li");
+    entry.className = "outbox__item" + (item.state === "needs-look" ? " outbox__item--look" : "");
+    entry.dataset.clientId = item.clientId;
+    const summary = document.createElement("p");
+    summary.className = "outbox__summary";
+    summary.textContent = describe(item);
+    const state = document.createElement("p");
+    state.className = "outbox__state";
+    if (item.state === "needs-look") {
+      state.textContent = `${text("needsLook")} ${item.messages.join(" ")}`;
+      const fix = document.createElement("a");
+      fix.className = "button button--secondary";
+      fix.href = `${item.payload.form_url || "/"}?outbox=${encodeURIComponent(item.clientId)}`;
+      fix.textContent = text("fix");
+      const discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "button button--secondary";
+      discard.textContent = text("discard");
+      discard.addEventListener("click", async () => {
+        if (!window.confirm(text("discardConfirm"))) return;
+        await outbox.remove(item.clientId);
+        await renderOutbox();
+        announce(text("discarded"));
+      });
+      entry.append(summary, state, fix, discard);
+    } else {
+      state.textContent = text("savedHere");
+      entry.append(summary, state);
+    }
+    return entry;
+  }));
+  region.hidden = items.length === 0;
+  return items;
+}
+
+let replaying = false;
+
+export async function replayOutbox({ force = false } = {}) {
+  if (!userId || !outbox || replaying) return null;
+  replaying = true;
+  try {
+    const outcome = await outbox.replay(userId, { force });
+    if (outcome.sent) announce(text("sent", { count: outcome.sent }));
+    if (outcome.signedOut) announce(text("signInAgain"));
+    return outcome;
+  } catch (error) {
+    return null;
+  } finally {
+    replaying = false;
+    await renderOutbox();
+  }
+}
+
+export async function askForBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker?.ready;
+    await registration?.sync?.register("pip-outbox");
+  } catch (error) {
+    // No Background Sync here (Safari): the page's own replays cover it.
+  }
+}
+
+function showUpdatePrompt(registration) {
+  const prompt = document.querySelector("[data-update-prompt]");
+  if (!prompt || !registration.waiting) return;
+  prompt.hidden = false;
+  prompt.querySelector("button").addEventListener("click", () => {
+    registration.waiting?.postMessage({ type: "skip-waiting" });
+  }, { once: true });
+}
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  if (registration.waiting && hadController) showUpdatePrompt(registration);
+  registration.addEventListener("updatefound", () => {
+    const incoming = registration.installing;
+    incoming?.addEventListener("statechange", () => {
+      if (incoming.state === "installed" && navigator.serviceWorker.controller) showUpdatePrompt(registration);
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (hadController && !reloading) { reloading = true; window.location.reload(); }
+  });
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type === "outbox-changed") renderOutbox();
+  });
+}
+
+function guardSignOut() {
+  for (const form of document.querySelectorAll("form[data-sign-out]")) {
+    form.addEventListener("submit", async (event) => {
+      if (!userId || !outbox || form.dataset.cleared) return;
+      event.preventDefault();
+      const waiting = (await outbox.itemsFor(userId)).length;
+      if (waiting && !window.confirm(text("signOutConfirm", { count: waiting }))) return;
+      await outbox.purge(userId);
+      await outbox.setCurrentUser(null);
+      if ("caches" in window) {
+        // Nothing personal is cached by the worker, but be sure no page copy outlives the sign-in.
+        const names = await caches.keys();
+        await Promise.all(names.filter((name) => !name.startsWith("pip-shell-")).map((name) => caches.delete(name)));
+      }
+      form.dataset.cleared = "1";
+      form.submit();
+    });
+  }
+}
+
+async function start() {
+  guardSignOut();
+  registerWorker().catch(() => {});
+  if (!outbox || !userId) return;
+  await outbox.setCurrentUser(userId);
+  await renderOutbox();
+  await replayOutbox();
+  window.addEventListener("online", () => replayOutbox({ force: true }));
+  window.setInterval(() => { if (navigator.onLine) replayOutbox(); }, REPLAY_EVERY_MS);
+}
+
+start();

@@ -1,0 +1,171 @@
+// Add a moment, offline first: the moment goes into the phone's outbox at once, is shown as
+// "saved on this phone", and is sent through the API with its client id. Without JavaScript the
+// same form posts to the server as it is.
+import { announce, askForBackgroundSync, renderOutbox, replayOutbox } from "./app.js";
+
+const outbox = self.PipOutbox;
+const userId = document.querySelector('meta[name="pip-user"]')?.content || null;
+const messages = document.getElementById("pip-messages")?.dataset || {};
+
+function newClientId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function checked(form, name) {
+  return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((input) => Number(input.value));
+}
+
+function localDate(dayText, timeText, fallbackTime) {
+  const [year, month, day] = dayText.split("-").map(Number);
+  const [hours, minutes] = (timeText || fallbackTime).split(":").map(Number);
+  return new Date(year, month - 1, day, hours, minutes);
+}
+
+function isoDay(date) {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
+}
+
+/** When the moment happened, from the form's When choices, in this phone's time. */
+function occurredAt(form, now) {
+  const when = form.querySelector('input[name="when"]:checked')?.value || "now";
+  const time = form.elements.at_time?.value || "";
+  if (when === "now") return now;
+  if (when === "earlier") {
+    if (time) return localDate(isoDay(now), time);
+    const hourAgo = new Date(now.getTime() - 60 * 60 * 1000);
+    return hourAgo.getDate() === now.getDate() ? hourAgo : localDate(isoDay(now), "00:00");
+  }
+  if (when === "yesterday") {
+    const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+    return localDate(isoDay(yesterday), time, "12:00");
+  }
+  const day = form.elements.day?.value;
+  return day ? localDate(day, time, "12:00") : null;
+}
+
+function payloadFrom(form) {
+  const kindIds = checked(form, "kinds");
+  const feeling = form.elements.feeling?.value;
+  const when = occurredAt(form, new Date());
+  return {
+    client_id: form.elements.client_id.value,
+    family_id: Number(form.dataset.familyId),
+    text: form.elements.text?.value || "",
+    kind_ids: kindIds,
+    kind_names: kindIds.map((id) => form.querySelector(`label[for="kinds-${id}"]`)?.textContent || ""),
+    occurred_at: when ? when.toISOString() : "invalid",
+    carer_ids: form.querySelector('input[name="carers"]') ? checked(form, "carers") : [Number(userId)],
+    baby_ids: form.querySelector('input[name="babies"]')
+      ? checked(form, "babies") : JSON.parse(form.dataset.babyIds || "[]"),
+    feeling: feeling ? Number(feeling) : null,
+    visibility: form.querySelector('input[name="visibility"]:checked')?.value || "therapist",
+    form_url: form.dataset.formUrl,
+  };
+}
+
+function resetForm(form) {
+  form.reset();
+  for (const input of form.querySelectorAll("input[data-default-checked]")) input.checked = true;
+  form.elements.client_id.value = newClientId();
+}
+
+async function fillFromOutbox(form) {
+  const clientId = new URLSearchParams(window.location.search).get("outbox");
+  if (!clientId) return;
+  const item = await outbox.get(clientId);
+  if (!item || item.userId !== userId) return;
+  const payload = item.payload;
+  form.elements.client_id.value = payload.client_id;
+  if (form.elements.text) form.elements.text.value = payload.text;
+  for (const input of form.querySelectorAll('input[type="checkbox"]')) {
+    const list = { kinds: payload.kind_ids, carers: payload.carer_ids, babies: payload.baby_ids }[input.name] || [];
+    input.checked = list.includes(Number(input.value));
+  }
+  const visibility = form.querySelector(`input[name="visibility"][value="${payload.visibility}"]`);
+  if (visibility) visibility.checked = true;
+  if (form.elements.feeling) form.elements.feeling.value = payload.feeling ? String(payload.feeling) : "";
+  const when = new Date(payload.occurred_at);
+  if (!Number.isNaN(when.getTime()) && form.elements.day) {
+    form.querySelector('input[name="when"][value="date"]').checked = true;
+    form.elements.day.value = isoDay(when);
+    form.elements.at_time.value = `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
+  }
+  const details = form.querySelector("details");
+  if (details) details.open = true;
+  announce(`${messages.needsLook || ""} ${item.messages.join(" ")}`);
+}
+
+function saveContext(form) {
+  const kinds = [...form.querySelectorAll('input[name="kinds"]')].map((input) => ({
+    id: Number(input.value),
+    name: form.querySelector(`label[for="${input.id}"]`)?.textContent || "",
+  }));
+  return outbox.saveContext({
+    userId,
+    familyId: Number(form.dataset.familyId),
+    kinds,
+    babyIds: JSON.parse(form.dataset.babyIds || "[]"),
+    formUrl: form.dataset.formUrl,
+  });
+}
+
+async function enhance(form) {
+  if (!outbox || !userId || !window.indexedDB) return;
+  for (const input of form.querySelectorAll("input:checked")) input.dataset.defaultChecked = "1";
+  if (form.dataset.context !== "offline") {
+    await saveContext(form);
+    await fillFromOutbox(form);
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const payload = payloadFrom(form);
+    const hasWords = payload.text.trim().length > 0;
+    if (!hasWords && payload.kind_ids.length === 0) {
+      announce(messages.pickSomething || "");
+      form.querySelector('input[name="kinds"], textarea')?.focus();
+      return;
+    }
+    // Replacing an entry that needed a look keeps its client id: it was never stored.
+    await outbox.remove(payload.client_id);
+    await outbox.enqueue(userId, payload);
+    resetForm(form);
+    await renderOutbox();
+    announce(messages.savedHere || "");
+    document.querySelector("[data-outbox-status]")?.focus();
+    await askForBackgroundSync();
+    if (navigator.onLine) {
+      await replayOutbox({ force: true });
+    }
+  });
+}
+
+async function buildOfflineForm(form) {
+  if (!outbox || !userId) return;
+  const context = await outbox.loadContext(userId);
+  if (!context) return;
+  form.dataset.familyId = String(context.familyId);
+  form.dataset.babyIds = JSON.stringify(context.babyIds);
+  form.dataset.formUrl = context.formUrl;
+  const list = form.querySelector("[data-kind-list]");
+  list.replaceChildren(...context.kinds.map((kind) => {
+    const option = document.createElement("span");
+    option.className = "chip-option";
+    const input = Object.assign(document.createElement("input"), {
+      type: "checkbox", name: "kinds", value: String(kind.id), id: `kinds-${kind.id}`, className: "chip__input",
+    });
+    const label = Object.assign(document.createElement("label"), { className: "chip", htmlFor: input.id, textContent: kind.name });
+    option.append(input, label);
+    return option;
+  }));
+  form.elements.client_id.value = newClientId();
+  form.hidden = false;
+  await enhance(form);
+}
+
+for (const form of document.querySelectorAll("form[data-moment-form]")) enhance(form);
+for (const form of document.querySelectorAll("form[data-offline-form]")) buildOfflineForm(form);
