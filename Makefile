@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app app
 PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-sqlite test-postgresql translations translations-compile clean
+.PHONY: run test test-sqlite test-postgresql translations translations-compile clean lighthouse
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,15 @@ translations-compile: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Lighthouse 12.2.3 (mobile), signed in, median of 3 runs; see BENCHMARKS.md.
+lighthouse: $(VENV)/.installed-dev translations-compile
+	$(PY) scripts/lighthouse.py
+
+# Load benchmark (see BENCHMARKS.md): seeds the bench databases, serves the app and a hello app with
+# gunicorn on 127.0.0.1 and measures them with wrk. `make bench BENCH_ARGS="--backend sqlite"`.
+BENCH_ARGS ?= --backend postgresql
+
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(PY) -m bench.run $(BENCH_ARGS)
