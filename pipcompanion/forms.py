@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from collections.abc import Iterable
@@ -67,7 +68,10 @@ class PageForm(FlaskForm):
 
     class Meta:
         def wrap_formdata(self, form, formdata):  # type: ignore[no-untyped-def]
-            return request.form if form.is_submitted() else None
+            if not form.is_submitted():
+                return None
+            # NUL characters are never meant, and PostgreSQL refuses them in text.
+            return MultiDict((key, value.replace("\x00", "")) for key, value in request.form.items(multi=True))
 
     def filter_email(self, value):  # type: ignore[no-untyped-def]
         return value.strip() if isinstance(value, str) else value

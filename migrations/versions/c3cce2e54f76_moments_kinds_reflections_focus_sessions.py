@@ -27,14 +27,6 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_moment_kinds')),
     sa.UniqueConstraint('key', name=op.f('uq_moment_kinds_key'))
     )
-    op.create_table('caseload_visits',
-    sa.Column('therapist_id', sa.Integer(), nullable=False),
-    sa.Column('family_id', sa.Integer(), nullable=False),
-    sa.Column('last_viewed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['family_id'], ['families.id'], name=op.f('fk_caseload_visits_family_id_families'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['therapist_id'], ['users.id'], name=op.f('fk_caseload_visits_therapist_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('therapist_id', 'family_id', name=op.f('pk_caseload_visits'))
-    )
     op.create_table('focuses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('family_id', sa.Integer(), nullable=False),
@@ -165,6 +157,5 @@ def downgrade():
         batch_op.drop_index('ix_focuses_family_created')
 
     op.drop_table('focuses')
-    op.drop_table('caseload_visits')
     op.drop_table('moment_kinds')
     # ### end Alembic commands ###

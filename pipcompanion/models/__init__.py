@@ -4,7 +4,6 @@ from .audit import AuditEvent
 from .base import utcnow
 from .families import Baby, CaseloadAssignment, Family, Invitation, MemberKind, Membership
 from .moments import (
-    CaseloadVisit,
     Focus,
     Moment,
     MomentKind,
@@ -16,7 +15,6 @@ from .service import ServiceSettings
 from .users import PasswordLink, PasswordLinkPurpose, Role, User
 
 __all__ = [
-    "CaseloadVisit",
     "Focus",
     "Moment",
     "MomentKind",

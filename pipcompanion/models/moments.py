@@ -131,13 +131,3 @@ class TherapySession(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class CaseloadVisit(db.Model):
-    """When a therapist last opened a family's timeline ("new since I last looked")."""
-
-    __tablename__ = "caseload_visits"
-
-    therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
-    last_viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -137,7 +137,8 @@ class TimelineFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = choice_field(_l("Kind of moment"), coerce=str)
-    author = choice_field(_l("Noted by"), coerce=str)
+    # An address may carry only some filters (or only `before`): a missing one means "any".
+    kind = choice_field(_l("Kind of moment"), coerce=str, default="")
+    author = choice_field(_l("Noted by"), coerce=str, default="")
     date_from = FriendlyDateField(_l("From"), validators=[Optional()])
     date_to = FriendlyDateField(_l("To"), validators=[Optional()])

@@ -71,7 +71,8 @@ def _kind_or_error(kind_id: int) -> MomentKind:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join(name.split())
+    # A NUL is never meant (a broken client sent it) and PostgreSQL cannot store one.
+    name = " ".join(name.replace("\x00", "").split())
     if not name:
         raise ServiceError(_("Please give the kind a name."), "name")
     if len(name) > KIND_NAME_MAX:

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import Family, MemberKind, Membership, Moment, User, Visibility, utcnow
 from ..models.moments import moment_babies, moment_carers, moment_kind_links
 from . import ServiceError
+from .audit import record_event
 from .kinds import all_kinds
 
 TEXT_MAX = 2000
@@ -84,7 +85,8 @@ def check_moment(family: Family, data: MomentInput, *, now: datetime,
                  allowed_hidden_kind_ids: frozenset[int] = frozenset()) -> CheckedMoment:
     """Apply every rule for a moment; raise a ServiceError naming the field on the first broken one."""
     client_id = parse_client_id(data.client_id)
-    text = (data.text or "").strip()
+    # A NUL is never meant (a broken client sent it) and PostgreSQL cannot store one.
+    text = (data.text or "").replace("\x00", "").strip()
     if len(text) > TEXT_MAX:
         raise ServiceError(_("Please keep it to %(max)d characters. A few words are plenty.", max=TEXT_MAX), "text")
     kinds = {kind.id: kind for kind in all_kinds()}
@@ -222,6 +224,8 @@ def set_pinned(user: User, moment: Moment, pinned: bool) -> None:
     elif not pinned:
         moment.pinned_at = None
         moment.pinned_by_id = None
+    if user.is_staff:
+        record_event(user, "moment.pin" if pinned else "moment.unpin", family_id=moment.family_id)
     db.session.commit()
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import AuditEvent, Family, Focus, Moment, Reflection, Role, TherapySession, User, utcnow
@@ -30,7 +31,8 @@ def record_read(user: User, action: str, family: Family) -> None:
 
 
 def _short_text(text: str, limit: int, field: str, empty_message: str) -> str:
-    text = (text or "").strip()
+    # A NUL is never meant (a broken client sent it) and PostgreSQL cannot store one.
+    text = (text or "").replace("\x00", "").strip()
     if not text:
         raise ServiceError(empty_message, field)
     if len(text) > limit:
@@ -41,19 +43,26 @@ def _short_text(text: str, limit: int, field: str, empty_message: str) -> str:
 def reflect_on_moment(therapist: User, moment: Moment, text: str) -> Reflection:
     """Add or change the therapist's own reflection on a moment."""
     text = _short_text(text, REFLECTION_MAX, "text", _("Please write a few words to reflect back."))
-    reflection = db.session.scalars(
-        select(Reflection).where(Reflection.moment_id == moment.id, Reflection.author_id == therapist.id)
-    ).first()
-    now = utcnow()
-    if reflection is None:
-        reflection = Reflection(moment_id=moment.id, author_id=therapist.id, text=text, created_at=now, updated_at=now)
-        db.session.add(reflection)
-    else:
-        reflection.text = text
-        reflection.updated_at = now
-    record_event(therapist, "reflection.save", family_id=moment.family_id)
-    db.session.commit()
-    return reflection
+    moment_id, family_id = moment.id, moment.family_id
+    for _attempt in range(2):
+        reflection = db.session.scalars(
+            select(Reflection).where(Reflection.moment_id == moment_id, Reflection.author_id == therapist.id)
+        ).first()
+        now = utcnow()
+        if reflection is None:
+            reflection = Reflection(moment_id=moment_id, author_id=therapist.id, text=text, created_at=now,
+                                    updated_at=now)
+            db.session.add(reflection)
+        else:
+            reflection.text = text
+            reflection.updated_at = now
+        record_event(therapist, "reflection.save", family_id=family_id)
+        try:
+            db.session.commit()
+            return reflection
+        except IntegrityError:  # the same therapist saved from another tab a moment ago: update that
+            db.session.rollback()
+    raise ServiceError(_("Your reflection could not be saved. Please try again."))
 
 
 def delete_reflection(therapist: User, moment: Moment) -> None:

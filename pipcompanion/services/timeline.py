@@ -135,7 +135,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     micros, _dot, moment_id = cursor.partition(".")
     try:
         when = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
-        return when, int(moment_id)
+        before_id = int(moment_id)
+        if not 0 < before_id < 2**63:  # an id the database could hold (SQLite fails on larger)
+            raise ValueError(moment_id)
+        return when, before_id
     except (ValueError, OverflowError, OSError):
         raise ServiceError(_("That page link is not right. Please start from the newest moments."), "before") from None
 
@@ -191,8 +194,12 @@ def group_between_sessions(views: list[MomentView], sessions: list[TherapySessio
 
 
 def _day_start_utc(day: date) -> datetime:
+    """Midnight at the start of `day` in the service's time zone, in UTC (the calendar's ends held)."""
     zone = ZoneInfo(service_settings().timezone)
-    return datetime.combine(day, time.min, zone).astimezone(UTC)
+    try:
+        return datetime.combine(day, time.min, zone).astimezone(UTC)
+    except OverflowError:  # 1 January of year 1, east of UTC
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _page_query(user: User, family: Family):  # type: ignore[no-untyped-def]
@@ -222,7 +229,7 @@ def timeline(user: User, family: Family, filters: TimelineFilters, cursor: str |
         query = query.where(Moment.author_id == filters.author_id)
     if filters.date_from is not None:
         query = query.where(Moment.occurred_at >= _day_start_utc(filters.date_from))
-    if filters.date_to is not None:
+    if filters.date_to is not None and filters.date_to < date.max:  # the calendar's last day has no day after
         query = query.where(Moment.occurred_at < _day_start_utc(filters.date_to + timedelta(days=1)))
     if cursor:
         before_time, before_id = decode_cursor(cursor)

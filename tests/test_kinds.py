@@ -1,0 +1,319 @@
+"""Kinds of moment: the defaults from DESIGN.md, and the service lead renaming, adding,
+reordering and hiding them, as carers then see them on the Add-a-moment page and old moments.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from pipcompanion.extensions import db
+from pipcompanion.models import AuditEvent, Moment, MomentKind, Role
+from pipcompanion.models.moments import moment_kind_links
+
+from .helpers import FamilyInfo, Person, page_text, post
+
+DEFAULTS = [
+    "Comforting",
+    "Playing together",
+    "Noticing what baby needed",
+    "Talking, singing or reading",
+    "Baby came to me",
+    "Close and loving",
+    "Feeding and care time",
+    "Something new I tried",
+    "Other",
+]
+NO_NAME = "Please give the kind a name."
+TOO_LONG = "Please use at most 40 characters."
+
+KIND_CHIP = re.compile(r'<input [^>]*name="kinds" value="(\d+)"([^>]*)>\s*<label [^>]*>([^<]*)</label>')
+ADMIN_KIND = re.compile(r'<input id="kind-(\d+)-name" name="name" value="([^"]*)"')
+
+
+# ---------------------------------------------------------------- helpers of this module
+
+
+def offered(client: FlaskClient, family: FamilyInfo) -> list[str]:
+    """The kinds on the carer's Add-a-moment page, in order."""
+    response = client.get(f"/families/{family.id}/moments/new")
+    assert response.status_code == 200
+    return [html.unescape(name) for _id, _checked, name in KIND_CHIP.findall(response.get_data(as_text=True))]
+
+
+def admin_list(client: FlaskClient) -> list[tuple[int, str, bool]]:
+    """The admin's list: (id, name, hidden) in order."""
+    response = client.get("/admin/kinds")
+    assert response.status_code == 200
+    found = []
+    for card in response.get_data(as_text=True).split('<li class="card">')[1:]:
+        match = ADMIN_KIND.search(card)
+        assert match, card
+        found.append((int(match.group(1)), html.unescape(match.group(2)), "<strong>Hidden</strong>" in card))
+    return found
+
+
+def kind_id(client: FlaskClient, name: str) -> int:
+    return next(kid for kid, kname, _hidden in admin_list(client) if kname == name)
+
+
+def log_with_kind(client: FlaskClient, family: FamilyInfo, kid: int, text: str = ""):  # type: ignore[no-untyped-def]
+    return post(client, f"/families/{family.id}/moments/new", {
+        "client_id": str(uuid.uuid4()), "kinds": str(kid), "text": text, "when": "now", "visibility": "therapist",
+    })
+
+
+def moment_count(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Moment))
+
+
+def only_moment_id(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalars(select(Moment.id)).one()
+
+
+def kind_rows(app: Flask) -> list[tuple[str | None, str | None, bool]]:
+    with app.app_context():
+        return [(k.key, k.custom_name, k.hidden) for k in db.session.scalars(
+            select(MomentKind).order_by(MomentKind.position, MomentKind.id))]
+
+
+@pytest.fixture
+def rivers(make) -> FamilyInfo:  # type: ignore[no-untyped-def]
+    return make.family("Rivers", carers=("Mum",), viewers=())
+
+
+@pytest.fixture
+def admin(make, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
+    return sign_in_as(make.user(Role.ADMIN, name="Lead"))
+
+
+@pytest.fixture
+def mum(rivers: FamilyInfo, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
+    return sign_in_as(rivers.carers[0])
+
+
+# ---------------------------------------------------------------- the defaults
+
+
+def test_the_default_kinds_are_offered_in_order(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                admin: FlaskClient) -> None:
+    assert offered(mum, rivers) == DEFAULTS
+    assert [name for _id, name, _hidden in admin_list(admin)] == DEFAULTS
+    assert all(not hidden for _id, _name, hidden in admin_list(admin))
+    # Made once: asking again does not add a second set.
+    assert offered(mum, rivers) == DEFAULTS
+    assert len(kind_rows(app)) == len(DEFAULTS)
+    assert all(custom is None for _key, custom, _hidden in kind_rows(app))
+
+
+# ---------------------------------------------------------------- renaming
+
+
+def test_a_renamed_kind_shows_its_new_name_on_the_form_and_on_old_moments(
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, admin: FlaskClient, sign_in_as) -> None:
+    comforting = kind_id(admin, "Comforting")
+    assert log_with_kind(mum, rivers, comforting, "She settled on my shoulder").status_code == 302
+    moment_id = only_moment_id(app)
+    assert "Comforting" in page_text(mum.get(f"/families/{rivers.id}/moments/{moment_id}"))
+
+    response = post(admin, f"/admin/kinds/{comforting}/rename", {"name": "  Settling   her "})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/kinds"
+    assert "The kind is renamed." in page_text(admin.get("/admin/kinds"))
+    assert admin_list(admin)[0] == (comforting, "Settling her", False)
+
+    assert offered(mum, rivers) == ["Settling her", *DEFAULTS[1:]]
+    for client in (mum, sign_in_as(rivers.therapist)):
+        for path in (f"/families/{rivers.id}/timeline", f"/families/{rivers.id}/moments/{moment_id}"):
+            text = page_text(client.get(path))
+            assert "She settled on my shoulder" in text
+            assert "Settling her" in text
+            assert "Comforting" not in text
+    with app.app_context():
+        linked = db.session.scalars(select(moment_kind_links.c.kind_id)
+                                    .where(moment_kind_links.c.moment_id == moment_id)).all()
+    assert linked == [comforting]
+
+
+def test_bad_names_get_a_message_and_change_nothing(app: Flask, admin: FlaskClient) -> None:
+    first = kind_id(admin, "Comforting")
+    before = kind_rows(app)
+    for name, message in (("", NO_NAME), ("   ", NO_NAME), ("x" * 41, TOO_LONG)):
+        response = post(admin, "/admin/kinds", {"name": name})
+        assert response.status_code == 400
+        assert message in page_text(response)
+        response = post(admin, f"/admin/kinds/{first}/rename", {"name": name})
+        assert response.status_code == 400
+        assert message in page_text(response)
+    assert post(admin, "/admin/kinds", {}).status_code == 400
+    assert post(admin, "/admin/kinds", {"name": "\x00"}).status_code == 400
+    assert kind_rows(app) == before
+    # A stray NUL (PostgreSQL cannot store one) is dropped; exactly 40 characters is fine.
+    assert post(admin, f"/admin/kinds/{first}/rename", {"name": "Bath\x00 time"}).status_code == 302
+    assert admin_list(admin)[0][1] == "Bath time"
+    assert post(admin, f"/admin/kinds/{first}/rename", {"name": "r" * 40}).status_code == 302
+    assert post(admin, "/admin/kinds", {"name": "a" * 40}).status_code == 302
+    assert [name for _id, name, _hidden in admin_list(admin)] == ["r" * 40, *DEFAULTS[1:], "a" * 40]
+
+
+# ---------------------------------------------------------------- adding
+
+
+def test_a_new_kind_is_added_at_the_end_and_carers_can_use_it(
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, admin: FlaskClient) -> None:
+    assert offered(mum, rivers) == DEFAULTS
+    response = post(admin, "/admin/kinds", {"name": "Bath time"})
+    assert response.status_code == 302
+    assert "The new kind is added." in page_text(admin.get(response.headers["Location"]))
+    assert offered(mum, rivers) == [*DEFAULTS, "Bath time"]
+
+    bath = kind_id(admin, "Bath time")
+    assert log_with_kind(mum, rivers, bath).status_code == 302
+    assert "Bath time" in page_text(mum.get(f"/families/{rivers.id}/timeline"))
+    assert post(admin, "/admin/kinds", {"name": "Outdoors"}).status_code == 302
+    assert offered(mum, rivers) == [*DEFAULTS, "Bath time", "Outdoors"]
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("kind.%"))).all()
+    assert events == ["kind.add", "kind.add"]
+
+
+def test_adding_a_kind_first_thing_keeps_the_defaults(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                      admin: FlaskClient) -> None:
+    # The admin's very first act on a new service (say, a form kept open from another visit).
+    assert kind_rows(app) == []
+    assert post(admin, "/admin/kinds", {"name": "Bath time"}).status_code == 302
+    assert offered(mum, rivers) == [*DEFAULTS, "Bath time"]
+
+
+# ---------------------------------------------------------------- reordering
+
+
+def test_moving_kinds_changes_the_order_carers_see(rivers: FamilyInfo, mum: FlaskClient,
+                                                   admin: FlaskClient) -> None:
+    talking = kind_id(admin, "Talking, singing or reading")
+    response = post(admin, f"/admin/kinds/{talking}/move", {"direction": "up"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/kinds"
+    expected = list(DEFAULTS)
+    expected[2], expected[3] = expected[3], expected[2]
+    assert offered(mum, rivers) == expected
+
+    comforting = kind_id(admin, "Comforting")
+    assert post(admin, f"/admin/kinds/{comforting}/move", {"direction": "down"}).status_code == 302
+    expected[0], expected[1] = expected[1], expected[0]
+    assert offered(mum, rivers) == expected
+    assert [name for _id, name, _hidden in admin_list(admin)] == expected
+
+    # The ends stay where they are.
+    assert post(admin, f"/admin/kinds/{kind_id(admin, expected[0])}/move", {"direction": "up"}).status_code == 302
+    assert post(admin, f"/admin/kinds/{kind_id(admin, 'Other')}/move", {"direction": "down"}).status_code == 302
+    assert offered(mum, rivers) == expected
+    # A new kind can be moved up from the end too.
+    assert post(admin, "/admin/kinds", {"name": "Bath time"}).status_code == 302
+    assert post(admin, f"/admin/kinds/{kind_id(admin, 'Bath time')}/move", {"direction": "up"}).status_code == 302
+    assert offered(mum, rivers) == [*expected[:-1], "Bath time", "Other"]
+
+
+def test_the_admin_page_offers_only_moves_that_make_sense(admin: FlaskClient) -> None:
+    page = page_text(admin.get("/admin/kinds"))
+    assert "Move Comforting up" not in page
+    assert "Move Comforting down" in page
+    assert "Move Other down" not in page
+    assert "Move Other up" in page
+
+
+# ---------------------------------------------------------------- hiding
+
+
+def test_a_hidden_kind_is_not_offered_but_stays_on_old_moments(
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, admin: FlaskClient) -> None:
+    came = kind_id(admin, "Baby came to me")
+    assert log_with_kind(mum, rivers, came, "Crawled over for a cuddle").status_code == 302
+    moment_id = only_moment_id(app)
+
+    response = post(admin, f"/admin/kinds/{came}/hidden", {"hidden": "1"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/kinds"
+    assert (came, "Baby came to me", True) in admin_list(admin)
+    assert "Offer Baby came to me again" in page_text(admin.get("/admin/kinds"))
+    assert offered(mum, rivers) == [name for name in DEFAULTS if name != "Baby came to me"]
+
+    # Old moments keep it, and so does changing one of them.
+    for path in (f"/families/{rivers.id}/timeline", f"/families/{rivers.id}/moments/{moment_id}"):
+        assert "Baby came to me" in page_text(mum.get(path))
+    edit = mum.get(f"/families/{rivers.id}/moments/{moment_id}/edit").get_data(as_text=True)
+    assert [(value, "checked" in rest) for value, rest, name in KIND_CHIP.findall(edit)
+            if name == "Baby came to me"] == [(str(came), True)]
+
+    # A new moment cannot pick it, even by sending its id.
+    response = log_with_kind(mum, rivers, came, "Sneaky")
+    assert response.status_code == 400
+    assert "Please choose kinds of moment from the list." in page_text(response)
+    assert moment_count(app) == 1
+
+    response = post(admin, f"/admin/kinds/{came}/hidden", {"hidden": "0"})
+    assert response.status_code == 302
+    assert (came, "Baby came to me", False) in admin_list(admin)
+    assert offered(mum, rivers) == DEFAULTS
+    assert log_with_kind(mum, rivers, came, "Again").status_code == 302
+    assert moment_count(app) == 2
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("kind.%"))
+                                    .order_by(AuditEvent.id)).all()
+    assert events == ["kind.hide", "kind.show"]
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def test_unknown_kinds_are_not_found(app: Flask, admin: FlaskClient) -> None:
+    admin_list(admin)
+    before = kind_rows(app)
+    assert post(admin, "/admin/kinds/99999/rename", {"name": "Anything"}).status_code == 404
+    assert post(admin, "/admin/kinds/99999/hidden", {"hidden": "1"}).status_code == 404
+    assert post(admin, "/admin/kinds/99999/move", {"direction": "up"}).status_code == 404
+    assert kind_rows(app) == before
+
+
+def test_garbled_hide_and_move_requests_are_refused(app: Flask, admin: FlaskClient) -> None:
+    second = admin_list(admin)[1][0]
+    before = kind_rows(app)
+    for data in ({}, {"hidden": "yes"}):
+        assert post(admin, f"/admin/kinds/{second}/hidden", data).status_code == 400
+    for data in ({}, {"direction": "sideways"}):
+        assert post(admin, f"/admin/kinds/{second}/move", data).status_code == 400
+    # Without the form's token nothing happens either.
+    response = admin.post(f"/admin/kinds/{second}/hidden", data={"hidden": "1"})
+    assert response.status_code == 400
+    assert "This form had expired" in page_text(response)
+    assert admin.post(f"/admin/kinds/{second}/move", data={"direction": "up"}).status_code == 400
+    assert admin.post(f"/admin/kinds/{second}/rename", data={"name": "No token"}).status_code == 400
+    assert admin.post("/admin/kinds", data={"name": "No token"}).status_code == 400
+    assert kind_rows(app) == before
+
+
+def test_only_the_service_lead_manages_kinds(app: Flask, make, sign_in_as, client: FlaskClient) -> None:
+    rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
+    people: list[Person] = [rivers.therapist, rivers.carers[0], rivers.viewers[0]]
+    admin = sign_in_as(make.user(Role.ADMIN, name="Lead"))
+    first = admin_list(admin)[0][0]
+    before = kind_rows(app)
+    for person in people:
+        someone = sign_in_as(person)
+        assert someone.get("/admin/kinds").status_code == 403
+        assert post(someone, "/admin/kinds", {"name": "Mine"}).status_code == 403
+        assert post(someone, f"/admin/kinds/{first}/rename", {"name": "Mine"}).status_code == 403
+        assert post(someone, f"/admin/kinds/{first}/hidden", {"hidden": "1"}).status_code == 403
+        assert post(someone, f"/admin/kinds/{first}/move", {"direction": "down"}).status_code == 403
+    response = client.get("/admin/kinds")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    assert kind_rows(app) == before
