@@ -41,6 +41,10 @@ class BaseConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    # A new cookie only when the session changes (auth.py renews it each minute of use): otherwise
+    # every response, static files too, re-sends the session it started with, and one that was
+    # sent before a page's (the service worker's, in parallel) puts back an older session.
+    SESSION_REFRESH_EACH_REQUEST = False
     # Therapists and admins are signed out after this long without a request.
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024

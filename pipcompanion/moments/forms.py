@@ -113,6 +113,7 @@ class MomentForm(PageForm):
             baby_ids=list(self.babies.data or []),
             feeling=int(self.feeling.data) if self.feeling.data else None,
             visibility=Visibility(self.visibility.data),
+            time_guessed=self.when.data != "now" and self.at_time.data is None,
         )
 
     def fill_from(self, data: MomentInput, timezone: str) -> None:

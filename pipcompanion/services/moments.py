@@ -52,6 +52,8 @@ class MomentInput:
     baby_ids: list[int] = field(default_factory=list)
     feeling: int | None = None
     visibility: Visibility = Visibility.THERAPIST
+    # No time of day was given ("earlier today"): occurred_at is the form's guess, made afresh on a resend.
+    time_guessed: bool = False
 
 
 @dataclass
@@ -65,6 +67,7 @@ class CheckedMoment:
     feeling: int | None
     visibility: Visibility
     at_now: bool
+    time_guessed: bool = False
 
 
 def parse_client_id(value: str) -> str:
@@ -121,7 +124,7 @@ def check_moment(family: Family, data: MomentInput, *, now: datetime,
     except ValueError:
         raise ServiceError(_("Please choose who can see this from the list."), "visibility") from None
     return CheckedMoment(client_id, text, kind_ids, occurred_at, carer_ids, baby_ids, data.feeling,
-                         visibility, at_now)
+                         visibility, at_now, data.time_guessed)
 
 
 def _links(moment_id: int) -> tuple[list[int], list[int], list[int]]:
@@ -132,9 +135,10 @@ def _links(moment_id: int) -> tuple[list[int], list[int], list[int]]:
 
 
 def _same_moment(existing: Moment, checked: CheckedMoment) -> bool:
-    """Whether a replay carries the moment already saved (a 'now' time matches any time)."""
+    """Whether a replay carries the moment already saved (a 'now' or guessed time matches any time)."""
     kinds, carers, babies = _links(existing.id)
-    same_time = checked.at_now or abs(existing.occurred_at - checked.occurred_at) < timedelta(seconds=1)
+    same_time = (checked.at_now or checked.time_guessed
+                 or abs(existing.occurred_at - checked.occurred_at) < timedelta(seconds=1))
     return (existing.text == checked.text and kinds == checked.kind_ids and carers == checked.carer_ids
             and babies == checked.baby_ids and existing.feeling == checked.feeling
             and existing.visibility is checked.visibility and same_time)
@@ -195,8 +199,6 @@ def update_moment(author: User, moment: Moment, data: MomentInput, *, now: datet
     now = now or utcnow()
     current_kinds, _carers, _babies = _links(moment.id)
     data.client_id = moment.client_id
-    if data.occurred_at is None:
-        data.occurred_at = moment.occurred_at
     checked = check_moment(moment.family, data, now=now, allowed_hidden_kind_ids=frozenset(current_kinds))
     moment.text = checked.text
     moment.occurred_at = checked.occurred_at

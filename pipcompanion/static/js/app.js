@@ -13,12 +13,15 @@ function text(key, values = {}) {
   return message;
 }
 
+/** Say something in the page's status line (role=status); resolves once it is shown. */
 export function announce(message) {
   const status = document.querySelector("[data-outbox-status]");
-  if (!status) return;
+  if (!status) return Promise.resolve(null);
   status.textContent = "";
-  // A fresh text node makes screen readers announce the same message again.
-  window.setTimeout(() => { status.textContent = message; }, 50);
+  // Emptying it first makes screen readers announce the same message again.
+  return new Promise((resolve) => {
+    window.setTimeout(() => { status.textContent = message; resolve(status); }, 50);
+  });
 }
 
 function describe(item) {

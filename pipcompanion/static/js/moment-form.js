@@ -135,8 +135,8 @@ async function enhance(form) {
     await outbox.enqueue(userId, payload);
     resetForm(form);
     await renderOutbox();
-    announce(messages.savedHere || "");
-    document.querySelector("[data-outbox-status]")?.focus();
+    // Focus moves to the status line, so a screen reader says the moment is safe.
+    (await announce(messages.savedHere || ""))?.focus();
     await askForBackgroundSync();
     if (navigator.onLine) {
       await replayOutbox({ force: true });

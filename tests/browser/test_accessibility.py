@@ -1,0 +1,260 @@
+"""axe-core on every page, in every role, in its main states, at 360×740 and 1280×800.
+
+WCAG 2.0, 2.1 and 2.2 A and AA rules; zero violations, or the test names page, rule and
+elements. Every GET route that renders a page must be visited here (or listed in NOT_PAGES with
+why): a new page that the crawl does not visit fails test_every_page_is_crawled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page
+
+from pipcompanion.extensions import db
+from pipcompanion.models import Family, Role, TherapySession, User, Visibility, utcnow
+from pipcompanion.services.accounts import issue_password_link
+from pipcompanion.services.families import create_invitation
+from pipcompanion.services.kinds import all_kinds
+from pipcompanion.services.moments import MomentInput, log_moment, set_pinned
+from pipcompanion.services.therapy import reflect_on_moment, set_focus
+from pipcompanion.models import MemberKind, PasswordLinkPurpose
+
+from ..helpers import PASSWORD, FamilyInfo, Person
+from .conftest import CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+VIEWPORTS = {
+    "phone": PHONE,
+    # Contrast must hold in the dark scheme too.
+    "phone-dark": {**PHONE, "color_scheme": "dark"},
+    "desktop": {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB", "timezone_id": "Europe/London"},
+}
+# GET routes that are not pages a person reads, and why.
+NOT_PAGES = {
+    "static": "files",
+    "pages.index": "redirects to the role's home",
+    "pages.healthz": "JSON for load balancers",
+    "accounts.join_with_link": "redirects to /join/details",
+    "pwa.manifest": "JSON manifest",
+    "pwa.service_worker": "JavaScript",
+    "api.csrf": "JSON API",
+    "api.me": "JSON API",
+    "api.moments_list": "JSON API",
+    "api.openapi": "JSON API",
+}
+
+
+@dataclass
+class World:
+    rivers: FamilyInfo
+    brooks: FamilyInfo
+    admin: Person
+    shared_moment: int
+    own_moment: int
+    invitation_token: str
+    password_token: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(app: Flask, make) -> World:  # type: ignore[no-untyped-def]
+    rivers = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
+    brooks = make.family("Brooks", therapist=rivers.therapist, carers=("Mum",), viewers=())
+    admin = make.user(Role.ADMIN, name="Alex")
+    with app.test_request_context():
+        family = db.session.get(Family, rivers.id)
+        mum = db.session.get(User, rivers.carers[0].id)
+        dad = db.session.get(User, rivers.carers[1].id)
+        sam = db.session.get(User, rivers.therapist.id)  # type: ignore[union-attr]
+        kinds = [kind.id for kind in all_kinds()]
+        db.session.add(TherapySession(family_id=rivers.id, starts_at=utcnow() - timedelta(days=3)))
+        db.session.add(TherapySession(family_id=rivers.id, starts_at=utcnow() + timedelta(days=4)))
+        db.session.commit()
+        shared, _ = log_moment(mum, family, MomentInput(
+            client_id=str(uuid.uuid4()), text="Ava reached for me when Nan held her.", kind_ids=kinds[:2],
+            carer_ids=[mum.id], baby_ids=[rivers.baby_id], feeling=4, visibility=Visibility.FAMILY))
+        reflect_on_moment(sam, shared, "She reached for you. You are her person.")
+        set_pinned(sam, shared, True)
+        log_moment(dad, family, MomentInput(client_id=str(uuid.uuid4()), kind_ids=[kinds[1]],
+                                            visibility=Visibility.THERAPIST,
+                                            occurred_at=utcnow() - timedelta(days=5)))
+        private, _ = log_moment(mum, family, MomentInput(client_id=str(uuid.uuid4()), text="Just for me.",
+                                                         visibility=Visibility.PRIVATE))
+        set_focus(sam, family, "This week, notice when she settles because you are there.")
+        invitation = create_invitation(family, kind=MemberKind.CARER, relation="Aunt", created_by=sam)
+        token = issue_password_link(dad, PasswordLinkPurpose.RESET, sam)
+        shared_id, private_id = shared.id, private.id
+    return World(rivers, brooks, admin, shared_id, private_id, invitation.token, token)
+
+
+@dataclass(frozen=True)
+class Visit:
+    endpoint: str
+    who: str  # "signed-out", "mum", "dad", "nan", "brooks-mum", "sam", "admin"
+    path: Callable[[World], str]
+    state: str = "with data"
+    then: Callable[[Page], None] | None = None
+
+
+def submit_empty(button: str) -> Callable[[Page], None]:
+    def press(page: Page) -> None:
+        page.get_by_role("button", name=button).first.click()
+        page.wait_for_load_state()
+    return press
+
+
+def open_details(page: Page) -> None:
+    for summary in page.locator("details summary").all():
+        summary.click()
+
+
+def outbox_showing(page: Page) -> None:
+    """Save a moment with the network cut, so the outbox list and its status show."""
+    page.context.set_offline(True)
+    page.route("**/api/**", lambda route: route.abort("internetdisconnected"))
+    page.locator("label.chip").first.click()
+    page.get_by_role("button", name="Save this moment").first.click()
+    page.locator("[data-outbox] li").first.wait_for()
+
+
+VISITS = [
+    Visit("accounts.login", "signed-out", lambda w: "/login", "empty"),
+    Visit("accounts.login", "signed-out", lambda w: "/login", "form error", submit_empty("Sign in")),
+    Visit("accounts.logout", "mum", lambda w: "/logout"),
+    Visit("accounts.logout", "signed-out", lambda w: "/logout", "signed out"),
+    Visit("accounts.join_with_code", "signed-out", lambda w: "/join", "empty"),
+    Visit("accounts.join_with_code", "signed-out", lambda w: "/join", "form error", submit_empty("Continue")),
+    Visit("accounts.join_details", "signed-out", lambda w: f"/join/{w.invitation_token}"),
+    Visit("accounts.join_details", "signed-out", lambda w: f"/join/{w.invitation_token}", "form error",
+          submit_empty("Create my account")),
+    Visit("accounts.join_details", "signed-out", lambda w: "/join/details", "expired"),
+    Visit("accounts.choose_password", "signed-out", lambda w: f"/password/{w.password_token}"),
+    Visit("accounts.choose_password", "signed-out", lambda w: f"/password/{w.password_token}", "form error",
+          submit_empty("Save my password")),
+    Visit("accounts.settings", "mum", lambda w: "/settings"),
+    Visit("accounts.password", "mum", lambda w: "/settings/password", "form error",
+          submit_empty("Save my new password")),
+    Visit("pages.help_page", "signed-out", lambda w: "/help"),
+    Visit("pages.help_page", "mum", lambda w: "/help"),
+    Visit("pages.carer_home", "mum", lambda w: "/home"),
+    Visit("pages.carer_home", "brooks-mum", lambda w: "/home", "empty"),
+    Visit("pages.viewer_home", "nan", lambda w: "/overview"),
+    Visit("pwa.offline", "signed-out", lambda w: "/offline"),
+    Visit("moments.moment_create", "mum", lambda w: f"/families/{w.rivers.id}/moments/new", "form", open_details),
+    Visit("moments.moment_create", "mum", lambda w: f"/families/{w.rivers.id}/moments/new", "outbox showing",
+          outbox_showing),
+    Visit("moments.moment_edit", "mum", lambda w: f"/families/{w.rivers.id}/moments/{w.shared_moment}/edit"),
+    Visit("moments.moment_delete", "mum", lambda w: f"/families/{w.rivers.id}/moments/{w.own_moment}/delete"),
+    Visit("moments.moment_detail", "mum", lambda w: f"/families/{w.rivers.id}/moments/{w.shared_moment}"),
+    Visit("moments.moment_detail", "sam", lambda w: f"/families/{w.rivers.id}/moments/{w.shared_moment}",
+          "form error", submit_empty("Save reflection")),
+    Visit("moments.family_timeline", "mum", lambda w: f"/families/{w.rivers.id}/timeline", "with data", open_details),
+    Visit("moments.family_timeline", "brooks-mum", lambda w: f"/families/{w.brooks.id}/timeline", "empty"),
+    Visit("moments.family_timeline", "nan", lambda w: f"/families/{w.rivers.id}/timeline"),
+    Visit("moments.family_timeline", "sam", lambda w: f"/families/{w.rivers.id}/timeline"),
+    Visit("moments.family_timeline", "sam", lambda w: f"/families/{w.rivers.id}/timeline?date_from=banana",
+          "form error"),
+    Visit("families.caseload", "sam", lambda w: "/caseload"),
+    Visit("families.family_create", "sam", lambda w: "/families/new", "form error", submit_empty("Create family")),
+    Visit("families.family_detail", "sam", lambda w: f"/families/{w.rivers.id}"),
+    Visit("families.family_detail", "sam", lambda w: f"/families/{w.rivers.id}", "invitation shown",
+          lambda page: (page.get_by_label("Who is this person to the baby?").fill("Grandad"),
+                        page.get_by_role("button", name="Make an invitation").click(), page.wait_for_load_state())),
+    Visit("families.family_detail", "nan", lambda w: f"/families/{w.rivers.id}"),
+    Visit("families.viewers", "mum", lambda w: f"/families/{w.rivers.id}/viewers", "form error",
+          submit_empty("Make an invitation")),
+    Visit("families.viewers", "brooks-mum", lambda w: f"/families/{w.brooks.id}/viewers", "empty"),
+    Visit("therapist.plan", "sam", lambda w: f"/families/{w.rivers.id}/plan"),
+    Visit("therapist.plan", "sam", lambda w: f"/families/{w.rivers.id}/plan", "form error",
+          submit_empty("Set the focus")),
+    Visit("therapist.session_screen", "sam", lambda w: f"/families/{w.rivers.id}/session"),
+    Visit("therapist.session_screen", "sam", lambda w: f"/families/{w.brooks.id}/session", "empty"),
+    Visit("admin.dashboard", "admin", lambda w: "/admin/"),
+    Visit("admin.therapists", "admin", lambda w: "/admin/therapists", "form error", submit_empty("Add therapist")),
+    Visit("admin.caseloads", "admin", lambda w: "/admin/caseloads"),
+    Visit("admin.settings", "admin", lambda w: "/admin/settings"),
+    Visit("admin.kinds", "admin", lambda w: "/admin/kinds"),
+    Visit("admin.audit_log", "admin", lambda w: "/admin/audit"),
+    Visit("pages.help_page", "signed-out", lambda w: "/no-such-page", "not found"),
+]
+
+
+def test_every_page_is_crawled(app: Flask) -> None:
+    pages = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+    crawled = {visit.endpoint for visit in VISITS}
+    assert pages - crawled - set(NOT_PAGES) == set(), "pages the accessibility crawl does not visit"
+    assert {visit.who for visit in VISITS} >= {"signed-out", "mum", "nan", "sam", "admin"}
+
+
+def person_for(world: World, who: str) -> Person | None:
+    return {
+        "signed-out": None,
+        "mum": world.rivers.carers[0],
+        "dad": world.rivers.carers[1],
+        "nan": world.rivers.viewers[0],
+        "brooks-mum": world.brooks.carers[0],
+        "sam": world.rivers.therapist,
+        "admin": world.admin,
+    }[who]
+
+
+def sign_in(page: Page, person: Person) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async (tags) => {
+            const results = await axe.run(document, { runOnly: { type: "tag", values: tags } });
+            return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} -> ` +
+                v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(" | "));
+        }""",
+        WCAG_TAGS,
+    )
+    return list(result)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_no_axe_violations_on_any_page(browser: Browser, live_url: str, world: World, browser_problems,
+                                       viewport: str) -> None:  # type: ignore[no-untyped-def]
+    failures: list[str] = []
+    contexts = {}
+    try:
+        for visit in VISITS:
+            if visit.who not in contexts:
+                # The page's CSP forbids injected scripts; axe is injected, so this context bypasses it.
+                context = browser.new_context(base_url=live_url, bypass_csp=True, **VIEWPORTS[viewport])
+                context.set_default_timeout(TIMEOUT_MS)
+                browser_problems.watch(context)
+                page = context.new_page()
+                person = person_for(world, visit.who)
+                if person is not None:
+                    sign_in(page, person)
+                contexts[visit.who] = (context, page)
+            context, page = contexts[visit.who]
+            page.goto(visit.path(world))
+            if visit.then is not None:
+                visit.then(page)
+            for violation in axe_violations(page):
+                failures.append(f"{viewport} {visit.who} {visit.path(world)} [{visit.state}]: {violation}")
+            if visit.state == "outbox showing":
+                page.unroute("**/api/**")
+                context.set_offline(False)
+        browser_problems.take()  # offline saves and form errors are provoked on purpose here
+    finally:
+        for context, _page in contexts.values():
+            context.close()
+    assert failures == [], "axe found violations:\n" + "\n".join(failures)

@@ -1,0 +1,352 @@
+"""The core loop in a real browser (issue 3): a carer notices a moment on her phone, the family and
+the therapist see it, the therapist reflects back and pins it, and the carer sees that.
+
+Carers use 360×740 touch phones, the therapist a 1024×768 screen. Fields and buttons are found by
+their labels and roles; what is checked is what a person would notice (the words on the page)
+and what the server keeps (the database).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Locator, Page, expect
+from sqlalchemy import func, select
+
+from pipcompanion.extensions import db
+from pipcompanion.models import Family, Moment, MomentKind, Reflection, User, Visibility, utcnow
+from pipcompanion.models.moments import moment_kind_links
+from pipcompanion.services.kinds import all_kinds
+from pipcompanion.services.moments import MomentInput, log_moment
+
+from ..helpers import FamilyInfo, Person
+from .conftest import TIMEOUT_MS, BrowserProblems
+
+DESKTOP = {"viewport": {"width": 1024, "height": 768}, "locale": "en-GB", "timezone_id": "Europe/London"}
+NOT_FOUND = "We could not find that page"
+SENT = "Sent. Thank you for noticing this moment."
+MORE_CHOICES = "When, who, how I felt, who can see it"
+
+
+# ---------------------------------------------------------------- helpers shared with test_offline
+
+
+@pytest.fixture
+def new_desktop(browser: Browser, live_url: str, browser_problems: BrowserProblems) -> Iterator[Callable[[], Page]]:
+    """Opens a fresh 1024×768 screen (its own cookies), the therapist's; closed after the test."""
+    contexts = []
+
+    def open_desktop() -> Page:
+        context = browser.new_context(base_url=live_url, **DESKTOP)
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        browser_problems.watch(context)
+        return context.new_page()
+
+    yield open_desktop
+    for context in contexts:
+        context.close()
+
+
+def path_of(page: Page) -> str:
+    return urlsplit(page.url).path
+
+
+def heading(page: Page, name: str) -> Locator:
+    return page.get_by_role("heading", name=name, exact=True, level=1)
+
+
+def sign_in(page: Page, person: Person) -> None:
+    """Sign in on the sign-in page and land on this person's home page."""
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(person.email)
+    page.get_by_label("Password", exact=True).fill(person.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(lambda url: urlsplit(url).path not in {"/login", "/"})
+
+
+def expect_announced(page: Page, message: str) -> None:
+    """The message is shown inside a live region (role=status), so a screen reader reads it out."""
+    expect(page.get_by_role("status").filter(has_text=message)).to_be_visible()
+
+
+def moment_card(page: Page, text: str) -> Locator:
+    return page.get_by_role("article").filter(has_text=text)
+
+
+def open_timeline(page: Page) -> None:
+    """From a carer's home page, the family timeline."""
+    page.goto("/home")
+    page.get_by_role("link", name="See our timeline", exact=True).click()
+    expect(heading(page, "Our timeline")).to_be_visible()
+
+
+def arrange_moment(app: Flask, family: FamilyInfo, author: Person, text: str, *,
+                   visibility: Visibility = Visibility.THERAPIST, ago: timedelta = timedelta(0)) -> int:
+    """A moment saved straight through the service (arranging a test, not under test)."""
+    with app.test_request_context():
+        moment, _created = log_moment(
+            db.session.get_one(User, author.id), db.session.get_one(Family, family.id),
+            MomentInput(client_id=str(uuid.uuid4()), text=text, kind_ids=[all_kinds()[0].id],
+                        carer_ids=[author.id], baby_ids=[family.baby_id], visibility=visibility,
+                        occurred_at=utcnow() - ago if ago else None),
+        )
+        return moment.id
+
+
+def moments_by(app: Flask, person: Person) -> list[Moment]:
+    with app.app_context():
+        moments = list(db.session.scalars(select(Moment).where(Moment.author_id == person.id).order_by(Moment.id)))
+        db.session.expunge_all()
+        return moments
+
+
+class Taps:
+    """Counts the taps a person makes on their phone's screen."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def tap(self, target: Locator) -> None:
+        target.tap()
+        self.count += 1
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def test_mum_saves_a_moment_in_three_taps_then_sam_reflects_back_and_pins_it(
+        app: Flask, make, new_phone, new_desktop) -> None:  # type: ignore[no-untyped-def]
+    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
+    mum, dad = family.carers
+
+    phone = new_phone()
+    sign_in(phone, mum)
+    expect(heading(phone, "Hello, Mum")).to_be_visible()
+
+    taps = Taps()
+    taps.tap(phone.get_by_role("link", name="Add a moment", exact=True))
+    expect(heading(phone, "Add a moment")).to_be_visible()
+    taps.tap(phone.get_by_text("Comforting", exact=True))
+    expect(phone.get_by_role("checkbox", name="Comforting", exact=True)).to_be_checked()
+    taps.tap(phone.get_by_role("button", name="Save this moment", exact=True))
+    expect_announced(phone, SENT)
+    assert taps.count <= 3, f"{taps.count} taps from home to a saved moment"
+
+    [saved] = moments_by(app, mum)
+    assert saved.text == "" and saved.visibility is Visibility.THERAPIST and saved.family_id == family.id
+    with app.app_context():
+        kinds = db.session.scalars(select(MomentKind.key).join(moment_kind_links)
+                                   .where(moment_kind_links.c.moment_id == saved.id)).all()
+    assert kinds == ["comforting"]
+    # The form is ready for the next moment, and nothing waits on the phone.
+    expect(phone.get_by_role("checkbox", name="Comforting", exact=True)).not_to_be_checked()
+    expect(phone.get_by_role("region", name="Saved on this phone")).to_have_count(0)
+
+    dad_phone = new_phone()
+    sign_in(dad_phone, dad)
+    open_timeline(dad_phone)
+    card = moment_card(dad_phone, "Noted by Mum")
+    expect(card).to_have_count(1)
+    expect(card.get_by_role("listitem")).to_have_text(["Comforting"])
+
+    screen = new_desktop()
+    sign_in(screen, family.therapist)
+    expect(heading(screen, "Your families")).to_be_visible()
+    screen.get_by_role("link", name="Rivers", exact=True).click()
+    expect(heading(screen, "The Rivers family's moments")).to_be_visible()
+    card = moment_card(screen, "Noted by Mum")
+    expect(card).to_have_count(1)
+    card.get_by_role("heading").get_by_role("link").click()
+    expect(heading(screen, "A moment")).to_be_visible()
+    reflection = "You comforted her, and she used you as her safe base."
+    screen.get_by_role("textbox", name="Reflect back").fill(reflection)
+    screen.get_by_role("button", name="Save reflection", exact=True).click()
+    expect_announced(screen, "Your reflection is saved. The family will see it.")
+    screen.get_by_role("button", name="Pin for our next session", exact=True).click()
+    expect_announced(screen, "Pinned for your next session.")
+    expect(screen.get_by_role("button", name="Unpin", exact=True)).to_be_visible()
+    with app.app_context():
+        stored = db.session.get_one(Moment, saved.id)
+        assert stored.pinned_by_id == family.therapist.id
+        assert db.session.scalars(select(Reflection.text).where(Reflection.moment_id == saved.id)).all() == [reflection]
+
+    phone.goto("/home")
+    reflected = phone.get_by_role("region", name="Reflected back")
+    expect(reflected).to_contain_text(reflection)
+    expect(reflected).to_contain_text("Sam reflected on your moment")
+    open_timeline(phone)
+    card = moment_card(phone, "Noted by you")
+    expect(card).to_contain_text("To talk about in the next session")
+    expect(card).to_contain_text(reflection)
+    expect(card).to_contain_text("Reflected back by Sam")
+
+
+def test_a_moment_for_only_me_is_seen_by_nobody_else(app: Flask, make, new_phone, new_desktop) -> None:  # type: ignore[no-untyped-def]
+    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
+    mum, dad = family.carers
+    [nan] = family.viewers
+    arrange_moment(app, family, mum, "Ava held my finger at bath time.", ago=timedelta(hours=2))
+    arrange_moment(app, family, mum, "Ava smiled at Nan's song.", visibility=Visibility.FAMILY,
+                   ago=timedelta(hours=1))
+    secret = "I cried, then we had a quiet cuddle."
+
+    phone = new_phone()
+    sign_in(phone, mum)
+    phone.get_by_role("link", name="Add a moment", exact=True).click()
+    phone.get_by_label("What happened? (optional)").fill(secret)
+    phone.get_by_text(MORE_CHOICES, exact=True).click()
+    who_can_see = phone.get_by_role("group", name="Who can see this?")
+    who_can_see.get_by_label("Only me", exact=True).check()
+    phone.get_by_role("button", name="Save this moment", exact=True).first.click()
+    expect_announced(phone, SENT)
+    private = next(moment for moment in moments_by(app, mum) if moment.text == secret)
+    assert private.visibility is Visibility.PRIVATE
+    private_url = f"/families/{family.id}/moments/{private.id}"
+
+    # Mum sees it, marked as hers alone, and may even pin it: that must not show anywhere either.
+    open_timeline(phone)
+    card = moment_card(phone, secret)
+    expect(card).to_contain_text("Only you can see this")
+    phone.goto(private_url)
+    phone.get_by_role("button", name="Pin for our next session", exact=True).click()
+    expect_announced(phone, "Pinned for your next session.")
+
+    dad_phone = new_phone()
+    sign_in(dad_phone, dad)
+    open_timeline(dad_phone)
+    expect(moment_card(dad_phone, "Ava held my finger at bath time.")).to_have_count(1)
+    expect(dad_phone.get_by_text(secret)).to_have_count(0)
+    dad_phone.goto(private_url)
+    expect(heading(dad_phone, NOT_FOUND)).to_be_visible()
+    expect(dad_phone.get_by_text(secret)).to_have_count(0)
+
+    screen = new_desktop()
+    sign_in(screen, family.therapist)
+    figures = caseload_figures(screen, "Rivers")
+    assert (figures["New since you last looked"], figures["Not yet reflected on, since the last session"],
+            figures["Pinned"]) == ("2", "2", "0"), figures
+    screen.get_by_role("link", name="Rivers", exact=True).click()
+    expect(moment_card(screen, "Ava smiled at Nan's song.")).to_have_count(1)
+    expect(screen.get_by_role("article")).to_have_count(2)
+    expect(screen.get_by_text(secret)).to_have_count(0)
+    screen.get_by_role("link", name="Session view", exact=True).click()
+    expect(screen.get_by_role("article").filter(has_text="Ava held my finger")).to_have_count(1)
+    expect(screen.get_by_text(secret)).to_have_count(0)
+    expect(screen.get_by_role("heading", name="Pinned to talk about")).to_have_count(0)
+    screen.goto(private_url)
+    expect(heading(screen, NOT_FOUND)).to_be_visible()
+    expect(screen.get_by_text(secret)).to_have_count(0)
+
+    nan_phone = new_phone()
+    sign_in(nan_phone, nan)
+    nan_phone.get_by_role("link", name="Shared moments", exact=True).click()
+    expect(moment_card(nan_phone, "Ava smiled at Nan's song.")).to_have_count(1)
+    expect(nan_phone.get_by_role("article")).to_have_count(1)
+    expect(nan_phone.get_by_text(secret)).to_have_count(0)
+    nan_phone.goto(private_url)
+    expect(heading(nan_phone, NOT_FOUND)).to_be_visible()
+    expect(nan_phone.get_by_text(secret)).to_have_count(0)
+
+
+def caseload_figures(page: Page, family_name: str) -> dict[str, str]:
+    """The figures on the therapist's caseload card for this family, by their words."""
+    page.goto("/caseload")
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("link", name=family_name, exact=True))
+    return {
+        row.locator("dt").inner_text(): row.locator("dd").inner_text()
+        for row in card.locator(".figures > div").all()
+    }
+
+
+def test_session_view_moves_one_moment_at_a_time_with_the_arrow_keys(app: Flask, make, new_desktop) -> None:  # type: ignore[no-untyped-def]
+    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=(), baby="Ava")
+    mum, dad = family.carers
+    texts = ["First: she settled on my chest.", "Second: he sang to her.", "Third: she reached for me."]
+    for hours_ago, (author, text) in zip((3, 2, 1), zip((mum, dad, mum), texts, strict=True), strict=True):
+        arrange_moment(app, family, author, text, ago=timedelta(hours=hours_ago))
+
+    screen = new_desktop()
+    sign_in(screen, family.therapist)
+    screen.goto(f"/families/{family.id}/session")
+    expect(heading(screen, "Moments so far")).to_be_visible()
+    shown = screen.get_by_role("article")
+    position = screen.locator("[data-position]")
+
+    expect(shown).to_have_count(1)
+    expect(shown).to_contain_text(texts[0])
+    expect(position).to_have_text("1 / 3")
+    for key, index in (("ArrowRight", 1), ("ArrowRight", 2), ("ArrowRight", 2), ("ArrowLeft", 1),
+                       ("ArrowLeft", 0), ("ArrowLeft", 0), ("ArrowRight", 1)):
+        screen.keyboard.press(key)
+        expect(position).to_have_text(f"{index + 1} / 3")
+        expect(shown).to_have_count(1)
+        expect(shown).to_contain_text(texts[index])
+
+    screen.get_by_role("button", name="Show as a list", exact=True).click()
+    expect(shown).to_have_count(3)
+    expect(shown).to_contain_text(texts)
+    expect(position).to_have_text("")
+    screen.keyboard.press("ArrowRight")
+    expect(shown).to_have_count(3)
+    screen.get_by_role("button", name="Show one at a time", exact=True).click()
+    expect(shown).to_have_count(1)
+    expect(shown).to_contain_text(texts[1])
+    screen.get_by_role("button", name="Next", exact=True).click()
+    expect(position).to_have_text("3 / 3")
+
+
+def test_mum_changes_her_moment_and_deletes_it_after_saying_yes(app: Flask, make, new_phone) -> None:  # type: ignore[no-untyped-def]
+    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=(), baby="Ava")
+    mum, dad = family.carers
+    moment_id = arrange_moment(app, family, mum, "She laughed at the ducks.", ago=timedelta(hours=1))
+    moment_url = f"/families/{family.id}/moments/{moment_id}"
+
+    # Only the author may change or delete it.
+    dad_phone = new_phone()
+    sign_in(dad_phone, dad)
+    dad_phone.goto(moment_url)
+    expect(heading(dad_phone, "A moment")).to_be_visible()
+    expect(dad_phone.get_by_role("link", name="Change", exact=True)).to_have_count(0)
+    expect(dad_phone.get_by_role("link", name="Delete", exact=True)).to_have_count(0)
+    for action in ("edit", "delete"):
+        dad_phone.goto(f"{moment_url}/{action}")
+        expect(heading(dad_phone, NOT_FOUND)).to_be_visible()
+
+    phone = new_phone()
+    sign_in(phone, mum)
+    open_timeline(phone)
+    moment_card(phone, "She laughed at the ducks.").get_by_role("heading").get_by_role("link").click()
+    phone.get_by_role("link", name="Change", exact=True).click()
+    expect(heading(phone, "Change a moment")).to_be_visible()
+    text = phone.get_by_label("What happened? (optional)")
+    expect(text).to_have_value("She laughed at the ducks.")
+    text.fill("She laughed at the ducks, then at me.")
+    phone.get_by_role("button", name="Save this moment", exact=True).first.click()
+    expect_announced(phone, "Your changes are saved.")
+    assert path_of(phone) == moment_url
+    expect(moment_card(phone, "She laughed at the ducks, then at me.")).to_be_visible()
+    [changed] = moments_by(app, mum)
+    assert changed.id == moment_id and changed.text == "She laughed at the ducks, then at me."
+
+    phone.get_by_role("link", name="Delete", exact=True).click()
+    expect(heading(phone, "Delete this moment?")).to_be_visible()
+    expect(moment_card(phone, "She laughed at the ducks, then at me.")).to_be_visible()
+    phone.get_by_role("link", name="No, keep it", exact=True).click()
+    expect(heading(phone, "A moment")).to_be_visible()
+    assert path_of(phone) == moment_url
+    assert [moment.id for moment in moments_by(app, mum)] == [moment_id]
+
+    phone.get_by_role("link", name="Delete", exact=True).click()
+    phone.get_by_role("button", name="Yes, delete it", exact=True).click()
+    expect(heading(phone, "Our timeline")).to_be_visible()
+    expect_announced(phone, "The moment is deleted.")
+    expect(phone.get_by_text("She laughed at the ducks")).to_have_count(0)
+    assert moments_by(app, mum) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Moment)) == 0
