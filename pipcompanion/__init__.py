@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from .config import ProductionConfig, apply_environment, check_production, config_class
@@ -37,6 +38,14 @@ def _close_streamed_body(response: Response) -> Response:
     return response
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in routes, capped at the largest id PostgreSQL's integer column holds."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `config` is an environment name, or a mapping of overrides on 'testing'."""
     app = Flask(__name__, instance_relative_config=True)
@@ -58,6 +67,9 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     if trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)  # type: ignore[method-assign]
 
+    # Ids in addresses are database integers: a larger number is simply not found (a 404), not a
+    # crash in the database driver.
+    app.url_map.converters["int"] = DatabaseIdConverter
     db.init_app(app)
     migrate.init_app(
         app, db, directory=os.path.join(app.root_path, os.pardir, "migrations"), render_as_batch=True,

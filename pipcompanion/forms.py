@@ -83,7 +83,7 @@ class ConfirmForm(PageForm):
 
 def apply_service_error(form: FlaskForm, error) -> None:  # type: ignore[no-untyped-def]
     """Show a ServiceError on its field, or at the top of the form."""
-    field = getattr(form, error.field, None) if error.field else None
+    field = form._fields.get(error.field) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
     else:

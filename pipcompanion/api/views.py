@@ -196,7 +196,7 @@ def moments_create() -> tuple[Response, int]:
     try:
         moment, created = log_moment(current_user, family, data)
     except MomentConflict as conflict:
-        raise ApiProblem(409, "client-id-conflict", _("This moment was already saved with different words."),
+        raise ApiProblem(409, "client-id-conflict", _("This moment was already saved with other details."),
                          detail=conflict.message,
                          existing=url_for("moments.moment_detail", family_id=family.id,
                                           moment_id=conflict.existing.id)) from None

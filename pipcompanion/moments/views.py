@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -62,6 +64,8 @@ def moment_create(family: Family) -> Response | tuple[str, int]:
             moment, created = log_moment(current_user, family, data)
         except MomentConflict as conflict:
             form.form_errors.append(conflict.message)
+            # A fresh client id: pressing Save again keeps these words as a new moment.
+            form.client_id.data = str(uuid.uuid4())
             return render_template("moments/moment_form.html", form=form, family=family,
                                    conflict=conflict.existing), 409
         except ServiceError as error:

@@ -34,7 +34,8 @@ class MomentConflict(ServiceError):
 
     def __init__(self, existing: Moment) -> None:
         super().__init__(
-            _("This moment was already saved with different words. Your saved moment is unchanged."),
+            _("This moment was already saved with other details. Your saved moment is unchanged. "
+              "To keep what you entered now as another moment, press Save again."),
             "client_id",
         )
         self.existing = existing
@@ -85,7 +86,8 @@ def family_carer_ids(family: Family) -> set[int]:
 
 
 def check_moment(family: Family, data: MomentInput, *, now: datetime,
-                 allowed_hidden_kind_ids: frozenset[int] = frozenset()) -> CheckedMoment:
+                 allowed_hidden_kind_ids: frozenset[int] = frozenset(),
+                 kept_time: datetime | None = None) -> CheckedMoment:
     """Apply every rule for a moment; raise a ServiceError naming the field on the first broken one."""
     client_id = parse_client_id(data.client_id)
     # A NUL is never meant (a broken client sent it) and PostgreSQL cannot store one.
@@ -109,7 +111,8 @@ def check_moment(family: Family, data: MomentInput, *, now: datetime,
         raise ServiceError(_("A moment cannot be in the future. Please choose a time that has passed."),
                            "occurred_at")
     occurred_at = min(occurred_at, now)
-    if occurred_at < now - OLDEST_MOMENT:
+    # A moment already saved keeps its time even once it is more than a year old.
+    if occurred_at < now - OLDEST_MOMENT and occurred_at != kept_time:
         raise ServiceError(_("Please choose a date within the last year."), "occurred_at")
     carer_ids = sorted(set(data.carer_ids))
     if not set(carer_ids) <= family_carer_ids(family):
@@ -199,7 +202,8 @@ def update_moment(author: User, moment: Moment, data: MomentInput, *, now: datet
     now = now or utcnow()
     current_kinds, _carers, _babies = _links(moment.id)
     data.client_id = moment.client_id
-    checked = check_moment(moment.family, data, now=now, allowed_hidden_kind_ids=frozenset(current_kinds))
+    checked = check_moment(moment.family, data, now=now, allowed_hidden_kind_ids=frozenset(current_kinds),
+                           kept_time=moment.occurred_at)
     moment.text = checked.text
     moment.occurred_at = checked.occurred_at
     moment.feeling = checked.feeling

@@ -1,0 +1,656 @@
+"""The family timeline: newest first, grouped between sessions, paged by keyset, filtered; what
+each person sees on it; and privacy: a private moment is its author's alone on every page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from flask import Flask
+from sqlalchemy import insert, select
+
+from pipcompanion.extensions import db
+from pipcompanion.models import Moment, Reflection, Role, TherapySession, Visibility, utcnow
+from pipcompanion.models.moments import moment_babies, moment_carers, moment_kind_links
+from pipcompanion.services.kinds import all_kinds
+from pipcompanion.services.settings import service_settings
+
+from .helpers import FamilyInfo, Person, page_text, post
+from .test_query_budget import add_moments
+
+LONDON = ZoneInfo("Europe/London")
+BAD_PAGE_LINK = "That page link is not right. Please start from the newest moments."
+NOT_ON_LIST = "Please choose from the list."
+NOT_A_DATE = "Please enter a real date, like 2 June 2026."
+NOTHING_MATCHES = "No moments match. Try showing all."
+REFLECTED_BY = "Reflected back by Sam"
+PINNED_BADGE = "To talk about in the next session"
+
+
+# ---------------------------------------------------------------- helpers of this module
+
+
+def kind_ids(app: Flask) -> dict[str, int]:
+    with app.test_request_context():
+        return {kind.key or "": kind.id for kind in all_kinds()}
+
+
+def put_moment(app: Flask, family: FamilyInfo, author: Person, text: str, *, at: datetime,
+               visibility: Visibility = Visibility.THERAPIST, kinds: tuple[int, ...] = (),
+               pinned_by: Person | None = None, created_at: datetime | None = None) -> int:
+    """A moment straight in the database (logging through the form is tested in test_moments)."""
+    with app.app_context():
+        moment = Moment(family_id=family.id, author_id=author.id, client_id=str(uuid.uuid4()), occurred_at=at,
+                        text=text, visibility=visibility, created_at=created_at or at, updated_at=created_at or at,
+                        pinned_at=at if pinned_by else None, pinned_by_id=pinned_by.id if pinned_by else None)
+        db.session.add(moment)
+        db.session.flush()
+        if kinds:
+            db.session.execute(insert(moment_kind_links), [{"moment_id": moment.id, "kind_id": k} for k in kinds])
+        db.session.execute(insert(moment_carers).values(moment_id=moment.id, user_id=author.id))
+        db.session.execute(insert(moment_babies).values(moment_id=moment.id, baby_id=family.baby_id))
+        db.session.commit()
+        return moment.id
+
+
+def put_session(app: Flask, family: FamilyInfo, at: datetime) -> None:
+    with app.app_context():
+        db.session.add(TherapySession(family_id=family.id, starts_at=at))
+        db.session.commit()
+
+
+def put_reflection(app: Flask, moment_id: int, therapist: Person, text: str) -> None:
+    with app.app_context():
+        db.session.add(Reflection(moment_id=moment_id, author_id=therapist.id, text=text))
+        db.session.commit()
+
+
+def set_service_timezone(app: Flask, zone: str) -> None:
+    with app.test_request_context():
+        service_settings().timezone = zone
+        db.session.commit()
+
+
+def at_local(day_offset: int, hour: int, minute: int = 0, zone: ZoneInfo = LONDON) -> datetime:
+    """A time `day_offset` days from today, at hour:minute in `zone`."""
+    day = datetime.now(zone).date() + timedelta(days=day_offset)
+    return datetime.combine(day, time(hour, minute), zone)
+
+
+def long_date(when: datetime) -> str:
+    return babel_format_date(when.astimezone(LONDON).date(), "long", locale="en_GB")
+
+
+MOMENT_TEXT = re.compile(r'<p class="moment__text">(.*?)</p>', re.S)
+GROUP_OR_TEXT = re.compile(r'class="timeline-group__title">\s*(.*?)\s*</h2>|<p class="moment__text">(.*?)</p>', re.S)
+OLDER_LINK = re.compile(r'<a class="button[^"]*" href="([^"]+)">Older moments</a>')
+
+
+def moment_texts(response) -> list[str]:  # type: ignore[no-untyped-def]
+    """The moments' words on a page, in the order shown."""
+    return [html.unescape(text) for text in MOMENT_TEXT.findall(response.get_data(as_text=True))]
+
+
+def headings_and_texts(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return [html.unescape(heading or text)
+            for heading, text in GROUP_OR_TEXT.findall(response.get_data(as_text=True))]
+
+
+def older_link(response) -> str | None:  # type: ignore[no-untyped-def]
+    found = OLDER_LINK.search(response.get_data(as_text=True))
+    return html.unescape(found.group(1)) if found else None
+
+
+def walk(client, path: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Follow "Older moments" from the first page to the last; the moments of each page."""
+    pages = []
+    next_path: str | None = path
+    while next_path:
+        response = client.get(next_path)
+        assert response.status_code == 200, page_text(response)
+        pages.append(moment_texts(response))
+        next_path = older_link(response)
+        assert len(pages) < 20, "the pages never end"
+    return pages
+
+
+def bulk_moments(app: Flask, family: FamilyInfo, count: int,
+                 kind_of=lambda i: None) -> list[str]:  # type: ignore[no-untyped-def]
+    """`count` shared moments, three at a time at the very same time; their words, newest first."""
+    now = utcnow().replace(microsecond=123456)
+    rows = []
+    for i in range(count):
+        when = now - timedelta(hours=i // 3 + 1)
+        rows.append({"family_id": family.id, "author_id": family.carers[i % len(family.carers)].id,
+                     "client_id": str(uuid.uuid4()), "occurred_at": when, "text": f"Moment {i:02d}",
+                     "visibility": Visibility.THERAPIST, "created_at": when, "updated_at": when})
+    with app.app_context():
+        db.session.execute(insert(Moment), rows)
+        made = db.session.execute(select(Moment.id, Moment.text, Moment.occurred_at)
+                                  .where(Moment.family_id == family.id)).all()
+        links = [{"moment_id": moment_id, "kind_id": kind_of(int(text.split()[1]))}
+                 for moment_id, text, _when in made if kind_of(int(text.split()[1])) is not None]
+        if links:
+            db.session.execute(insert(moment_kind_links), links)
+        db.session.commit()
+    return [text for _id, text, _when in sorted(made, key=lambda row: (row[2], row[0]), reverse=True)]
+
+
+@pytest.fixture
+def rivers(make) -> FamilyInfo:  # type: ignore[no-untyped-def]
+    return make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
+
+
+# ---------------------------------------------------------------- order and grouping
+
+
+def test_newest_first_grouped_between_sessions(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
+    first_session, second_session, next_session = at_local(-10, 10), at_local(-3, 10), at_local(4, 10)
+    for session in (second_session, next_session, first_session):
+        put_session(app, rivers, session)
+    put_moment(app, rivers, mum, "Before we started", at=at_local(-12, 9))
+    put_moment(app, rivers, dad, "After the first session", at=at_local(-8, 18))
+    put_moment(app, rivers, mum, "An hour after the first session", at=first_session + timedelta(hours=1))
+    put_moment(app, rivers, mum, "Right after the second session", at=second_session + timedelta(minutes=5))
+    put_moment(app, rivers, dad, "Yesterday's moment", at=at_local(-1, 8))
+    put_moment(app, rivers, mum, "Just before the second session", at=second_session - timedelta(minutes=5))
+
+    for person in (mum, dad, rivers.therapist):
+        response = sign_in_as(person).get(f"/families/{rivers.id}/timeline")
+
+        assert response.status_code == 200
+        assert headings_and_texts(response) == [
+            f"Since the session on {long_date(second_session)}",
+            "Yesterday's moment",
+            "Right after the second session",
+            f"Since the session on {long_date(first_session)}",
+            "Just before the second session",
+            "After the first session",
+            "An hour after the first session",
+            "Before the first session",
+            "Before we started",
+        ]
+        when = babel_format_datetime(next_session, "EEEE d MMMM, HH:mm", tzinfo=LONDON, locale="en_GB")
+        assert f"Next session: {when}" in page_text(response)
+
+
+def test_with_no_sessions_everything_is_before_the_first(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    mum = rivers.carers[0]
+    put_moment(app, rivers, mum, "Older", at=at_local(-2, 9))
+    put_moment(app, rivers, mum, "Newer", at=at_local(-1, 9))
+    put_session(app, rivers, at_local(2, 9))  # only a coming one
+
+    response = sign_in_as(mum).get(f"/families/{rivers.id}/timeline")
+
+    assert headings_and_texts(response) == ["Before the first session", "Newer", "Older"]
+
+
+def test_an_empty_timeline_encourages(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    page = page_text(sign_in_as(rivers.carers[0]).get(f"/families/{rivers.id}/timeline"))
+
+    assert "No moments yet. Small things count: a smile, a cuddle" in page
+    assert "Older moments" not in page
+
+
+# ---------------------------------------------------------------- keyset pages
+
+
+def test_45_moments_come_in_pages_of_20_each_exactly_once_in_order(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    newest_first = bulk_moments(app, rivers, 45)
+    client = sign_in_as(rivers.carers[0])
+
+    first = client.get(f"/families/{rivers.id}/timeline")
+    assert len(moment_texts(first)) == 20
+    assert "Older moments" in page_text(first)
+
+    pages = walk(client, f"/families/{rivers.id}/timeline")
+
+    assert [len(page) for page in pages] == [20, 20, 5]
+    shown = [text for page in pages for text in page]
+    assert shown == newest_first
+    assert len(set(shown)) == 45
+
+
+def test_older_pages_keep_the_filters(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    kinds = kind_ids(app)
+    newest_first = bulk_moments(app, rivers, 50, kind_of=lambda i: kinds["comforting"] if i % 2 else kinds["playing"])
+    comforting = [text for text in newest_first if int(text.split()[1]) % 2]
+
+    pages = walk(sign_in_as(rivers.therapist), f"/families/{rivers.id}/timeline?kind={kinds['comforting']}")
+
+    assert [len(page) for page in pages] == [20, 5]
+    assert [text for page in pages for text in page] == comforting
+
+
+def test_moments_at_the_same_second_are_not_lost_between_pages(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    # "Yesterday" with no time is midday: many moments can share one time exactly.
+    midday = at_local(-1, 12)
+    for i in range(25):
+        put_moment(app, rivers, rivers.carers[0], f"Midday {i:02d}", at=midday)
+
+    pages = walk(sign_in_as(rivers.carers[1]), f"/families/{rivers.id}/timeline")
+
+    assert [len(page) for page in pages] == [20, 5]
+    assert [text for page in pages for text in page] == [f"Midday {i:02d}" for i in reversed(range(25))]
+
+
+GARBAGE_CURSORS = ["abc", "1.2.3", "12345", ".", "nan.1", "1e9.1", "9" * 40 + ".1", "1." + "9" * 40,
+                   "1700000000000000.-", "1700000000000000.0"]
+
+
+def test_a_garbage_page_link_gets_a_message_not_an_error(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    put_moment(app, rivers, rivers.carers[0], "Something", at=at_local(-1, 9))
+    client = sign_in_as(rivers.carers[0])
+
+    for cursor in GARBAGE_CURSORS:
+        response = client.get(f"/families/{rivers.id}/timeline", query_string={"before": cursor})
+
+        assert response.status_code == 400, (cursor, page_text(response))
+        assert BAD_PAGE_LINK in page_text(response), cursor
+        assert "Something" not in moment_texts(response), cursor
+
+
+# ---------------------------------------------------------------- filters
+
+
+def test_filter_by_kind(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    kinds = kind_ids(app)
+    mum = rivers.carers[0]
+    put_moment(app, rivers, mum, "Cuddle", at=at_local(-1, 9), kinds=(kinds["comforting"],))
+    put_moment(app, rivers, mum, "Cuddle and song", at=at_local(-1, 10), kinds=(kinds["comforting"], kinds["talking"]))
+    put_moment(app, rivers, mum, "Song", at=at_local(-1, 11), kinds=(kinds["talking"],))
+    put_moment(app, rivers, mum, "Words only", at=at_local(-1, 12))
+    client = sign_in_as(mum)
+
+    comforting = client.get(f"/families/{rivers.id}/timeline?kind={kinds['comforting']}")
+    nothing = client.get(f"/families/{rivers.id}/timeline?kind={kinds['new-thing']}")
+
+    assert moment_texts(comforting) == ["Cuddle and song", "Cuddle"]
+    assert moment_texts(nothing) == [] and NOTHING_MATCHES in page_text(nothing)
+
+
+def test_filter_by_who_logged_it(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
+    put_moment(app, rivers, mum, "Mum 1", at=at_local(-2, 9))
+    put_moment(app, rivers, dad, "Dad 1", at=at_local(-2, 10))
+    put_moment(app, rivers, mum, "Mum 2", at=at_local(-1, 9))
+
+    response = sign_in_as(rivers.therapist).get(f"/families/{rivers.id}/timeline?author={dad.id}")
+    mums = sign_in_as(dad).get(f"/families/{rivers.id}/timeline?author={mum.id}")
+
+    assert moment_texts(response) == ["Dad 1"]
+    assert moment_texts(mums) == ["Mum 2", "Mum 1"]
+
+
+def test_filter_by_dates_in_the_services_time_zone(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    # Auckland is 11 to 13 hours ahead of UTC: a day there is not the same as a day in UTC.
+    auckland = ZoneInfo("Pacific/Auckland")
+    set_service_timezone(app, "Pacific/Auckland")
+    mum = rivers.carers[0]
+    put_moment(app, rivers, mum, "Late on day -4", at=at_local(-4, 23, 30, auckland))
+    put_moment(app, rivers, mum, "Early on day -3", at=at_local(-3, 0, 30, auckland))
+    put_moment(app, rivers, mum, "Late on day -3", at=at_local(-3, 23, 30, auckland))
+    put_moment(app, rivers, mum, "Early on day -2", at=at_local(-2, 0, 30, auckland))
+
+    def day(offset: int) -> str:
+        return (datetime.now(auckland).date() + timedelta(days=offset)).isoformat()
+
+    client = sign_in_as(mum)
+
+    one_day = client.get(f"/families/{rivers.id}/timeline?date_from={day(-3)}&date_to={day(-3)}")
+    from_day = client.get(f"/families/{rivers.id}/timeline?date_from={day(-2)}")
+    to_day = client.get(f"/families/{rivers.id}/timeline?date_to={day(-4)}")
+
+    assert moment_texts(one_day) == ["Late on day -3", "Early on day -3"]
+    assert moment_texts(from_day) == ["Early on day -2"]
+    assert moment_texts(to_day) == ["Late on day -4"]
+
+
+@pytest.mark.parametrize("case", [
+    "kind=abc", "kind=999999", "author=abc", "author=other-family", "author=our-viewer",
+    "date_from=banana", "date_to=2026-13-01", "date_from after date_to",
+])
+def test_bad_filters_get_a_message(app, make, rivers, sign_in_as, case):  # type: ignore[no-untyped-def]
+    brooks = make.family("Brooks", carers=("Mum",))
+    put_moment(app, rivers, rivers.carers[0], "Something", at=at_local(-1, 9))
+    args, message = {
+        "kind=abc": ({"kind": "abc"}, NOT_ON_LIST),
+        "kind=999999": ({"kind": "999999"}, NOT_ON_LIST),
+        "author=abc": ({"author": "abc"}, NOT_ON_LIST),
+        "author=other-family": ({"author": str(brooks.carers[0].id)}, NOT_ON_LIST),
+        "author=our-viewer": ({"author": str(rivers.viewers[0].id)}, NOT_ON_LIST),
+        "date_from=banana": ({"date_from": "banana"}, NOT_A_DATE),
+        "date_to=2026-13-01": ({"date_to": "2026-13-01"}, NOT_A_DATE),
+        "date_from after date_to": ({"date_from": "2026-03-02", "date_to": "2026-03-01"},
+                                    "The end date is before the start date."),
+    }[case]
+
+    response = sign_in_as(rivers.carers[0]).get(f"/families/{rivers.id}/timeline", query_string=args)
+
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert moment_texts(response) == []
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Auckland", "America/Los_Angeles"])
+def test_dates_at_the_ends_of_the_calendar_are_not_an_error(app, rivers, sign_in_as, zone):  # type: ignore[no-untyped-def]
+    set_service_timezone(app, zone)
+    put_moment(app, rivers, rivers.carers[0], "Something", at=at_local(-1, 9))
+    client = sign_in_as(rivers.carers[0])
+
+    # Real dates, however far: from the year 1 or up to the year 9999 is everything, the other way nothing.
+    for args, shown in (({"date_to": "9999-12-31"}, ["Something"]), ({"date_from": "0001-01-01"}, ["Something"]),
+                        ({"date_from": "9999-12-31"}, []), ({"date_to": "0001-01-01"}, []),
+                        ({"date_from": "0001-01-01", "date_to": "9999-12-31"}, ["Something"])):
+        response = client.get(f"/families/{rivers.id}/timeline", query_string=args)
+
+        assert response.status_code == 200, (args, page_text(response))
+        assert moment_texts(response) == shown, args
+
+
+# ---------------------------------------------------------------- reflections and pins
+
+
+def test_reflections_and_pins_show_under_each_moment_for_carers_and_therapist(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
+    reflected = put_moment(app, rivers, mum, "She came to me", at=at_local(-2, 9), visibility=Visibility.FAMILY,
+                           pinned_by=dad)
+    put_moment(app, rivers, dad, "Bath and song", at=at_local(-1, 9))
+    put_reflection(app, reflected, rivers.therapist, "You were her safe base.")
+
+    for person in (mum, dad, rivers.therapist):
+        client = sign_in_as(person)
+        response = client.get(f"/families/{rivers.id}/timeline")
+        cards = response.get_data(as_text=True).split('<article class="moment')[1:]
+        newer, older = (page_text_of(card) for card in cards)
+
+        assert "Bath and song" in newer and REFLECTED_BY not in newer and PINNED_BADGE not in newer
+        assert "She came to me" in older
+        assert "You were her safe base." in older and REFLECTED_BY in older
+        assert PINNED_BADGE in older
+        detail = page_text(client.get(f"/families/{rivers.id}/moments/{reflected}"))
+        assert "You were her safe base." in detail and PINNED_BADGE in detail
+
+
+def page_text_of(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def test_viewers_see_neither_reflections_nor_pins(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    # Both belong to the therapy; a grandparent sees the moment itself.
+    moment = put_moment(app, rivers, rivers.carers[0], "She came to me", at=at_local(-2, 9),
+                        visibility=Visibility.FAMILY, pinned_by=rivers.carers[0])
+    put_reflection(app, moment, rivers.therapist, "You were her safe base.")
+    nan = sign_in_as(rivers.viewers[0])
+
+    timeline = nan.get(f"/families/{rivers.id}/timeline")
+    detail = nan.get(f"/families/{rivers.id}/moments/{moment}")
+
+    for response in (timeline, detail):
+        page = page_text(response)
+        assert "She came to me" in page
+        assert "You were her safe base." not in page and "Reflected back" not in page
+        assert PINNED_BADGE not in page and "moment--pinned" not in response.get_data(as_text=True)
+        assert "Pin for our next session" not in page and "Unpin" not in page
+
+
+def test_pinning_from_the_timeline_shows_the_badge_and_unpinning_takes_it_off(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    moment = put_moment(app, rivers, rivers.carers[0], "First laugh", at=at_local(-1, 9))
+    dad = sign_in_as(rivers.carers[1])
+    timeline = f"/families/{rivers.id}/timeline"
+
+    pinned = post(dad, f"/families/{rivers.id}/moments/{moment}/pin", {"pinned": "1", "next": timeline})
+    assert pinned.status_code == 302 and pinned.headers["Location"].endswith(timeline)
+    page = page_text(dad.get(timeline))
+    assert "Pinned for your next session." in page and PINNED_BADGE in page
+
+    unpinned = post(sign_in_as(rivers.therapist), f"/families/{rivers.id}/moments/{moment}/pin", {"pinned": "0"})
+    assert unpinned.status_code == 302
+    assert PINNED_BADGE not in page_text(dad.get(timeline))
+
+
+# ---------------------------------------------------------------- privacy
+
+
+SECRET = "Mum's private thought"
+SECRET_REFLECTION = "A reflection from when it was shared"
+
+
+@dataclass
+class Household:
+    family: FamilyInfo
+    mum: Person
+    dad: Person
+    nan: Person
+    therapist: Person
+    kinds: dict[str, int]
+    shared_id: int
+    family_id_moment: int
+
+
+@pytest.fixture
+def household(app, rivers) -> Household:  # type: ignore[no-untyped-def]
+    """Mum and Dad's shared moments, Nan, and a session; no private moment yet."""
+    kinds = kind_ids(app)
+    mum, dad = rivers.carers
+    now = utcnow()
+    put_session(app, rivers, now - timedelta(days=5))
+    put_session(app, rivers, now + timedelta(days=2))
+    shared = put_moment(app, rivers, mum, "Mum's shared moment", at=now - timedelta(days=2),
+                        kinds=(kinds["comforting"],))
+    family_moment = put_moment(app, rivers, dad, "Dad's family moment", at=now - timedelta(days=3),
+                               visibility=Visibility.FAMILY, kinds=(kinds["playing"],))
+    return Household(rivers, mum, dad, rivers.viewers[0], rivers.therapist, kinds, shared, family_moment)
+
+
+def add_private_moment(app: Flask, house: Household) -> int:
+    """Mum's private moment: the newest, with its own kind, pinned by her, and reflected on when it
+    was still shared (a visibility can change after a reflection)."""
+    moment = put_moment(app, house.family, house.mum, SECRET, at=utcnow() - timedelta(minutes=10),
+                        visibility=Visibility.PRIVATE, kinds=(house.kinds["new-thing"],), pinned_by=house.mum,
+                        created_at=utcnow())
+    put_reflection(app, moment, house.therapist, SECRET_REFLECTION)
+    return moment
+
+
+def caseload_figures(client, family_name: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    response = client.get("/caseload")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    card = page.split(f">{family_name}</a>", 1)[1].split("</li>", 1)[0]
+    return {html.unescape(label): html.unescape(value.strip())
+            for label, value in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", card, re.S)}
+
+
+def assert_not_shown(response, *secrets: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, page_text(response)
+    page = response.get_data(as_text=True)
+    for secret in (SECRET, SECRET_REFLECTION, *secrets):
+        assert html.escape(secret) not in page and secret not in page_text(response), secret
+
+
+def test_mum_sees_her_private_moment_everywhere_she_looks(app, household, sign_in_as):  # type: ignore[no-untyped-def]
+    secret = add_private_moment(app, household)
+    mum = sign_in_as(household.mum)
+    base = f"/families/{household.family.id}"
+
+    for path in ("/home", f"{base}/timeline", f"{base}/timeline?kind={household.kinds['new-thing']}",
+                 f"{base}/timeline?author={household.mum.id}", f"{base}/moments/{secret}"):
+        page = page_text(mum.get(path))
+        assert SECRET in page and "Only you can see this" in page, path
+    assert post(mum, f"{base}/moments/{secret}/pin", {"pinned": "0"}).status_code == 302
+
+
+def test_the_other_carer_never_sees_a_private_moment(app, household, sign_in_as):  # type: ignore[no-untyped-def]
+    secret = add_private_moment(app, household)
+    dad = sign_in_as(household.dad)
+    base = f"/families/{household.family.id}"
+    today = datetime.now(LONDON).date().isoformat()
+
+    home = dad.get("/home")
+    assert_not_shown(home)
+    assert "Mum's shared moment" in page_text(home)
+    assert "When your therapist reflects on a moment, it will show here." in page_text(home)
+    assert_not_shown(dad.get(f"{base}/timeline"))
+    assert moment_texts(dad.get(f"{base}/timeline")) == ["Mum's shared moment", "Dad's family moment"]
+    assert moment_texts(dad.get(f"{base}/timeline?kind={household.kinds['new-thing']}")) == []
+    assert moment_texts(dad.get(f"{base}/timeline?author={household.mum.id}")) == ["Mum's shared moment"]
+    assert moment_texts(dad.get(f"{base}/timeline?date_from={today}&date_to={today}")) == []
+
+
+def test_the_therapist_never_sees_a_private_moment_nor_counts_it(app, household, sign_in_as):  # type: ignore[no-untyped-def]
+    therapist = sign_in_as(household.therapist)
+    base = f"/families/{household.family.id}"
+    before = caseload_figures(therapist, "Rivers")
+    assert before["New since you last looked"] == "2"
+    assert before["Not yet reflected on, since the last session"] == "2"
+    assert before["Pinned"] == "0"
+
+    add_private_moment(app, household)
+
+    assert caseload_figures(therapist, "Rivers") == before
+    assert_not_shown(therapist.get("/caseload"))
+    timeline = therapist.get(f"{base}/timeline")
+    assert_not_shown(timeline)
+    assert moment_texts(timeline) == ["Mum's shared moment", "Dad's family moment"]
+    assert moment_texts(therapist.get(f"{base}/timeline?kind={household.kinds['new-thing']}")) == []
+    assert moment_texts(therapist.get(f"{base}/timeline?author={household.mum.id}")) == ["Mum's shared moment"]
+    session = therapist.get(f"{base}/session")
+    assert_not_shown(session)
+    assert "Pinned to talk about" not in page_text(session)
+    assert moment_texts(session) == ["Dad's family moment", "Mum's shared moment"]
+    # After a look at the timeline nothing is new; a private moment does not make it new again.
+    seen = caseload_figures(therapist, "Rivers")
+    assert seen["New since you last looked"] == "0"
+    add_private_moment(app, household)
+    assert caseload_figures(therapist, "Rivers") == seen
+
+
+def test_the_viewer_sees_family_moments_only(app, household, sign_in_as):  # type: ignore[no-untyped-def]
+    add_private_moment(app, household)
+    nan = sign_in_as(household.nan)
+    base = f"/families/{household.family.id}"
+
+    timeline = nan.get(f"{base}/timeline")
+    assert_not_shown(timeline, "Mum's shared moment")
+    assert moment_texts(timeline) == ["Dad's family moment"]
+    assert moment_texts(nan.get(f"{base}/timeline?author={household.mum.id}")) == []
+    assert nan.get(f"{base}/moments/{household.family_id_moment}").status_code == 200
+    assert nan.get(f"{base}/moments/{household.shared_id}").status_code == 404
+    assert_not_shown(nan.get("/overview"))
+
+
+@pytest.mark.parametrize("who", ["dad", "therapist", "nan", "another family's carer", "another therapist"])
+def test_direct_addresses_of_a_private_moment_are_refused_to_everyone_but_mum(app, make, household, sign_in_as, who):  # type: ignore[no-untyped-def]
+    secret = add_private_moment(app, household)
+    brooks = make.family("Brooks", carers=("Mum",))
+    person = {"dad": household.dad, "therapist": household.therapist, "nan": household.nan,
+              "another family's carer": brooks.carers[0], "another therapist": make.user(Role.THERAPIST)}[who]
+    client = sign_in_as(person)
+    base = f"/families/{household.family.id}/moments"
+    missing = 999999
+
+    def answers(moment_id: int) -> list[int]:
+        return [
+            client.get(f"{base}/{moment_id}").status_code,
+            post(client, f"{base}/{moment_id}/pin", {"pinned": "0"}).status_code,
+            post(client, f"{base}/{moment_id}/reflection", {"text": "Lovely"}).status_code,
+            client.get(f"{base}/{moment_id}/edit").status_code,
+            post(client, f"{base}/{moment_id}/delete").status_code,
+        ]
+
+    got = answers(secret)
+
+    # Exactly what a moment that does not exist gets: nothing tells it is there.
+    assert got == answers(missing)
+    assert set(got) <= {403, 404}
+    may_pin = person.role in (Role.CARER, Role.THERAPIST)
+    assert got[0] == 404 and got[1] == (404 if may_pin else 403)
+    assert got[2] == (404 if person.role is Role.THERAPIST else 403)
+    with app.app_context():
+        moment = db.session.get(Moment, secret)
+        assert moment is not None and moment.pinned_at is not None and moment.text == SECRET
+        assert [r.text for r in moment.reflections] == [SECRET_REFLECTION]
+
+
+def test_making_a_moment_private_takes_it_out_of_everyone_elses_view(app, household, sign_in_as):  # type: ignore[no-untyped-def]
+    mum = sign_in_as(household.mum)
+    therapist = sign_in_as(household.therapist)
+    before = caseload_figures(therapist, "Rivers")
+    edit = f"/families/{household.family.id}/moments/{household.shared_id}/edit"
+    with app.app_context():
+        moment = db.session.get(Moment, household.shared_id)
+        client_id, when = moment.client_id, moment.occurred_at.astimezone(LONDON)
+    assert mum.get(edit).status_code == 200
+
+    changed = post(mum, edit, {
+        "client_id": client_id, "text": "Mum's shared moment", "kinds": household.kinds["comforting"],
+        "when": "date", "day": when.date().isoformat(), "at_time": when.strftime("%H:%M"),
+        "carers": household.mum.id, "babies": household.family.baby_id, "feeling": "", "visibility": "private",
+    })
+
+    assert changed.status_code == 302, page_text(changed)
+
+    after = caseload_figures(therapist, "Rivers")
+    assert after["Not yet reflected on, since the last session"] == "1"
+    assert int(after["New since you last looked"]) == int(before["New since you last looked"]) - 1
+    for client in (therapist, sign_in_as(household.dad)):
+        assert "Mum's shared moment" not in moment_texts(client.get(f"/families/{household.family.id}/timeline"))
+        assert client.get(f"/families/{household.family.id}/moments/{household.shared_id}").status_code == 404
+
+
+def test_family_moments_reach_the_viewer_and_therapist_moments_do_not(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    mum = rivers.carers[0]
+    family = put_moment(app, rivers, mum, "For Nan too", at=at_local(-1, 9), visibility=Visibility.FAMILY)
+    therapist_only = put_moment(app, rivers, mum, "For the therapist", at=at_local(-1, 10))
+    nan = sign_in_as(rivers.viewers[0])
+
+    assert moment_texts(nan.get(f"/families/{rivers.id}/timeline")) == ["For Nan too"]
+    assert "For Nan too" in page_text(nan.get(f"/families/{rivers.id}/moments/{family}"))
+    assert nan.get(f"/families/{rivers.id}/moments/{therapist_only}").status_code == 404
+    for person in (rivers.carers[1], rivers.therapist):
+        assert moment_texts(sign_in_as(person).get(f"/families/{rivers.id}/timeline")) == ["For the therapist",
+                                                                                            "For Nan too"]
+
+
+def test_each_person_pages_through_exactly_the_moments_they_may_see(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    add_moments(app, rivers, 75)  # both carers, every visibility, some reflected and pinned
+    with app.app_context():
+        rows = db.session.execute(select(Moment.text, Moment.author_id, Moment.visibility)
+                                  .order_by(Moment.occurred_at.desc(), Moment.id.desc())).all()
+    mum, dad = rivers.carers
+    may_see = {
+        mum.id: lambda author, visibility: visibility is not Visibility.PRIVATE or author == mum.id,
+        dad.id: lambda author, visibility: visibility is not Visibility.PRIVATE or author == dad.id,
+        rivers.therapist.id: lambda author, visibility: visibility is not Visibility.PRIVATE,
+        rivers.viewers[0].id: lambda author, visibility: visibility is Visibility.FAMILY,
+    }
+
+    for person in (mum, dad, rivers.therapist, rivers.viewers[0]):
+        client = sign_in_as(person)
+        shown = [text for page in walk(client, f"/families/{rivers.id}/timeline") for text in page]
+        expected = [text for text, author, visibility in rows if may_see[person.id](author, visibility)]
+        assert shown == expected, person.name
+    assert 20 < len(expected) < 75
+    assert REFLECTED_BY not in page_text(client.get(f"/families/{rivers.id}/timeline"))  # the viewer, last
+
+
+def test_another_familys_timeline_and_moments_are_not_found(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+    moment = put_moment(app, rivers, rivers.carers[0], "Rivers only", at=at_local(-1, 9), visibility=Visibility.FAMILY)
+    brooks = make.family("Brooks", carers=("Mum",), viewers=("Grandad",))
+
+    for person in (brooks.carers[0], brooks.viewers[0], brooks.therapist):
+        client = sign_in_as(person)
+        assert client.get(f"/families/{rivers.id}/timeline").status_code == 404
+        assert client.get(f"/families/{rivers.id}/moments/{moment}").status_code == 404
+        # ...nor through their own family's address.
+        assert client.get(f"/families/{brooks.id}/moments/{moment}").status_code == 404
