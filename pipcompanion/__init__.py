@@ -15,8 +15,8 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from .config import ProductionConfig, apply_environment, check_production, config_class
+from .extensions import compress, csrf, db, limiter, migrate
 from .models.base import render_migration_type
-from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
 @event.listens_for(Engine, "connect")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_babel import gettext as _
 from flask_login import current_user, login_url, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response

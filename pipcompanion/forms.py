@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
-from werkzeug.datastructures import MultiDict
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from collections.abc import Iterable
 from typing import Any
 
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import DateField, EmailField, PasswordField, SelectChoice, SelectField, TimeField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 

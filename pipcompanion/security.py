@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask
-
 from flask_talisman import Talisman
 
 from .permissions import refuse_undeclared_endpoints

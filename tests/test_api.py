@@ -17,7 +17,7 @@ from schemathesis.checks import (
 from sqlalchemy import func, select
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Moment, Role
+from pipcompanion.models import Moment
 from pipcompanion.services.kinds import all_kinds
 
 from .helpers import sign_in

@@ -491,7 +491,7 @@ def test_mum_sees_her_private_moment_everywhere_she_looks(app, household, sign_i
 
 
 def test_the_other_carer_never_sees_a_private_moment(app, household, sign_in_as):  # type: ignore[no-untyped-def]
-    secret = add_private_moment(app, household)
+    add_private_moment(app, household)
     dad = sign_in_as(household.dad)
     base = f"/families/{household.family.id}"
     today = datetime.now(LONDON).date().isoformat()

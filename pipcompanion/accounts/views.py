@@ -15,15 +15,14 @@ from flask import (
     session,
     url_for,
 )
-
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..auth import LAST_SEEN_KEY
 from ..extensions import limiter
-from ..i18n import chosen_language
 from ..forms import ConfirmForm, apply_service_error
+from ..i18n import chosen_language
 from ..pages.navigation import home_url, safe_next_url
 from ..permissions import public, signed_in
 from ..services import ServiceError

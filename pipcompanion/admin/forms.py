@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 
-from ..forms import PageForm, NAME_MAX, choice_field, email_field, max_length, required
+from ..forms import NAME_MAX, PageForm, choice_field, email_field, max_length, required
 from ..services.kinds import KIND_NAME_MAX
 
 CRISIS_CONTACTS_MAX = 2000

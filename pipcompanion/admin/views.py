@@ -15,8 +15,8 @@ from ..permissions import role_required
 from ..services import ServiceError
 from ..services.accounts import create_therapist, issue_password_link, set_therapist_active
 from ..services.audit import recent_events
-from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
+from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
 from ..services.settings import service_settings, timezone_choices, update_service_settings
 from .forms import CaseloadForm, KindForm, SettingsForm, TherapistForm
 

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Optional
 
-from ..forms import PageForm, BABY_NAME_MAX, FriendlyDateField, NAME_MAX, RELATION_MAX, max_length, required
+from ..forms import BABY_NAME_MAX, NAME_MAX, RELATION_MAX, FriendlyDateField, PageForm, max_length, required
 
 
 class FamilyForm(PageForm):

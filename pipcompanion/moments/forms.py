@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import Optional
 
-from ..forms import FriendlyDateField, PageForm, FriendlyTimeField, as_choices, choice_field, max_length
+from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, max_length
 from ..models import Visibility
 from ..services.moments import TEXT_MAX, MomentInput
 

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-
 from ..extensions import db
 from ..models import MomentKind, User
 from . import ServiceError

@@ -13,7 +13,6 @@ from ..extensions import db
 from ..models import ServiceSettings
 from . import ServiceError
 
-
 # The settings live in one row with this id, so two first requests cannot make two.
 SETTINGS_ROW = 1
 

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
 
-from ..forms import PageForm, FriendlyDateField, FriendlyTimeField, max_length, required
+from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, max_length, required
 from ..services.therapy import FOCUS_MAX, REFLECTION_MAX
 
 

@@ -27,7 +27,7 @@ from pipcompanion.services.therapy import reflect_on_moment, set_focus
 from pipcompanion.models import MemberKind, PasswordLinkPurpose
 
 from ..helpers import PASSWORD, FamilyInfo, Person
-from .conftest import CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+from .conftest import PHONE, TIMEOUT_MS
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
