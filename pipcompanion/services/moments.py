@@ -140,8 +140,11 @@ def _links(moment_id: int) -> tuple[list[int], list[int], list[int]]:
 def _same_moment(existing: Moment, checked: CheckedMoment) -> bool:
     """Whether a replay carries the moment already saved (a 'now' or guessed time matches any time)."""
     kinds, carers, babies = _links(existing.id)
+    # A time ahead of the server's clock (a phone running fast) was taken as the first save's "now";
+    # take it the same way again, or every replay of such a moment would look like a different one.
+    sent_at = min(checked.occurred_at, existing.created_at)
     same_time = (checked.at_now or checked.time_guessed
-                 or abs(existing.occurred_at - checked.occurred_at) < timedelta(seconds=1))
+                 or abs(existing.occurred_at - sent_at) < timedelta(seconds=1))
     return (existing.text == checked.text and kinds == checked.kind_ids and carers == checked.carer_ids
             and babies == checked.baby_ids and existing.feeling == checked.feeling
             and existing.visibility is checked.visibility and same_time)

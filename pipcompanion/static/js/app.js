@@ -148,7 +148,14 @@ function guardSignOut() {
   }
 }
 
+/** A page sent back with errors: move focus to the summary so screen readers read it first. */
+function focusErrorSummary() {
+  const summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
+}
+
 async function start() {
+  focusErrorSummary();
   guardSignOut();
   registerWorker().catch(() => {});
   if (!outbox || !userId) return;
