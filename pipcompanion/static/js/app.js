@@ -124,7 +124,10 @@ async function registerWorker() {
     if (hadController && !reloading) { reloading = true; window.location.reload(); }
   });
   navigator.serviceWorker.addEventListener("message", (event) => {
-    if (event.data?.type === "outbox-changed") renderOutbox();
+    if (event.data?.type !== "outbox-changed") return;
+    // The worker sent them (Background Sync, which may beat this page's own replay): say so here too.
+    if (event.data.sent) announce(text("sent", { count: event.data.sent }));
+    renderOutbox();
   });
 }
 
@@ -134,7 +137,8 @@ function guardSignOut() {
       if (!userId || !outbox || form.dataset.cleared) return;
       event.preventDefault();
       const waiting = (await outbox.itemsFor(userId)).length;
-      if (waiting && !window.confirm(text("signOutConfirm", { count: waiting }))) return;
+      const question = waiting === 1 ? "signOutConfirmOne" : "signOutConfirm";
+      if (waiting && !window.confirm(text(question, { count: waiting }))) return;
       await outbox.purge(userId);
       await outbox.setCurrentUser(null);
       if ("caches" in window) {

@@ -117,10 +117,7 @@ function saveContext(form) {
 async function enhance(form) {
   if (!outbox || !userId || !window.indexedDB) return;
   for (const input of form.querySelectorAll("input:checked")) input.dataset.defaultChecked = "1";
-  if (form.dataset.context !== "offline") {
-    await saveContext(form);
-    await fillFromOutbox(form);
-  }
+  // Listen first, so even a tap before the phone's storage has answered goes to the outbox.
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const payload = payloadFrom(form);
@@ -137,11 +134,16 @@ async function enhance(form) {
     await renderOutbox();
     // Focus moves to the status line, so a screen reader says the moment is safe.
     (await announce(messages.savedHere || ""))?.focus();
-    await askForBackgroundSync();
+    // Not awaited: on a first visit the worker may still be installing, and sending must not wait for it.
+    askForBackgroundSync();
     if (navigator.onLine) {
       await replayOutbox({ force: true });
     }
   });
+  if (form.dataset.context !== "offline") {
+    await saveContext(form);
+    await fillFromOutbox(form);
+  }
 }
 
 async function buildOfflineForm(form) {

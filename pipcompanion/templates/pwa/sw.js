@@ -46,7 +46,7 @@ self.addEventListener("sync", (event) => {
     if (!userId) return;
     const outcome = await self.PipOutbox.replay(userId);
     const pages = await self.clients.matchAll({ type: "window" });
-    pages.forEach((page) => page.postMessage({ type: "outbox-changed" }));
+    pages.forEach((page) => page.postMessage({ type: "outbox-changed", sent: outcome.sent }));
     if (outcome.failed) throw new Error("outbox not sent yet");
   })());
 });
