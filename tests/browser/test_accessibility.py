@@ -211,7 +211,7 @@ def sign_in(page: Page, person: Person) -> None:
     page.get_by_label("Email").fill(person.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    page.wait_for_url(lambda url: "/login" not in url, wait_until="domcontentloaded")
 
 
 def axe_violations(page: Page) -> list[str]:
@@ -237,7 +237,8 @@ def test_no_axe_violations_on_any_page(browser: Browser, live_url: str, world: W
             if visit.who not in contexts:
                 # The page's CSP forbids injected scripts; axe is injected, so this context bypasses it.
                 context = browser.new_context(base_url=live_url, bypass_csp=True, **VIEWPORTS[viewport])
-                context.set_default_timeout(TIMEOUT_MS)
+                # This one test walks every page: give a busy 2-core CI machine room on each step.
+                context.set_default_timeout(2 * TIMEOUT_MS)
                 browser_problems.watch(context)
                 page = context.new_page()
                 person = person_for(world, visit.who)
