@@ -59,6 +59,12 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         apply_environment(app.config, os.environ)
     if chosen is ProductionConfig:
         check_production(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Our queries are short; PostgreSQL's JIT compiles the caseload's on every view and costs
+        # more than it saves (BENCHMARKS.md).
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"options": "-c jit=off"})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         os.makedirs(app.instance_path, exist_ok=True)
         database = os.path.join(app.instance_path, "pipcompanion.sqlite3")

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
@@ -33,6 +33,7 @@ from ..models import (
     Visibility,
     utcnow,
 )
+from ..models.base import UTCDateTime
 from ..models.moments import moment_babies, moment_carers, moment_kind_links
 from ..permissions import VISIBLE_TO_ROLE, moment_scope
 from . import ServiceError
@@ -234,7 +235,8 @@ def timeline(user: User, family: Family, filters: TimelineFilters, cursor: str |
     if cursor:
         before_time, before_id = decode_cursor(cursor)
         query = query.where(
-            (Moment.occurred_at < before_time) | and_(Moment.occurred_at == before_time, Moment.id < before_id)
+            # A row-value comparison: the (family, occurred_at, id) index bounds it on both databases.
+            tuple_(Moment.occurred_at, Moment.id) < tuple_(literal(before_time, UTCDateTime), literal(before_id))
         )
     moments = list(db.session.scalars(query.limit(limit + 1)))
     more = len(moments) > limit

@@ -1,0 +1,1 @@
+"""Seed and load benchmarks for PIP Companion (usage and figures in BENCHMARKS.md)."""
