@@ -14,6 +14,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,6 +23,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Locator,
     Page,
     Response,
     Route,
@@ -31,6 +33,7 @@ from playwright.sync_api import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ..conftest import IN_CI
+from ..helpers import Person
 
 BROWSER_TESTS = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -52,6 +55,7 @@ PHONE = {
     "locale": "en-GB",
     "timezone_id": "Europe/London",
 }
+DESKTOP = {"viewport": {"width": 1024, "height": 768}, "locale": "en-GB", "timezone_id": "Europe/London"}
 # A page that does not answer within this long is a failure, not something to wait 30 s for
 # (the margin is for a busy two-core CI machine); expect() waits as long.
 TIMEOUT_MS = 10_000
@@ -142,10 +146,29 @@ def browser_problems(request: pytest.FixtureRequest) -> BrowserProblems:
 # ---------------------------------------------------------------- server and browser
 
 
+def read_whole_body(app: Flask) -> Callable[..., list[bytes]]:
+    """Reads each answer's body (a static file too) to the end and closes it before any byte is sent.
+
+    A browser context closed while the server is still sending a file would otherwise leave that
+    file open in the server thread, and its ResourceWarning would fail whichever test runs next.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[BaseWSGIServer]:
     """This run's app served on 127.0.0.1 at a free port, in a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, read_whole_body(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -182,23 +205,56 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_phone(browser: Browser, live_url: str, browser_problems: BrowserProblems) -> Iterator[Callable[[], Page]]:
-    """Opens a fresh 360×740 touch phone (its own cookies) on the live server; closed after the test."""
+def new_screen(browser: Browser, live_url: str, browser_problems: BrowserProblems) -> Iterator[Callable[..., Page]]:
+    """Opens a fresh browser context (its own cookies) with these options on the live server, watched
+    for problems; every one is closed after the test."""
     contexts: list[BrowserContext] = []
 
-    def open_phone() -> Page:
-        context = browser.new_context(base_url=live_url, **PHONE)
+    def open_screen(**options: Any) -> Page:
+        context = browser.new_context(base_url=live_url, **options)
         contexts.append(context)
         context.set_default_timeout(TIMEOUT_MS)
         browser_problems.watch(context)
         return context.new_page()
 
-    yield open_phone
+    yield open_screen
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def new_phone(new_screen: Callable[..., Page]) -> Callable[[], Page]:
+    """Opens a fresh 360×740 touch phone (its own cookies) on the live server; closed after the test."""
+    return lambda: new_screen(**PHONE)
+
+
+@pytest.fixture
+def new_desktop(new_screen: Callable[..., Page]) -> Callable[[], Page]:
+    """Opens a fresh 1024×768 screen (its own cookies), the therapist's; closed after the test."""
+    return lambda: new_screen(**DESKTOP)
 
 
 @pytest.fixture
 def phone(new_phone: Callable[[], Page]) -> Page:
     """A page on a fresh 360×740 touch phone."""
     return new_phone()
+
+
+# ---------------------------------------------------------------- page helpers shared by the modules
+
+
+def path_of(page: Page) -> str:
+    return urlsplit(page.url).path
+
+
+def heading(page: Page, name: str) -> Locator:
+    return page.get_by_role("heading", name=name, exact=True, level=1)
+
+
+def sign_in(page: Page, person: Person) -> None:
+    """Sign in on the sign-in page and wait for this person's home page to arrive."""
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(person.email)
+    page.get_by_label("Password", exact=True).fill(person.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(lambda url: urlsplit(url).path not in {"/login", "/"}, wait_until="domcontentloaded")

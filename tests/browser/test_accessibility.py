@@ -18,16 +18,15 @@ from flask import Flask
 from playwright.sync_api import Browser, Page
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, Role, TherapySession, User, Visibility, utcnow
+from pipcompanion.models import Family, MemberKind, PasswordLinkPurpose, Role, TherapySession, User, Visibility, utcnow
 from pipcompanion.services.accounts import issue_password_link
 from pipcompanion.services.families import create_invitation
 from pipcompanion.services.kinds import all_kinds
 from pipcompanion.services.moments import MomentInput, log_moment, set_pinned
 from pipcompanion.services.therapy import reflect_on_moment, set_focus
-from pipcompanion.models import MemberKind, PasswordLinkPurpose
 
-from ..helpers import PASSWORD, FamilyInfo, Person
-from .conftest import PHONE, TIMEOUT_MS
+from ..helpers import FamilyInfo, Person
+from .conftest import PHONE, TIMEOUT_MS, sign_in
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -204,14 +203,6 @@ def person_for(world: World, who: str) -> Person | None:
         "sam": world.rivers.therapist,
         "admin": world.admin,
     }[who]
-
-
-def sign_in(page: Page, person: Person) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url, wait_until="domcontentloaded")
 
 
 def axe_violations(page: Page) -> list[str]:

@@ -9,13 +9,10 @@ and what the server keeps (the database).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
 from pipcompanion.extensions import db
@@ -25,49 +22,14 @@ from pipcompanion.services.kinds import all_kinds
 from pipcompanion.services.moments import MomentInput, log_moment
 
 from ..helpers import FamilyInfo, Person
-from .conftest import TIMEOUT_MS, BrowserProblems
+from .conftest import BrowserProblems, heading, path_of, sign_in
 
-DESKTOP = {"viewport": {"width": 1024, "height": 768}, "locale": "en-GB", "timezone_id": "Europe/London"}
 NOT_FOUND = "We could not find that page"
 SENT = "Sent. Thank you for noticing this moment."
 MORE_CHOICES = "When, who, how I felt, who can see it"
 
 
 # ---------------------------------------------------------------- helpers shared with test_offline
-
-
-@pytest.fixture
-def new_desktop(browser: Browser, live_url: str, browser_problems: BrowserProblems) -> Iterator[Callable[[], Page]]:
-    """Opens a fresh 1024×768 screen (its own cookies), the therapist's; closed after the test."""
-    contexts = []
-
-    def open_desktop() -> Page:
-        context = browser.new_context(base_url=live_url, **DESKTOP)
-        contexts.append(context)
-        context.set_default_timeout(TIMEOUT_MS)
-        browser_problems.watch(context)
-        return context.new_page()
-
-    yield open_desktop
-    for context in contexts:
-        context.close()
-
-
-def path_of(page: Page) -> str:
-    return urlsplit(page.url).path
-
-
-def heading(page: Page, name: str) -> Locator:
-    return page.get_by_role("heading", name=name, exact=True, level=1)
-
-
-def sign_in(page: Page, person: Person) -> None:
-    """Sign in on the sign-in page and land on this person's home page."""
-    page.goto("/login")
-    page.get_by_label("Email", exact=True).fill(person.email)
-    page.get_by_label("Password", exact=True).fill(person.password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(lambda url: urlsplit(url).path not in {"/login", "/"})
 
 
 def expect_announced(page: Page, message: str) -> None:

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from pipcompanion.extensions import db
 from pipcompanion.models import Family, MemberKind, Role, User
 from pipcompanion.services.families import create_invitation
 
 from ..helpers import PASSWORD, FamilyInfo
+from .conftest import heading, path_of
 
 PHONE_WIDTH = 360
 WRONG_PASSWORD_MESSAGE = "That email and password did not match an account. Please try again."
@@ -53,14 +53,6 @@ def check_phone_page(page: Page) -> None:
     # Following the skip link put #main in the address; a form posted from here would carry it on
     # (through the redirect, too) and the next page would open at main, skipping its skip link.
     page.evaluate("history.replaceState(null, '', location.pathname + location.search)")
-
-
-def path_of(page: Page) -> str:
-    return urlsplit(page.url).path
-
-
-def heading(page: Page, name: str) -> Locator:
-    return page.get_by_role("heading", name=name, exact=True, level=1)
 
 
 def sign_in(page: Page, email: str, password: str) -> None:

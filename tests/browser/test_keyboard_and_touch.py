@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from pipcompanion.extensions import db
 from pipcompanion.models import Moment, Reflection
 
-from ..helpers import PASSWORD
-from .conftest import PHONE, TIMEOUT_MS
+from .conftest import PHONE, TIMEOUT_MS, sign_in
 from .test_accessibility import World, world  # noqa: F401  (the shared page data)
 
 MAX_TABS = 60
 TARGET_PX = 44
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def tab_to(page: Page, accessible_name: str) -> None:
@@ -52,7 +43,7 @@ def focus_is_visible(page: Page) -> bool:
 
 def test_add_a_moment_with_the_keyboard_alone(app: Flask, new_phone, world: World) -> None:  # noqa: F811
     page = new_phone()
-    sign_in(page, world.rivers.carers[0].email)
+    sign_in(page, world.rivers.carers[0])
     page.goto("/home")
     tab_to(page, "Add a moment")
     assert focus_is_visible(page)
@@ -73,13 +64,9 @@ def test_add_a_moment_with_the_keyboard_alone(app: Flask, new_phone, world: Worl
     assert len(texts) == 3  # two from the shared page data, and this one
 
 
-def test_therapist_reflects_back_with_the_keyboard_alone(app: Flask, browser: Browser, live_url: str,
-                                                         world: World, browser_problems) -> None:  # noqa: F811
-    context = browser.new_context(base_url=live_url, viewport={"width": 1024, "height": 768})
-    context.set_default_timeout(TIMEOUT_MS)
-    browser_problems.watch(context)
-    page = context.new_page()
-    sign_in(page, world.rivers.therapist.email)  # type: ignore[union-attr]
+def test_therapist_reflects_back_with_the_keyboard_alone(app: Flask, new_desktop, world: World) -> None:  # noqa: F811
+    page = new_desktop()
+    sign_in(page, world.rivers.therapist)  # type: ignore[arg-type]
     page.goto(f"/families/{world.rivers.id}/moments/{world.shared_moment}")
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
@@ -95,7 +82,6 @@ def test_therapist_reflects_back_with_the_keyboard_alone(app: Flask, browser: Br
     with app.app_context():
         saved = db.session.scalars(select(Reflection.text).where(Reflection.moment_id == world.shared_moment)).all()
     assert saved == ["You waited for her turn, and she took it."]
-    context.close()
 
 
 CARER_PAGES = [
@@ -110,7 +96,7 @@ def carer_pages(world: World) -> list[str]:  # noqa: F811
 
 def test_touch_targets_on_carer_pages_are_at_least_44_px(new_phone, world: World) -> None:  # noqa: F811
     page = new_phone()
-    sign_in(page, world.rivers.carers[0].email)
+    sign_in(page, world.rivers.carers[0])
     small: list[str] = []
     for path in carer_pages(world):
         page.goto(path)
@@ -130,7 +116,8 @@ def test_touch_targets_on_carer_pages_are_at_least_44_px(new_phone, world: World
                 if (el.tagName === "A" && sentence && sentence.textContent.trim() !== el.textContent.trim()) continue;
                 if (el.classList.contains("skip-link")) continue;
                 if (box.width < minimum || box.height < minimum) {
-                    tooSmall.push(`${el.tagName.toLowerCase()} "${(el.textContent || el.name || "").trim().slice(0, 40)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+                    const name = (el.textContent || el.name || "").trim().slice(0, 40);
+                    tooSmall.push(`${el.tagName.toLowerCase()} "${name}" ${Math.round(box.width)}x${Math.round(box.height)}`);
                 }
             }
             return tooSmall;
@@ -139,26 +126,21 @@ def test_touch_targets_on_carer_pages_are_at_least_44_px(new_phone, world: World
 
 
 @pytest.mark.parametrize("width", [320])
-def test_no_horizontal_scrolling_on_narrow_phones(browser: Browser, live_url: str, world: World,  # noqa: F811
-                                                  browser_problems, width: int) -> None:
-    context = browser.new_context(base_url=live_url, **{**PHONE, "viewport": {"width": width, "height": 640}})
-    context.set_default_timeout(TIMEOUT_MS)
-    browser_problems.watch(context)
-    page = context.new_page()
-    sign_in(page, world.rivers.carers[0].email)
+def test_no_horizontal_scrolling_on_narrow_phones(new_screen, world: World, width: int) -> None:  # noqa: F811
+    page = new_screen(**{**PHONE, "viewport": {"width": width, "height": 640}})
+    sign_in(page, world.rivers.carers[0])
     wide = []
     for path in carer_pages(world):
         page.goto(path)
         if page.evaluate("document.documentElement.scrollWidth") > width:
             wide.append(path)
-    context.close()
     assert wide == []
 
 
 def test_text_at_200_percent_loses_nothing(new_phone, world: World) -> None:  # noqa: F811
     """Text twice as large (as set in the phone's settings) still fits: no sideways scrolling, nothing cut."""
     page = new_phone()
-    sign_in(page, world.rivers.carers[0].email)
+    sign_in(page, world.rivers.carers[0])
     problems = []
     for path in carer_pages(world):
         page.goto(path)
