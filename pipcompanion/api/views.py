@@ -16,16 +16,16 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Family, Role, User, Visibility
+from ..models import Family, MemberKind, Role, User, Visibility
 from ..moments.forms import FEELING_WORDS, VISIBILITY_LABELS
 from ..permissions import FamilyAction, families_for, family_or_404, public, signed_in
 from ..services import ServiceError
+from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
 from ..services.moments import MomentConflict, MomentInput, log_moment
 from ..services.timeline import (
     MomentView,
     TimelineFilters,
-    family_carers,
     moment_view,
     timeline,
     user_sees_reflections,
@@ -99,7 +99,7 @@ def me() -> Response:
                 "relation": relations.get(family.id),
                 "can_log_moments": current_user.role is Role.CARER,
                 "carers": [{"id": m.user_id, "name": m.user.name, "relation": m.relation}
-                           for m in family_carers(family)],
+                           for m in members(family, MemberKind.CARER)],
                 "babies": [{"id": b.id, "name": b.name,
                             "date_of_birth": b.date_of_birth.isoformat() if b.date_of_birth else None}
                            for b in family.babies],

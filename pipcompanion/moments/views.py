@@ -10,9 +10,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
-from ..models import Family, Role, Visibility, utcnow
+from ..models import Family, MemberKind, Role, Visibility, utcnow
 from ..permissions import FamilyAction, family_scoped, moment_or_404
 from ..services import ServiceError
+from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
 from ..services.moments import MomentConflict, delete_moment, log_moment, moment_input_from, set_pinned, update_moment
 from ..services.settings import service_settings
@@ -20,7 +21,6 @@ from ..services.therapy import record_read
 from ..services.timeline import (
     TIMELINE_VIEW_ACTION,
     TimelineFilters,
-    family_carers,
     moment_view,
     timeline,
 )
@@ -33,7 +33,7 @@ bp = Blueprint("moments", __name__)
 def _offer_choices(form: MomentForm, family: Family, *, keep_kind_ids: frozenset[int] = frozenset()) -> None:
     form.kinds.choices = as_choices((kind.id, kind_name(kind)) for kind in all_kinds()
                                     if not kind.hidden or kind.id in keep_kind_ids)
-    form.carers.choices = as_choices((m.user_id, f"{m.user.name} ({m.relation})") for m in family_carers(family))
+    form.carers.choices = as_choices((m.user_id, f"{m.user.name} ({m.relation})") for m in members(family, MemberKind.CARER))
     form.babies.choices = as_choices((baby.id, baby.name) for baby in family.babies)
 
 
@@ -139,7 +139,7 @@ def _filters(form: TimelineFilterForm, page_carers) -> TimelineFilters | None:  
 def family_timeline(family: Family) -> tuple[str, int]:
     """The family's moments between sessions, newest first, with filters (what this person may see)."""
     form = TimelineFilterForm(request.args)
-    carers = family_carers(family)
+    carers = members(family, MemberKind.CARER)
     filters = _filters(form, carers)
     if filters is None:
         return render_template("moments/timeline.html", family=family, form=form, page=None), 400

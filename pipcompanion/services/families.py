@@ -172,10 +172,11 @@ def revoke_invitation(family: Family, invitation_id: int, by: User, kind: Member
 
 
 def members(family: Family, kind: MemberKind | None = None) -> list[Membership]:
-    """The family's memberships with their users, in the order they joined."""
+    """The family's memberships with their users loaded, in the order they joined (one statement)."""
     query = (
         select(Membership)
         .join(Membership.user)
+        .options(contains_eager(Membership.user))
         .where(Membership.family_id == family.id)
         .order_by(Membership.id)
     )

@@ -37,6 +37,7 @@ from ..models.base import UTCDateTime
 from ..models.moments import moment_babies, moment_carers, moment_kind_links
 from ..permissions import VISIBLE_TO_ROLE, moment_scope
 from . import ServiceError
+from .families import members
 from .kinds import all_kinds
 from .settings import service_settings
 
@@ -92,15 +93,6 @@ class TimelinePage:
 
 
 # ---------------------------------------------------------------- building blocks
-
-
-def family_carers(family: Family) -> list[Membership]:
-    """The family's carers with their users, in the order they joined (one statement)."""
-    return list(db.session.scalars(
-        select(Membership).join(Membership.user).options(contains_eager(Membership.user))
-        .where(Membership.family_id == family.id, Membership.kind == MemberKind.CARER)
-        .order_by(Membership.id)
-    ))
 
 
 def family_sessions(family: Family) -> list[TherapySession]:
@@ -219,7 +211,7 @@ def timeline(user: User, family: Family, filters: TimelineFilters, cursor: str |
              now: datetime | None = None) -> TimelinePage:
     """One page of the family's timeline as this user may see it, newest first.
 
-    `carers` (from family_carers) may be passed when the caller has loaded them already.
+    `carers` (from families.members) may be passed when the caller has loaded them already.
     """
     now = now or utcnow()
     query = _page_query(user, family)
@@ -241,7 +233,7 @@ def timeline(user: User, family: Family, filters: TimelineFilters, cursor: str |
     moments = list(db.session.scalars(query.limit(limit + 1)))
     more = len(moments) > limit
     moments = moments[:limit]
-    carers = carers if carers is not None else family_carers(family)
+    carers = carers if carers is not None else members(family, MemberKind.CARER)
     views = moment_views(
         moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies},
         with_reflections=user_sees_reflections(user),
@@ -263,7 +255,7 @@ def user_sees_reflections(user: User) -> bool:
 
 def moment_view(user: User, moment: Moment) -> MomentView:
     """One moment with its kinds, people and reflections."""
-    carers = family_carers(moment.family)
+    carers = members(moment.family, MemberKind.CARER)
     return moment_views([moment], {m.user_id: m.user for m in carers}, {b.id: b for b in moment.family.babies},
                         with_reflections=user_sees_reflections(user))[0]
 
@@ -389,7 +381,7 @@ def session_view(therapist: User, family: Family, *, now: datetime | None = None
         condition = literal(True)
     moments = list(db.session.scalars(query.where(condition).limit(SESSION_VIEW_LIMIT)))
     moments.reverse()
-    carers = family_carers(family)
+    carers = members(family, MemberKind.CARER)
     views = moment_views(moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies})
     pinned = [view for view in views if view.pinned]
     since = [view for view in views if not view.pinned]
