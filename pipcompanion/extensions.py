@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,3 +35,5 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 compress = Compress()
+# Rendered fragments, with the {% cache %} tag in templates (see pipcompanion/fragments.py).
+fragment_cache = Cache()

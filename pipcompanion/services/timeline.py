@@ -62,6 +62,17 @@ class MomentView:
     babies: list[Baby] = field(default_factory=list)
     reflections: list[Reflection] = field(default_factory=list)
 
+    def content(self) -> tuple[object, ...]:
+        """Everything the moment's card shows, as plain values (its cache key is made of them)."""
+        return (
+            self.id, self.family_id, self.author.id, self.author.name, self.occurred_at.isoformat(), self.text,
+            self.feeling, self.visibility.value, self.pinned,
+            tuple((kind.id, kind.key, kind.custom_name) for kind in self.kinds),
+            tuple((carer.id, carer.name) for carer in self.carers),
+            tuple((baby.id, baby.name) for baby in self.babies),
+            tuple((r.id, r.author_id, r.author.name, r.text) for r in self.reflections),
+        )
+
 
 @dataclass
 class TimelineFilters:

@@ -1,0 +1,130 @@
+"""Moment cards are cached (pipcompanion/fragments.py), yet a page never shows a card stale or as
+someone else would see it: every change to what a card shows, made even behind the app's back,
+appears on the next view, and each person sees the card as theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import html
+import re
+
+import pytest
+from flask import Flask
+from sqlalchemy import insert, update
+
+from pipcompanion.extensions import db
+from pipcompanion.models import Baby, Moment, MomentKind, Reflection, User, Visibility, utcnow
+from pipcompanion.models.moments import moment_kind_links
+
+from .helpers import FamilyInfo
+from .test_timeline import PINNED_BADGE, REFLECTED_BY, kind_ids, put_moment, put_reflection
+
+ORIGINAL = "Ava held my finger all through her feed."
+
+
+def cards_text(response) -> str:  # type: ignore[no-untyped-def]
+    """The words of the page's moment cards only (the filter form also names the kinds)."""
+    cards = re.findall(r'<article class="moment.*?</article>', response.get_data(as_text=True), flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", " ".join(cards))).split())
+
+
+def _run(app: Flask, statement) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        db.session.execute(statement)
+        db.session.commit()
+
+
+# Each change is made straight in the database, so the test holds whatever path a change takes.
+CHANGES: dict[str, tuple[Callable[[Flask, FamilyInfo, int], None], str]] = {
+    "text edited": (
+        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
+                                            .values(text="She held my whole hand.")),
+        "She held my whole hand."),
+    "feeling added": (
+        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id).values(feeling=5)),
+        "I felt: Confident"),
+    "time changed": (
+        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
+                                            .values(occurred_at=utcnow().replace(year=2026, month=1, day=7, hour=12))),
+        "Wednesday 7 January"),
+    "kind added": (
+        lambda app, family, moment_id: _run(app, insert(moment_kind_links).values(
+            moment_id=moment_id, kind_id=kind_ids(app)["playing"])),
+        "Playing together"),
+    "kind renamed": (
+        lambda app, family, moment_id: _run(app, update(MomentKind).where(MomentKind.key == "comforting")
+                                            .values(custom_name="Soothing")),
+        "Soothing"),
+    "author renamed": (
+        lambda app, family, moment_id: _run(app, update(User).where(User.id == family.carers[0].id)
+                                            .values(name="Mama")),
+        "Noted by Mama"),
+    "baby renamed": (
+        lambda app, family, moment_id: _run(app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada")),
+        "Who was there: Mum, Ada"),
+    "reflection added": (
+        lambda app, family, moment_id: put_reflection(app, moment_id, family.therapist, "You stayed with her."),
+        "You stayed with her."),
+    "pinned": (
+        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
+                                            .values(pinned_at=utcnow(), pinned_by_id=family.therapist.id)),
+        PINNED_BADGE),
+    "shared with family": (
+        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
+                                            .values(visibility=Visibility.FAMILY)),
+        "Shared with family and friends"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_changed_moment_shows_its_change_on_the_next_view(app, make, sign_in_as, change) -> None:  # type: ignore[no-untyped-def]
+    family = make.family(carers=("Mum",))
+    moment_id = put_moment(app, family, family.carers[0], ORIGINAL, at=utcnow() - timedelta(hours=2),
+                           kinds=(kind_ids(app)["comforting"],))
+    therapist = sign_in_as(family.therapist)
+    path = f"/families/{family.id}/timeline"
+    before = cards_text(therapist.get(path))
+    apply, shown = CHANGES[change]
+    assert shown not in before
+
+    apply(app, family, moment_id)
+
+    for page in (path, f"/families/{family.id}/moments/{moment_id}"):
+        assert shown in cards_text(therapist.get(page)), page
+
+
+def test_an_edited_reflection_replaces_the_old_words(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    family = make.family(carers=("Mum",))
+    moment_id = put_moment(app, family, family.carers[0], ORIGINAL, at=utcnow() - timedelta(hours=2))
+    put_reflection(app, moment_id, family.therapist, "You noticed she was tired.")
+    mum = sign_in_as(family.carers[0])
+    assert "You noticed she was tired." in cards_text(mum.get(f"/families/{family.id}/timeline"))
+
+    _run(app, update(Reflection).values(text="You noticed she was tired, and slowed down."))
+
+    text = cards_text(mum.get(f"/families/{family.id}/timeline"))
+    assert "You noticed she was tired, and slowed down." in text
+    assert REFLECTED_BY in text
+
+
+def test_each_person_sees_the_same_card_as_their_own(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    family = make.family(carers=("Mum", "Dad"), viewers=("Nan",))
+    mum, dad = family.carers
+    moment_id = put_moment(app, family, mum, ORIGINAL, at=utcnow() - timedelta(hours=2),
+                           visibility=Visibility.FAMILY, pinned_by=family.therapist)
+    put_reflection(app, moment_id, family.therapist, "You stayed with her.")
+    path = f"/families/{family.id}/timeline"
+    seen = {person.name: cards_text(sign_in_as(person).get(path))
+            for person in (mum, dad, family.viewers[0], family.therapist, mum)}
+
+    assert "Noted by you" in seen["Mum"] and "Noted by Mum" not in seen["Mum"]
+    assert "Noted by Mum" in seen["Dad"] and "Noted by you" not in seen["Dad"]
+    assert "Noted by Mum" in seen["Sam"]
+    # Pins and reflections belong to the therapy: Nan sees the moment without them.
+    assert ORIGINAL in seen["Nan"]
+    assert PINNED_BADGE not in seen["Nan"] and "You stayed with her." not in seen["Nan"]
+    for name in ("Mum", "Dad", "Sam"):
+        assert PINNED_BADGE in seen[name] and "You stayed with her." in seen[name]
