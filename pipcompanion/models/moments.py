@@ -62,6 +62,10 @@ class Moment(db.Model):
         UniqueConstraint("author_id", "client_id"),
         # The timeline's keyset: newest first within a family.
         Index("ix_moments_family_timeline", "family_id", "occurred_at", "id"),
+        # The caseload's figures: what came in since the therapist last looked, and the pins,
+        # each read from a bounded range of one family (not from all of its moments).
+        Index("ix_moments_family_created", "family_id", "created_at"),
+        Index("ix_moments_family_pinned", "family_id", "pinned_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

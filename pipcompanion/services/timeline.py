@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, literal, select, tuple_, union_all
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
@@ -315,8 +315,17 @@ class CaseloadRow:
     next_session: datetime | None = None
 
 
+# Before any moment: what "since" means when the therapist never looked or there was no session yet.
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def caseload(therapist: User, *, now: datetime | None = None) -> list[CaseloadRow]:
-    """The therapist's families with what needs attention, soonest session first (four statements)."""
+    """The therapist's families with what needs attention, soonest session first (two statements).
+
+    Each figure is a subquery per family that reads a bounded index range (moments since the
+    therapist last looked, since the last session, the pins, the newest one), so the page costs
+    the same however long the families' histories grow.
+    """
     now = now or utcnow()
     families = list(db.session.scalars(
         select(Family).join(CaseloadAssignment, CaseloadAssignment.family_id == Family.id)
@@ -327,46 +336,51 @@ def caseload(therapist: User, *, now: datetime | None = None) -> list[CaseloadRo
     rows = {family.id: CaseloadRow(family) for family in families}
     if not rows:
         return []
-    family_ids = list(rows)
+    beginning = literal(BEGINNING, UTCDateTime)
+    of_family = and_(Moment.family_id == Family.id, moment_scope(therapist))
+
+    def moments(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+        return select(func.count()).select_from(Moment).where(of_family, *conditions).scalar_subquery()
+
     last_look = (
-        select(AuditEvent.family_id, func.max(AuditEvent.created_at).label("seen"))
-        .where(AuditEvent.actor_id == therapist.id, AuditEvent.action == TIMELINE_VIEW_ACTION,
-               AuditEvent.family_id.in_(family_ids))
-        .group_by(AuditEvent.family_id).subquery()
+        select(func.max(AuditEvent.created_at))
+        .where(AuditEvent.family_id == Family.id, AuditEvent.actor_id == therapist.id,
+               AuditEvent.action == TIMELINE_VIEW_ACTION)
+        .correlate(Family).scalar_subquery()  # nested two deep: name the family it belongs to
     )
     last_session = (
-        select(TherapySession.family_id, func.max(TherapySession.starts_at).label("started"))
-        .where(TherapySession.family_id.in_(family_ids), TherapySession.starts_at <= now)
-        .group_by(TherapySession.family_id).subquery()
+        select(func.max(TherapySession.starts_at))
+        .where(TherapySession.family_id == Family.id, TherapySession.starts_at <= now)
+        .correlate(Family).scalar_subquery()
+    )
+    next_session = (
+        select(func.min(TherapySession.starts_at))
+        .where(TherapySession.family_id == Family.id, TherapySession.starts_at > now).scalar_subquery()
     )
     reflected = select(Reflection.id).where(Reflection.moment_id == Moment.id).exists()
-    since_session = (last_session.c.started.is_(None)) | (Moment.occurred_at > last_session.c.started)
     figures = db.session.execute(
         select(
-            Moment.family_id,
-            func.sum(case(((last_look.c.seen.is_(None)) | (Moment.created_at > last_look.c.seen), 1), else_=0)),
-            func.sum(case((and_(~reflected, since_session), 1), else_=0)),
-            func.sum(case((Moment.pinned_at.is_not(None), 1), else_=0)),
-            func.max(Moment.created_at),
-        )
-        .outerjoin(last_look, last_look.c.family_id == Moment.family_id)
-        .outerjoin(last_session, last_session.c.family_id == Moment.family_id)
-        .where(Moment.family_id.in_(family_ids), moment_scope(therapist))
-        .group_by(Moment.family_id)
+            Family.id,
+            moments(Moment.created_at > func.coalesce(last_look, beginning)),
+            moments(Moment.occurred_at > func.coalesce(last_session, beginning), ~reflected),
+            moments(Moment.pinned_at.is_not(None)),
+            select(func.max(Moment.created_at)).where(of_family).scalar_subquery(),
+            next_session,
+        ).where(Family.id.in_(list(rows)))
     )
-    for family_id, new, unreflected, pinned, last_activity in figures:
+    for family_id, new, unreflected, pinned, last_activity, starts_at in figures:
         row = rows[family_id]
-        row.new_since_last_look, row.unreflected, row.pinned = int(new or 0), int(unreflected or 0), int(pinned or 0)
-        row.last_activity = last_activity if last_activity is None or last_activity.tzinfo else last_activity.replace(tzinfo=UTC)
-    for family_id, starts_at in db.session.execute(
-        select(TherapySession.family_id, func.min(TherapySession.starts_at))
-        .where(TherapySession.family_id.in_(family_ids), TherapySession.starts_at > now)
-        .group_by(TherapySession.family_id)
-    ):
-        rows[family_id].next_session = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
+        row.new_since_last_look, row.unreflected, row.pinned = new, unreflected, pinned
+        row.last_activity = _aware(last_activity)
+        row.next_session = _aware(starts_at)
     far_future = datetime.max.replace(tzinfo=UTC)
     return sorted(rows.values(), key=lambda row: (
         row.next_session or far_future, -(row.unreflected + row.new_since_last_look), row.family.display_name))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """An aggregate's datetime in UTC (SQLite's max() hands back the stored text's naive value)."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass
