@@ -294,7 +294,8 @@ class Seeder:
                 if with_baby:
                     baby_rows.append({"moment_id": moment_id, "baby_id": family.baby_id})
                 if reflected_at is not None:
-                    reflection_rows.append({"moment_id": moment_id, "author_id": family.therapist_id,
+                    reflection_rows.append({"moment_id": moment_id, "family_id": family.id,
+                                            "author_id": family.therapist_id,
                                             "text": REFLECTION_TEXTS[moment_id % len(REFLECTION_TEXTS)],
                                             "created_at": reflected_at, "updated_at": reflected_at})
             self.insert(connection, moment_kind_links, kind_rows)

@@ -147,7 +147,7 @@ def _demo_moments(rivers: Family, brooks: Family, sam: User) -> None:
             db.session.execute(moment_carers.insert().values(moment_id=moment.id, user_id=carers[who].id))
             db.session.execute(moment_babies.insert().values(moment_id=moment.id, baby_id=family.babies[0].id))
             if reflection:
-                db.session.add(Reflection(moment_id=moment.id, author_id=sam.id, text=reflection,
+                db.session.add(Reflection(moment_id=moment.id, family_id=family.id, author_id=sam.id, text=reflection,
                                           created_at=occurred + timedelta(hours=20), updated_at=occurred + timedelta(hours=20)))
     # Two past sessions (13 and 6 days ago) and the next one tomorrow, at 10 in the morning.
     for days_from_today in (-13, -6, 1):

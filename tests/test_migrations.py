@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -13,6 +16,10 @@ from sqlalchemy.engine import make_url
 from pipcompanion import create_app
 from pipcompanion.extensions import db
 from pipcompanion.models.base import render_migration_type
+
+
+# The revision just before reflections carried their family (e1334712e6c5).
+BEFORE_REFLECTION_FAMILY = "e83a6f38df0a"
 
 
 def _head(app: Flask) -> str:
@@ -37,8 +44,9 @@ def test_models_and_migrations_agree(app: Flask) -> None:
     assert differences == []
 
 
-def test_empty_database_upgrades_to_head_and_back(app: Flask, tmp_path) -> None:
-    """From nothing to head, down to nothing, and up again, on this run's database engine."""
+@pytest.fixture
+def fresh_app(app: Flask, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    """An app on a new, empty database of this run's engine (dropped afterwards)."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite":
         fresh_url = f"sqlite:///{tmp_path}/fresh.sqlite3"
@@ -57,16 +65,46 @@ def test_empty_database_upgrades_to_head_and_back(app: Flask, tmp_path) -> None:
 
     fresh = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url})
     try:
+        yield fresh
         with fresh.app_context():
-            assert inspect(db.engine).get_table_names() == []
-            upgrade()
-            tables = set(inspect(db.engine).get_table_names())
-            assert {"users", "families", "memberships", "invitations", "alembic_version"} <= tables
-            downgrade(revision="base")
-            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-            upgrade()
-            assert "users" in inspect(db.engine).get_table_names()
             db.engine.dispose()
     finally:
         if cleanup:
             cleanup()
+
+
+def test_empty_database_upgrades_to_head_and_back(fresh_app: Flask) -> None:
+    """From nothing to head, down to nothing, and up again, on this run's database engine."""
+    with fresh_app.app_context():
+        assert inspect(db.engine).get_table_names() == []
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"users", "families", "memberships", "invitations", "alembic_version"} <= tables
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade()
+        assert "users" in inspect(db.engine).get_table_names()
+
+
+def test_reflections_written_before_they_had_a_family_keep_their_words(fresh_app: Flask) -> None:
+    """The migration that gives reflections their family fills it in from their moments."""
+    with fresh_app.app_context():
+        upgrade(revision=BEFORE_REFLECTION_FAMILY)
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO users (id, email, name, role, password_hash, locale, active, session_token, created_at)"
+                " VALUES (1, 'sam@example.org', 'Sam', 'THERAPIST', 'x', 'en', true, 't', '2026-11-01 10:00:00+00:00')",
+                "INSERT INTO families (id, display_name, archived, created_at)"
+                " VALUES (7, 'Rivers', false, '2026-11-01 10:00:00+00:00')",
+                "INSERT INTO moments (id, family_id, author_id, client_id, occurred_at, text, visibility, created_at,"
+                " updated_at) VALUES (3, 7, 1, 'c1', '2026-11-02 09:00:00+00:00', 'A cuddle', 'THERAPIST',"
+                " '2026-11-02 09:00:00+00:00', '2026-11-02 09:00:00+00:00')",
+                "INSERT INTO reflections (id, moment_id, author_id, text, created_at, updated_at)"
+                " VALUES (5, 3, 1, 'You noticed she was tired.', '2026-11-02 19:00:00+00:00',"
+                " '2026-11-02 19:00:00+00:00')",
+            ):
+                connection.execute(text(statement))
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT moment_id, family_id, text FROM reflections")).all()
+    assert [tuple(row) for row in rows] == [(3, 7, "You noticed she was tired.")]

@@ -808,7 +808,7 @@ def test_home_shows_add_a_moment_focus_reflections_next_session_and_recent_momen
         db.session.add(TherapySession(family_id=rivers.id, starts_at=now - timedelta(days=4)))
         db.session.add(TherapySession(family_id=rivers.id, starts_at=now + timedelta(days=10)))
         db.session.add(TherapySession(family_id=rivers.id, starts_at=next_session))
-        db.session.add(Reflection(moment_id=moment["id"], author_id=rivers.therapist.id,
+        db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
                                   text="She was finding her safe base in you.", created_at=now, updated_at=now))
         db.session.commit()
 
@@ -835,7 +835,7 @@ def test_home_shows_the_newest_reflections_first(app, rivers, mum):  # type: ign
     with app.app_context():
         for i, moment in enumerate(moments):
             written = now - timedelta(days=4 - i)
-            db.session.add(Reflection(moment_id=moment["id"], author_id=rivers.therapist.id,
+            db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
                                       text=f"Reflection {i}", created_at=written, updated_at=written))
         db.session.commit()
 
@@ -849,7 +849,7 @@ def test_home_shows_the_newest_reflections_first(app, rivers, mum):  # type: ign
 def test_the_other_carer_sees_the_reflection_as_on_a_moment(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
     moment = logged(app, mum, rivers, text="Mum's shared moment")
     with app.app_context():
-        db.session.add(Reflection(moment_id=moment["id"], author_id=rivers.therapist.id, text="Lovely noticing."))
+        db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id, text="Lovely noticing."))
         db.session.commit()
 
     page = page_text(sign_in_as(rivers.carers[1]).get("/home"))

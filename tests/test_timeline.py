@@ -69,7 +69,8 @@ def put_session(app: Flask, family: FamilyInfo, at: datetime) -> None:
 
 def put_reflection(app: Flask, moment_id: int, therapist: Person, text: str) -> None:
     with app.app_context():
-        db.session.add(Reflection(moment_id=moment_id, author_id=therapist.id, text=text))
+        family_id = db.session.get(Moment, moment_id).family_id
+        db.session.add(Reflection(moment_id=moment_id, family_id=family_id, author_id=therapist.id, text=text))
         db.session.commit()
 
 

@@ -96,13 +96,19 @@ class Reflection(db.Model):
     """A therapist's short note on a moment, shown to the carers."""
 
     __tablename__ = "reflections"
-    __table_args__ = (UniqueConstraint("moment_id", "author_id"),)
+    __table_args__ = (
+        UniqueConstraint("moment_id", "author_id"),
+        # A carer's home shows the family's newest reflections: read from this family's alone.
+        Index("ix_reflections_family_created", "family_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     moment_id: Mapped[int] = mapped_column(ForeignKey("moments.id", ondelete="CASCADE"))
+    # The moment's family, kept here for the index above (a moment never changes family).
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     moment: Mapped[Moment] = relationship(back_populates="reflections")

@@ -50,8 +50,8 @@ def reflect_on_moment(therapist: User, moment: Moment, text: str) -> Reflection:
         ).first()
         now = utcnow()
         if reflection is None:
-            reflection = Reflection(moment_id=moment_id, author_id=therapist.id, text=text, created_at=now,
-                                    updated_at=now)
+            reflection = Reflection(moment_id=moment_id, family_id=family_id, author_id=therapist.id, text=text,
+                                    created_at=now, updated_at=now)
             db.session.add(reflection)
         else:
             reflection.text = text

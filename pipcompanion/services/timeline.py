@@ -289,7 +289,7 @@ def carer_home(user: User, family: Family, *, now: datetime | None = None) -> Ca
     reflections = list(db.session.scalars(
         select(Reflection).join(Reflection.moment)
         .options(contains_eager(Reflection.moment), joinedload(Reflection.author))
-        .where(Moment.family_id == family.id, moment_scope(user))
+        .where(Reflection.family_id == family.id, moment_scope(user))
         .order_by(Reflection.created_at.desc(), Reflection.id.desc()).limit(REFLECTIONS_ON_HOME)
     ))
     recent = list(db.session.scalars(_page_query(user, family).limit(RECENT_ON_HOME)))
