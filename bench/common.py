@@ -168,6 +168,9 @@ class Page:
     role: str  # "carer" or "therapist"
     path: str
     marker: str
+    # A reference, not a page the targets are about: the cheapest signed-in page (no family data),
+    # measured so every run shows what any signed-in page of this app costs before its data.
+    reference: bool = False
 
 
 DEEP_PAGE_DEPTH = 1000
@@ -203,4 +206,6 @@ def bench_pages(engine: Engine, family_id: int, *, deep: bool = True) -> list[Pa
         # (before 7d7159a the bare "?before=" link answered 400: see BENCHMARKS.md).
         pages.append(Page("timeline-deep", f"therapist family timeline, {DEEP_PAGE_DEPTH:,} moments in", "therapist",
                           f"{timeline}?kind=&author=&date_from=&date_to=&before={cursor}", "Older moments"))
+    pages.append(Page("help", "help page, signed in: no family data (reference)", "carer", "/help",
+                      "If you need help now", reference=True))
     return pages

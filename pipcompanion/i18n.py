@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_login import current_user
 
 from .extensions import babel
@@ -47,8 +48,23 @@ def text_direction() -> str:
     return get_locale().text_direction if get_locale() else "ltr"
 
 
+def request_translations() -> NullTranslations:
+    """This request's catalog, looked up once: a page says `_()` a hundred times or more, and
+    Flask-Babel finds the catalog afresh for each (the locale itself is fixed once chosen)."""
+    if "translations" not in g:
+        g.translations = get_translations()
+    return g.translations
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: request_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: request_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: request_translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
     app.jinja_env.globals.update(
         text_direction=text_direction,
         current_locale=get_locale,
