@@ -16,10 +16,10 @@ from flask import Flask
 from sqlalchemy import insert, update
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Baby, Moment, MomentKind, Reflection, User, Visibility, utcnow
+from pipcompanion.models import Baby, Family, Moment, MomentKind, Reflection, User, Visibility, utcnow
 from pipcompanion.models.moments import moment_kind_links
 
-from .helpers import FamilyInfo
+from .helpers import FamilyInfo, page_text
 from .test_timeline import PINNED_BADGE, REFLECTED_BY, kind_ids, put_moment, put_reflection
 
 ORIGINAL = "Ava held my finger all through her feed."
@@ -128,3 +128,14 @@ def test_each_person_sees_the_same_card_as_their_own(app, make, sign_in_as) -> N
     assert PINNED_BADGE not in seen["Nan"] and "You stayed with her." not in seen["Nan"]
     for name in ("Mum", "Dad", "Sam"):
         assert PINNED_BADGE in seen[name] and "You stayed with her." in seen[name]
+
+
+def test_the_caseload_shows_a_renamed_family_and_baby_on_the_next_view(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    family = make.family("Rivers", baby="Ava")
+    therapist = sign_in_as(family.therapist)
+    assert "Rivers (Ava)" in page_text(therapist.get("/caseload"))
+
+    _run(app, update(Family).where(Family.id == family.id).values(display_name="Rivers-Lee"))
+    _run(app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada"))
+
+    assert "Rivers-Lee (Ada)" in page_text(therapist.get("/caseload"))

@@ -314,6 +314,14 @@ class CaseloadRow:
     last_activity: datetime | None = None
     next_session: datetime | None = None
 
+    def content(self) -> tuple[object, ...]:
+        """Everything the family's caseload card shows, as plain values (its cache key)."""
+        return (
+            self.family.id, self.family.display_name, tuple(baby.name for baby in self.family.babies),
+            self.new_since_last_look, self.unreflected, self.pinned,
+            self.last_activity and self.last_activity.isoformat(), self.next_session and self.next_session.isoformat(),
+        )
+
 
 # Before any moment: what "since" means when the therapist never looked or there was no session yet.
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
