@@ -5,11 +5,10 @@ appears on the next view, and each person sees the card as theirs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
-
 import html
 import re
+from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask import Flask

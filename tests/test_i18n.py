@@ -15,8 +15,8 @@ TEMPLATES = ROOT / "pipcompanion" / "templates"
 def _extract(tmp_path: Path):  # type: ignore[no-untyped-def]
     output = tmp_path / "messages.pot"
     CommandLineInterface().run([
-        "pybabel", "-q", "extract", "--ignore-dirs=.* __pycache__", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-        "-o", str(output), str(ROOT),
+        "pybabel", "-q", "extract", "--ignore-dirs=.* __pycache__", "-F", str(ROOT / "babel.cfg"),
+        "-k", "_l", "-k", "lazy_gettext", "-o", str(output), str(ROOT),
     ])
     with output.open("rb") as handle:
         return read_po(handle)

@@ -17,7 +17,6 @@ from pipcompanion import create_app
 from pipcompanion.extensions import db
 from pipcompanion.models.base import render_migration_type
 
-
 # The revision just before reflections carried their family (e1334712e6c5).
 BEFORE_REFLECTION_FAMILY = "e83a6f38df0a"
 

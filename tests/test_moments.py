@@ -849,7 +849,8 @@ def test_home_shows_the_newest_reflections_first(app, rivers, mum):  # type: ign
 def test_the_other_carer_sees_the_reflection_as_on_a_moment(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
     moment = logged(app, mum, rivers, text="Mum's shared moment")
     with app.app_context():
-        db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id, text="Lovely noticing."))
+        db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
+                                  text="Lovely noticing."))
         db.session.commit()
 
     page = page_text(sign_in_as(rivers.carers[1]).get("/home"))

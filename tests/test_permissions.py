@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from flask import Flask

@@ -56,7 +56,8 @@ def add_moments(app, family, count: int) -> None:  # type: ignore[no-untyped-def
         db.session.execute(insert(moment_babies), [{"moment_id": m, "baby_id": family.baby_id} for m in new_ids])
         assert family.therapist is not None
         db.session.execute(insert(Reflection), [
-            {"moment_id": m, "family_id": family.id, "author_id": family.therapist.id, "text": "You noticed.", "created_at": now, "updated_at": now}
+            {"moment_id": m, "family_id": family.id, "author_id": family.therapist.id, "text": "You noticed.",
+             "created_at": now, "updated_at": now}
             for m in new_ids[::3]
         ])
         db.session.add(TherapySession(family_id=family.id, starts_at=now - timedelta(days=3)))

@@ -6,9 +6,8 @@ Revises: e83a6f38df0a
 Create Date: 2026-11-26 01:44:54.076407
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e1334712e6c5'
@@ -29,7 +28,8 @@ def upgrade():
         batch_op.alter_column('family_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_index(batch_op.f('ix_reflections_created_at'))
         batch_op.create_index('ix_reflections_family_created', ['family_id', 'created_at'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_reflections_family_id_families'), 'families', ['family_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_foreign_key(batch_op.f('fk_reflections_family_id_families'), 'families', ['family_id'], ['id'],
+                                    ondelete='CASCADE')
 
 
 def downgrade():
