@@ -3,7 +3,8 @@
 A card's key is a digest of everything it shows (the `content()` of a MomentView or CaseloadRow)
 and of who is looking, in which language and time zone. An edited moment, a new reflection, a
 renamed kind or carer, a new figure is a new key, so no card is ever shown stale or to someone
-else; unused cards age out of each process's memory (CACHE_* in config.py).
+else; unused cards age out of each process's memory (CACHE_* in config.py). The scripts' translated
+words (_partials/pwa_messages.html) are cached too, by language alone: they hold nothing else.
 """
 
 from __future__ import annotations
