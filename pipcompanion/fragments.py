@@ -9,14 +9,84 @@ words (_partials/pwa_messages.html) are cached too, by language alone: they hold
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from hashlib import blake2b
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import Flask, g
 from flask_babel import get_locale, get_timezone
+from flask_caching.backends.base import BaseCache
 from flask_login import current_user
 
 from .extensions import fragment_cache
+
+
+class LeastRecentlyUsedCache(BaseCache):
+    """Flask-Caching's in-process backend, holding at most `threshold` fragments.
+
+    SimpleCache, the one it ships, sorts every entry to make room for each new one once it is
+    full (0.6 ms a card at 4,000 cards: a page of twenty new cards would pay 12 ms); this one
+    drops the least recently used in constant time. Fragments are kept as they are (they are
+    immutable strings), not pickled.
+    """
+
+    def __init__(self, threshold: int = 500, default_timeout: int = 300, **_options: Any) -> None:
+        super().__init__(default_timeout=default_timeout)
+        self.threshold = threshold
+        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def factory(cls, app: Flask, config: dict[str, Any], args: list[Any],
+                kwargs: dict[str, Any]) -> LeastRecentlyUsedCache:
+        return cls(config["CACHE_THRESHOLD"], *args, **kwargs)
+
+    def _expires(self, timeout: int | None) -> float:
+        seconds = self.default_timeout if timeout is None else timeout
+        return time.monotonic() + seconds if seconds > 0 else float("inf")
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        with self._lock:
+            self._entries[key] = (self._expires(timeout), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.threshold:
+                self._entries.popitem(last=False)
+        return True
+
+    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        if self.has(key):
+            return False
+        return self.set(key, value, timeout)
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            return self._entries.pop(key, None) is not None
+
+    def has(self, key: str) -> bool:
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry is not None and entry[0] > time.monotonic()
+
+    def clear(self) -> bool:
+        with self._lock:
+            self._entries.clear()
+        return True
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class Card(Protocol):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -14,7 +15,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, update
 
+from pipcompanion import fragments
 from pipcompanion.extensions import db
+from pipcompanion.fragments import LeastRecentlyUsedCache
 from pipcompanion.models import Baby, Family, Moment, MomentKind, Reflection, User, Visibility, utcnow
 from pipcompanion.models.moments import moment_kind_links
 
@@ -138,3 +141,27 @@ def test_the_caseload_shows_a_renamed_family_and_baby_on_the_next_view(app, make
     _run(app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada"))
 
     assert "Rivers-Lee (Ada)" in page_text(therapist.get("/caseload"))
+
+
+def test_the_card_cache_keeps_the_most_recently_shown_cards_within_its_bound() -> None:
+    """A worker's memory for cards is bounded: past CACHE_THRESHOLD the card unused longest goes."""
+    cache = LeastRecentlyUsedCache(threshold=3, default_timeout=3600)
+    for key in ("a", "b", "c"):
+        cache.set(key, f"<article>{key}</article>")
+    assert cache.get("a") == "<article>a</article>"  # "a" was just shown: "b" is now the oldest
+
+    cache.set("d", "<article>d</article>")
+
+    assert len(cache) == 3
+    assert cache.get("b") is None
+    assert [cache.get(key) for key in ("a", "c", "d")] == [f"<article>{key}</article>" for key in ("a", "c", "d")]
+
+
+def test_an_expired_card_is_rendered_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cache = LeastRecentlyUsedCache(threshold=10, default_timeout=60)
+    cache.set("a", "<article>a</article>")
+    later = time.monotonic() + 61
+    monkeypatch.setattr(fragments.time, "monotonic", lambda: later)
+
+    assert cache.get("a") is None
+    assert not cache.has("a")
