@@ -379,16 +379,10 @@ def caseload(therapist: User, *, now: datetime | None = None) -> list[CaseloadRo
     for family_id, new, unreflected, pinned, last_activity, starts_at in figures:
         row = rows[family_id]
         row.new_since_last_look, row.unreflected, row.pinned = new, unreflected, pinned
-        row.last_activity = _aware(last_activity)
-        row.next_session = _aware(starts_at)
+        row.last_activity, row.next_session = last_activity, starts_at  # UTCDateTime: aware on both databases
     far_future = datetime.max.replace(tzinfo=UTC)
     return sorted(rows.values(), key=lambda row: (
         row.next_session or far_future, -(row.unreflected + row.new_since_last_look), row.family.display_name))
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """An aggregate's datetime in UTC (SQLite's max() hands back the stored text's naive value)."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass
