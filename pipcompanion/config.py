@@ -71,9 +71,9 @@ class BaseConfig:
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_MIN_SIZE = 500
     DEMO_DATA_ALLOWED = False
-    # Rendered moment cards (pipcompanion/fragments.py), in each process's own memory: never a
-    # shared or on-disk cache, as they hold family data. A card's key is everything it shows and
-    # who is looking, so a change is a new key, never a stale card; old cards age out.
+    # Rendered moment and caseload cards (pipcompanion/fragments.py), in each process's own memory:
+    # never a shared or on-disk cache, as they hold family data. A card's key is everything it shows
+    # and who is looking, so a change is a new key, never a stale card; the least recently used go.
     CACHE_TYPE = "pipcompanion.fragments.LeastRecentlyUsedCache"
     CACHE_THRESHOLD = 4000  # cards per process, about 1 KB each
     CACHE_DEFAULT_TIMEOUT = 3600

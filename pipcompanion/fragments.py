@@ -58,18 +58,25 @@ class LeastRecentlyUsedCache(BaseCache):
             self._entries.move_to_end(key)
             return entry[1]
 
+    def _put(self, key: str, value: Any, timeout: int | None) -> None:
+        """Store and make room; the caller holds the lock."""
+        self._entries[key] = (self._expires(timeout), value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.threshold:
+            self._entries.popitem(last=False)
+
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
         with self._lock:
-            self._entries[key] = (self._expires(timeout), value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.threshold:
-                self._entries.popitem(last=False)
+            self._put(key, value, timeout)
         return True
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        if self.has(key):
-            return False
-        return self.set(key, value, timeout)
+        with self._lock:  # the check and the store as one step, as another thread may add too
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > time.monotonic():
+                return False
+            self._put(key, value, timeout)
+        return True
 
     def delete(self, key: str) -> bool:
         with self._lock:

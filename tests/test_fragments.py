@@ -165,3 +165,10 @@ def test_an_expired_card_is_rendered_again(monkeypatch) -> None:  # type: ignore
 
     assert cache.get("a") is None
     assert not cache.has("a")
+
+
+def test_adding_a_card_already_there_keeps_the_first() -> None:
+    cache = LeastRecentlyUsedCache(threshold=10, default_timeout=60)
+    assert cache.add("a", "<article>first</article>")
+    assert not cache.add("a", "<article>second</article>")
+    assert cache.get("a") == "<article>first</article>"
