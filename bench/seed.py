@@ -309,7 +309,10 @@ class Seeder:
 
 
 def empty_tables(engine: Engine) -> None:
-    """Remove every row of the app's tables (a bench database only: the caller checked)."""
+    """Remove every row of the app's tables: the bench's --reset, and the test suite after each test.
+
+    Only ever on a database the caller made sure is its own (a bench or a test database).
+    """
     from pipcompanion.extensions import db
 
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]

@@ -19,6 +19,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from bench.seed import empty_tables
 from pipcompanion import create_app
 from pipcompanion.extensions import db, limiter
 from pipcompanion.models import (
@@ -81,14 +82,7 @@ def _clean_state(app: Flask) -> Iterator[None]:
     yield
     with app.app_context():
         db.session.remove()
-        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                quoted = ", ".join(f'"{name}"' for name in tables)
-                connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-            else:
-                for name in tables:
-                    connection.execute(text(f'DELETE FROM "{name}"'))
+        empty_tables(db.engine)
         limiter.reset()
 
 
