@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Column, Connection, ForeignKey, Index, SmallInteger, String, Table, Text, UniqueConstraint, delete, insert
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, enum_type, utcnow
@@ -53,6 +55,38 @@ moment_babies = Table(
     Column("moment_id", ForeignKey("moments.id", ondelete="CASCADE"), primary_key=True),
     Column("baby_id", ForeignKey("babies.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
+
+
+@dataclass(frozen=True)
+class MomentLinks:
+    """Which kinds, carers and babies a moment is linked to (by id)."""
+
+    moment_id: int
+    kind_ids: Sequence[int] = ()
+    carer_ids: Sequence[int] = ()
+    baby_ids: Sequence[int] = ()
+
+
+LINK_TABLES: tuple[tuple[Table, str, str], ...] = (
+    (moment_kind_links, "kind_id", "kind_ids"),
+    (moment_carers, "user_id", "carer_ids"),
+    (moment_babies, "baby_id", "baby_ids"),
+)
+
+
+def write_moment_links(connection: Connection | Session, links: Iterable[MomentLinks], *, replace: bool = False) -> None:
+    """The one way moment links are written: by the moments service, the demo, the bench seed and
+    the test factories. Many moments' links go in one INSERT per table; `replace` first drops the
+    links the moments had (an edit)."""
+    links = list(links)
+    if not links:
+        return
+    for table, column, attribute in LINK_TABLES:
+        if replace:
+            connection.execute(delete(table).where(table.c.moment_id.in_([each.moment_id for each in links])))
+        rows = [{"moment_id": each.moment_id, column: ref} for each in links for ref in getattr(each, attribute)]
+        if rows:
+            connection.execute(insert(table), rows)
 
 
 class Moment(db.Model):

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Family, MemberKind, Membership, Moment, User, Visibility, utcnow
-from ..models.moments import moment_babies, moment_carers, moment_kind_links
+from ..models.moments import MomentLinks, moment_babies, moment_carers, moment_kind_links, write_moment_links
 from . import ServiceError
 from .audit import record_event
 from .kinds import all_kinds
@@ -150,15 +150,8 @@ def _same_moment(existing: Moment, checked: CheckedMoment) -> bool:
             and existing.visibility is checked.visibility and same_time)
 
 
-def _write_links(moment_id: int, checked: CheckedMoment) -> None:
-    for table, column, ids in (
-        (moment_kind_links, "kind_id", checked.kind_ids),
-        (moment_carers, "user_id", checked.carer_ids),
-        (moment_babies, "baby_id", checked.baby_ids),
-    ):
-        db.session.execute(delete(table).where(table.c.moment_id == moment_id))
-        if ids:
-            db.session.execute(insert(table), [{"moment_id": moment_id, column: each} for each in ids])
+def _links_of(moment_id: int, checked: CheckedMoment) -> MomentLinks:
+    return MomentLinks(moment_id, checked.kind_ids, checked.carer_ids, checked.baby_ids)
 
 
 def existing_moment(author: User, client_id: str) -> Moment | None:
@@ -183,7 +176,7 @@ def log_moment(author: User, family: Family, data: MomentInput, *, now: datetime
         try:
             db.session.add(moment)
             db.session.flush()
-            _write_links(moment.id, checked)
+            write_moment_links(db.session, [_links_of(moment.id, checked)])
         except IntegrityError:
             # A concurrent replay of the same save won the race: fall through to compare.
             db.session.rollback()
@@ -212,7 +205,7 @@ def update_moment(author: User, moment: Moment, data: MomentInput, *, now: datet
     moment.feeling = checked.feeling
     moment.visibility = checked.visibility
     moment.updated_at = now
-    _write_links(moment.id, checked)
+    write_moment_links(db.session, [_links_of(moment.id, checked)], replace=True)
     db.session.commit()
     return moment
 
