@@ -178,14 +178,15 @@ DEEP_PAGE_DEPTH = 1000
 
 def timeline_cursor_at(engine: Engine, family_id: int, depth: int) -> str | None:
     """The timeline's own 'before' cursor that opens the therapist's view `depth` moments in."""
-    from pipcompanion.models import Moment, Role
-    from pipcompanion.permissions import VISIBLE_TO_ROLE
+    from pipcompanion.models import Moment
+    from pipcompanion.permissions import moment_scope
     from pipcompanion.services.timeline import encode_cursor
 
     with engine.connect() as connection:
         rows = connection.execute(
             select(Moment.occurred_at, Moment.id)
-            .where(Moment.family_id == family_id, Moment.visibility.in_(sorted(VISIBLE_TO_ROLE[Role.THERAPIST])))
+            # What the family's therapist sees (no author id is 0).
+            .where(Moment.family_id == family_id, moment_scope(0, sees_therapy=True))
             .order_by(Moment.occurred_at.desc(), Moment.id.desc()).offset(depth - 1).limit(22)
         ).all()
     # Only when a full page and an older one follow, so the page looks like any other.

@@ -87,11 +87,12 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     # Registered after Flask-Compress's own hook, so it runs before it (Flask runs them in reverse).
     app.after_request(_close_streamed_body)
 
-    from . import auth, fragments, i18n, security
+    from . import auth, fragments, i18n, permissions, security
 
     auth.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    permissions.init_app(app)
     fragments.init_app(app)
 
     from .accounts import bp as accounts_bp

@@ -44,7 +44,7 @@ def ask_to_sign_in() -> Response:
 def load_user(session_id: str) -> User | None:
     """The user behind a session id 'ID:TOKEN'; a changed token means signed out."""
     user_id, _sep, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    if not (user_id.isascii() and user_id.isdigit()) or not token:
         return None
     user = db.session.scalars(select(User).where(User.id == int(user_id))).first()
     if user is None or user.session_token != token or not user.active:

@@ -1,10 +1,11 @@
 """Rendered cards, cached: timelines and caseloads show the same cards to the same people many times.
 
-A card's key is a digest of everything it shows (the `content()` of a MomentView or CaseloadRow)
-and of who is looking, in which language and time zone. An edited moment, a new reflection, a
-renamed kind or carer, a new figure is a new key, so no card is ever shown stale or to someone
-else; unused cards age out of each process's memory (CACHE_* in config.py). The scripts' translated
-words (_partials/pwa_messages.html) are cached too, by language alone: they hold nothing else.
+A card's key is a digest of everything it shows (`moment_card_content`, `caseload_card_content`,
+kept here beside the card templates they describe) and of who is looking, in which language and
+time zone. An edited moment, a new reflection, a renamed kind or carer, a new figure is a new key,
+so no card is ever shown stale or to someone else; unused cards age out of each process's memory
+(CACHE_* in config.py). The scripts' translated words (_partials/pwa_messages.html) are cached
+too, by language alone: they hold nothing else.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from hashlib import blake2b
-from typing import Any, Protocol
+from typing import Any
 
 from flask import Flask, g
 from flask_babel import get_locale, get_timezone
@@ -21,6 +22,8 @@ from flask_caching.backends.base import BaseCache
 from flask_login import current_user
 
 from .extensions import fragment_cache
+from .services.cards import MomentCard
+from .services.caseload import CaseloadRow
 
 
 class LeastRecentlyUsedCache(BaseCache):
@@ -96,8 +99,25 @@ class LeastRecentlyUsedCache(BaseCache):
         return len(self._entries)
 
 
-class Card(Protocol):
-    def content(self) -> tuple[object, ...]: ...
+def moment_card_content(card: MomentCard) -> tuple[object, ...]:
+    """Everything _partials/moment_card.html shows, as plain values."""
+    return (
+        card.id, card.family_id, card.author.id, card.author.name, card.occurred_at.isoformat(), card.text,
+        card.feeling, card.visibility.value, card.pinned,
+        tuple((kind.id, kind.key, kind.custom_name) for kind in card.kinds),
+        tuple((carer.id, carer.name) for carer in card.carers),
+        tuple((baby.id, baby.name) for baby in card.babies),
+        tuple((r.id, r.author_id, r.author.name, r.text) for r in card.reflections),
+    )
+
+
+def caseload_card_content(row: CaseloadRow) -> tuple[object, ...]:
+    """Everything a family's card on families/caseload.html shows, as plain values."""
+    return (
+        row.family.id, row.family.display_name, tuple(baby.name for baby in row.family.babies),
+        row.new_since_last_look, row.unreflected, row.pinned,
+        row.last_activity and row.last_activity.isoformat(), row.next_session and row.next_session.isoformat(),
+    )
 
 
 def _viewer() -> tuple[object, ...]:
@@ -107,9 +127,10 @@ def _viewer() -> tuple[object, ...]:
     return g.card_viewer
 
 
-def card_key(item: Card) -> str:
+def card_key(item: MomentCard | CaseloadRow) -> str:
     """The cache key of the card showing `item` to the signed-in person."""
-    return blake2b(repr((item.content(), _viewer())).encode(), digest_size=16).hexdigest()
+    content = moment_card_content(item) if isinstance(item, MomentCard) else caseload_card_content(item)
+    return blake2b(repr((content, _viewer())).encode(), digest_size=16).hexdigest()
 
 
 def init_app(app: Flask) -> None:

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import CaseloadAssignment, Family, MemberKind, Membership, Moment, Role, User, Visibility
+from .models.audit import AuditAction
+from .services.audit import record_read
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -28,7 +30,8 @@ class Access(enum.StrEnum):
     PUBLIC = "public"
     SIGNED_IN = "signed-in"
     ROLE = "role"
-    FAMILY = "family"
+    FAMILY = "family"  # the family's id is in the address
+    FAMILY_IN_REQUEST = "family-in-request"  # the family is named in the query or body (the API)
 
 
 class FamilyAction(enum.StrEnum):
@@ -38,6 +41,9 @@ class FamilyAction(enum.StrEnum):
     LOG_MOMENTS = "log-moments"  # add moments (and edit or delete one's own): the carers
     PIN = "pin"  # mark moments for the next session: carers and therapist
     REFLECT = "reflect"  # reflect back, set the focus, record sessions: the family's therapist
+    # See the therapy around the moments: reflections, pins, feelings, session dates and the
+    # focus. Carers and the therapist; never viewers (family and friends see the moments alone).
+    SEE_THERAPY = "see-therapy"
 
 
 # Which roles an action is open to at all (membership is checked on top).
@@ -48,15 +54,79 @@ ACTION_ROLES: dict[FamilyAction, frozenset[Role]] = {
     FamilyAction.LOG_MOMENTS: frozenset({Role.CARER}),
     FamilyAction.PIN: frozenset({Role.THERAPIST, Role.CARER}),
     FamilyAction.REFLECT: frozenset({Role.THERAPIST}),
+    FamilyAction.SEE_THERAPY: frozenset({Role.THERAPIST, Role.CARER}),
 }
 
-# Which visibilities each role sees of other people's moments (authors always see their own).
-VISIBLE_TO_ROLE: dict[Role, frozenset[Visibility]] = {
-    Role.CARER: frozenset({Visibility.THERAPIST, Visibility.FAMILY}),
-    Role.THERAPIST: frozenset({Visibility.THERAPIST, Visibility.FAMILY}),
-    Role.VIEWER: frozenset({Visibility.FAMILY}),
-    Role.ADMIN: frozenset(),
-}
+# Actions a member may do only as one of the family's carers (not as its viewer).
+CARERS_ONLY = frozenset({FamilyAction.MANAGE_VIEWERS, FamilyAction.LOG_MOMENTS, FamilyAction.PIN,
+                         FamilyAction.SEE_THERAPY})
+
+@dataclass(frozen=True)
+class FamilyAccess:
+    """What one person may do in one family, worked out by the permission layer.
+
+    Views and templates read it (`access.pin`, `access.may_change(moment)`) instead of testing
+    roles: the navigation, buttons and forms follow what this says.
+    """
+
+    user_id: int
+    family_id: int
+    actions: frozenset[FamilyAction]
+    member: bool  # one of the family (a carer or viewer), not its therapist
+
+    def can(self, action: FamilyAction) -> bool:
+        return action in self.actions
+
+    @property
+    def log_moments(self) -> bool:
+        return FamilyAction.LOG_MOMENTS in self.actions
+
+    @property
+    def pin(self) -> bool:
+        return FamilyAction.PIN in self.actions
+
+    @property
+    def reflect(self) -> bool:
+        return FamilyAction.REFLECT in self.actions
+
+    @property
+    def manage_carers(self) -> bool:
+        return FamilyAction.MANAGE_CARERS in self.actions
+
+    @property
+    def manage_viewers(self) -> bool:
+        return FamilyAction.MANAGE_VIEWERS in self.actions
+
+    @property
+    def sees_therapy(self) -> bool:
+        """Reflections, pins, feelings, session dates and the focus."""
+        return FamilyAction.SEE_THERAPY in self.actions
+
+    def may_change(self, author_id: int) -> bool:
+        """Whether this person may edit or delete a moment by `author_id` (their own, as a carer)."""
+        return self.log_moments and author_id == self.user_id
+
+
+def family_access(user: User, family_id: int, member_kind: MemberKind | None) -> FamilyAccess:
+    """What `user` may do in a family they reached through `family_scope` (no query).
+
+    `member_kind` is their membership of that family (None for its therapist). The same rule as
+    `family_scope`, applied to one family already found.
+    """
+    def allowed(action: FamilyAction) -> bool:
+        if user.role not in ACTION_ROLES[action]:
+            return False
+        if user.role is Role.THERAPIST:
+            return True
+        return member_kind is MemberKind.CARER or (member_kind is not None and action not in CARERS_ONLY)
+
+    return FamilyAccess(user.id, family_id, frozenset(action for action in FamilyAction if allowed(action)),
+                        member=member_kind is not None)
+
+
+def role_may(user: User, action: FamilyAction) -> bool:
+    """Whether anyone of this person's role may ever do `action` (in some family)."""
+    return user.role in ACTION_ROLES[action]
 
 
 @dataclass(frozen=True)
@@ -64,6 +134,7 @@ class AccessRule:
     access: Access
     roles: frozenset[Role] = frozenset()
     action: FamilyAction | None = None
+    read: AuditAction | None = None  # the audit action a staff member's read is recorded as
 
 
 # Endpoints whose view functions we do not write ourselves.
@@ -78,6 +149,14 @@ def access_rule(endpoint: str | None) -> AccessRule | None:
         return DECLARED_ENDPOINTS[endpoint]
     view = current_app.view_functions.get(endpoint)
     return getattr(view, "access_rule", None)
+
+
+def init_app(app: Flask) -> None:
+    """Refuse undeclared routes; give templates `access` (what the person may do in the family
+    this request reached) and `role_may`."""
+    app.before_request(refuse_undeclared_endpoints)
+    app.context_processor(lambda: {"access": g.get("family_access")})
+    app.add_template_global(role_may)
 
 
 def refuse_undeclared_endpoints() -> None:
@@ -128,23 +207,24 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 
 
 def family_scope(user: User, action: FamilyAction) -> ColumnElement[bool]:
-    """A WHERE clause on Family: the families this user may do `action` to."""
+    """A WHERE clause on Family: the families this user may do `action` to.
+
+    Archived families are out of every scope, for every role: nobody works on a closed case.
+    """
     if user.role not in ACTION_ROLES[action]:
         return false()
     if user.role is Role.THERAPIST:
-        return exists().where(
+        belongs = exists().where(
             CaseloadAssignment.family_id == Family.id, CaseloadAssignment.therapist_id == user.id
-        )
-    carers_only = action in (FamilyAction.MANAGE_VIEWERS, FamilyAction.LOG_MOMENTS, FamilyAction.PIN)
-    kinds = [MemberKind.CARER] if carers_only else list(MemberKind)
-    return and_(
-        Family.archived.is_(False),
-        exists().where(
+        ).correlate(Family)
+    else:
+        kinds = [MemberKind.CARER] if action in CARERS_ONLY else list(MemberKind)
+        belongs = exists().where(
             Membership.family_id == Family.id,
             Membership.user_id == user.id,
             Membership.kind.in_(kinds),
-        ),
-    )
+        ).correlate(Family)  # only Family: a query may join the person's Membership row too
+    return and_(Family.archived.is_(False), belongs)
 
 
 def families_for(user: User, action: FamilyAction = FamilyAction.VIEW) -> Select[tuple[Family]]:
@@ -152,62 +232,122 @@ def families_for(user: User, action: FamilyAction = FamilyAction.VIEW) -> Select
     return select(Family).where(family_scope(user, action)).order_by(Family.display_name, Family.id)
 
 
-def family_or_404(user: User, family_id: int, action: FamilyAction) -> Family:
-    """The family, if this user may do `action` to it; otherwise a 404 that tells nothing."""
-    family = db.session.scalars(
-        select(Family).options(joinedload(Family.babies)).where(Family.id == family_id, family_scope(user, action))
+def require_family(user: User, family_id: int, action: FamilyAction, *,
+                   read: AuditAction | None = None) -> Family:
+    """The one way into a family's data, for pages and the API alike.
+
+    A 403 when this person's role may never do `action`; a 404 (which tells nothing) when the
+    family is not theirs, is archived or does not exist. Loads the family with its babies and the
+    person's membership in one statement, keeps what they may do there for `current_access()`,
+    and, with `read`, puts a staff member's read on the audit record before anything is shown.
+    """
+    if user.role not in ACTION_ROLES[action]:
+        abort(403)
+    found = db.session.execute(
+        select(Family, Membership.kind)
+        .outerjoin(Membership, and_(Membership.family_id == Family.id, Membership.user_id == user.id))
+        .options(joinedload(Family.babies))
+        .where(Family.id == family_id, family_scope(user, action))
     ).unique().first()
-    if family is None:
+    if found is None:
         abort(404)
+    family, member_kind = found
+    g.family_access = family_access(user, family.id, member_kind)
+    if read is not None:
+        record_read(user, read, family.id)
     return family
 
 
-def may(user: User, action: FamilyAction, family: Family) -> bool:
-    """Whether this user may do `action` to this family (for showing links and buttons)."""
-    return (
-        db.session.scalar(
-            select(Family.id).where(Family.id == family.id, family_scope(user, action))
-        )
-        is not None
-    )
+def current_access() -> FamilyAccess:
+    """What the signed-in person may do in the family this request reached via require_family."""
+    access: FamilyAccess = g.family_access
+    return access
 
 
-def family_scoped(action: FamilyAction) -> Callable[[View], View]:
-    """Routes with a `family_id`: the view gets `family` instead, or the person gets a 403/404."""
+def family_scoped(action: FamilyAction, *, read: AuditAction | None = None) -> Callable[[View], View]:
+    """Routes with a `family_id`: the view gets `family` instead, or the person gets a 403/404.
+
+    `read` names the audit action for a staff member's read of the family's data (see
+    require_family); the template gets `access`, what this person may do there.
+    """
 
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(*args: Any, family_id: int, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role not in ACTION_ROLES[action]:
-                abort(403)
-            family = family_or_404(current_user, family_id, action)
+            family = require_family(current_user, family_id, action, read=read)
             return view(*args, family=family, **kwargs)
 
-        _declare(wrapper, AccessRule(Access.FAMILY, roles=ACTION_ROLES[action], action=action))
+        _declare(wrapper, AccessRule(Access.FAMILY, roles=ACTION_ROLES[action], action=action, read=read))
         return wrapper  # type: ignore[return-value]
 
     return decorator
 
 
-def moment_scope(user: User) -> ColumnElement[bool]:
-    """A WHERE clause on Moment: the moments this user may see, in families they may view.
+def family_named_in_request(action: FamilyAction, *, read: AuditAction | None = None) -> Callable[[View], View]:
+    """Routes that name their family in the query string or the body (the JSON API).
+
+    People whose role may never do `action` get a 403 before anything is read; the view then
+    passes the family id it was sent to `requested_family`, which applies the action and audit
+    declared here through require_family, the same gate as the pages.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in ACTION_ROLES[action]:
+                abort(403)
+            return view(*args, **kwargs)
+
+        _declare(wrapper, AccessRule(Access.FAMILY_IN_REQUEST, roles=ACTION_ROLES[action], action=action, read=read))
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def requested_family(family_id: int) -> Family:
+    """The family a family_named_in_request route was sent, with the action and audit it declared."""
+    rule = access_rule(request.endpoint)
+    if rule is None or rule.access is not Access.FAMILY_IN_REQUEST or rule.action is None:
+        abort(404)  # only for routes that declared it: never an open door
+    return require_family(current_user, family_id, rule.action, read=rule.read)
+
+
+def moment_scope(viewer_id: int, sees_therapy: bool) -> ColumnElement[bool]:
+    """A WHERE clause on Moment: the moments a person may see, in a family they may view.
 
     The one place the visibility rule lives: a private moment is its author's alone, in every
-    list, count, summary and answer. Combine with a family filter from family_or_404/families_for.
+    list, count, summary and answer; "me, the carers and our therapist" is for those who see the
+    therapy (FamilyAccess.sees_therapy); "also family" is for everyone in the family. Combine with
+    a family filter from require_family/families_for; `visible_moments` and `caseload_moment_scope`
+    are the two ways to call it.
     """
-    shared = Moment.visibility.in_(sorted(VISIBLE_TO_ROLE[user.role]))
-    if user.role is Role.CARER:
-        return or_(shared, Moment.author_id == user.id)
-    return shared if VISIBLE_TO_ROLE[user.role] else false()
+    shared = [Visibility.FAMILY, Visibility.THERAPIST] if sees_therapy else [Visibility.FAMILY]
+    return or_(Moment.visibility.in_(shared), Moment.author_id == viewer_id)
 
 
-def moment_or_404(user: User, family: Family, moment_id: int, *, own: bool = False) -> Moment:
-    """A moment of this family that this user may see (and, with own=True, wrote), or a 404."""
-    query = select(Moment).where(Moment.id == moment_id, Moment.family_id == family.id, moment_scope(user))
+def visible_moments(access: FamilyAccess) -> ColumnElement[bool]:
+    """The moments of `access`'s family that its person may see."""
+    return and_(Moment.family_id == access.family_id, moment_scope(access.user_id, access.sees_therapy))
+
+
+def caseload_moment_scope(therapist: User) -> ColumnElement[bool]:
+    """The moments a therapist sees in any family on their caseload (their role decides it all)."""
+    return moment_scope(therapist.id, role_may(therapist, FamilyAction.SEE_THERAPY))
+
+
+def moment_or_404(family: Family, moment_id: int, *, own: bool = False) -> Moment:
+    """A moment of the family this request reached that the person may see (and, with own=True,
+    wrote), or a 404."""
+    access = current_access()
+    if access.family_id != family.id:  # only after require_family for this family
+        abort(404)
+    query = select(Moment).where(Moment.id == moment_id, visible_moments(access))
     if own:
-        query = query.where(Moment.author_id == user.id)
+        query = query.where(Moment.author_id == access.user_id)
     moment = db.session.scalars(query).first()
     if moment is None:
         abort(404)

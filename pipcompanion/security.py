@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import Flask
 from flask_talisman import Talisman
 
-from .permissions import refuse_undeclared_endpoints
-
 # No inline script or style anywhere: everything comes from our own origin.
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -50,7 +48,6 @@ def init_app(app: Flask) -> None:
         permissions_policy=PERMISSIONS_POLICY,
         x_content_type_options=True,
     )
-    app.before_request(refuse_undeclared_endpoints)
 
     @app.after_request
     def _no_store_for_signed_in_pages(response):  # type: ignore[no-untyped-def]

@@ -319,6 +319,7 @@ def test_admin_puts_a_family_on_a_caseload_and_takes_it_off(app, admin, robin, m
     events = rows(app, select(AuditEvent).order_by(AuditEvent.id))
     assert [(e.action, e.actor_id, e.family_id, e.subject_user_id) for e in events] == [
         ("caseload.assign", admin.id, family.id, robin.id),
+        ("family.view", robin.id, family.id, None),  # Robin's read of the family page is on record
         ("caseload.unassign", admin.id, family.id, robin.id),
     ]
 

@@ -14,18 +14,28 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from pipcompanion import create_app
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, Role, TherapySession, User, Visibility, utcnow
-from pipcompanion.permissions import Access, access_rule
+from pipcompanion.models import Family, MemberKind, Membership, Moment, Role, TherapySession, User, Visibility, utcnow
+from pipcompanion.models.audit import AuditAction
+from pipcompanion.permissions import (
+    ACTION_ROLES,
+    Access,
+    AccessRule,
+    FamilyAction,
+    access_rule,
+    family_access,
+    family_scope,
+)
 from pipcompanion.services.families import create_invitation
 from pipcompanion.services.kinds import all_kinds
 from pipcompanion.services.moments import MomentInput, log_moment
 from pipcompanion.services.therapy import reflect_on_moment
 
-from .helpers import FamilyInfo, Person, post, sign_in
+from .helpers import FamilyInfo, Person, page_text, post, sign_in
 
 SAFE_METHODS = {"GET"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -50,6 +60,120 @@ def test_every_endpoint_declares_its_access(app: Flask) -> None:
         undeclared = sorted({rule.endpoint for rule in app.url_map.iter_rules()
                              if access_rule(rule.endpoint) is None})
     assert undeclared == [], f"routes with no access declaration: {undeclared}"
+
+
+def _family(action: FamilyAction, read: AuditAction | None = None) -> AccessRule:
+    return AccessRule(Access.FAMILY, ACTION_ROLES[action], action, read)
+
+
+def _in_request(action: FamilyAction, read: AuditAction | None = None) -> AccessRule:
+    return AccessRule(Access.FAMILY_IN_REQUEST, ACTION_ROLES[action], action, read)
+
+
+def _roles(*roles: Role) -> AccessRule:
+    return AccessRule(Access.ROLE, frozenset(roles))
+
+
+PUBLIC, SIGNED_IN = AccessRule(Access.PUBLIC), AccessRule(Access.SIGNED_IN)
+A = FamilyAction
+
+# Who may use each route, decided by people: a change to a route's declaration (say, POST
+# /api/v1/moments declared for VIEW, so that a viewer could add moments) fails here until this
+# table is changed on purpose too.
+EXPECTED_ACCESS: dict[str, AccessRule] = {
+    "accounts.choose_password": PUBLIC,
+    "accounts.join_details": PUBLIC,
+    "accounts.join_with_code": PUBLIC,
+    "accounts.join_with_link": PUBLIC,
+    "accounts.login": PUBLIC,
+    "accounts.logout": PUBLIC,
+    "accounts.password": SIGNED_IN,
+    "accounts.settings": SIGNED_IN,
+    "admin.audit_log": _roles(Role.ADMIN),
+    "admin.caseload_remove": _roles(Role.ADMIN),
+    "admin.caseloads": _roles(Role.ADMIN),
+    "admin.dashboard": _roles(Role.ADMIN),
+    "admin.kind_hidden": _roles(Role.ADMIN),
+    "admin.kind_move": _roles(Role.ADMIN),
+    "admin.kind_rename": _roles(Role.ADMIN),
+    "admin.kinds": _roles(Role.ADMIN),
+    "admin.settings": _roles(Role.ADMIN),
+    "admin.therapist_active": _roles(Role.ADMIN),
+    "admin.therapist_password_link": _roles(Role.ADMIN),
+    "admin.therapists": _roles(Role.ADMIN),
+    "api.csrf": SIGNED_IN,
+    "api.me": SIGNED_IN,
+    "api.moments_create": _in_request(A.LOG_MOMENTS),
+    "api.moments_list": _in_request(A.VIEW, AuditAction.MOMENTS_API_READ),
+    "api.openapi": PUBLIC,
+    "families.carer_invitation_create": _family(A.MANAGE_CARERS),
+    "families.carer_invitation_revoke": _family(A.MANAGE_CARERS),
+    "families.caseload": _roles(Role.THERAPIST),
+    "families.family_create": _roles(Role.THERAPIST),
+    "families.family_detail": _family(A.VIEW, AuditAction.FAMILY_VIEW),
+    "families.member_password_link": _family(A.MANAGE_CARERS),
+    "families.viewer_invitation_create": _family(A.MANAGE_VIEWERS),
+    "families.viewer_invitation_revoke": _family(A.MANAGE_VIEWERS),
+    "families.viewer_remove": _family(A.MANAGE_VIEWERS),
+    "families.viewers": _family(A.MANAGE_VIEWERS),
+    "moments.family_timeline": _family(A.VIEW, AuditAction.TIMELINE_VIEW),
+    "moments.moment_create": _family(A.LOG_MOMENTS),
+    "moments.moment_delete": _family(A.LOG_MOMENTS),
+    "moments.moment_detail": _family(A.VIEW, AuditAction.MOMENT_VIEW),
+    "moments.moment_edit": _family(A.LOG_MOMENTS),
+    "moments.moment_pin": _family(A.PIN),
+    "pages.carer_home": _roles(Role.CARER),
+    "pages.healthz": PUBLIC,
+    "pages.help_page": PUBLIC,
+    "pages.index": PUBLIC,
+    "pages.viewer_home": _roles(Role.VIEWER),
+    "pwa.manifest": PUBLIC,
+    "pwa.offline": PUBLIC,
+    "pwa.service_worker": PUBLIC,
+    "static": PUBLIC,
+    "therapist.focus_set": _family(A.REFLECT),
+    "therapist.plan": _family(A.REFLECT, AuditAction.PLAN_VIEW),
+    "therapist.reflection_delete": _family(A.REFLECT),
+    "therapist.reflection_save": _family(A.REFLECT),
+    "therapist.session_add": _family(A.REFLECT),
+    "therapist.session_delete": _family(A.REFLECT),
+    "therapist.session_screen": _family(A.REFLECT, AuditAction.SESSION_VIEW),
+}
+
+
+def test_every_route_declares_the_access_people_decided(app: Flask) -> None:
+    with app.test_request_context():
+        declared = {rule.endpoint: access_rule(rule.endpoint) for rule in app.url_map.iter_rules()}
+    assert set(declared) == set(EXPECTED_ACCESS), "a route was added or removed: decide its access in EXPECTED_ACCESS"
+    wrong = {endpoint: rule for endpoint, rule in declared.items() if rule != EXPECTED_ACCESS[endpoint]}
+    assert wrong == {}, f"routes whose declared access differs from the decision: {wrong}"
+
+
+def test_the_roles_each_family_action_is_open_to() -> None:
+    assert ACTION_ROLES == {
+        A.VIEW: {Role.THERAPIST, Role.CARER, Role.VIEWER},
+        A.MANAGE_CARERS: {Role.THERAPIST},
+        A.MANAGE_VIEWERS: {Role.CARER},
+        A.LOG_MOMENTS: {Role.CARER},
+        A.PIN: {Role.THERAPIST, Role.CARER},
+        A.REFLECT: {Role.THERAPIST},
+        A.SEE_THERAPY: {Role.THERAPIST, Role.CARER},
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_what_a_person_may_do_in_a_family_agrees_with_the_family_scope(app: Flask, world: World, role: Role) -> None:
+    """FamilyAccess (what pages and templates follow) and family_scope (what queries return) are one rule."""
+    person = world.person(role)
+    with app.test_request_context():
+        user = db.session.get(User, person.id)
+        family = db.session.get(Family, world.own.id)
+        assert user is not None and family is not None
+        kinds = {m.family_id: m.kind for m in user.memberships}
+        access = family_access(user, family.id, kinds.get(family.id))
+        for action in FamilyAction:
+            in_scope = db.session.scalar(select(Family.id).where(Family.id == family.id, family_scope(user, action)))
+            assert access.can(action) == (in_scope is not None), (role, action)
 
 
 def test_an_undeclared_route_is_refused(app: Flask) -> None:
@@ -195,6 +319,8 @@ def test_route_access_for_every_role(app, world, make_client, endpoint, path, me
             assert _served(response), f"{endpoint} refused a signed-in {role}: {response.status_code}"
             continue
         allowed = role in declared.roles
+        # FAMILY_IN_REQUEST routes (the API) are sent no family here: an allowed role gets as far
+        # as "which family?" (a 400); test_api checks own and other families through them.
         own = _request(client, method, url_for_family(world.own))
         if allowed:
             assert _served(own), f"{method} {endpoint} refused {role} of their own family: {own.status_code}"
@@ -214,3 +340,96 @@ def test_route_access_for_every_role(app, world, make_client, endpoint, path, me
                 assert response.status_code == 404, (
                     f"{method} {endpoint} reached another family's object: {response.status_code}"
                 )
+
+
+# ---------------------------------------------------------------- rules the walk above cannot see
+
+
+def _feeling_moment(app: Flask, family: FamilyInfo) -> int:
+    """A family-shared moment with a feeling, pinned, reflected on, after a session."""
+    with app.test_request_context():
+        author = db.session.get(User, family.carers[0].id)
+        family_row = db.session.get(Family, family.id)
+        assert author is not None and family_row is not None and family.therapist is not None
+        db.session.add(TherapySession(family_id=family.id, starts_at=utcnow() - timedelta(days=3)))
+        db.session.add(TherapySession(family_id=family.id, starts_at=utcnow() + timedelta(days=2)))
+        moment, _created = log_moment(author, family_row, MomentInput(
+            client_id=str(uuid.uuid4()), text="She smiled at me", feeling=5, visibility=Visibility.FAMILY))
+        moment.pinned_at = utcnow()
+        db.session.commit()
+        therapist = db.session.get(User, family.therapist.id)
+        assert therapist is not None
+        reflect_on_moment(therapist, moment, "You noticed that.")
+        return moment.id
+
+
+def test_viewers_see_shared_moments_but_not_the_therapy_around_them(app: Flask, world: World, make_client) -> None:  # type: ignore[no-untyped-def]
+    moment_id = _feeling_moment(app, world.own)
+    pages = (f"/families/{world.own.id}/timeline", f"/families/{world.own.id}/moments/{moment_id}")
+    nan = make_client()
+    sign_in(nan, world.own.viewers[0])
+    mum = make_client()
+    sign_in(mum, world.own.carers[0])
+    for path in pages:
+        seen_by_nan, seen_by_mum = page_text(nan.get(path)), page_text(mum.get(path))
+        assert "She smiled at me" in seen_by_nan and "She smiled at me" in seen_by_mum
+        for therapy in ("I felt: Confident", "You noticed that.", "To talk about in the next session"):
+            assert therapy in seen_by_mum, (path, therapy)
+            assert therapy not in seen_by_nan, (path, therapy)
+    timeline_for_nan = page_text(nan.get(pages[0]))
+    assert "Next session" not in timeline_for_nan and "Since the session on" not in timeline_for_nan
+    assert "Moments shared with family and friends" in timeline_for_nan
+    [listed] = nan.get(f"/api/v1/moments?family={world.own.id}").json["moments"]
+    assert listed["feeling"] is None and listed["pinned"] is False and "reflections" not in listed
+
+
+def test_a_carer_who_is_a_viewer_of_another_family_sees_only_what_that_family_shares(
+        app: Flask, world: World, make_client) -> None:  # type: ignore[no-untyped-def]
+    mum = world.own.carers[0]
+    with app.test_request_context():
+        db.session.add(Membership(family_id=world.other.id, user_id=mum.id, kind=MemberKind.VIEWER, relation="Aunt"))
+        db.session.commit()
+        author = db.session.get(User, world.other.carers[0].id)
+        other = db.session.get(Family, world.other.id)
+        assert author is not None and other is not None
+        for text, visibility in (("For the family", Visibility.FAMILY), ("For the therapy", Visibility.THERAPIST)):
+            log_moment(author, other, MomentInput(client_id=str(uuid.uuid4()), text=text, visibility=visibility))
+    client = make_client()
+    sign_in(client, mum)
+    timeline = page_text(client.get(f"/families/{world.other.id}/timeline"))
+    assert "For the family" in timeline and "For the therapy" not in timeline
+    assert client.get(f"/families/{world.other.id}/moments/new").status_code == 404  # not a carer there
+
+
+def test_an_archived_family_is_closed_to_every_role(app: Flask, world: World, make_client) -> None:  # type: ignore[no-untyped-def]
+    with app.test_request_context():
+        family = db.session.get(Family, world.own.id)
+        assert family is not None
+        family.archived = True
+        db.session.commit()
+    for role in (Role.THERAPIST, Role.CARER, Role.VIEWER):
+        client = make_client()
+        sign_in(client, world.person(role))
+        assert client.get(f"/families/{world.own.id}/timeline").status_code == 404, role
+        assert client.get(f"/api/v1/moments?family={world.own.id}").status_code == 404, role
+    therapist = make_client()
+    sign_in(therapist, world.person(Role.THERAPIST))
+    assert "Rivers" not in page_text(therapist.get("/caseload"))
+
+
+@pytest.mark.parametrize(("who", "status"), [("viewer", 403), ("therapist", 403), ("other carer", 404)])
+def test_pages_and_the_api_refuse_adding_a_moment_with_the_same_answer(
+        app: Flask, world: World, make_client, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    """403: this person's role may never add moments. 404: not their family (it tells nothing)."""
+    person = {"viewer": world.own.viewers[0], "therapist": world.person(Role.THERAPIST),
+              "other carer": world.other.carers[0]}[who]
+    client = make_client()
+    sign_in(client, person)
+    page = post(client, f"/families/{world.own.id}/moments/new", {"text": "Not mine to add"})
+    token = client.get("/api/v1/csrf").json["csrf_token"]
+    api = client.post("/api/v1/moments", headers={"X-CSRFToken": token},
+                      json={"client_id": str(uuid.uuid4()), "family_id": world.own.id, "text": "Not mine to add"})
+    assert page.status_code == api.status_code == status
+    assert api.mimetype == "application/problem+json"
+    with app.app_context():
+        assert db.session.scalar(select(Moment.id).where(Moment.text == "Not mine to add")) is None

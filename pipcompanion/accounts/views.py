@@ -20,11 +20,11 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..auth import LAST_SEEN_KEY
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_service_error
 from ..i18n import chosen_language
 from ..pages.navigation import home_url, safe_next_url
-from ..permissions import public, signed_in
+from ..permissions import FamilyAction, families_for, public, signed_in
 from ..services import ServiceError
 from ..services.accounts import (
     authenticate,
@@ -223,7 +223,8 @@ def settings() -> Response | str | tuple[str, int]:
             flash(_("Your language is saved."), "success")
             return redirect(url_for("accounts.settings"))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("accounts/settings.html", form=form), status
+    viewer_families = list(db.session.scalars(families_for(current_user, FamilyAction.MANAGE_VIEWERS)))
+    return render_template("accounts/settings.html", form=form, viewer_families=viewer_families), status
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])

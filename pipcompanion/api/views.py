@@ -9,27 +9,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Family, MemberKind, Role, User, Visibility
+from ..models import Family, MemberKind, Visibility
+from ..models.audit import AuditAction
 from ..moments.forms import FEELING_WORDS, VISIBILITY_LABELS
-from ..permissions import FamilyAction, families_for, family_or_404, public, signed_in
+from ..permissions import (
+    FamilyAccess,
+    FamilyAction,
+    current_access,
+    families_for,
+    family_access,
+    family_named_in_request,
+    public,
+    requested_family,
+    signed_in,
+)
 from ..services import ServiceError
+from ..services.cards import MomentCard, load_card
 from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
 from ..services.moments import MomentConflict, MomentInput, log_moment
-from ..services.timeline import (
-    MomentView,
-    TimelineFilters,
-    moment_view,
-    timeline,
-    user_sees_reflections,
-)
+from ..services.timeline import TimelineFilters, timeline
 from .openapi import openapi_document
 from .problems import ApiProblem
 
@@ -44,7 +50,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def moment_json(view: MomentView, viewer: User) -> dict[str, Any]:
+def moment_json(view: MomentCard, access: FamilyAccess) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": view.id,
         "family_id": view.family_id,
@@ -59,7 +65,7 @@ def moment_json(view: MomentView, viewer: User) -> dict[str, Any]:
         "pinned": view.pinned,
         "url": url_for("moments.moment_detail", family_id=view.family_id, moment_id=view.id),
     }
-    if user_sees_reflections(viewer):
+    if access.sees_therapy:
         body["reflections"] = [
             {"author": {"id": r.author.id, "name": r.author.name}, "text": r.text, "created_at": _iso(r.created_at)}
             for r in view.reflections
@@ -88,7 +94,7 @@ def csrf() -> Response:
 def me() -> Response:
     """The signed-in person, their families with carers and babies, and the kinds of moment."""
     families = list(db.session.scalars(families_for(current_user, FamilyAction.VIEW)))
-    relations = {m.family_id: m.relation for m in current_user.memberships}
+    memberships = {m.family_id: m for m in current_user.memberships}
     body = {
         "user": {"id": current_user.id, "name": current_user.name, "email": current_user.email,
                  "role": current_user.role.value, "locale": current_user.locale},
@@ -96,8 +102,10 @@ def me() -> Response:
             {
                 "id": family.id,
                 "display_name": family.display_name,
-                "relation": relations.get(family.id),
-                "can_log_moments": current_user.role is Role.CARER,
+                "relation": memberships[family.id].relation if family.id in memberships else None,
+                "can_log_moments": family_access(
+                    current_user, family.id, memberships[family.id].kind if family.id in memberships else None,
+                ).log_moments,
                 "carers": [{"id": m.user_id, "name": m.user.name, "relation": m.relation}
                            for m in members(family, MemberKind.CARER)],
                 "babies": [{"id": b.id, "name": b.name,
@@ -113,30 +121,39 @@ def me() -> Response:
     return jsonify(body)
 
 
-def _family_from(value: Any, action: FamilyAction) -> Family:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+def _is_number(text: str) -> bool:
+    """Plain ASCII digits, at most 10 ("١" is a digit to Python, and would be read as 1)."""
+    return 0 < len(text) <= 10 and text.isascii() and text.isdigit()
+
+
+def _family_from(value: Any) -> Family:
+    """The family named in a request, through the same gate as the pages (see
+    permissions.family_named_in_request); a 400 when it is not a family id."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _is_number(str(value)):
         raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
                          errors={"family": _("Please give the number of one of your families.")})
-    return family_or_404(current_user, int(value), action)
+    if not 0 < int(value) < 2**31:  # larger ids are not in the database (and do not fit its integer)
+        abort(404)
+    return requested_family(int(value))
 
 
 @bp.route("/moments", methods=["GET"])
-@signed_in
+@family_named_in_request(FamilyAction.VIEW, read=AuditAction.MOMENTS_API_READ)
 def moments_list() -> Response:
     """The moments of one family that the signed-in person may see, newest first, by pages."""
-    family = _family_from(request.args.get("family"), FamilyAction.VIEW)
+    family = _family_from(request.args.get("family"))
     limit_text = request.args.get("limit", "20")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+    if not _is_number(limit_text) or not 1 <= int(limit_text) <= MAX_PAGE:
         raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
                          errors={"limit": _("Please ask for between 1 and %(max)d moments.", max=MAX_PAGE)})
     try:
-        page = timeline(current_user, family, TimelineFilters(), request.args.get("before") or None,
+        page = timeline(current_access(), family, TimelineFilters(), request.args.get("before") or None,
                         limit=int(limit_text))
     except ServiceError as error:
         raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
                          errors={"before": error.message}) from None
     views = [view for group in page.groups for view in group.moments]
-    return jsonify(moments=[moment_json(view, current_user) for view in views], next_cursor=page.next_cursor)
+    return jsonify(moments=[moment_json(view, current_access()) for view in views], next_cursor=page.next_cursor)
 
 
 def _field_error(field: str, message: str) -> ApiProblem:
@@ -188,11 +205,11 @@ def moment_input_from_json(body: Any) -> tuple[Any, MomentInput]:
 
 
 @bp.route("/moments", methods=["POST"])
-@signed_in
+@family_named_in_request(FamilyAction.LOG_MOMENTS)
 def moments_create() -> tuple[Response, int]:
     """A carer saves a moment: 201 when new, 200 when this client id was saved before (a replay)."""
     family_id, data = moment_input_from_json(request.get_json(silent=True))
-    family = _family_from(family_id, FamilyAction.LOG_MOMENTS)
+    family = _family_from(family_id)
     try:
         moment, created = log_moment(current_user, family, data)
     except MomentConflict as conflict:
@@ -203,7 +220,7 @@ def moments_create() -> tuple[Response, int]:
     except ServiceError as error:
         field = API_FIELDS.get(error.field or "", error.field or "moment")
         raise _field_error(field, error.message) from None
-    response = jsonify(moment_json(moment_view(current_user, moment), current_user))
+    response = jsonify(moment_json(load_card(current_access(), moment), current_access()))
     response.headers["Location"] = url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id)
     return response, 201 if created else 200
 

@@ -9,9 +9,11 @@ from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error
 from ..models import Family, MemberKind, PasswordLinkPurpose, Role, utcnow
-from ..permissions import FamilyAction, family_scoped, may, role_required
+from ..models.audit import AuditAction
+from ..permissions import FamilyAction, current_access, family_scoped, role_required
 from ..services import ServiceError
 from ..services.accounts import issue_password_link
+from ..services.caseload import caseload as caseload_rows
 from ..services.families import (
     IssuedInvitation,
     create_family,
@@ -24,7 +26,6 @@ from ..services.families import (
     therapists_of,
 )
 from ..services.settings import today_for_service
-from ..services.timeline import caseload as caseload_rows
 from .forms import FamilyForm, InvitationForm
 
 bp = Blueprint("families", __name__)
@@ -63,16 +64,13 @@ def family_create() -> Response | str | tuple[str, int]:
 def _render_family(family: Family, *, invitation_form: InvitationForm | None = None,
                    issued: IssuedInvitation | None = None, reset_link: tuple[str, str] | None = None,
                    status: int = 200) -> tuple[str, int]:
-    manages_carers = may(current_user, FamilyAction.MANAGE_CARERS, family)
     return render_template(
         "families/family_detail.html",
         family=family,
         carers=members(family, MemberKind.CARER),
         viewers=members(family, MemberKind.VIEWER),
         therapists=therapists_of(family),
-        manages_carers=manages_carers,
-        manages_viewers=may(current_user, FamilyAction.MANAGE_VIEWERS, family),
-        invitations=pending_invitations(family, MemberKind.CARER) if manages_carers else [],
+        invitations=pending_invitations(family, MemberKind.CARER) if current_access().manage_carers else [],
         invitation_form=invitation_form or InvitationForm(),
         confirm_form=ConfirmForm(),
         issued=issued,
@@ -82,7 +80,7 @@ def _render_family(family: Family, *, invitation_form: InvitationForm | None = N
 
 
 @bp.route("/families/<int:family_id>")
-@family_scoped(FamilyAction.VIEW)
+@family_scoped(FamilyAction.VIEW, read=AuditAction.FAMILY_VIEW)
 def family_detail(family: Family) -> tuple[str, int]:
     """The family page: babies and members; the therapist also manages carers here."""
     return _render_family(family)

@@ -78,6 +78,8 @@ class CaseloadAssignment(db.Model):
         ForeignKey("families.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the therapist last opened the family's timeline: the caseload's "new since you last looked".
+    last_looked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     therapist: Mapped[User] = relationship()
     family: Mapped[Family] = relationship()

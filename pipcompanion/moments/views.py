@@ -10,20 +10,16 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
-from ..models import Family, MemberKind, Role, Visibility, utcnow
-from ..permissions import FamilyAction, family_scoped, moment_or_404
+from ..models import Family, MemberKind, Visibility, utcnow
+from ..models.audit import AuditAction
+from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404
 from ..services import ServiceError
+from ..services.cards import load_card
 from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
 from ..services.moments import MomentConflict, delete_moment, log_moment, moment_input_from, set_pinned, update_moment
 from ..services.settings import service_settings
-from ..services.therapy import record_read
-from ..services.timeline import (
-    TIMELINE_VIEW_ACTION,
-    TimelineFilters,
-    moment_view,
-    timeline,
-)
+from ..services.timeline import TimelineFilters, timeline
 from ..therapist.forms import ReflectionForm
 from .forms import FEELING_WORDS, VISIBILITY_LABELS, MomentForm, TimelineFilterForm
 
@@ -82,7 +78,7 @@ def moment_create(family: Family) -> Response | tuple[str, int]:
 @family_scoped(FamilyAction.LOG_MOMENTS)
 def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
     """The author changes their moment."""
-    moment = moment_or_404(current_user, family, moment_id, own=True)
+    moment = moment_or_404(family, moment_id, own=True)
     current = moment_input_from(moment)
     form = MomentForm()
     _offer_choices(form, family, keep_kind_ids=frozenset(current.kind_ids))
@@ -104,7 +100,7 @@ def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
 @family_scoped(FamilyAction.LOG_MOMENTS)
 def moment_delete(family: Family, moment_id: int) -> Response | str:
     """The author deletes their moment, after saying yes."""
-    moment = moment_or_404(current_user, family, moment_id, own=True)
+    moment = moment_or_404(family, moment_id, own=True)
     form = ConfirmForm()
     if form.validate_on_submit():
         delete_moment(current_user, moment)
@@ -113,7 +109,7 @@ def moment_delete(family: Family, moment_id: int) -> Response | str:
     if request.method == "POST":
         abort(400)
     return render_template("moments/moment_delete.html", form=form, family=family,
-                           moment=moment_view(current_user, moment))
+                           moment=load_card(current_access(), moment))
 
 
 def _filters(form: TimelineFilterForm, page_carers) -> TimelineFilters | None:  # type: ignore[no-untyped-def]
@@ -135,7 +131,7 @@ def _filters(form: TimelineFilterForm, page_carers) -> TimelineFilters | None:  
 
 
 @bp.route("/families/<int:family_id>/timeline")
-@family_scoped(FamilyAction.VIEW)
+@family_scoped(FamilyAction.VIEW, read=AuditAction.TIMELINE_VIEW)
 def family_timeline(family: Family) -> tuple[str, int]:
     """The family's moments between sessions, newest first, with filters (what this person may see)."""
     form = TimelineFilterForm(request.args)
@@ -144,12 +140,10 @@ def family_timeline(family: Family) -> tuple[str, int]:
     if filters is None:
         return render_template("moments/timeline.html", family=family, form=form, page=None), 400
     try:
-        page = timeline(current_user, family, filters, request.args.get("before") or None, carers=carers)
+        page = timeline(current_access(), family, filters, request.args.get("before") or None, carers=carers)
     except ServiceError as error:
         form.form_errors.append(error.message)
         return render_template("moments/timeline.html", family=family, form=form, page=None), 400
-    if current_user.role is Role.THERAPIST:
-        record_read(current_user, TIMELINE_VIEW_ACTION, family)
     older_url = None
     if page.next_cursor:
         kept = {key: value for key, value in request.args.items() if key != "before"}
@@ -159,12 +153,11 @@ def family_timeline(family: Family) -> tuple[str, int]:
 
 
 @bp.route("/families/<int:family_id>/moments/<int:moment_id>")
-@family_scoped(FamilyAction.VIEW)
+@family_scoped(FamilyAction.VIEW, read=AuditAction.MOMENT_VIEW)
 def moment_detail(family: Family, moment_id: int) -> str:
     """One moment with its reflections; the therapist reflects back here."""
-    moment = moment_or_404(current_user, family, moment_id)
-    view = moment_view(current_user, moment)
-    record_read(current_user, "moment.view", family)
+    moment = moment_or_404(family, moment_id)
+    view = load_card(current_access(), moment)
     form = ReflectionForm()
     mine = next((r for r in view.reflections if r.author_id == current_user.id), None)
     if mine is not None:
@@ -177,7 +170,7 @@ def moment_detail(family: Family, moment_id: int) -> str:
 @family_scoped(FamilyAction.PIN)
 def moment_pin(family: Family, moment_id: int) -> Response:
     """Mark a moment to talk about in the next session (carers and the therapist), or unmark it."""
-    moment = moment_or_404(current_user, family, moment_id)
+    moment = moment_or_404(family, moment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     pinned = request.form.get("pinned") == "1"

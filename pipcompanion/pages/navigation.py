@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import url_for
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from ..models import Role, User
 
-HOME_ENDPOINTS = {
-    Role.ADMIN: "admin.dashboard",
-    Role.THERAPIST: "families.caseload",
-    Role.CARER: "pages.carer_home",
-    Role.VIEWER: "pages.viewer_home",
+
+@dataclass(frozen=True)
+class HomeLink:
+    endpoint: str
+    label: LazyString
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+
+# Each role's landing page, and its name in the navigation.
+HOME_LINKS = {
+    Role.ADMIN: HomeLink("admin.dashboard", _l("Admin")),
+    Role.THERAPIST: HomeLink("families.caseload", _l("Caseload")),
+    Role.CARER: HomeLink("pages.carer_home", _l("Home")),
+    Role.VIEWER: HomeLink("pages.viewer_home", _l("Home")),
 }
 
 
+def home_link(user: User) -> HomeLink:
+    return HOME_LINKS[user.role]
+
+
 def home_url(user: User) -> str:
-    return url_for(HOME_ENDPOINTS[user.role])
+    return home_link(user).url
 
 
 def safe_next_url(target: str | None) -> str | None:

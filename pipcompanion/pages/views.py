@@ -9,12 +9,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
-from ..models import Role
-from ..permissions import FamilyAction, families_for, public, role_required
-from ..services.timeline import carer_home as carer_home_data
-from .navigation import home_url
+from ..models import MemberKind, Role
+from ..permissions import FamilyAction, families_for, family_access, public, role_required
+from ..services.home import carer_home as carer_home_data
+from .navigation import home_link, home_url
 
 bp = Blueprint("pages", __name__)
+bp.add_app_template_global(home_link)
 
 
 @bp.route("/")
@@ -32,7 +33,8 @@ def carer_home() -> str:
     """A carer's home: Add a moment, the focus, reflections, the next session, recent moments."""
     families = list(db.session.scalars(families_for(current_user, FamilyAction.LOG_MOMENTS)))
     family = families[0] if families else None
-    home = carer_home_data(current_user, family) if family else None
+    # Reached through LOG_MOMENTS: a carer of this family.
+    home = carer_home_data(family_access(current_user, family.id, MemberKind.CARER), family) if family else None
     return render_template("pages/carer_home.html", families=families, family=family, home=home)
 
 

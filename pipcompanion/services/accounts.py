@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
+from ..models.audit import AuditAction
 from ..models.users import new_session_token
 from . import ServiceError
 from .audit import record_event
@@ -18,6 +19,10 @@ from .passwords import hash_password, needs_rehash, password_problem, verify_pas
 from .tokens import keyed_hash, new_link_token
 
 LINK_PURPOSE = "password-link"
+PASSWORD_LINK_ACTIONS = {
+    PasswordLinkPurpose.RESET: AuditAction.PASSWORD_LINK_RESET,
+    PasswordLinkPurpose.SETUP: AuditAction.PASSWORD_LINK_SETUP,
+}
 NAME_MAX = 80  # users.name
 
 
@@ -127,7 +132,7 @@ def issue_password_link(user: User, purpose: PasswordLinkPurpose, created_by: Us
         )
     )
     if created_by is not None:
-        record_event(created_by, f"password_link.{purpose.value}", subject_user_id=user.id)
+        record_event(created_by, PASSWORD_LINK_ACTIONS[purpose], subject_user_id=user.id)
     db.session.commit()
     return token
 
@@ -172,7 +177,7 @@ def create_therapist(admin: User, *, name: str, email: str) -> NewTherapist:
     """An admin adds a therapist, who chooses a password through a one-time link."""
     user = create_user(email=email, name=name, role=Role.THERAPIST, password=None)
     db.session.flush()
-    record_event(admin, "therapist.create", subject_user_id=user.id)
+    record_event(admin, AuditAction.THERAPIST_CREATE, subject_user_id=user.id)
     token = issue_password_link(user, PasswordLinkPurpose.SETUP, admin)
     return NewTherapist(user, token)
 
@@ -183,7 +188,7 @@ def set_therapist_active(admin: User, therapist: User, active: bool) -> None:
         raise ServiceError(_("Only therapist accounts can be changed here."))
     therapist.active = active
     therapist.session_token = new_session_token()
-    record_event(admin, "therapist.activate" if active else "therapist.deactivate",
+    record_event(admin, AuditAction.THERAPIST_ACTIVATE if active else AuditAction.THERAPIST_DEACTIVATE,
                  subject_user_id=therapist.id)
     db.session.commit()
 

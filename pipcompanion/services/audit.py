@@ -5,22 +5,52 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import AuditEvent, Family, User
+from ..models import AuditEvent, CaseloadAssignment, Family, User, utcnow
+from ..models.audit import AuditAction
 
 
 def record_event(
-    actor: User, action: str, *, family_id: int | None = None, subject_user_id: int | None = None
+    actor: User, action: AuditAction, *, family_id: int | None = None, subject_user_id: int | None = None
 ) -> None:
     """Add an audit event to the current transaction; the caller commits."""
     db.session.add(
         AuditEvent(
-            actor_id=actor.id, action=action, family_id=family_id, subject_user_id=subject_user_id
+            actor_id=actor.id, action=action.value, family_id=family_id, subject_user_id=subject_user_id
         )
     )
+
+
+def record_read(reader: User, action: AuditAction, family_id: int) -> None:
+    """Put a staff member's read of a family's data on record before anything of it is shown.
+
+    Carers' and viewers' reads of their own family are not logged. The event is committed in the
+    request's own transaction (never a second pooled connection, which concurrent requests
+    would exhaust) and before the page loads its data, so the read is on record even if the page
+    then fails. A therapist's read of the timeline is also their "last looked" mark on the caseload.
+    """
+    if not reader.is_staff:
+        return
+    now = utcnow()
+    db.session.add(AuditEvent(actor_id=reader.id, action=action.value, family_id=family_id, created_at=now))
+    if action is AuditAction.TIMELINE_VIEW:
+        db.session.execute(
+            update(CaseloadAssignment)
+            .where(CaseloadAssignment.therapist_id == reader.id, CaseloadAssignment.family_id == family_id)
+            .values(last_looked_at=now)
+        )
+    session = db.session()
+    # What the request loaded so far (the person, the family) stays loaded: expiring it would
+    # reload each object with a statement of its own.
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,16 @@ from ..models import (
     User,
     utcnow,
 )
+from ..models.audit import AuditAction
 from . import ServiceError
 from .accounts import create_user
 from .audit import record_event
 from .tokens import keyed_hash, new_code, new_link_token, normalize_code
 
+INVITATION_ACTIONS = {
+    MemberKind.CARER: AuditAction.INVITATION_CREATE_CARER,
+    MemberKind.VIEWER: AuditAction.INVITATION_CREATE_VIEWER,
+}
 INVITATION_LINK_PURPOSE = "invitation-link"
 INVITATION_CODE_PURPOSE = "invitation-code"
 # Birthdays further back than this are surely a typo for a baby in a PIP service.
@@ -57,7 +62,7 @@ def create_family(
     db.session.add(family)
     db.session.flush()
     db.session.add(CaseloadAssignment(therapist_id=therapist.id, family_id=family.id))
-    record_event(therapist, "family.create", family_id=family.id)
+    record_event(therapist, AuditAction.FAMILY_CREATE, family_id=family.id)
     db.session.commit()
     return family
 
@@ -83,7 +88,7 @@ def create_invitation(family: Family, *, kind: MemberKind, relation: str, create
     )
     db.session.add(invitation)
     if created_by.is_staff:
-        record_event(created_by, f"invitation.create.{kind.value}", family_id=family.id)
+        record_event(created_by, INVITATION_ACTIONS[kind], family_id=family.id)
     db.session.commit()
     return IssuedInvitation(invitation, token, code)
 
@@ -167,7 +172,7 @@ def revoke_invitation(family: Family, invitation_id: int, by: User, kind: Member
     if invitation.used_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
         if by.is_staff:
-            record_event(by, "invitation.revoke", family_id=family.id)
+            record_event(by, AuditAction.INVITATION_REVOKE, family_id=family.id)
         db.session.commit()
 
 
@@ -225,7 +230,7 @@ def assign_therapist(admin: User, family_id: int, therapist_id: int) -> None:
     exists = db.session.get(CaseloadAssignment, (therapist.id, family.id))
     if exists is None:
         db.session.add(CaseloadAssignment(therapist_id=therapist.id, family_id=family.id))
-        record_event(admin, "caseload.assign", family_id=family.id, subject_user_id=therapist.id)
+        record_event(admin, AuditAction.CASELOAD_ASSIGN, family_id=family.id, subject_user_id=therapist.id)
         db.session.commit()
 
 
@@ -235,7 +240,7 @@ def unassign_therapist(admin: User, family_id: int, therapist_id: int) -> None:
     if assignment is None:
         raise ServiceError(_("That family is not on this therapist's caseload."))
     db.session.delete(assignment)
-    record_event(admin, "caseload.unassign", family_id=family_id, subject_user_id=therapist_id)
+    record_event(admin, AuditAction.CASELOAD_UNASSIGN, family_id=family_id, subject_user_id=therapist_id)
     db.session.commit()
 
 

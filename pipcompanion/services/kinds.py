@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import MomentKind, User
+from ..models.audit import AuditAction
 from . import ServiceError
 from .audit import record_event
 
@@ -85,7 +86,7 @@ def add_kind(admin: User, name: str) -> MomentKind:
     last = db.session.scalar(select(func.max(MomentKind.position))) or 0
     kind = MomentKind(custom_name=_clean_name(name), position=last + 1)
     db.session.add(kind)
-    record_event(admin, "kind.add")
+    record_event(admin, AuditAction.KIND_ADD)
     db.session.commit()
     _forget_cached_kinds()
     return kind
@@ -95,7 +96,7 @@ def rename_kind(admin: User, kind_id: int, name: str) -> None:
     """An admin renames a kind (old moments show the new name)."""
     kind = _kind_or_error(kind_id)
     kind.custom_name = _clean_name(name)
-    record_event(admin, "kind.rename")
+    record_event(admin, AuditAction.KIND_RENAME)
     db.session.commit()
     _forget_cached_kinds()
 
@@ -104,7 +105,7 @@ def set_kind_hidden(admin: User, kind_id: int, hidden: bool) -> None:
     """Hide a kind from new moments (it stays on old ones), or offer it again."""
     kind = _kind_or_error(kind_id)
     kind.hidden = hidden
-    record_event(admin, "kind.hide" if hidden else "kind.show")
+    record_event(admin, AuditAction.KIND_HIDE if hidden else AuditAction.KIND_SHOW)
     db.session.commit()
     _forget_cached_kinds()
 
@@ -119,6 +120,6 @@ def move_kind(admin: User, kind_id: int, step: int) -> None:
         kinds[index], kinds[target] = kinds[target], kinds[index]
         for position, each in enumerate(kinds):
             each.position = position
-        record_event(admin, "kind.move")
+        record_event(admin, AuditAction.KIND_MOVE)
         db.session.commit()
     _forget_cached_kinds()

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Family, MemberKind, Membership, Moment, User, Visibility, utcnow
+from ..models.audit import AuditAction
 from ..models.moments import MomentLinks, moment_babies, moment_carers, moment_kind_links, write_moment_links
 from . import ServiceError
 from .audit import record_event
@@ -227,7 +228,7 @@ def set_pinned(user: User, moment: Moment, pinned: bool) -> None:
         moment.pinned_at = None
         moment.pinned_by_id = None
     if user.is_staff:
-        record_event(user, "moment.pin" if pinned else "moment.unpin", family_id=moment.family_id)
+        record_event(user, AuditAction.MOMENT_PIN if pinned else AuditAction.MOMENT_UNPIN, family_id=moment.family_id)
     db.session.commit()
 
 
@@ -237,8 +238,3 @@ def moment_input_from(moment: Moment) -> MomentInput:
     return MomentInput(client_id=moment.client_id, text=moment.text, kind_ids=kinds,
                        occurred_at=moment.occurred_at, carer_ids=carers, baby_ids=babies,
                        feeling=moment.feeling, visibility=moment.visibility)
-
-
-def baby_ids_of(family: Family) -> list[int]:
-    return [baby.id for baby in family.babies]
-

@@ -1,33 +1,22 @@
-"""The therapist's part: reflecting back, the weekly focus, session dates, and audited reads."""
+"""The therapist's part: reflecting back, the weekly focus and session dates."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import AuditEvent, Family, Focus, Moment, Reflection, Role, TherapySession, User, utcnow
+from ..models import Family, Focus, Moment, Reflection, TherapySession, User, utcnow
+from ..models.audit import AuditAction
 from . import ServiceError
 from .audit import record_event
 
 REFLECTION_MAX = 1000
 FOCUS_MAX = 300
 SESSION_WINDOW = timedelta(days=366)
-
-
-def record_read(user: User, action: str, family: Family) -> None:
-    """Audit a therapist's (or admin's) read of family data; carers' own reads are not logged.
-
-    Written in a transaction of its own: the read is on record even if the page then fails,
-    and the page's loaded objects are not expired (which would reload them one by one).
-    """
-    if user.role in (Role.THERAPIST, Role.ADMIN):
-        with db.engine.begin() as connection:
-            connection.execute(insert(AuditEvent).values(
-                actor_id=user.id, action=action, family_id=family.id, created_at=utcnow()))
 
 
 def _short_text(text: str, limit: int, field: str, empty_message: str) -> str:
@@ -56,7 +45,7 @@ def reflect_on_moment(therapist: User, moment: Moment, text: str) -> Reflection:
         else:
             reflection.text = text
             reflection.updated_at = now
-        record_event(therapist, "reflection.save", family_id=family_id)
+        record_event(therapist, AuditAction.REFLECTION_SAVE, family_id=family_id)
         try:
             db.session.commit()
             return reflection
@@ -73,7 +62,7 @@ def delete_reflection(therapist: User, moment: Moment) -> None:
     if reflection is None:
         raise ServiceError(_("There is no reflection of yours on this moment."))
     db.session.delete(reflection)
-    record_event(therapist, "reflection.delete", family_id=moment.family_id)
+    record_event(therapist, AuditAction.REFLECTION_DELETE, family_id=moment.family_id)
     db.session.commit()
 
 
@@ -82,9 +71,16 @@ def set_focus(therapist: User, family: Family, text: str) -> Focus:
     text = _short_text(text, FOCUS_MAX, "text", _("Please write the focus in a few words."))
     focus = Focus(family_id=family.id, text=text, set_by_id=therapist.id, created_at=utcnow())
     db.session.add(focus)
-    record_event(therapist, "focus.set", family_id=family.id)
+    record_event(therapist, AuditAction.FOCUS_SET, family_id=family.id)
     db.session.commit()
     return focus
+
+
+def current_focus(family: Family) -> Focus | None:
+    """The family's focus now: the newest one set."""
+    return db.session.scalars(
+        select(Focus).where(Focus.family_id == family.id).order_by(Focus.created_at.desc(), Focus.id.desc()).limit(1)
+    ).first()
 
 
 def focus_history(family: Family, limit: int = 10) -> list[Focus]:
@@ -100,7 +96,7 @@ def add_session(therapist: User, family: Family, starts_at: datetime, *, now: da
         raise ServiceError(_("Please choose a date within a year of today."), "starts_at")
     session = TherapySession(family_id=family.id, starts_at=starts_at, created_by_id=therapist.id)
     db.session.add(session)
-    record_event(therapist, "session.add", family_id=family.id)
+    record_event(therapist, AuditAction.SESSION_ADD, family_id=family.id)
     db.session.commit()
     return session
 
@@ -113,5 +109,5 @@ def delete_session(therapist: User, family: Family, session_id: int) -> None:
     if session is None:
         raise ServiceError(_("That session was not found."))
     db.session.delete(session)
-    record_event(therapist, "session.delete", family_id=family.id)
+    record_event(therapist, AuditAction.SESSION_DELETE, family_id=family.id)
     db.session.commit()

@@ -1,77 +1,31 @@
-"""Reading moments: the timeline between sessions, home pages, the caseload, the session view.
+"""The family timeline: moments between sessions, newest first, one keyset page at a time.
 
-Every read goes through permissions.moment_scope, and loads a page of moments with a fixed
-number of statements whatever the family's size: the page itself (keyset, newest first), one
-query for all its kinds, carers and babies, and one for its reflections.
+A page costs a fixed number of statements whatever the family's size: the page itself (keyset,
+newest first, through permissions.visible_moments), the sessions, and the cards' links and
+reflections (services.cards).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, literal, select, tuple_, union_all
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import literal, select, tuple_
 
 from ..extensions import db
-from ..models import (
-    AuditEvent,
-    Baby,
-    CaseloadAssignment,
-    Family,
-    Focus,
-    MemberKind,
-    Membership,
-    Moment,
-    MomentKind,
-    Reflection,
-    TherapySession,
-    User,
-    Visibility,
-    utcnow,
-)
+from ..models import Family, MemberKind, Membership, Moment, TherapySession, utcnow
 from ..models.base import UTCDateTime
-from ..models.moments import moment_babies, moment_carers, moment_kind_links
-from ..permissions import VISIBLE_TO_ROLE, moment_scope
+from ..models.moments import moment_kind_links
+from ..permissions import FamilyAccess
 from . import ServiceError
+from .cards import MomentCard, load_cards, newest_first
 from .families import members
-from .kinds import all_kinds
+from .sessions import FamilySessions
 from .settings import service_settings
 
 PAGE_SIZE = 20
-TIMELINE_VIEW_ACTION = "family.timeline.view"
-
-
-@dataclass
-class MomentView:
-    """A moment as a page shows it, with everything it needs already loaded."""
-
-    id: int
-    family_id: int
-    author: User
-    occurred_at: datetime
-    text: str
-    feeling: int | None
-    visibility: Visibility
-    pinned: bool
-    kinds: list[MomentKind] = field(default_factory=list)
-    carers: list[User] = field(default_factory=list)
-    babies: list[Baby] = field(default_factory=list)
-    reflections: list[Reflection] = field(default_factory=list)
-
-    def content(self) -> tuple[object, ...]:
-        """Everything the moment's card shows, as plain values (its cache key is made of them)."""
-        return (
-            self.id, self.family_id, self.author.id, self.author.name, self.occurred_at.isoformat(), self.text,
-            self.feeling, self.visibility.value, self.pinned,
-            tuple((kind.id, kind.key, kind.custom_name) for kind in self.kinds),
-            tuple((carer.id, carer.name) for carer in self.carers),
-            tuple((baby.id, baby.name) for baby in self.babies),
-            tuple((r.id, r.author_id, r.author.name, r.text) for r in self.reflections),
-        )
 
 
 @dataclass
@@ -91,47 +45,23 @@ class TimelineGroup:
     """Moments after one session (or before the first, when `session` is None)."""
 
     session: TherapySession | None
-    moments: list[MomentView]
+    moments: list[MomentCard]
 
 
 @dataclass
 class TimelinePage:
+    """One page of the timeline. Groups are by session only for those who see the therapy; for
+    others there is one group, `session` None, and `grouped` False (session dates are not theirs)."""
+
     groups: list[TimelineGroup]
     next_cursor: str | None
-    carers: list[Membership]
-    kinds: list[MomentKind]
     next_session: TherapySession | None
+    grouped: bool
 
 
-# ---------------------------------------------------------------- building blocks
-
-
-def family_sessions(family: Family) -> list[TherapySession]:
-    """All the family's sessions, oldest first (a family has tens, not thousands)."""
-    return list(db.session.scalars(
-        select(TherapySession).where(TherapySession.family_id == family.id)
-        .order_by(TherapySession.starts_at, TherapySession.id)
-    ))
-
-
-def next_session_of(sessions: list[TherapySession], now: datetime) -> TherapySession | None:
-    return next((session for session in sessions if session.starts_at > now), None)
-
-
-def last_session_of(sessions: list[TherapySession], now: datetime) -> TherapySession | None:
-    past = [session for session in sessions if session.starts_at <= now]
-    return past[-1] if past else None
-
-
-def current_focus(family: Family) -> Focus | None:
-    return db.session.scalars(
-        select(Focus).where(Focus.family_id == family.id).order_by(Focus.created_at.desc(), Focus.id.desc()).limit(1)
-    ).first()
-
-
-def encode_cursor(view: MomentView) -> str:
-    micros = int(view.occurred_at.timestamp() * 1_000_000)
-    return f"{micros}.{view.id}"
+def encode_cursor(card: MomentCard) -> str:
+    micros = int(card.occurred_at.timestamp() * 1_000_000)
+    return f"{micros}.{card.id}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
@@ -147,53 +77,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ServiceError(_("That page link is not right. Please start from the newest moments."), "before") from None
 
 
-def moment_views(moments: list[Moment], carers: dict[int, User], babies: dict[int, Baby],
-                 *, with_reflections: bool = True) -> list[MomentView]:
-    """Turn a page of moments into views with two more statements, whatever the page size."""
-    if not moments:
-        return []
-    ids = [moment.id for moment in moments]
-    kinds = {kind.id: kind for kind in all_kinds()}
-    links = union_all(
-        select(moment_kind_links.c.moment_id, literal("k").label("link"), moment_kind_links.c.kind_id.label("ref"))
-        .where(moment_kind_links.c.moment_id.in_(ids)),
-        select(moment_carers.c.moment_id, literal("c"), moment_carers.c.user_id).where(moment_carers.c.moment_id.in_(ids)),
-        select(moment_babies.c.moment_id, literal("b"), moment_babies.c.baby_id).where(moment_babies.c.moment_id.in_(ids)),
-    )
-    linked: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for moment_id, link, ref in db.session.execute(links):
-        linked[moment_id][link].append(ref)
-    reflections: dict[int, list[Reflection]] = defaultdict(list)
-    if with_reflections:
-        for reflection in db.session.scalars(
-            select(Reflection).options(joinedload(Reflection.author)).where(Reflection.moment_id.in_(ids))
-            .order_by(Reflection.created_at, Reflection.id)
-        ):
-            reflections[reflection.moment_id].append(reflection)
-    views = []
-    for moment in moments:
-        found = linked[moment.id]
-        views.append(MomentView(
-            id=moment.id, family_id=moment.family_id, author=moment.author, occurred_at=moment.occurred_at,
-            text=moment.text, feeling=moment.feeling, visibility=moment.visibility,
-            pinned=moment.pinned_at is not None,
-            kinds=sorted((kinds[k] for k in found["k"] if k in kinds), key=lambda kind: (kind.position, kind.id)),
-            carers=[carers[c] for c in sorted(found["c"]) if c in carers],
-            babies=[babies[b] for b in sorted(found["b"]) if b in babies],
-            reflections=reflections[moment.id],
-        ))
-    return views
-
-
-def group_between_sessions(views: list[MomentView], sessions: list[TherapySession]) -> list[TimelineGroup]:
+def group_between_sessions(cards: list[MomentCard], sessions: FamilySessions) -> list[TimelineGroup]:
     """Consecutive moments (newest first) grouped under the session they came after."""
     groups: list[TimelineGroup] = []
-    for view in views:
-        after = last_session_of(sessions, view.occurred_at)
+    for card in cards:
+        after = sessions.last_at(card.occurred_at)
         if groups and groups[-1].session is after:
-            groups[-1].moments.append(view)
+            groups[-1].moments.append(card)
         else:
-            groups.append(TimelineGroup(after, [view]))
+            groups.append(TimelineGroup(after, [card]))
     return groups
 
 
@@ -206,26 +98,15 @@ def _day_start_utc(day: date) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
-def _page_query(user: User, family: Family):  # type: ignore[no-untyped-def]
-    return (
-        select(Moment).options(joinedload(Moment.author))
-        .where(Moment.family_id == family.id, moment_scope(user))
-        .order_by(Moment.occurred_at.desc(), Moment.id.desc())
-    )
-
-
-# ---------------------------------------------------------------- pages
-
-
-def timeline(user: User, family: Family, filters: TimelineFilters, cursor: str | None = None,
+def timeline(access: FamilyAccess, family: Family, filters: TimelineFilters, cursor: str | None = None,
              *, carers: list[Membership] | None = None, limit: int = PAGE_SIZE,
              now: datetime | None = None) -> TimelinePage:
-    """One page of the family's timeline as this user may see it, newest first.
+    """One page of the family's timeline as this person may see it, newest first.
 
     `carers` (from families.members) may be passed when the caller has loaded them already.
     """
     now = now or utcnow()
-    query = _page_query(user, family)
+    query = newest_first(access)
     if filters.kind_id is not None:
         query = query.where(Moment.id.in_(
             select(moment_kind_links.c.moment_id).where(moment_kind_links.c.kind_id == filters.kind_id)))
@@ -245,171 +126,9 @@ def timeline(user: User, family: Family, filters: TimelineFilters, cursor: str |
     more = len(moments) > limit
     moments = moments[:limit]
     carers = carers if carers is not None else members(family, MemberKind.CARER)
-    views = moment_views(
-        moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies},
-        with_reflections=user_sees_reflections(user),
-    )
-    sessions = family_sessions(family)
-    return TimelinePage(
-        groups=group_between_sessions(views, sessions),
-        next_cursor=encode_cursor(views[-1]) if more and views else None,
-        carers=carers,
-        kinds=all_kinds(),
-        next_session=next_session_of(sessions, now),
-    )
-
-
-def user_sees_reflections(user: User) -> bool:
-    """Reflections are for the carers and therapists, not for viewers."""
-    return Visibility.THERAPIST in VISIBLE_TO_ROLE[user.role]
-
-
-def moment_view(user: User, moment: Moment) -> MomentView:
-    """One moment with its kinds, people and reflections."""
-    carers = members(moment.family, MemberKind.CARER)
-    return moment_views([moment], {m.user_id: m.user for m in carers}, {b.id: b for b in moment.family.babies},
-                        with_reflections=user_sees_reflections(user))[0]
-
-
-@dataclass
-class CarerHome:
-    focus: Focus | None
-    next_session: TherapySession | None
-    reflections: list[Reflection]
-    recent: list[MomentView]
-
-
-RECENT_ON_HOME = 3
-REFLECTIONS_ON_HOME = 3
-
-
-def carer_home(user: User, family: Family, *, now: datetime | None = None) -> CarerHome:
-    """What a carer's home page shows for their family."""
-    now = now or utcnow()
-    reflections = list(db.session.scalars(
-        select(Reflection).join(Reflection.moment)
-        .options(contains_eager(Reflection.moment), joinedload(Reflection.author))
-        .where(Reflection.family_id == family.id, moment_scope(user))
-        .order_by(Reflection.created_at.desc(), Reflection.id.desc()).limit(REFLECTIONS_ON_HOME)
-    ))
-    recent = list(db.session.scalars(_page_query(user, family).limit(RECENT_ON_HOME)))
-    next_session = db.session.scalars(
-        select(TherapySession).where(TherapySession.family_id == family.id, TherapySession.starts_at > now)
-        .order_by(TherapySession.starts_at).limit(1)
-    ).first()
-    return CarerHome(
-        focus=current_focus(family),
-        next_session=next_session,
-        reflections=reflections,
-        recent=moment_views(recent, {}, {}, with_reflections=False),
-    )
-
-
-@dataclass
-class CaseloadRow:
-    family: Family
-    new_since_last_look: int = 0
-    unreflected: int = 0
-    pinned: int = 0
-    last_activity: datetime | None = None
-    next_session: datetime | None = None
-
-    def content(self) -> tuple[object, ...]:
-        """Everything the family's caseload card shows, as plain values (its cache key)."""
-        return (
-            self.family.id, self.family.display_name, tuple(baby.name for baby in self.family.babies),
-            self.new_since_last_look, self.unreflected, self.pinned,
-            self.last_activity and self.last_activity.isoformat(), self.next_session and self.next_session.isoformat(),
-        )
-
-
-# Before any moment: what "since" means when the therapist never looked or there was no session yet.
-BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def caseload(therapist: User, *, now: datetime | None = None) -> list[CaseloadRow]:
-    """The therapist's families with what needs attention, soonest session first (two statements).
-
-    Each figure is a subquery per family that reads a bounded index range (moments since the
-    therapist last looked, since the last session, the pins, the newest one), so the page costs
-    the same however long the families' histories grow.
-    """
-    now = now or utcnow()
-    families = list(db.session.scalars(
-        select(Family).join(CaseloadAssignment, CaseloadAssignment.family_id == Family.id)
-        .options(joinedload(Family.babies))
-        .where(CaseloadAssignment.therapist_id == therapist.id, Family.archived.is_(False))
-        .order_by(Family.display_name, Family.id)
-    ).unique())
-    rows = {family.id: CaseloadRow(family) for family in families}
-    if not rows:
-        return []
-    beginning = literal(BEGINNING, UTCDateTime)
-    of_family = and_(Moment.family_id == Family.id, moment_scope(therapist))
-
-    def moments(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
-        return select(func.count()).select_from(Moment).where(of_family, *conditions).scalar_subquery()
-
-    last_look = (
-        select(func.max(AuditEvent.created_at))
-        .where(AuditEvent.family_id == Family.id, AuditEvent.actor_id == therapist.id,
-               AuditEvent.action == TIMELINE_VIEW_ACTION)
-        .correlate(Family).scalar_subquery()  # nested two deep: name the family it belongs to
-    )
-    last_session = (
-        select(func.max(TherapySession.starts_at))
-        .where(TherapySession.family_id == Family.id, TherapySession.starts_at <= now)
-        .correlate(Family).scalar_subquery()
-    )
-    next_session = (
-        select(func.min(TherapySession.starts_at))
-        .where(TherapySession.family_id == Family.id, TherapySession.starts_at > now).scalar_subquery()
-    )
-    reflected = select(Reflection.id).where(Reflection.moment_id == Moment.id).exists()
-    figures = db.session.execute(
-        select(
-            Family.id,
-            moments(Moment.created_at > func.coalesce(last_look, beginning)),
-            moments(Moment.occurred_at > func.coalesce(last_session, beginning), ~reflected),
-            moments(Moment.pinned_at.is_not(None)),
-            select(func.max(Moment.created_at)).where(of_family).scalar_subquery(),
-            next_session,
-        ).where(Family.id.in_(list(rows)))
-    )
-    for family_id, new, unreflected, pinned, last_activity, starts_at in figures:
-        row = rows[family_id]
-        row.new_since_last_look, row.unreflected, row.pinned = new, unreflected, pinned
-        row.last_activity, row.next_session = last_activity, starts_at  # UTCDateTime: aware on both databases
-    far_future = datetime.max.replace(tzinfo=UTC)
-    return sorted(rows.values(), key=lambda row: (
-        row.next_session or far_future, -(row.unreflected + row.new_since_last_look), row.family.display_name))
-
-
-@dataclass
-class SessionView:
-    last_session: TherapySession | None
-    pinned: list[MomentView]
-    since: list[MomentView]
-
-
-SESSION_VIEW_LIMIT = 200
-
-
-def session_view(therapist: User, family: Family, *, now: datetime | None = None) -> SessionView:
-    """Pinned moments and everything shared since the last session, oldest first, for the screen."""
-    now = now or utcnow()
-    sessions = family_sessions(family)
-    last = last_session_of(sessions, now)
-    query = _page_query(therapist, family)
-    condition = Moment.pinned_at.is_not(None)
-    if last is not None:
-        condition = condition | (Moment.occurred_at > last.starts_at)
-    else:
-        condition = literal(True)
-    moments = list(db.session.scalars(query.where(condition).limit(SESSION_VIEW_LIMIT)))
-    moments.reverse()
-    carers = members(family, MemberKind.CARER)
-    views = moment_views(moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies})
-    pinned = [view for view in views if view.pinned]
-    since = [view for view in views if not view.pinned]
-    return SessionView(last, pinned, since)
+    cards = load_cards(access, moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies})
+    next_cursor = encode_cursor(cards[-1]) if more and cards else None
+    if not access.sees_therapy:
+        return TimelinePage([TimelineGroup(None, cards)] if cards else [], next_cursor, None, grouped=False)
+    sessions = FamilySessions.of(family)
+    return TimelinePage(group_between_sessions(cards, sessions), next_cursor, sessions.next_after(now), grouped=True)

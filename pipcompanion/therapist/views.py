@@ -12,19 +12,22 @@ from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error
 from ..models import Family
-from ..permissions import FamilyAction, family_scoped, moment_or_404
+from ..models.audit import AuditAction
+from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404
 from ..services import ServiceError
+from ..services.cards import load_card
+from ..services.session_screen import session_screen as session_screen_data
+from ..services.sessions import FamilySessions
 from ..services.settings import service_settings
 from ..services.therapy import (
     add_session,
+    current_focus,
     delete_reflection,
     delete_session,
     focus_history,
-    record_read,
     reflect_on_moment,
     set_focus,
 )
-from ..services.timeline import current_focus, family_sessions, moment_view, session_view
 from .forms import FocusForm, ReflectionForm, SessionForm
 
 bp = Blueprint("therapist", __name__)
@@ -34,7 +37,7 @@ bp = Blueprint("therapist", __name__)
 @family_scoped(FamilyAction.REFLECT)
 def reflection_save(family: Family, moment_id: int) -> Response | tuple[str, int]:
     """The therapist adds or changes their reflection on a moment."""
-    moment = moment_or_404(current_user, family, moment_id)
+    moment = moment_or_404(family, moment_id)
     form = ReflectionForm()
     if form.validate_on_submit():
         try:
@@ -44,7 +47,7 @@ def reflection_save(family: Family, moment_id: int) -> Response | tuple[str, int
         else:
             flash(_("Your reflection is saved. The family will see it."), "success")
             return redirect(url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))
-    view = moment_view(current_user, moment)
+    view = load_card(current_access(), moment)
     mine = next((r for r in view.reflections if r.author_id == current_user.id), None)
     return render_template("moments/moment_detail.html", family=family, moment=view, reflection_form=form,
                            my_reflection=mine, confirm_form=ConfirmForm()), 400
@@ -54,7 +57,7 @@ def reflection_save(family: Family, moment_id: int) -> Response | tuple[str, int
 @family_scoped(FamilyAction.REFLECT)
 def reflection_delete(family: Family, moment_id: int) -> Response:
     """The therapist deletes their own reflection."""
-    moment = moment_or_404(current_user, family, moment_id)
+    moment = moment_or_404(family, moment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -69,16 +72,15 @@ def _render_plan(family: Family, *, focus_form: FocusForm | None = None,
                  session_form: SessionForm | None = None, status: int = 200) -> tuple[str, int]:
     return render_template(
         "therapist/plan.html", family=family, focus=current_focus(family), history=focus_history(family),
-        sessions=family_sessions(family), focus_form=focus_form or FocusForm(),
+        sessions=FamilySessions.of(family).all, focus_form=focus_form or FocusForm(),
         session_form=session_form or SessionForm(), confirm_form=ConfirmForm(),
     ), status
 
 
 @bp.route("/families/<int:family_id>/plan")
-@family_scoped(FamilyAction.REFLECT)
+@family_scoped(FamilyAction.REFLECT, read=AuditAction.PLAN_VIEW)
 def plan(family: Family) -> tuple[str, int]:
     """The family's focus (with its history) and session dates."""
-    record_read(current_user, "family.plan.view", family)
     return _render_plan(family)
 
 
@@ -131,9 +133,8 @@ def session_delete(family: Family, session_id: int) -> Response:
 
 
 @bp.route("/families/<int:family_id>/session")
-@family_scoped(FamilyAction.REFLECT)
+@family_scoped(FamilyAction.REFLECT, read=AuditAction.SESSION_VIEW)
 def session_screen(family: Family) -> str:
     """Pinned moments and everything shared since the last session, in large type, to share a screen."""
-    screen = session_view(current_user, family)
-    record_read(current_user, "family.session_view", family)
+    screen = session_screen_data(current_access(), family)
     return render_template("therapist/session_screen.html", family=family, screen=screen)

@@ -1,0 +1,100 @@
+"""The moment card: one moment as every page shows it, with its kinds, people and reflections.
+
+`load_cards` turns a page of moments into cards with a fixed number of statements whatever the
+page size (one for all the links, one for the reflections). What a card holds follows the
+reader's access: those who do not see the therapy (viewers) get no feelings, pins or
+reflections in it, so no template has to remember to hide them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Baby, MemberKind, Moment, MomentKind, Reflection, User, Visibility
+from ..models.moments import moment_babies, moment_carers, moment_kind_links
+from ..permissions import FamilyAccess, visible_moments
+from .families import members
+from .kinds import all_kinds
+
+
+@dataclass
+class MomentCard:
+    """A moment as a page shows it to one person, with everything it needs already loaded."""
+
+    id: int
+    family_id: int
+    author: User
+    occurred_at: datetime
+    text: str
+    feeling: int | None
+    visibility: Visibility
+    pinned: bool
+    kinds: list[MomentKind] = field(default_factory=list)
+    carers: list[User] = field(default_factory=list)
+    babies: list[Baby] = field(default_factory=list)
+    reflections: list[Reflection] = field(default_factory=list)
+
+
+def newest_first(access: FamilyAccess) -> Select[tuple[Moment]]:
+    """SELECT of the moments of the family that this person may see, newest first, with authors."""
+    return (
+        select(Moment).options(joinedload(Moment.author))
+        .where(visible_moments(access))
+        .order_by(Moment.occurred_at.desc(), Moment.id.desc())
+    )
+
+
+def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, User],
+               babies: dict[int, Baby], *, with_reflections: bool = True) -> list[MomentCard]:
+    """Cards for a page of moments of one family: two more statements, whatever the page size.
+
+    `carers` and `babies` (by id) name the people shown as "who was there"; pass empty maps
+    where a page does not show them, and with_reflections=False where it shows reflections apart.
+    """
+    if not moments:
+        return []
+    ids = [moment.id for moment in moments]
+    kinds = {kind.id: kind for kind in all_kinds()}
+    links = union_all(
+        select(moment_kind_links.c.moment_id, literal("k").label("link"), moment_kind_links.c.kind_id.label("ref"))
+        .where(moment_kind_links.c.moment_id.in_(ids)),
+        select(moment_carers.c.moment_id, literal("c"), moment_carers.c.user_id).where(moment_carers.c.moment_id.in_(ids)),
+        select(moment_babies.c.moment_id, literal("b"), moment_babies.c.baby_id).where(moment_babies.c.moment_id.in_(ids)),
+    )
+    linked: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for moment_id, link, ref in db.session.execute(links):
+        linked[moment_id][link].append(ref)
+    reflections: dict[int, list[Reflection]] = defaultdict(list)
+    therapy = access.sees_therapy
+    if therapy and with_reflections:
+        for reflection in db.session.scalars(
+            select(Reflection).options(joinedload(Reflection.author)).where(Reflection.moment_id.in_(ids))
+            .order_by(Reflection.created_at, Reflection.id)
+        ):
+            reflections[reflection.moment_id].append(reflection)
+    cards = []
+    for moment in moments:
+        found = linked[moment.id]
+        cards.append(MomentCard(
+            id=moment.id, family_id=moment.family_id, author=moment.author, occurred_at=moment.occurred_at,
+            text=moment.text, feeling=moment.feeling if therapy else None, visibility=moment.visibility,
+            pinned=therapy and moment.pinned_at is not None,
+            kinds=sorted((kinds[k] for k in found["k"] if k in kinds), key=lambda kind: (kind.position, kind.id)),
+            carers=[carers[c] for c in sorted(found["c"]) if c in carers],
+            babies=[babies[b] for b in sorted(found["b"]) if b in babies],
+            reflections=reflections[moment.id],
+        ))
+    return cards
+
+
+def load_card(access: FamilyAccess, moment: Moment) -> MomentCard:
+    """One moment's card, with its people named."""
+    carers = members(moment.family, MemberKind.CARER)
+    return load_cards(access, [moment], {m.user_id: m.user for m in carers},
+                      {b.id: b for b in moment.family.babies})[0]

@@ -1,0 +1,74 @@
+"""The therapist's caseload: each family with what needs attention, soonest session first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, literal, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import CaseloadAssignment, Family, Moment, Reflection, User, utcnow
+from ..models.base import UTCDateTime
+from ..permissions import FamilyAction, caseload_moment_scope, families_for
+from .sessions import last_session_start, next_session_start
+
+
+@dataclass
+class CaseloadRow:
+    family: Family
+    new_since_last_look: int = 0
+    unreflected: int = 0
+    pinned: int = 0
+    last_activity: datetime | None = None
+    next_session: datetime | None = None
+
+
+# Before any moment: what "since" means when the therapist never looked or there was no session yet.
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def caseload(therapist: User, *, now: datetime | None = None) -> list[CaseloadRow]:
+    """The therapist's families with what needs attention, soonest session first (two statements).
+
+    Each figure is a subquery per family that reads a bounded index range (moments since the
+    therapist last looked, since the last session, the pins, the newest one), so the page costs
+    the same however long the families' histories grow.
+    """
+    now = now or utcnow()
+    families = list(db.session.scalars(
+        families_for(therapist, FamilyAction.VIEW).options(joinedload(Family.babies))
+    ).unique())
+    rows = {family.id: CaseloadRow(family) for family in families}
+    if not rows:
+        return []
+    beginning = literal(BEGINNING, UTCDateTime)
+    of_family = and_(Moment.family_id == Family.id, caseload_moment_scope(therapist))
+
+    def moments(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+        return select(func.count()).select_from(Moment).where(of_family, *conditions).scalar_subquery()
+
+    last_look = (
+        select(CaseloadAssignment.last_looked_at)
+        .where(CaseloadAssignment.family_id == Family.id, CaseloadAssignment.therapist_id == therapist.id)
+        .correlate(Family).scalar_subquery()  # nested two deep: name the family it belongs to
+    )
+    reflected = select(Reflection.id).where(Reflection.moment_id == Moment.id).exists()
+    figures = db.session.execute(
+        select(
+            Family.id,
+            moments(Moment.created_at > func.coalesce(last_look, beginning)),
+            moments(Moment.occurred_at > func.coalesce(last_session_start(Family.id, now), beginning), ~reflected),
+            moments(Moment.pinned_at.is_not(None)),
+            select(func.max(Moment.created_at)).where(of_family).scalar_subquery(),
+            next_session_start(Family.id, now),
+        ).where(Family.id.in_(list(rows)))
+    )
+    for family_id, new, unreflected, pinned, last_activity, starts_at in figures:
+        row = rows[family_id]
+        row.new_since_last_look, row.unreflected, row.pinned = new, unreflected, pinned
+        row.last_activity, row.next_session = last_activity, starts_at  # UTCDateTime: aware on both databases
+    far_future = datetime.max.replace(tzinfo=UTC)
+    return sorted(rows.values(), key=lambda row: (
+        row.next_session or far_future, -(row.unreflected + row.new_since_last_look), row.family.display_name))

@@ -1,0 +1,37 @@
+"""The session screen: pinned moments and everything shared since the last session, oldest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import literal
+
+from ..extensions import db
+from ..models import Family, MemberKind, Moment, TherapySession, utcnow
+from ..permissions import FamilyAccess
+from .cards import MomentCard, load_cards, newest_first
+from .families import members
+from .sessions import FamilySessions
+
+
+@dataclass
+class SessionScreen:
+    last_session: TherapySession | None
+    pinned: list[MomentCard]
+    since: list[MomentCard]
+
+
+SESSION_SCREEN_LIMIT = 200
+
+
+def session_screen(access: FamilyAccess, family: Family, *, now: datetime | None = None) -> SessionScreen:
+    """Pinned moments and everything shared since the last session, oldest first, for the screen."""
+    now = now or utcnow()
+    last = FamilySessions.of(family).last_at(now)
+    condition = (Moment.pinned_at.is_not(None) | (Moment.occurred_at > last.starts_at)) if last else literal(True)
+    moments = list(db.session.scalars(newest_first(access).where(condition).limit(SESSION_SCREEN_LIMIT)))
+    moments.reverse()
+    carers = members(family, MemberKind.CARER)
+    cards = load_cards(access, moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies})
+    return SessionScreen(last, [card for card in cards if card.pinned], [card for card in cards if not card.pinned])

@@ -1,0 +1,154 @@
+"""Reads of a family's data by staff go on the audit record, in one place, for pages and the API
+alike; the write shares the request's own connection, so a burst of reads cannot exhaust the pool."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from pipcompanion import create_app
+from pipcompanion.extensions import db
+from pipcompanion.models import AuditEvent, CaseloadAssignment, Family, User, Visibility
+from pipcompanion.services.moments import MomentInput, log_moment
+
+from .helpers import FamilyInfo, Person, page_text, sign_in
+
+
+def _moment(app: Flask, family: FamilyInfo, text: str = "She smiled at me") -> int:
+    with app.test_request_context():
+        author = db.session.get(User, family.carers[0].id)
+        family_row = db.session.get(Family, family.id)
+        assert author is not None and family_row is not None
+        moment, _created = log_moment(author, family_row, MomentInput(
+            client_id=str(uuid.uuid4()), text=text, visibility=Visibility.FAMILY))
+        return moment.id
+
+
+def _events(app: Flask) -> list[tuple[str, int | None, int | None]]:
+    with app.app_context():
+        return [(e.action, e.actor_id, e.family_id)
+                for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def _last_looked(app: Flask, family: FamilyInfo) -> object:
+    assert family.therapist is not None
+    with app.app_context():
+        return db.session.scalar(select(CaseloadAssignment.last_looked_at).where(
+            CaseloadAssignment.family_id == family.id, CaseloadAssignment.therapist_id == family.therapist.id))
+
+
+def test_every_staff_read_of_a_family_is_on_record_pages_and_api_alike(
+        app: Flask, make, sign_in_as: Callable[[Person], FlaskClient]) -> None:  # type: ignore[no-untyped-def]
+    family = make.family()
+    moment_id = _moment(app, family)
+    assert family.therapist is not None
+    sam = sign_in_as(family.therapist)
+    for path in (f"/families/{family.id}", f"/families/{family.id}/timeline",
+                 f"/families/{family.id}/moments/{moment_id}", f"/families/{family.id}/plan",
+                 f"/families/{family.id}/session", f"/api/v1/moments?family={family.id}"):
+        assert sam.get(path).status_code == 200, path
+
+    therapist = family.therapist.id
+    assert _events(app) == [
+        ("family.view", therapist, family.id),
+        ("family.timeline.view", therapist, family.id),
+        ("moment.view", therapist, family.id),
+        ("family.plan.view", therapist, family.id),
+        ("family.session_view", therapist, family.id),
+        ("api.moments.read", therapist, family.id),
+    ]
+
+
+def test_carers_and_viewers_reading_their_own_family_are_not_logged(
+        app: Flask, make, sign_in_as: Callable[[Person], FlaskClient]) -> None:  # type: ignore[no-untyped-def]
+    family = make.family()
+    moment_id = _moment(app, family)
+    for person in (family.carers[0], family.viewers[0]):
+        client = sign_in_as(person)
+        for path in (f"/families/{family.id}/timeline", f"/families/{family.id}/moments/{moment_id}",
+                     f"/api/v1/moments?family={family.id}"):
+            assert client.get(path).status_code == 200, path
+    assert _events(app) == []
+
+
+def test_a_refused_read_leaves_no_read_on_record(
+        app: Flask, make, sign_in_as: Callable[[Person], FlaskClient]) -> None:  # type: ignore[no-untyped-def]
+    family, other = make.family(), make.family("Brooks")
+    assert family.therapist is not None
+    sam = sign_in_as(family.therapist)
+    assert sam.get(f"/families/{other.id}/timeline").status_code == 404
+    assert sam.get(f"/api/v1/moments?family={other.id}").status_code == 404
+    assert _events(app) == []
+
+
+def test_the_therapists_last_look_is_when_they_last_opened_the_timeline(
+        app: Flask, make, sign_in_as: Callable[[Person], FlaskClient]) -> None:  # type: ignore[no-untyped-def]
+    family = make.family()
+    assert family.therapist is not None
+    sam = sign_in_as(family.therapist)
+    assert _last_looked(app, family) is None
+    _moment(app, family, "Before the look")
+    assert "New since you last looked 1" in page_text(sam.get("/caseload"))
+
+    sam.get(f"/families/{family.id}/session")  # other pages are not "looking at the timeline"
+    assert _last_looked(app, family) is None
+    sam.get(f"/families/{family.id}/timeline")
+    looked = _last_looked(app, family)
+    assert looked is not None
+    with app.app_context():
+        [read] = db.session.scalars(select(AuditEvent.created_at).where(AuditEvent.action == "family.timeline.view"))
+    assert looked == read
+    assert "New since you last looked 0" in page_text(sam.get("/caseload"))
+
+
+def test_a_burst_of_64_concurrent_signed_in_reads_gets_no_server_error(app: Flask, make) -> None:  # type: ignore[no-untyped-def]
+    """Threaded serving (the development server, gunicorn's threads): each request holds a pooled
+    connection, and the audit write must not ask for a second one: with every pooled connection
+    held by a request waiting for another, the pool runs dry and requests fail. The pool here is
+    made small (2, no overflow) so that the burst reaches that state on any machine."""
+    small_pool = create_app({
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0, "pool_timeout": 15},
+    })
+    family = make.family()
+    moment_id = _moment(app, family)
+    assert family.therapist is not None
+    people = [family.therapist, family.carers[0], family.viewers[0]]
+    paths = {
+        family.therapist.id: [f"/families/{family.id}/timeline", f"/families/{family.id}/moments/{moment_id}",
+                              f"/families/{family.id}/session", f"/api/v1/moments?family={family.id}", "/caseload"],
+        family.carers[0].id: ["/home", f"/families/{family.id}/timeline", f"/api/v1/moments?family={family.id}"],
+        family.viewers[0].id: ["/overview", f"/families/{family.id}/timeline"],
+    }
+    clients: list[tuple[FlaskClient, str]] = []
+    for index in range(64):
+        person = people[index % len(people)]
+        client = small_pool.test_client()
+        sign_in(client, person)
+        own = paths[person.id]
+        clients.append((client, own[index % len(own)]))
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def read(client: FlaskClient, path: str) -> None:
+        start.wait()
+        response = client.get(path)
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=read, args=pair) for pair in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with small_pool.app_context():
+        db.engine.dispose()
+    assert len(statuses) == 64
+    assert set(statuses) == {200}
+    staff_reads = sum(1 for index, (_client, path) in enumerate(clients)
+                      if people[index % len(people)] is family.therapist and path != "/caseload")
+    assert len(_events(app)) == staff_reads  # every therapist read on record, and nobody else's
