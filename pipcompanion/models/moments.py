@@ -74,19 +74,22 @@ LINK_TABLES: tuple[tuple[Table, str, str], ...] = (
 )
 
 
-def write_moment_links(connection: Connection | Session, links: Iterable[MomentLinks], *, replace: bool = False) -> None:
+def write_moment_links(connection: Connection | Session, links: Iterable[MomentLinks], *, replace: bool = False) -> int:
     """The one way moment links are written: by the moments service, the demo, the bench seed and
     the test factories. Many moments' links go in one INSERT per table; `replace` first drops the
-    links the moments had (an edit)."""
+    links the moments had (an edit). Returns how many link rows it inserted."""
     links = list(links)
+    written = 0
     if not links:
-        return
+        return written
     for table, column, attribute in LINK_TABLES:
         if replace:
             connection.execute(delete(table).where(table.c.moment_id.in_([each.moment_id for each in links])))
         rows = [{"moment_id": each.moment_id, column: ref} for each in links for ref in getattr(each, attribute)]
         if rows:
             connection.execute(insert(table), rows)
+            written += len(rows)
+    return written
 
 
 class Moment(db.Model):
