@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, enum_type, utcnow
-from .families import Baby, Family
+from .families import Family
 from .users import User
 
 
@@ -121,9 +121,6 @@ class Moment(db.Model):
     family: Mapped[Family] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     pinned_by: Mapped[User | None] = relationship(foreign_keys=[pinned_by_id])
-    kinds: Mapped[list[MomentKind]] = relationship(secondary=moment_kind_links, order_by=MomentKind.position)
-    carers: Mapped[list[User]] = relationship(secondary=moment_carers, order_by=User.id)
-    babies: Mapped[list[Baby]] = relationship(secondary=moment_babies, order_by=Baby.id)
     reflections: Mapped[list[Reflection]] = relationship(
         back_populates="moment", cascade="all, delete-orphan", order_by="Reflection.created_at"
     )
