@@ -58,7 +58,6 @@ class BaseConfig:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024
     ARGON2_PARALLELISM = 4
-    MIN_PASSWORD_LENGTH = 10
     FORCE_HTTPS = False
     COMPRESS_MIMETYPES = [
         "text/html",

@@ -1,4 +1,4 @@
-"""Form pieces shared by every feature: length limits, messages, the CSRF-only form."""
+"""Form pieces shared by every feature: length validators, messages, the CSRF-only form."""
 
 from __future__ import annotations
 
@@ -12,11 +12,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, EmailField, PasswordField, SelectChoice, SelectField, TimeField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
-EMAIL_MAX = 254
-NAME_MAX = 80
-RELATION_MAX = 40
-BABY_NAME_MAX = 40
-PASSWORD_MAX = 200
+from .limits import EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN
 
 
 def required(message: str | None = None) -> DataRequired:
@@ -45,7 +41,7 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
     password = PasswordField(
         _l("Choose a password"),
         validators=[InputRequired(message=_l("Please choose a password.")), max_length(PASSWORD_MAX)],
-        description=_l("At least 10 characters. A few words together work well."),
+        description=_l("At least %(count)d characters. A few words together work well.", count=PASSWORD_MIN),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

@@ -23,6 +23,7 @@ from ..auth import LAST_SEEN_KEY
 from ..extensions import limiter
 from ..forms import ConfirmForm, apply_service_error
 from ..i18n import chosen_language
+from ..limits import LINK_TOKEN_MAX
 from ..pages.navigation import home_url, safe_next_url
 from ..permissions import public, signed_in
 from ..services import ServiceError
@@ -143,7 +144,7 @@ def join_with_code() -> Response | str:
 @limiter.limit(_token_per_address, deduct_when=_failed)
 def join_with_link(token: str) -> Response | tuple[str, int]:
     """Open an invitation link (anyone); the secret leaves the address bar at once."""
-    invitation = open_invitation_by_token(token) if len(token) <= 100 else None
+    invitation = open_invitation_by_token(token) if len(token) <= LINK_TOKEN_MAX else None
     if invitation is None:
         return render_template("accounts/link_expired.html", kind="invitation"), 404
     session[PENDING_INVITATION_KEY] = invitation.id
@@ -188,7 +189,7 @@ def join_details() -> Response | str | tuple[str, int]:
 @limiter.limit(_token_per_address, deduct_when=lambda response: response.status_code == 404)
 def choose_password(token: str) -> Response | str | tuple[str, int]:
     """Choose a new password through a one-time link (its holder)."""
-    link = open_password_link(token) if len(token) <= 100 else None
+    link = open_password_link(token) if len(token) <= LINK_TOKEN_MAX else None
     if link is None:
         return render_template("accounts/link_expired.html", kind="password"), 404
     form = ChoosePasswordForm()

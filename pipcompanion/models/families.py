@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..limits import BABY_NAME_MAX, FAMILY_NAME_MAX, RELATION_MAX
 from .base import UTCDateTime, enum_type, utcnow
 from .users import User
 
@@ -23,7 +24,7 @@ class Family(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Chosen by the service; never required to be a real surname.
-    display_name: Mapped[str] = mapped_column(String(80))
+    display_name: Mapped[str] = mapped_column(String(FAMILY_NAME_MAX))
     archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -43,7 +44,7 @@ class Baby(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(BABY_NAME_MAX))
     date_of_birth: Mapped[date | None]
 
     family: Mapped[Family] = relationship(back_populates="babies")
@@ -59,7 +60,7 @@ class Membership(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[MemberKind] = mapped_column(enum_type(MemberKind, 10))
-    relation: Mapped[str] = mapped_column(String(40))
+    relation: Mapped[str] = mapped_column(String(RELATION_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     family: Mapped[Family] = relationship(back_populates="memberships")
@@ -91,7 +92,7 @@ class Invitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     kind: Mapped[MemberKind] = mapped_column(enum_type(MemberKind, 10))
-    relation: Mapped[str] = mapped_column(String(40))
+    relation: Mapped[str] = mapped_column(String(RELATION_MAX))
     # Only keyed hashes are kept: the link token and the code are shown once.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -11,6 +11,7 @@ from sqlalchemy import Column, Connection, ForeignKey, Index, SmallInteger, Stri
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
+from ..limits import FOCUS_MAX, KIND_NAME_MAX
 from .base import UTCDateTime, enum_type, utcnow
 from .families import Family
 from .users import User
@@ -30,7 +31,7 @@ class MomentKind(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Set for the default kinds ("comforting"); their name is translated unless renamed.
     key: Mapped[str | None] = mapped_column(String(40), unique=True)
-    custom_name: Mapped[str | None] = mapped_column(String(40))
+    custom_name: Mapped[str | None] = mapped_column(String(KIND_NAME_MAX))
     position: Mapped[int] = mapped_column(default=0)
     hidden: Mapped[bool] = mapped_column(default=False)
 
@@ -157,7 +158,7 @@ class Focus(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
-    text: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(String(FOCUS_MAX))
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..limits import EMAIL_MAX, PERSON_NAME_MAX
 from .base import UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -33,8 +34,8 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(PERSON_NAME_MAX))
     role: Mapped[Role] = mapped_column(enum_type(Role, 20))
     # Empty until the person chooses a password through a one-time link.
     password_hash: Mapped[str | None] = mapped_column(String(255))

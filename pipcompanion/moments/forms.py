@@ -12,8 +12,9 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import Optional
 
 from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, max_length
+from ..limits import MOMENT_TEXT_MAX
 from ..models import Visibility
-from ..services.moments import TEXT_MAX, MomentInput
+from ..services.moments import MomentInput
 
 FEELING_WORDS = {
     1: _l("Unsure"),
@@ -57,9 +58,9 @@ class MomentForm(PageForm):
     kinds = MultiCheckboxField(_l("What kind of moment?"), description=_l("Pick any that fit."))
     text = TextAreaField(
         _l("What happened? (optional)"),
-        validators=[max_length(TEXT_MAX)],
+        validators=[max_length(MOMENT_TEXT_MAX)],
         description=_l("A few words are plenty."),
-        render_kw={"rows": 3, "maxlength": TEXT_MAX},
+        render_kw={"rows": 3, "maxlength": MOMENT_TEXT_MAX},
     )
     when = RadioField(_l("When?"), choices=as_choices(WHEN_CHOICES), default="now",
                       invalid_choice_message=_choice_message())

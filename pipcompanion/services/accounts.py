@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..extensions import db
+from ..limits import PERSON_NAME_MAX
 from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from ..models.users import new_session_token
 from . import ServiceError
@@ -18,7 +19,6 @@ from .passwords import hash_password, needs_rehash, password_problem, verify_pas
 from .tokens import keyed_hash, new_link_token
 
 LINK_PURPOSE = "password-link"
-NAME_MAX = 80  # users.name
 
 
 def normalize_email(email: str) -> str:
@@ -70,8 +70,8 @@ def create_user(
     *, email: str, name: str, role: Role, password: str | None, locale: str | None = None
 ) -> User:
     """Add a user to the session (the caller commits). Name, email and password are checked first."""
-    if not name.strip() or len(name.strip()) > NAME_MAX:
-        raise ServiceError(_("Please give a name of at most %(max)d characters.", max=NAME_MAX), "name")
+    if not name.strip() or len(name.strip()) > PERSON_NAME_MAX:
+        raise ServiceError(_("Please give a name of at most %(max)d characters.", max=PERSON_NAME_MAX), "name")
     check_email(email)
     ensure_email_free(email)
     if password is not None:

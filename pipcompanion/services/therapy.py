@@ -9,12 +9,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..limits import FOCUS_MAX, REFLECTION_MAX
 from ..models import AuditEvent, Family, Focus, Moment, Reflection, Role, TherapySession, User, utcnow
 from . import ServiceError
 from .audit import record_event
 
-REFLECTION_MAX = 1000
-FOCUS_MAX = 300
 SESSION_WINDOW = timedelta(days=366)
 
 
