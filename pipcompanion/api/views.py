@@ -16,8 +16,8 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..models import Family, MemberKind, Role, User, Visibility
-from ..moments.forms import FEELING_WORDS, VISIBILITY_LABELS
 from ..permissions import FamilyAction, families_for, family_or_404, public, signed_in
 from ..services import ServiceError
 from ..services.families import members

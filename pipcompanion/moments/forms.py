@@ -12,23 +12,10 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import Optional
 
 from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, max_length
+from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..limits import MOMENT_TEXT_MAX
 from ..models import Visibility
 from ..services.moments import MomentInput
-
-FEELING_WORDS = {
-    1: _l("Unsure"),
-    2: _l("A bit wobbly"),
-    3: _l("Okay"),
-    4: _l("Good"),
-    5: _l("Confident"),
-}
-
-VISIBILITY_LABELS = {
-    Visibility.PRIVATE: _l("Only me"),
-    Visibility.THERAPIST: _l("Me, the other carers and our therapist"),
-    Visibility.FAMILY: _l("Also our family and friends on the app"),
-}
 
 WHEN_CHOICES = [
     ("now", _l("Just now")),

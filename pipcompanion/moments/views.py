@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
+from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..models import Family, MemberKind, Role, Visibility, utcnow
 from ..permissions import FamilyAction, family_scoped, moment_or_404
 from ..services import ServiceError
@@ -25,7 +26,7 @@ from ..services.timeline import (
     timeline,
 )
 from ..therapist.forms import ReflectionForm
-from .forms import FEELING_WORDS, VISIBILITY_LABELS, MomentForm, TimelineFilterForm
+from .forms import MomentForm, TimelineFilterForm
 
 bp = Blueprint("moments", __name__)
 
