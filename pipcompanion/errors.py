@@ -11,8 +11,8 @@ from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .api.problems import ApiProblem, problem_response, wants_problem
 from .extensions import db, limiter
+from .problems import ApiProblem, problem_response, wants_problem
 
 
 def _retry_minutes() -> int:

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..models import Family, MemberKind, Role, User, Visibility
 from ..permissions import FamilyAction, families_for, family_or_404, public, signed_in
+from ..problems import ApiProblem
 from ..services import ServiceError
 from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
@@ -31,7 +32,6 @@ from ..services.timeline import (
     user_sees_reflections,
 )
 from .openapi import openapi_document
-from .problems import ApiProblem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
