@@ -69,7 +69,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
         database = os.path.join(app.instance_path, "pipcompanion.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    trusted_proxies = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
+    trusted_proxies = app.config["TRUSTED_PROXIES"]
     if trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)  # type: ignore[method-assign]
 
