@@ -8,9 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..limits import BABY_NAME_MAX, FAMILY_NAME_MAX, RELATION_MAX
-from .base import UTCDateTime, enum_type, utcnow
+from .base import Model, UTCDateTime, enum_type, utcnow
 from .users import User
 
 
@@ -19,7 +18,7 @@ class MemberKind(enum.StrEnum):
     VIEWER = "viewer"
 
 
-class Family(db.Model):
+class Family(Model):
     __tablename__ = "families"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +38,7 @@ class Family(db.Model):
         return f"<Family {self.id}>"
 
 
-class Baby(db.Model):
+class Baby(Model):
     __tablename__ = "babies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +49,7 @@ class Baby(db.Model):
     family: Mapped[Family] = relationship(back_populates="babies")
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A carer or viewer belonging to a family, with how they relate to the baby."""
 
     __tablename__ = "memberships"
@@ -67,7 +66,7 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
-class CaseloadAssignment(db.Model):
+class CaseloadAssignment(Model):
     """A therapist working with a family."""
 
     __tablename__ = "caseload_assignments"
@@ -84,7 +83,7 @@ class CaseloadAssignment(db.Model):
     family: Mapped[Family] = relationship()
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A single-use invitation into a family, given as a link and as a short code."""
 
     __tablename__ = "invitations"

@@ -6,13 +6,14 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, Connection, ForeignKey, Index, SmallInteger, String, Table, Text, UniqueConstraint, delete, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, scoped_session
 
 from ..extensions import db
 from ..limits import FOCUS_MAX, KIND_NAME_MAX
-from .base import UTCDateTime, enum_type, utcnow
+from .base import Model, UTCDateTime, enum_type, utcnow
 from .families import Family
 from .users import User
 
@@ -23,7 +24,7 @@ class Visibility(enum.StrEnum):
     FAMILY = "family"  # also the family's viewers
 
 
-class MomentKind(db.Model):
+class MomentKind(Model):
     """A kind of moment on the service's list. Default kinds have a key and a translated name."""
 
     __tablename__ = "moment_kinds"
@@ -75,7 +76,8 @@ LINK_TABLES: tuple[tuple[Table, str, str], ...] = (
 )
 
 
-def write_moment_links(connection: Connection | Session, links: Iterable[MomentLinks], *, replace: bool = False) -> int:
+def write_moment_links(connection: Connection | Session | scoped_session[Any], links: Iterable[MomentLinks], *,
+                       replace: bool = False) -> int:
     """The one way moment links are written: by the moments service, the demo, the bench seed and
     the test factories. Many moments' links go in one INSERT per table; `replace` first drops the
     links the moments had (an edit). Returns how many link rows it inserted."""
@@ -93,7 +95,7 @@ def write_moment_links(connection: Connection | Session, links: Iterable[MomentL
     return written
 
 
-class Moment(db.Model):
+class Moment(Model):
     __tablename__ = "moments"
     __table_args__ = (
         # A replayed save (same phone-made id from the same person) can never insert twice.
@@ -127,7 +129,7 @@ class Moment(db.Model):
     )
 
 
-class Reflection(db.Model):
+class Reflection(Model):
     """A therapist's short note on a moment, shown to the carers."""
 
     __tablename__ = "reflections"
@@ -150,7 +152,7 @@ class Reflection(db.Model):
     author: Mapped[User] = relationship()
 
 
-class Focus(db.Model):
+class Focus(Model):
     """The therapist's prompt for the week; the newest one is current, older ones are history."""
 
     __tablename__ = "focuses"
@@ -165,7 +167,7 @@ class Focus(db.Model):
     set_by: Mapped[User | None] = relationship()
 
 
-class TherapySession(db.Model):
+class TherapySession(Model):
     """A session with the therapist; the timeline is grouped between them."""
 
     __tablename__ = "therapy_sessions"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
 from ..limits import SERVICE_NAME_MAX
+from .base import Model
 
 
-class ServiceSettings(db.Model):
+class ServiceSettings(Model):
     __tablename__ = "service_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,9 +11,8 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..limits import EMAIL_MAX, PERSON_NAME_MAX
-from .base import UTCDateTime, enum_type, utcnow
+from .base import Model, UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
     from .families import Membership
@@ -30,7 +29,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +69,7 @@ class PasswordLinkPurpose(enum.StrEnum):
     SETUP = "setup"
 
 
-class PasswordLink(db.Model):
+class PasswordLink(Model):
     """A single-use link that lets one person choose a new password."""
 
     __tablename__ = "password_links"
