@@ -24,6 +24,7 @@ from ..extensions import limiter
 from ..forms import ConfirmForm, apply_service_error
 from ..i18n import chosen_language
 from ..limits import LINK_TOKEN_MAX
+from ..models import User
 from ..pages.navigation import home_url, safe_next_url
 from ..permissions import public, signed_in
 from ..services import ServiceError
@@ -77,7 +78,7 @@ def _token_per_address() -> str:
     return current_app.config["TOKEN_LIMIT_PER_ADDRESS"]
 
 
-def start_session(user) -> None:  # type: ignore[no-untyped-def]
+def start_session(user: User) -> None:
     """Sign in with a brand-new session (no value of the old one survives)."""
     session.clear()
     session.permanent = True
@@ -90,7 +91,7 @@ def start_session(user) -> None:  # type: ignore[no-untyped-def]
 @public
 @limiter.limit(_login_per_account, key_func=_login_account_key, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_login_per_address, methods=["POST"], deduct_when=_failed)
-def login() -> Response | str:
+def login() -> Response | tuple[str, int]:
     """Sign in with email and password (anyone)."""
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -124,7 +125,7 @@ def logout() -> Response | str:
 @bp.route("/join", methods=["GET", "POST"])
 @public
 @limiter.limit(_token_per_address, methods=["POST"], deduct_when=_failed)
-def join_with_code() -> Response | str:
+def join_with_code() -> Response | tuple[str, int]:
     """Type an invitation code (anyone)."""
     form = InvitationCodeForm()
     if form.validate_on_submit():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
@@ -35,7 +37,7 @@ def _choice_message() -> str:
 class MultiCheckboxField(SelectMultipleField):
     """Several checkboxes (rendered by our template as chips); the service checks the values."""
 
-    def __init__(self, label: str, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, label: str | LazyString, **kwargs: Any) -> None:
         super().__init__(label, coerce=int, validate_choice=False,
                          invalid_value_message=_choice_message(), **kwargs)
 
@@ -67,7 +69,7 @@ class MomentForm(PageForm):
         invalid_choice_message=_choice_message(),
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.client_id.data:
             self.client_id.data = str(uuid.uuid4())

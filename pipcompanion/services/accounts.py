@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from ..extensions import db
 from ..limits import PERSON_NAME_MAX
@@ -150,11 +151,12 @@ def use_password_link(token: str, new_password: str) -> User:
     if link is None:
         raise ServiceError(_("This link has expired or has already been used."))
     set_password(link.user, new_password)
-    claimed = db.session.execute(
+    # An UPDATE's result is a CursorResult (with its rowcount); Session.execute is typed for any statement.
+    claimed = cast(CursorResult[Any], db.session.execute(
         update(PasswordLink)
         .where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
         .values(used_at=utcnow())
-    )
+    ))
     if claimed.rowcount != 1:  # used by a concurrent request a moment ago
         db.session.rollback()
         raise ServiceError(_("This link has expired or has already been used."))
