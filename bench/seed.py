@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -49,7 +49,7 @@ from pipcompanion.models import (
     Visibility,
     utcnow,
 )
-from pipcompanion.models.moments import moment_babies, moment_carers, moment_kind_links
+from pipcompanion.models.moments import MomentLinks, write_moment_links
 
 from .common import (
     BENCH_EMAIL_DOMAIN,
@@ -70,6 +70,8 @@ BATCH_SIZE = 5_000
 TIMELINE_VIEW_ACTION = "family.timeline.view"
 BENCH_ADMIN = "bench-admin"
 YEAR = timedelta(days=365)
+
+Row = TypeVar("Row")
 
 MUM_NAMES = ["Jess", "Priya", "Amara", "Chloe", "Fatima", "Hannah", "Sofia", "Zara", "Megan", "Aisha"]
 DAD_NAMES = ["Tom", "Ravi", "Kwame", "Dan", "Omar", "Luke", "Mateo", "Sam", "Ryan", "Yusuf"]
@@ -128,7 +130,7 @@ class SeedReport:
     seconds: float
 
 
-def chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterable[Sequence[dict[str, Any]]]:
+def chunks(rows: Sequence[Row], size: int) -> Iterable[Sequence[Row]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
 
@@ -284,23 +286,21 @@ class Seeder:
             links.append((kinds, rng.random() < 0.3, rng.random() < 0.95, reflected_at))
         with self.engine.begin() as connection:
             ids = self.insert_returning_ids(connection, Moment.__table__, rows)
-            kind_rows, carer_rows, baby_rows, reflection_rows = [], [], [], []
+            moment_links: list[MomentLinks] = []
+            reflection_rows: list[dict[str, Any]] = []
             for moment_id, row, (kinds, both_carers, with_baby, reflected_at) in zip(ids, rows, links, strict=True):
-                kind_rows += [{"moment_id": moment_id, "kind_id": kind_id} for kind_id in kinds]
-                carer_rows.append({"moment_id": moment_id, "user_id": row["author_id"]})
-                if both_carers:
-                    other = family.dad_id if row["author_id"] == family.mum_id else family.mum_id
-                    carer_rows.append({"moment_id": moment_id, "user_id": other})
-                if with_baby:
-                    baby_rows.append({"moment_id": moment_id, "baby_id": family.baby_id})
+                author = row["author_id"]
+                other = family.dad_id if author == family.mum_id else family.mum_id
+                moment_links.append(MomentLinks(moment_id, kind_ids=kinds,
+                                                carer_ids=[author, other] if both_carers else [author],
+                                                baby_ids=[family.baby_id] if with_baby else []))
                 if reflected_at is not None:
                     reflection_rows.append({"moment_id": moment_id, "family_id": family.id,
                                             "author_id": family.therapist_id,
                                             "text": REFLECTION_TEXTS[moment_id % len(REFLECTION_TEXTS)],
                                             "created_at": reflected_at, "updated_at": reflected_at})
-            self.insert(connection, moment_kind_links, kind_rows)
-            self.insert(connection, moment_carers, carer_rows)
-            self.insert(connection, moment_babies, baby_rows)
+            for batch in chunks(moment_links, self.batch_size):
+                self.rows += write_moment_links(connection, batch)
             self.insert(connection, Reflection.__table__, reflection_rows)
             self.reflections += len(reflection_rows)
 

@@ -56,10 +56,10 @@ def recording(engine: Engine) -> Iterator[list[Statement]]:
     """Every statement the engine runs inside the block, with its time."""
     seen: list[Statement] = []
 
-    def before(_conn, _cursor, sql, parameters, _context, _many):  # type: ignore[no-untyped-def]
+    def before(_conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, _many: bool) -> None:
         seen.append(Statement(sql, parameters, -time.perf_counter()))
 
-    def after(_conn, _cursor, _sql, _parameters, _context, _many):  # type: ignore[no-untyped-def]
+    def after(_conn: Any, _cursor: Any, _sql: str, _parameters: Any, _context: Any, _many: bool) -> None:
         seen[-1].seconds += time.perf_counter()
 
     event.listen(engine, "before_cursor_execute", before)

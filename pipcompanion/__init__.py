@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from .config import ProductionConfig, apply_environment, check_production, config_class
@@ -41,7 +41,7 @@ def _close_streamed_body(response: Response) -> Response:
 class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` in routes, capped at the largest id PostgreSQL's integer column holds."""
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
@@ -69,9 +69,9 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
         database = os.path.join(app.instance_path, "pipcompanion.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    trusted_proxies = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
+    trusted_proxies = app.config["TRUSTED_PROXIES"]
     if trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)  # type: ignore[method-assign]  # Flask's documented way to add middleware
 
     # Ids in addresses are database integers: a larger number is simply not found (a 404), not a
     # crash in the database driver.

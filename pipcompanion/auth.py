@@ -12,9 +12,9 @@ from flask_login import current_user, login_url, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .api.problems import ApiProblem, problem_response, wants_problem
 from .extensions import db, login_manager
 from .models import User
+from .problems import ApiProblem, problem_response, wants_problem
 
 LAST_SEEN_KEY = "last_seen"
 # Refresh the idle clock at most this often, so most responses carry no new cookie.

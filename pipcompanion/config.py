@@ -9,6 +9,9 @@ from typing import Any
 
 WEAK_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development-only-secret-key"}
 MIN_SECRET_KEY_LENGTH = 32
+# More proxies than this in front of one app is a typo: trusting them would let a client choose
+# its own address (and dodge the sign-in throttling) by sending made-up X-Forwarded-For entries.
+MAX_TRUSTED_PROXIES = 5
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -58,8 +61,9 @@ class BaseConfig:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024
     ARGON2_PARALLELISM = 4
-    MIN_PASSWORD_LENGTH = 10
     FORCE_HTTPS = False
+    # How many reverse proxies sit in front: their X-Forwarded-For/-Proto entries are believed.
+    TRUSTED_PROXIES = 0
     COMPRESS_MIMETYPES = [
         "text/html",
         "text/css",
@@ -105,6 +109,16 @@ CONFIGS: dict[str, type[BaseConfig]] = {
     "production": ProductionConfig,
 }
 
+
+def proxy_count(value: str) -> int:
+    """TRUSTED_PROXIES from the environment: a whole number from 0 to MAX_TRUSTED_PROXIES."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_TRUSTED_PROXIES:
+        raise ValueError(f"use a whole number from 0 to {MAX_TRUSTED_PROXIES} (how many reverse proxies "
+                         f"sit in front of the app), not {value!r}")
+    return int(text)
+
+
 # Environment variable -> (config key, converter). Documented in the README.
 ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("SECRET_KEY", str),
@@ -115,6 +129,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
     "STAFF_IDLE_MINUTES": ("STAFF_IDLE_TIMEOUT", lambda v: timedelta(minutes=int(v))),
     "INVITATION_DAYS": ("INVITATION_LIFETIME", lambda v: timedelta(days=int(v))),
     "FORCE_HTTPS": ("FORCE_HTTPS", lambda v: v not in {"0", "false", "no"}),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", proxy_count),
 }
 
 

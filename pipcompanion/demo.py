@@ -24,7 +24,7 @@ from .models import (
     Visibility,
     utcnow,
 )
-from .models.moments import moment_babies, moment_carers, moment_kind_links
+from .models.moments import MomentLinks, write_moment_links
 from .services.kinds import all_kinds
 from .services.passwords import hash_password
 from .services.settings import service_settings, today_for_service
@@ -130,6 +130,7 @@ def _demo_moments(rivers: Family, brooks: Family, sam: User) -> None:
         moment_time = datetime.combine(today - timedelta(days=days_ago), time(hours, minutes), zone)
         return min(moment_time.astimezone(ZoneInfo("UTC")), now - timedelta(minutes=5))
 
+    links: list[MomentLinks] = []
     for family, moments in ((rivers, RIVERS_MOMENTS), (brooks, BROOKS_MOMENTS)):
         carers = {m.relation: m.user for m in family.memberships if m.kind is MemberKind.CARER}
         for days_ago, clock, who, kind_keys, text, feeling, visibility, reflection, pinned in moments:
@@ -142,13 +143,12 @@ def _demo_moments(rivers: Family, brooks: Family, sam: User) -> None:
             )
             db.session.add(moment)
             db.session.flush()
-            for key in kind_keys:
-                db.session.execute(moment_kind_links.insert().values(moment_id=moment.id, kind_id=kinds[key]))
-            db.session.execute(moment_carers.insert().values(moment_id=moment.id, user_id=carers[who].id))
-            db.session.execute(moment_babies.insert().values(moment_id=moment.id, baby_id=family.babies[0].id))
+            links.append(MomentLinks(moment.id, kind_ids=[kinds[key] for key in kind_keys],
+                                     carer_ids=[carers[who].id], baby_ids=[family.babies[0].id]))
             if reflection:
                 db.session.add(Reflection(moment_id=moment.id, family_id=family.id, author_id=sam.id, text=reflection,
                                           created_at=occurred + timedelta(hours=20), updated_at=occurred + timedelta(hours=20)))
+    write_moment_links(db.session, links)
     # Two past sessions (13 and 6 days ago) and the next one tomorrow, at 10 in the morning.
     for days_from_today in (-13, -6, 1):
         starts = datetime.combine(today + timedelta(days=days_from_today), time(10, 0), zone)

@@ -6,13 +6,14 @@ import math
 import time
 
 from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .api.problems import ApiProblem, problem_response, wants_problem
 from .extensions import db, limiter
+from .problems import ApiProblem, problem_response, wants_problem
 
 
 def _retry_minutes() -> int:
@@ -61,11 +62,11 @@ def render_error(code: int, title: str, message: str) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
-    def api_problem(problem: ApiProblem):  # type: ignore[no-untyped-def]
+    def api_problem(problem: ApiProblem) -> ResponseReturnValue:
         return problem_response(problem)
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
         if wants_problem():
             return problem_response(ApiProblem(
                 400, "csrf", _("The security token was missing or old."),
@@ -77,7 +78,7 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
         if code < 400:
             return error
@@ -87,7 +88,7 @@ def init_app(app: Flask) -> None:
         return render_error(code, title, message)
 
     @app.errorhandler(InternalServerError)
-    def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
+    def server_error(error: InternalServerError) -> ResponseReturnValue:
         db.session.rollback()
         title, message = error_text(500)
         if wants_problem():

@@ -1,22 +1,21 @@
-"""Form pieces shared by every feature: length limits, messages, the CSRF-only form."""
+"""Form pieces shared by every feature: length validators, messages, the CSRF-only form."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, time
 from typing import Any
 
 from flask import request
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, EmailField, PasswordField, SelectChoice, SelectField, TimeField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
-EMAIL_MAX = 254
-NAME_MAX = 80
-RELATION_MAX = 40
-BABY_NAME_MAX = 40
-PASSWORD_MAX = 200
+from .limits import EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN
+from .services import ServiceError
 
 
 def required(message: str | None = None) -> DataRequired:
@@ -45,7 +44,7 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
     password = PasswordField(
         _l("Choose a password"),
         validators=[InputRequired(message=_l("Please choose a password.")), max_length(PASSWORD_MAX)],
-        description=_l("At least 10 characters. A few words together work well."),
+        description=_l("At least %(count)d characters. A few words together work well.", count=PASSWORD_MIN),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -67,13 +66,13 @@ class PageForm(FlaskForm):
     """
 
     class Meta:
-        def wrap_formdata(self, form, formdata):  # type: ignore[no-untyped-def]
+        def wrap_formdata(self, form: FlaskForm, formdata: object) -> MultiDict[str, str] | None:
             if not form.is_submitted():
                 return None
             # NUL characters are never meant, and PostgreSQL refuses them in text.
             return MultiDict((key, value.replace("\x00", "")) for key, value in request.form.items(multi=True))
 
-    def filter_email(self, value):  # type: ignore[no-untyped-def]
+    def filter_email(self, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
 
@@ -81,7 +80,7 @@ class ConfirmForm(PageForm):
     """A button that changes something: only the CSRF token travels."""
 
 
-def apply_service_error(form: FlaskForm, error) -> None:  # type: ignore[no-untyped-def]
+def apply_service_error(form: FlaskForm, error: ServiceError) -> None:
     """Show a ServiceError on its field, or at the top of the form."""
     field = form._fields.get(error.field) if error.field else None
     if field is not None:
@@ -93,7 +92,9 @@ def apply_service_error(form: FlaskForm, error) -> None:  # type: ignore[no-unty
 class FriendlyDateField(DateField):
     """A date field whose 'not a date' message is ours, translated, and says what to do."""
 
-    def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+    data: date | None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError:
@@ -104,7 +105,9 @@ class FriendlyDateField(DateField):
 class FriendlyTimeField(TimeField):
     """A time field whose 'not a time' message is ours."""
 
-    def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+    data: time | None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError:
@@ -112,7 +115,7 @@ class FriendlyTimeField(TimeField):
             raise ValueError(str(_l("Please enter a time like 14:30."))) from None
 
 
-def choice_field(label: str, **kwargs) -> SelectField:  # type: ignore[no-untyped-def]
+def choice_field(label: str | LazyString, **kwargs: Any) -> SelectField:
     """A drop-down whose refusals (not on the list, not a number) are our own words."""
     message = _l("Please choose from the list.")
     return SelectField(label, invalid_choice_message=message, invalid_value_message=message, **kwargs)

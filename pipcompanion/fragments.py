@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from datetime import timedelta
 from hashlib import blake2b
 from typing import Any
 
@@ -46,8 +47,10 @@ class LeastRecentlyUsedCache(BaseCache):
                 kwargs: dict[str, Any]) -> LeastRecentlyUsedCache:
         return cls(config["CACHE_THRESHOLD"], *args, **kwargs)
 
-    def _expires(self, timeout: int | None) -> float:
+    def _expires(self, timeout: int | timedelta | None) -> float:
         seconds = self.default_timeout if timeout is None else timeout
+        if isinstance(seconds, timedelta):
+            seconds = int(seconds.total_seconds())
         return time.monotonic() + seconds if seconds > 0 else float("inf")
 
     def get(self, key: str) -> Any:
@@ -61,19 +64,19 @@ class LeastRecentlyUsedCache(BaseCache):
             self._entries.move_to_end(key)
             return entry[1]
 
-    def _put(self, key: str, value: Any, timeout: int | None) -> None:
+    def _put(self, key: str, value: Any, timeout: int | timedelta | None) -> None:
         """Store and make room; the caller holds the lock."""
         self._entries[key] = (self._expires(timeout), value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.threshold:
             self._entries.popitem(last=False)
 
-    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+    def set(self, key: str, value: Any, timeout: int | timedelta | None = None) -> bool:
         with self._lock:
             self._put(key, value, timeout)
         return True
 
-    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
+    def add(self, key: str, value: Any, timeout: int | timedelta | None = None) -> bool:
         with self._lock:  # the check and the store as one step, as another thread may add too
             entry = self._entries.get(key)
             if entry is not None and entry[0] > time.monotonic():

@@ -24,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE_VERSION = "12.2.3"
@@ -123,7 +124,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pip-lighthouse-"))
     server = serve(f"sqlite:///{work / 'lighthouse.sqlite3'}")
-    results = []
+    results: list[dict[str, Any]] = []
     try:
         profiles: dict[str, Path] = {}
         for name, email, path in PAGES:

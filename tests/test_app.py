@@ -147,3 +147,44 @@ def test_server_error_is_friendly_500(app, monkeypatch):
         app.testing = True
     assert response.status_code == 500
     assert "Sorry, something went wrong on our side" in page_text(response)
+
+
+def _proxied_app(monkeypatch, tmp_path, trusted_proxies: str):  # type: ignore[no-untyped-def]
+    """An app configured from the environment, as in production, that tells what each request looked like."""
+    monkeypatch.setenv("TRUSTED_PROXIES", trusted_proxies)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/proxied.sqlite3")
+    proxied = create_app("testing")
+    seen: dict[str, object] = {}
+
+    @proxied.before_request
+    def look():  # type: ignore[no-untyped-def]
+        from flask import request
+
+        seen.update(address=request.remote_addr, secure=request.is_secure)
+        return "", 204
+
+    return proxied, seen
+
+
+FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+
+
+def test_behind_one_trusted_proxy_requests_are_from_the_forwarded_address_and_secure(monkeypatch, tmp_path):
+    proxied, seen = _proxied_app(monkeypatch, tmp_path, "1")
+    assert proxied.config["TRUSTED_PROXIES"] == 1
+    proxied.test_client().get("/healthz", headers=FORWARDED)
+    assert seen == {"address": "203.0.113.7", "secure": True}
+
+
+def test_with_no_trusted_proxy_forwarded_headers_are_ignored(monkeypatch, tmp_path):
+    proxied, seen = _proxied_app(monkeypatch, tmp_path, "0")
+    proxied.test_client().get("/healthz", headers=FORWARDED)
+    assert seen == {"address": "127.0.0.1", "secure": False}
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5", "6", "99"])
+def test_a_bad_trusted_proxies_value_refuses_to_start(monkeypatch, value):
+    monkeypatch.setenv("TRUSTED_PROXIES", value)
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES has an invalid value: use a whole number from 0 to 5") as raised:
+        create_app("testing")
+    assert "\n" not in str(raised.value)

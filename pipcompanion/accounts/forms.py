@@ -7,17 +7,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired
 
-from ..forms import (
-    NAME_MAX,
-    PASSWORD_MAX,
-    PageForm,
-    as_choices,
-    choice_field,
-    email_field,
-    max_length,
-    new_password_fields,
-    required,
-)
+from ..forms import PageForm, as_choices, choice_field, email_field, max_length, new_password_fields, required
+from ..limits import INVITATION_CODE_MAX, PASSWORD_MAX, PERSON_NAME_MAX
 
 
 class LoginForm(PageForm):
@@ -32,7 +23,7 @@ class LoginForm(PageForm):
 class InvitationCodeForm(PageForm):
     code = StringField(
         _l("Invitation code"),
-        validators=[required(_l("Please type the code from your invitation.")), max_length(20)],
+        validators=[required(_l("Please type the code from your invitation.")), max_length(INVITATION_CODE_MAX)],
         description=_l("8 letters and numbers, for example KX7P-3MWD."),
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
@@ -49,7 +40,7 @@ def offer_languages(field: SelectField) -> None:
 class JoinForm(PageForm):
     name = StringField(
         _l("Your first name"),
-        validators=[required(_l("Please tell us your name.")), max_length(NAME_MAX)],
+        validators=[required(_l("Please tell us your name.")), max_length(PERSON_NAME_MAX)],
         description=_l("This is how the therapist and your family will see you."),
         render_kw={"autocomplete": "given-name"},
     )

@@ -23,6 +23,8 @@ from ..auth import LAST_SEEN_KEY
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_service_error
 from ..i18n import chosen_language
+from ..limits import LINK_TOKEN_MAX
+from ..models import User
 from ..pages.navigation import home_url, safe_next_url
 from ..permissions import FamilyAction, families_for, public, signed_in
 from ..services import ServiceError
@@ -76,7 +78,7 @@ def _token_per_address() -> str:
     return current_app.config["TOKEN_LIMIT_PER_ADDRESS"]
 
 
-def start_session(user) -> None:  # type: ignore[no-untyped-def]
+def start_session(user: User) -> None:
     """Sign in with a brand-new session (no value of the old one survives)."""
     session.clear()
     session.permanent = True
@@ -89,7 +91,7 @@ def start_session(user) -> None:  # type: ignore[no-untyped-def]
 @public
 @limiter.limit(_login_per_account, key_func=_login_account_key, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_login_per_address, methods=["POST"], deduct_when=_failed)
-def login() -> Response | str:
+def login() -> Response | tuple[str, int]:
     """Sign in with email and password (anyone)."""
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -123,7 +125,7 @@ def logout() -> Response | str:
 @bp.route("/join", methods=["GET", "POST"])
 @public
 @limiter.limit(_token_per_address, methods=["POST"], deduct_when=_failed)
-def join_with_code() -> Response | str:
+def join_with_code() -> Response | tuple[str, int]:
     """Type an invitation code (anyone)."""
     form = InvitationCodeForm()
     if form.validate_on_submit():
@@ -143,7 +145,7 @@ def join_with_code() -> Response | str:
 @limiter.limit(_token_per_address, deduct_when=_failed)
 def join_with_link(token: str) -> Response | tuple[str, int]:
     """Open an invitation link (anyone); the secret leaves the address bar at once."""
-    invitation = open_invitation_by_token(token) if len(token) <= 100 else None
+    invitation = open_invitation_by_token(token) if len(token) <= LINK_TOKEN_MAX else None
     if invitation is None:
         return render_template("accounts/link_expired.html", kind="invitation"), 404
     session[PENDING_INVITATION_KEY] = invitation.id
@@ -188,7 +190,7 @@ def join_details() -> Response | str | tuple[str, int]:
 @limiter.limit(_token_per_address, deduct_when=lambda response: response.status_code == 404)
 def choose_password(token: str) -> Response | str | tuple[str, int]:
     """Choose a new password through a one-time link (its holder)."""
-    link = open_password_link(token) if len(token) <= 100 else None
+    link = open_password_link(token) if len(token) <= LINK_TOKEN_MAX else None
     if link is None:
         return render_template("accounts/link_expired.html", kind="password"), 404
     form = ChoosePasswordForm()

@@ -5,16 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 
-from ..forms import NAME_MAX, PageForm, choice_field, email_field, max_length, required
-from ..services.kinds import KIND_NAME_MAX
-
-CRISIS_CONTACTS_MAX = 2000
+from ..forms import PageForm, choice_field, email_field, max_length, required
+from ..limits import CRISIS_CONTACTS_MAX, KIND_NAME_MAX, PERSON_NAME_MAX, SERVICE_NAME_MAX
 
 
 class TherapistForm(PageForm):
     name = StringField(
         _l("Name"),
-        validators=[required(_l("Please give the therapist's name.")), max_length(NAME_MAX)],
+        validators=[required(_l("Please give the therapist's name.")), max_length(PERSON_NAME_MAX)],
         description=_l("As families will see it, for example Sam."),
     )
     email = email_field()
@@ -29,7 +27,7 @@ class CaseloadForm(PageForm):
 class SettingsForm(PageForm):
     service_name = StringField(
         _l("Service name"),
-        validators=[required(_l("Please give the service a name.")), max_length(NAME_MAX)],
+        validators=[required(_l("Please give the service a name.")), max_length(SERVICE_NAME_MAX)],
     )
     crisis_contacts = TextAreaField(
         _l("Crisis contacts"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..services.moments import TEXT_MAX
+from ..limits import MOMENT_TEXT_MAX
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 
@@ -128,7 +128,7 @@ def openapi_document() -> dict[str, Any]:
                         "client_id": {"type": "string", "format": "uuid",
                                       "description": "Made on the phone; makes saving idempotent"},
                         "family_id": {"type": "integer"},
-                        "text": {"type": "string", "maxLength": TEXT_MAX},
+                        "text": {"type": "string", "maxLength": MOMENT_TEXT_MAX},
                         "kind_ids": id_list,
                         "occurred_at": {"type": ["string", "null"], "format": "date-time",
                                         "description": "When it happened (default now); never in the future"},

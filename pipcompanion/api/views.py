@@ -16,9 +16,9 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..models import Family, MemberKind, Visibility
 from ..models.audit import AuditAction
-from ..moments.forms import FEELING_WORDS, VISIBILITY_LABELS
 from ..permissions import (
     FamilyAccess,
     FamilyAction,
@@ -30,6 +30,7 @@ from ..permissions import (
     requested_family,
     signed_in,
 )
+from ..problems import ApiProblem
 from ..services import ServiceError
 from ..services.cards import MomentCard, load_card
 from ..services.families import members
@@ -37,7 +38,6 @@ from ..services.kinds import all_kinds, kind_name
 from ..services.moments import MomentConflict, MomentInput, log_moment
 from ..services.timeline import TimelineFilters, timeline
 from .openapi import openapi_document
-from .problems import ApiProblem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -6,13 +6,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Optional
 
-from ..forms import BABY_NAME_MAX, NAME_MAX, RELATION_MAX, FriendlyDateField, PageForm, max_length, required
+from ..forms import FriendlyDateField, PageForm, max_length, required
+from ..limits import BABY_NAME_MAX, FAMILY_NAME_MAX, RELATION_MAX
 
 
 class FamilyForm(PageForm):
     display_name = StringField(
         _l("Family name"),
-        validators=[required(_l("Please give the family a name.")), max_length(NAME_MAX)],
+        validators=[required(_l("Please give the family a name.")), max_length(FAMILY_NAME_MAX)],
         description=_l("Any name the family is happy with. It does not need to be their surname."),
         render_kw={"autocomplete": "off"},
     )

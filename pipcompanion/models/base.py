@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from ..extensions import Base, db
+
+if TYPE_CHECKING:
+    # db.Model is made at run time from Base with Flask-SQLAlchemy's mixins added. A type checker
+    # cannot take an attribute as a base class, so it is told what every model is: a Base.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:

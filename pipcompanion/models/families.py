@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, enum_type, utcnow
+from ..limits import BABY_NAME_MAX, FAMILY_NAME_MAX, RELATION_MAX
+from .base import Model, UTCDateTime, enum_type, utcnow
 from .users import User
 
 
@@ -18,12 +18,12 @@ class MemberKind(enum.StrEnum):
     VIEWER = "viewer"
 
 
-class Family(db.Model):
+class Family(Model):
     __tablename__ = "families"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Chosen by the service; never required to be a real surname.
-    display_name: Mapped[str] = mapped_column(String(80))
+    display_name: Mapped[str] = mapped_column(String(FAMILY_NAME_MAX))
     archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -38,18 +38,18 @@ class Family(db.Model):
         return f"<Family {self.id}>"
 
 
-class Baby(db.Model):
+class Baby(Model):
     __tablename__ = "babies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(BABY_NAME_MAX))
     date_of_birth: Mapped[date | None]
 
     family: Mapped[Family] = relationship(back_populates="babies")
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A carer or viewer belonging to a family, with how they relate to the baby."""
 
     __tablename__ = "memberships"
@@ -59,14 +59,14 @@ class Membership(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[MemberKind] = mapped_column(enum_type(MemberKind, 10))
-    relation: Mapped[str] = mapped_column(String(40))
+    relation: Mapped[str] = mapped_column(String(RELATION_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     family: Mapped[Family] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
-class CaseloadAssignment(db.Model):
+class CaseloadAssignment(Model):
     """A therapist working with a family."""
 
     __tablename__ = "caseload_assignments"
@@ -85,7 +85,7 @@ class CaseloadAssignment(db.Model):
     family: Mapped[Family] = relationship()
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A single-use invitation into a family, given as a link and as a short code."""
 
     __tablename__ = "invitations"
@@ -93,7 +93,7 @@ class Invitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     kind: Mapped[MemberKind] = mapped_column(enum_type(MemberKind, 10))
-    relation: Mapped[str] = mapped_column(String(40))
+    relation: Mapped[str] = mapped_column(String(RELATION_MAX))
     # Only keyed hashes are kept: the link token and the code are shown once.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -6,13 +6,15 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, Connection, ForeignKey, Index, SmallInteger, String, Table, Text, UniqueConstraint, delete, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, scoped_session
 
 from ..extensions import db
-from .base import UTCDateTime, enum_type, utcnow
-from .families import Baby, Family
+from ..limits import FOCUS_MAX, KIND_NAME_MAX
+from .base import Model, UTCDateTime, enum_type, utcnow
+from .families import Family
 from .users import User
 
 
@@ -22,7 +24,7 @@ class Visibility(enum.StrEnum):
     FAMILY = "family"  # also the family's viewers
 
 
-class MomentKind(db.Model):
+class MomentKind(Model):
     """A kind of moment on the service's list. Default kinds have a key and a translated name."""
 
     __tablename__ = "moment_kinds"
@@ -30,7 +32,7 @@ class MomentKind(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Set for the default kinds ("comforting"); their name is translated unless renamed.
     key: Mapped[str | None] = mapped_column(String(40), unique=True)
-    custom_name: Mapped[str | None] = mapped_column(String(40))
+    custom_name: Mapped[str | None] = mapped_column(String(KIND_NAME_MAX))
     position: Mapped[int] = mapped_column(default=0)
     hidden: Mapped[bool] = mapped_column(default=False)
 
@@ -74,22 +76,26 @@ LINK_TABLES: tuple[tuple[Table, str, str], ...] = (
 )
 
 
-def write_moment_links(connection: Connection | Session, links: Iterable[MomentLinks], *, replace: bool = False) -> None:
+def write_moment_links(connection: Connection | Session | scoped_session[Any], links: Iterable[MomentLinks], *,
+                       replace: bool = False) -> int:
     """The one way moment links are written: by the moments service, the demo, the bench seed and
     the test factories. Many moments' links go in one INSERT per table; `replace` first drops the
-    links the moments had (an edit)."""
+    links the moments had (an edit). Returns how many link rows it inserted."""
     links = list(links)
+    written = 0
     if not links:
-        return
+        return written
     for table, column, attribute in LINK_TABLES:
         if replace:
             connection.execute(delete(table).where(table.c.moment_id.in_([each.moment_id for each in links])))
         rows = [{"moment_id": each.moment_id, column: ref} for each in links for ref in getattr(each, attribute)]
         if rows:
             connection.execute(insert(table), rows)
+            written += len(rows)
+    return written
 
 
-class Moment(db.Model):
+class Moment(Model):
     __tablename__ = "moments"
     __table_args__ = (
         # A replayed save (same phone-made id from the same person) can never insert twice.
@@ -118,15 +124,12 @@ class Moment(db.Model):
     family: Mapped[Family] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     pinned_by: Mapped[User | None] = relationship(foreign_keys=[pinned_by_id])
-    kinds: Mapped[list[MomentKind]] = relationship(secondary=moment_kind_links, order_by=MomentKind.position)
-    carers: Mapped[list[User]] = relationship(secondary=moment_carers, order_by=User.id)
-    babies: Mapped[list[Baby]] = relationship(secondary=moment_babies, order_by=Baby.id)
     reflections: Mapped[list[Reflection]] = relationship(
         back_populates="moment", cascade="all, delete-orphan", order_by="Reflection.created_at"
     )
 
 
-class Reflection(db.Model):
+class Reflection(Model):
     """A therapist's short note on a moment, shown to the carers."""
 
     __tablename__ = "reflections"
@@ -149,7 +152,7 @@ class Reflection(db.Model):
     author: Mapped[User] = relationship()
 
 
-class Focus(db.Model):
+class Focus(Model):
     """The therapist's prompt for the week; the newest one is current, older ones are history."""
 
     __tablename__ = "focuses"
@@ -157,14 +160,14 @@ class Focus(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
-    text: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(String(FOCUS_MAX))
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     set_by: Mapped[User | None] = relationship()
 
 
-class TherapySession(db.Model):
+class TherapySession(Model):
     """A session with the therapist; the timeline is grouped between them."""
 
     __tablename__ = "therapy_sessions"

@@ -5,14 +5,15 @@ from __future__ import annotations
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..limits import SERVICE_NAME_MAX
+from .base import Model
 
 
-class ServiceSettings(db.Model):
+class ServiceSettings(Model):
     __tablename__ = "service_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    service_name: Mapped[str] = mapped_column(String(80), default="PIP Companion")
+    service_name: Mapped[str] = mapped_column(String(SERVICE_NAME_MAX), default="PIP Companion")
     # Shown on the Help page and in every page footer, one contact a line.
     crisis_contacts: Mapped[str] = mapped_column(Text, default="")
     default_locale: Mapped[str] = mapped_column(String(10), default="en")

@@ -11,8 +11,8 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, enum_type, utcnow
+from ..limits import EMAIL_MAX, PERSON_NAME_MAX
+from .base import Model, UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
     from .families import Membership
@@ -29,12 +29,12 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(PERSON_NAME_MAX))
     role: Mapped[Role] = mapped_column(enum_type(Role, 20))
     # Empty until the person chooses a password through a one-time link.
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -69,7 +69,7 @@ class PasswordLinkPurpose(enum.StrEnum):
     SETUP = "setup"
 
 
-class PasswordLink(db.Model):
+class PasswordLink(Model):
     """A single-use link that lets one person choose a new password."""
 
     __tablename__ = "password_links"

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import Optional
 
 from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, max_length
+from ..labels import FEELING_WORDS, VISIBILITY_LABELS
+from ..limits import MOMENT_TEXT_MAX
 from ..models import Visibility
-from ..services.moments import TEXT_MAX, MomentInput
-
-FEELING_WORDS = {
-    1: _l("Unsure"),
-    2: _l("A bit wobbly"),
-    3: _l("Okay"),
-    4: _l("Good"),
-    5: _l("Confident"),
-}
-
-VISIBILITY_LABELS = {
-    Visibility.PRIVATE: _l("Only me"),
-    Visibility.THERAPIST: _l("Me, the other carers and our therapist"),
-    Visibility.FAMILY: _l("Also our family and friends on the app"),
-}
+from ..services.moments import MomentInput
 
 WHEN_CHOICES = [
     ("now", _l("Just now")),
@@ -47,7 +37,7 @@ def _choice_message() -> str:
 class MultiCheckboxField(SelectMultipleField):
     """Several checkboxes (rendered by our template as chips); the service checks the values."""
 
-    def __init__(self, label: str, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, label: str | LazyString, **kwargs: Any) -> None:
         super().__init__(label, coerce=int, validate_choice=False,
                          invalid_value_message=_choice_message(), **kwargs)
 
@@ -57,9 +47,9 @@ class MomentForm(PageForm):
     kinds = MultiCheckboxField(_l("What kind of moment?"), description=_l("Pick any that fit."))
     text = TextAreaField(
         _l("What happened? (optional)"),
-        validators=[max_length(TEXT_MAX)],
+        validators=[max_length(MOMENT_TEXT_MAX)],
         description=_l("A few words are plenty."),
-        render_kw={"rows": 3, "maxlength": TEXT_MAX},
+        render_kw={"rows": 3, "maxlength": MOMENT_TEXT_MAX},
     )
     when = RadioField(_l("When?"), choices=as_choices(WHEN_CHOICES), default="now",
                       invalid_choice_message=_choice_message())
@@ -79,7 +69,7 @@ class MomentForm(PageForm):
         invalid_choice_message=_choice_message(),
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.client_id.data:
             self.client_id.data = str(uuid.uuid4())

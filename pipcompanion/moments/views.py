@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
+from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..models import Family, MemberKind, Visibility, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404
@@ -21,7 +23,7 @@ from ..services.moments import MomentConflict, delete_moment, log_moment, moment
 from ..services.settings import service_settings
 from ..services.timeline import TimelineFilters, timeline
 from ..therapist.forms import ReflectionForm
-from .forms import FEELING_WORDS, VISIBILITY_LABELS, MomentForm, TimelineFilterForm
+from .forms import MomentForm, TimelineFilterForm
 
 bp = Blueprint("moments", __name__)
 
@@ -146,7 +148,7 @@ def family_timeline(family: Family) -> tuple[str, int]:
         return render_template("moments/timeline.html", family=family, form=form, page=None), 400
     older_url = None
     if page.next_cursor:
-        kept = {key: value for key, value in request.args.items() if key != "before"}
+        kept: dict[str, Any] = {key: value for key, value in request.args.items() if key != "before"}
         older_url = url_for("moments.family_timeline", family_id=family.id, before=page.next_cursor, **kept)
     return render_template("moments/timeline.html", family=family, form=form, page=page,
                            filters=filters, older_url=older_url), 200

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from ..extensions import db
+from ..limits import PERSON_NAME_MAX
 from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from ..models.audit import AuditAction
 from ..models.users import new_session_token
@@ -23,7 +25,6 @@ PASSWORD_LINK_ACTIONS = {
     PasswordLinkPurpose.RESET: AuditAction.PASSWORD_LINK_RESET,
     PasswordLinkPurpose.SETUP: AuditAction.PASSWORD_LINK_SETUP,
 }
-NAME_MAX = 80  # users.name
 
 
 def normalize_email(email: str) -> str:
@@ -75,8 +76,8 @@ def create_user(
     *, email: str, name: str, role: Role, password: str | None, locale: str | None = None
 ) -> User:
     """Add a user to the session (the caller commits). Name, email and password are checked first."""
-    if not name.strip() or len(name.strip()) > NAME_MAX:
-        raise ServiceError(_("Please give a name of at most %(max)d characters.", max=NAME_MAX), "name")
+    if not name.strip() or len(name.strip()) > PERSON_NAME_MAX:
+        raise ServiceError(_("Please give a name of at most %(max)d characters.", max=PERSON_NAME_MAX), "name")
     check_email(email)
     ensure_email_free(email)
     if password is not None:
@@ -155,11 +156,12 @@ def use_password_link(token: str, new_password: str) -> User:
     if link is None:
         raise ServiceError(_("This link has expired or has already been used."))
     set_password(link.user, new_password)
-    claimed = db.session.execute(
+    # An UPDATE's result is a CursorResult (with its rowcount); Session.execute is typed for any statement.
+    claimed = cast(CursorResult[Any], db.session.execute(
         update(PasswordLink)
         .where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
         .values(used_at=utcnow())
-    )
+    ))
     if claimed.rowcount != 1:  # used by a concurrent request a moment ago
         db.session.rollback()
         raise ServiceError(_("This link has expired or has already been used."))

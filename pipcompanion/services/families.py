@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -93,7 +94,7 @@ def create_invitation(family: Family, *, kind: MemberKind, relation: str, create
     return IssuedInvitation(invitation, token, code)
 
 
-def _open_invitation(where) -> Invitation | None:
+def _open_invitation(where: ColumnElement[bool]) -> Invitation | None:
     invitation = db.session.scalars(select(Invitation).where(where)).first()
     if invitation is None or not invitation.is_open(utcnow()) or invitation.family.archived:
         return None
@@ -123,11 +124,12 @@ def accept_invitation(
     role = Role.CARER if invitation.kind is MemberKind.CARER else Role.VIEWER
     user = create_user(email=email, name=name, role=role, password=password, locale=locale)
     db.session.flush()
-    claimed = db.session.execute(
+    # An UPDATE's result is a CursorResult (with its rowcount); Session.execute is typed for any statement.
+    claimed = cast(CursorResult[Any], db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
         .values(used_at=utcnow(), used_by_id=user.id)
-    )
+    ))
     if claimed.rowcount != 1:  # someone used it a moment ago
         db.session.rollback()
         raise ServiceError(_("This invitation has expired or has already been used."))

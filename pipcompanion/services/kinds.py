@@ -10,12 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..limits import KIND_NAME_MAX
 from ..models import MomentKind, User
 from ..models.audit import AuditAction
 from . import ServiceError
 from .audit import record_event
-
-KIND_NAME_MAX = 40
 
 # Default kinds: a stable key and a translated name. Renaming one stores a custom name.
 DEFAULT_KINDS: list[tuple[str, LazyString]] = [

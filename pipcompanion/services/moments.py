@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..limits import MOMENT_TEXT_MAX
 from ..models import Family, MemberKind, Membership, Moment, User, Visibility, utcnow
 from ..models.audit import AuditAction
 from ..models.moments import MomentLinks, moment_babies, moment_carers, moment_kind_links, write_moment_links
@@ -23,7 +24,6 @@ from . import ServiceError
 from .audit import record_event
 from .kinds import all_kinds
 
-TEXT_MAX = 2000
 FEELINGS = range(1, 6)
 # Phones' clocks run a little fast; a moment this far "ahead" is taken as now.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -93,8 +93,8 @@ def check_moment(family: Family, data: MomentInput, *, now: datetime,
     client_id = parse_client_id(data.client_id)
     # A NUL is never meant (a broken client sent it) and PostgreSQL cannot store one.
     text = (data.text or "").replace("\x00", "").strip()
-    if len(text) > TEXT_MAX:
-        raise ServiceError(_("Please keep it to %(max)d characters. A few words are plenty.", max=TEXT_MAX), "text")
+    if len(text) > MOMENT_TEXT_MAX:
+        raise ServiceError(_("Please keep it to %(max)d characters. A few words are plenty.", max=MOMENT_TEXT_MAX), "text")
     kinds = {kind.id: kind for kind in all_kinds()}
     kind_ids = sorted(set(data.kind_ids))
     for kind_id in kind_ids:

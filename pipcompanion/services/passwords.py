@@ -8,11 +8,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
+from ..limits import PASSWORD_MAX, PASSWORD_MIN
+
 # zxcvbn's score runs 0-4; 3 is "safely unguessable: moderate protection from offline attack".
 MIN_STRENGTH_SCORE = 3
 # zxcvbn only looks at the first part of very long passwords; longer ones are not weaker.
 STRENGTH_CHECK_LENGTH = 100
-MAX_PASSWORD_LENGTH = 200
 
 
 def _hasher() -> PasswordHasher:
@@ -46,15 +47,14 @@ def needs_rehash(password_hash: str) -> bool:
 
 def password_problem(password: str, personal: list[str]) -> str | None:
     """A kind, translated explanation of why this password will not do, or None."""
-    minimum = current_app.config["MIN_PASSWORD_LENGTH"]
-    if len(password) < minimum:
+    if len(password) < PASSWORD_MIN:
         return _(
             "Please use at least %(count)d characters. A few words together are easy to "
             "remember and hard to guess.",
-            count=minimum,
+            count=PASSWORD_MIN,
         )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return _("Please use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH)
+    if len(password) > PASSWORD_MAX:
+        return _("Please use at most %(count)d characters.", count=PASSWORD_MAX)
     # The whole name or email as well as its parts: in pieces, "Sam Okafor" scores as hard to guess.
     inputs = [value.lower() for value in personal]
     inputs += [part for value in inputs for part in value.replace("@", " ").split()]

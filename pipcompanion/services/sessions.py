@@ -11,9 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..models import Family, TherapySession
+
+# A families.id column in the enclosing query (Family.id itself, or an alias's).
+FamilyIdColumn = ColumnElement[int] | InstrumentedAttribute[int]
 
 
 class FamilySessions:
@@ -37,7 +41,7 @@ class FamilySessions:
         return past[-1] if past else None
 
 
-def next_session_start(family_id: ColumnElement[int], now: datetime) -> ScalarSelect[datetime]:
+def next_session_start(family_id: FamilyIdColumn, now: datetime) -> ScalarSelect[datetime]:
     """When the family's next session starts (NULL when none is set), for a query over families."""
     return (
         select(func.min(TherapySession.starts_at))
@@ -46,7 +50,7 @@ def next_session_start(family_id: ColumnElement[int], now: datetime) -> ScalarSe
     )
 
 
-def last_session_start(family_id: ColumnElement[int], now: datetime) -> ScalarSelect[datetime]:
+def last_session_start(family_id: FamilyIdColumn, now: datetime) -> ScalarSelect[datetime]:
     """When the family's last session started (NULL before the first), for a query over families."""
     return (
         select(func.max(TherapySession.starts_at))

@@ -9,13 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..limits import FOCUS_MAX, REFLECTION_MAX
 from ..models import Family, Focus, Moment, Reflection, TherapySession, User, utcnow
 from ..models.audit import AuditAction
 from . import ServiceError
 from .audit import record_event
 
-REFLECTION_MAX = 1000
-FOCUS_MAX = 300
 SESSION_WINDOW = timedelta(days=366)
 
 

@@ -7,7 +7,7 @@ from wtforms import TextAreaField
 from wtforms.validators import InputRequired
 
 from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, max_length, required
-from ..services.therapy import FOCUS_MAX, REFLECTION_MAX
+from ..limits import FOCUS_MAX, REFLECTION_MAX
 
 
 class ReflectionForm(PageForm):

@@ -107,7 +107,9 @@ def session_add(family: Family) -> Response | tuple[str, int]:
     form = SessionForm()
     if form.validate_on_submit():
         zone = ZoneInfo(service_settings().timezone)
-        starts_at = datetime.combine(form.day.data, form.at_time.data, zone)
+        day, at_time = form.day.data, form.at_time.data
+        assert day is not None and at_time is not None  # both are required fields, validated above
+        starts_at = datetime.combine(day, at_time, zone)
         try:
             add_session(current_user, family, starts_at)
         except ServiceError as error:

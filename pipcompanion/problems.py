@@ -1,5 +1,6 @@
 """RFC 9457 problem details for the JSON API: every error has a type, a title and, for bad
-input, a translated message per field."""
+input, a translated message per field. The API views raise them; the sign-in and error handlers
+answer API calls with them too, so they live beside those, not inside the API."""
 
 from __future__ import annotations
 

@@ -1,0 +1,27 @@
+"""How long each thing people type or send may be: the forms, the services, the API document and
+the model columns all read these, so each number is written once. Where a column holds the
+value, its comment names it; a change there needs a migration.
+"""
+
+# People
+EMAIL_MAX = 254  # users.email; the longest address SMTP carries (RFC 5321)
+PERSON_NAME_MAX = 80  # users.name
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200  # only against absurd bodies: argon2 takes any length
+
+# Families
+FAMILY_NAME_MAX = 80  # families.display_name
+BABY_NAME_MAX = 40  # babies.name
+RELATION_MAX = 40  # memberships.relation, invitations.relation ("Mum", "Grandad")
+INVITATION_CODE_MAX = 20  # as typed: 8 letters and numbers, with any spaces and dashes
+LINK_TOKEN_MAX = 100  # a one-time link's token in an address (ours are 43 characters)
+
+# Moments and what gathers around them
+MOMENT_TEXT_MAX = 2000
+KIND_NAME_MAX = 40  # moment_kinds.custom_name
+REFLECTION_MAX = 1000
+FOCUS_MAX = 300  # focuses.text
+
+# The service
+SERVICE_NAME_MAX = 80  # service_settings.service_name
+CRISIS_CONTACTS_MAX = 2000
