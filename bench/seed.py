@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, delete, insert, select, text
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from pipcompanion.models import (
@@ -49,6 +49,7 @@ from pipcompanion.models import (
     Visibility,
     utcnow,
 )
+from pipcompanion.models.audit import AuditAction
 from pipcompanion.models.moments import MomentLinks, write_moment_links
 
 from .common import (
@@ -67,7 +68,6 @@ from .common import (
 
 CASELOAD_SIZE = 20
 BATCH_SIZE = 5_000
-TIMELINE_VIEW_ACTION = "family.timeline.view"
 BENCH_ADMIN = "bench-admin"
 YEAR = timedelta(days=365)
 
@@ -227,7 +227,12 @@ class Seeder:
                     {"family_id": family.id, "user_id": nan_id, "kind": MemberKind.VIEWER, "relation": "Nan",
                      "created_at": joined},
                 ]
-                assignments.append({"therapist_id": family.therapist_id, "family_id": family.id, "created_at": joined})
+                # The therapist last looked at the timeline a few days ago: on record, and on the caseload.
+                looked = now - timedelta(days=rng.uniform(0.5, 7))
+                assignments.append({"therapist_id": family.therapist_id, "family_id": family.id, "created_at": joined,
+                                    "last_looked_at": looked})
+                looks.append({"actor_id": family.therapist_id, "action": AuditAction.TIMELINE_VIEW.value,
+                              "family_id": family.id, "created_at": looked})
                 # Fortnightly sessions for the last three months, and the next one within a week.
                 last = now - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 6))
                 sessions += [
@@ -242,8 +247,6 @@ class Seeder:
                      "created_at": last - timedelta(weeks=2 * (len(FOCUS_TEXTS) - 1 - k), minutes=-50)}
                     for k in range(len(FOCUS_TEXTS))
                 ]
-                looks.append({"actor_id": family.therapist_id, "action": TIMELINE_VIEW_ACTION, "family_id": family.id,
-                              "created_at": now - timedelta(days=rng.uniform(0.5, 7))})
             self.insert(connection, Membership.__table__, memberships)
             self.insert(connection, CaseloadAssignment.__table__, assignments)
             self.insert(connection, TherapySession.__table__, sessions)
@@ -326,10 +329,19 @@ def empty_tables(engine: Engine) -> None:
 
 
 def forget_bench_reads(engine: Engine) -> int:
-    """Delete the audit events that earlier bench runs made, so every run starts from the seed."""
+    """Delete the audit events that earlier bench runs made, and put each therapist's last look
+    back to the seed's, so every run starts from the seed."""
     marker = select(User.created_at).where(User.email == bench_email(BENCH_ADMIN)).scalar_subquery()
+    seed_look = (
+        select(func.max(AuditEvent.created_at))
+        .where(AuditEvent.family_id == CaseloadAssignment.family_id, AuditEvent.actor_id == CaseloadAssignment.therapist_id,
+               AuditEvent.action == AuditAction.TIMELINE_VIEW.value)
+        .scalar_subquery()
+    )
     with engine.begin() as connection:
-        return connection.execute(delete(AuditEvent).where(AuditEvent.created_at > marker)).rowcount or 0
+        forgotten = connection.execute(delete(AuditEvent).where(AuditEvent.created_at > marker)).rowcount or 0
+        connection.execute(update(CaseloadAssignment).values(last_looked_at=seed_look))
+        return forgotten
 
 
 def settle_statistics(engine: Engine) -> None:
