@@ -19,6 +19,7 @@ from pipcompanion.models.base import render_migration_type
 
 # The revision just before reflections carried their family (e1334712e6c5).
 BEFORE_REFLECTION_FAMILY = "e83a6f38df0a"
+BEFORE_LAST_LOOKED = "e1334712e6c5"
 
 
 def _head(app: Flask) -> str:
@@ -107,3 +108,34 @@ def test_reflections_written_before_they_had_a_family_keep_their_words(fresh_app
         with db.engine.connect() as connection:
             rows = connection.execute(text("SELECT moment_id, family_id, text FROM reflections")).all()
     assert [tuple(row) for row in rows] == [(3, 7, "You noticed she was tired.")]
+
+
+def test_the_last_look_comes_from_the_audit_log_when_it_becomes_data_of_its_own(fresh_app: Flask) -> None:
+    """The migration that keeps "when the therapist last looked" on the caseload assignment fills it
+    with their newest timeline read of each family, and leaves it empty where they never looked."""
+    with fresh_app.app_context():
+        upgrade(revision=BEFORE_LAST_LOOKED)
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO users (id, email, name, role, password_hash, locale, active, session_token, created_at)"
+                " VALUES (1, 'sam@example.org', 'Sam', 'THERAPIST', 'x', 'en', true, 't', '2026-11-01 10:00:00+00:00')",
+                "INSERT INTO families (id, display_name, archived, created_at) VALUES"
+                " (7, 'Rivers', false, '2026-11-01 10:00:00+00:00'), (8, 'Brooks', false, '2026-11-01 10:00:00+00:00')",
+                "INSERT INTO caseload_assignments (therapist_id, family_id, created_at) VALUES"
+                " (1, 7, '2026-11-01 10:00:00+00:00'), (1, 8, '2026-11-01 10:00:00+00:00')",
+                "INSERT INTO audit_events (actor_id, action, family_id, created_at) VALUES"
+                " (1, 'family.timeline.view', 7, '2026-11-03 09:00:00+00:00'),"
+                " (1, 'family.timeline.view', 7, '2026-11-05 09:00:00+00:00'),"
+                " (1, 'family.plan.view', 7, '2026-11-06 09:00:00+00:00'),"
+                " (1, 'family.plan.view', 8, '2026-11-06 09:00:00+00:00')",
+            ):
+                connection.execute(text(statement))
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT family_id, last_looked_at FROM caseload_assignments ORDER BY family_id")).all()
+            events = connection.execute(text("SELECT count(*) FROM audit_events")).scalar()
+    looked = {family_id: when for family_id, when in rows}
+    assert looked[8] is None
+    assert str(looked[7]).startswith("2026-11-05 09:00:00")
+    assert events == 4  # the audit log itself is untouched
