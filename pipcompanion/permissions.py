@@ -61,6 +61,11 @@ ACTION_ROLES: dict[FamilyAction, frozenset[Role]] = {
 CARERS_ONLY = frozenset({FamilyAction.MANAGE_VIEWERS, FamilyAction.LOG_MOMENTS, FamilyAction.PIN,
                          FamilyAction.SEE_THERAPY})
 
+def _allows(action: FamilyAction) -> property:
+    """A FamilyAccess property: whether the person may do `action` (for templates: `access.pin`)."""
+    return property(lambda access: action in access.actions)
+
+
 @dataclass(frozen=True)
 class FamilyAccess:
     """What one person may do in one family, worked out by the permission layer.
@@ -77,30 +82,12 @@ class FamilyAccess:
     def can(self, action: FamilyAction) -> bool:
         return action in self.actions
 
-    @property
-    def log_moments(self) -> bool:
-        return FamilyAction.LOG_MOMENTS in self.actions
-
-    @property
-    def pin(self) -> bool:
-        return FamilyAction.PIN in self.actions
-
-    @property
-    def reflect(self) -> bool:
-        return FamilyAction.REFLECT in self.actions
-
-    @property
-    def manage_carers(self) -> bool:
-        return FamilyAction.MANAGE_CARERS in self.actions
-
-    @property
-    def manage_viewers(self) -> bool:
-        return FamilyAction.MANAGE_VIEWERS in self.actions
-
-    @property
-    def sees_therapy(self) -> bool:
-        """Reflections, pins, feelings, session dates and the focus."""
-        return FamilyAction.SEE_THERAPY in self.actions
+    log_moments = _allows(FamilyAction.LOG_MOMENTS)
+    pin = _allows(FamilyAction.PIN)
+    reflect = _allows(FamilyAction.REFLECT)
+    manage_carers = _allows(FamilyAction.MANAGE_CARERS)
+    manage_viewers = _allows(FamilyAction.MANAGE_VIEWERS)
+    sees_therapy = _allows(FamilyAction.SEE_THERAPY)  # reflections, pins, feelings, session dates, focus
 
     def may_change(self, author_id: int) -> bool:
         """Whether this person may edit or delete a moment by `author_id` (their own, as a carer)."""

@@ -20,6 +20,9 @@ from pipcompanion.models.base import render_migration_type
 # The revision just before reflections carried their family (e1334712e6c5).
 BEFORE_REFLECTION_FAMILY = "e83a6f38df0a"
 BEFORE_LAST_LOOKED = "e1334712e6c5"
+# A therapist, as the migrations' tests insert one.
+SAM = ("INSERT INTO users (id, email, name, role, password_hash, locale, active, session_token, created_at)"
+       " VALUES (1, 'sam@example.org', 'Sam', 'THERAPIST', 'x', 'en', true, 't', '2026-11-01 10:00:00+00:00')")
 
 
 def _head(app: Flask) -> str:
@@ -73,6 +76,15 @@ def fresh_app(app: Flask, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyp
             cleanup()
 
 
+def upgrade_through_with_rows(revision: str, *statements: str) -> None:
+    """Upgrade to `revision`, insert rows as they were then (raw SQL), then upgrade to head."""
+    upgrade(revision=revision)
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    upgrade()
+
+
 def test_empty_database_upgrades_to_head_and_back(fresh_app: Flask) -> None:
     """From nothing to head, down to nothing, and up again, on this run's database engine."""
     with fresh_app.app_context():
@@ -89,22 +101,18 @@ def test_empty_database_upgrades_to_head_and_back(fresh_app: Flask) -> None:
 def test_reflections_written_before_they_had_a_family_keep_their_words(fresh_app: Flask) -> None:
     """The migration that gives reflections their family fills it in from their moments."""
     with fresh_app.app_context():
-        upgrade(revision=BEFORE_REFLECTION_FAMILY)
-        with db.engine.begin() as connection:
-            for statement in (
-                "INSERT INTO users (id, email, name, role, password_hash, locale, active, session_token, created_at)"
-                " VALUES (1, 'sam@example.org', 'Sam', 'THERAPIST', 'x', 'en', true, 't', '2026-11-01 10:00:00+00:00')",
-                "INSERT INTO families (id, display_name, archived, created_at)"
-                " VALUES (7, 'Rivers', false, '2026-11-01 10:00:00+00:00')",
-                "INSERT INTO moments (id, family_id, author_id, client_id, occurred_at, text, visibility, created_at,"
-                " updated_at) VALUES (3, 7, 1, 'c1', '2026-11-02 09:00:00+00:00', 'A cuddle', 'THERAPIST',"
-                " '2026-11-02 09:00:00+00:00', '2026-11-02 09:00:00+00:00')",
-                "INSERT INTO reflections (id, moment_id, author_id, text, created_at, updated_at)"
-                " VALUES (5, 3, 1, 'You noticed she was tired.', '2026-11-02 19:00:00+00:00',"
-                " '2026-11-02 19:00:00+00:00')",
-            ):
-                connection.execute(text(statement))
-        upgrade()
+        upgrade_through_with_rows(
+            BEFORE_REFLECTION_FAMILY,
+            SAM,
+            "INSERT INTO families (id, display_name, archived, created_at)"
+            " VALUES (7, 'Rivers', false, '2026-11-01 10:00:00+00:00')",
+            "INSERT INTO moments (id, family_id, author_id, client_id, occurred_at, text, visibility, created_at,"
+            " updated_at) VALUES (3, 7, 1, 'c1', '2026-11-02 09:00:00+00:00', 'A cuddle', 'THERAPIST',"
+            " '2026-11-02 09:00:00+00:00', '2026-11-02 09:00:00+00:00')",
+            "INSERT INTO reflections (id, moment_id, author_id, text, created_at, updated_at)"
+            " VALUES (5, 3, 1, 'You noticed she was tired.', '2026-11-02 19:00:00+00:00',"
+            " '2026-11-02 19:00:00+00:00')",
+        )
         with db.engine.connect() as connection:
             rows = connection.execute(text("SELECT moment_id, family_id, text FROM reflections")).all()
     assert [tuple(row) for row in rows] == [(3, 7, "You noticed she was tired.")]
@@ -114,23 +122,19 @@ def test_the_last_look_comes_from_the_audit_log_when_it_becomes_data_of_its_own(
     """The migration that keeps "when the therapist last looked" on the caseload assignment fills it
     with their newest timeline read of each family, and leaves it empty where they never looked."""
     with fresh_app.app_context():
-        upgrade(revision=BEFORE_LAST_LOOKED)
-        with db.engine.begin() as connection:
-            for statement in (
-                "INSERT INTO users (id, email, name, role, password_hash, locale, active, session_token, created_at)"
-                " VALUES (1, 'sam@example.org', 'Sam', 'THERAPIST', 'x', 'en', true, 't', '2026-11-01 10:00:00+00:00')",
-                "INSERT INTO families (id, display_name, archived, created_at) VALUES"
-                " (7, 'Rivers', false, '2026-11-01 10:00:00+00:00'), (8, 'Brooks', false, '2026-11-01 10:00:00+00:00')",
-                "INSERT INTO caseload_assignments (therapist_id, family_id, created_at) VALUES"
-                " (1, 7, '2026-11-01 10:00:00+00:00'), (1, 8, '2026-11-01 10:00:00+00:00')",
-                "INSERT INTO audit_events (actor_id, action, family_id, created_at) VALUES"
-                " (1, 'family.timeline.view', 7, '2026-11-03 09:00:00+00:00'),"
-                " (1, 'family.timeline.view', 7, '2026-11-05 09:00:00+00:00'),"
-                " (1, 'family.plan.view', 7, '2026-11-06 09:00:00+00:00'),"
-                " (1, 'family.plan.view', 8, '2026-11-06 09:00:00+00:00')",
-            ):
-                connection.execute(text(statement))
-        upgrade()
+        upgrade_through_with_rows(
+            BEFORE_LAST_LOOKED,
+            SAM,
+            "INSERT INTO families (id, display_name, archived, created_at) VALUES"
+            " (7, 'Rivers', false, '2026-11-01 10:00:00+00:00'), (8, 'Brooks', false, '2026-11-01 10:00:00+00:00')",
+            "INSERT INTO caseload_assignments (therapist_id, family_id, created_at) VALUES"
+            " (1, 7, '2026-11-01 10:00:00+00:00'), (1, 8, '2026-11-01 10:00:00+00:00')",
+            "INSERT INTO audit_events (actor_id, action, family_id, created_at) VALUES"
+            " (1, 'family.timeline.view', 7, '2026-11-03 09:00:00+00:00'),"
+            " (1, 'family.timeline.view', 7, '2026-11-05 09:00:00+00:00'),"
+            " (1, 'family.plan.view', 7, '2026-11-06 09:00:00+00:00'),"
+            " (1, 'family.plan.view', 8, '2026-11-06 09:00:00+00:00')",
+        )
         with db.engine.connect() as connection:
             rows = connection.execute(text(
                 "SELECT family_id, last_looked_at FROM caseload_assignments ORDER BY family_id")).all()
