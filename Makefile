@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app app
 PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-sqlite test-postgresql translations translations-compile clean lighthouse
+.PHONY: run test typecheck test-sqlite test-postgresql translations translations-compile clean lighthouse
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,13 @@ run: $(VENV)/.installed translations-compile
 	@echo "Serving on http://127.0.0.1:$(PORT)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The suite on SQLite; then on PostgreSQL too when TEST_DATABASE_URL is set.
-test: test-sqlite
+# Types first (mypy, settings in pyproject.toml); the suite on SQLite; then on PostgreSQL too
+# when TEST_DATABASE_URL is set.
+test: typecheck test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgresql; fi
+
+typecheck: $(VENV)/.installed-dev
+	$(VENV)/bin/mypy
 
 test-sqlite: $(VENV)/.installed-dev translations-compile
 	$(PY) -m pytest $(PYTEST_ARGS)
