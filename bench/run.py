@@ -211,13 +211,13 @@ def session_cookie(headers: http.client.HTTPMessage) -> str | None:
     return None
 
 
-def sign_in(port: int, email: str) -> str:
+def sign_in(port: int, email: str, password: str = BENCH_PASSWORD) -> str:
     """Sign in as a browser does (the form's CSRF token, a POST) and return the session cookie."""
     status, headers, html = request(port, "GET", "/login")
     cookie = session_cookie(headers)
     if status != 200 or cookie is None:
         raise BenchRefused(f"GET /login answered {status} without a session cookie")
-    form = {"csrf_token": csrf_token_in(html), "email": email, "password": BENCH_PASSWORD}
+    form = {"csrf_token": csrf_token_in(html), "email": email, "password": password}
     status, headers, _html = request(port, "POST", "/login", cookie=cookie, form=form)
     cookie = session_cookie(headers)
     if status != 302 or cookie is None:
