@@ -174,8 +174,7 @@ class Seeder:
     def user_row(self, local_part: str, name: str, role: Role, created_at: datetime) -> dict[str, Any]:
         return {
             "email": bench_email(local_part), "name": name, "role": role, "password_hash": self.password_hash,
-            "locale": "en", "active": True, "session_token": uuid.UUID(int=self.rng.getrandbits(128)).hex[:22],
-            "created_at": created_at,
+            "locale": "en", "active": True, "created_at": created_at,
         }
 
     def people_and_families(self, families: int, caseload: int) -> list[SeedFamily]:

@@ -33,9 +33,25 @@ def run_migrations_online() -> None:
     configure_args = {"process_revision_directives": skip_empty_autogenerate,
                       **migrate_extension.configure_args}
     with migrate_extension.db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, **configure_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations copy a table and drop the old one; with foreign keys on, dropping
+            # `users` would delete every row that cascades from it. SQLite only honours this
+            # outside a transaction, so it is set before one begins, and checked afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata, **configure_args)
+            with context.begin_transaction():
+                context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if sqlite else []
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -59,6 +59,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         apply_environment(app.config, os.environ)
     if chosen is ProductionConfig:
         check_production(app.config)
+    # The cookie lives as long as the longest sign-in; the sign-in row decides when it really ends.
+    app.config["PERMANENT_SESSION_LIFETIME"] = max(app.config["SIGN_IN_LIFETIME"], app.config["STAFF_SIGN_IN_LIFETIME"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Our queries are short; PostgreSQL's JIT compiles the caseload's on every view and costs
         # more than it saves (BENCHMARKS.md).

@@ -1,22 +1,25 @@
-"""Flask-Login wiring: loading the signed-in user, and the idle timeout for staff."""
+"""Flask-Login wiring: loading the signed-in person from their sign-in, and the idle timeout for staff."""
 
 from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_url, logout_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .extensions import db, login_manager
+from .extensions import commit_keeping_loaded, login_manager
 from .models import User
+from .models.users import SignIn
 from .problems import ApiProblem, problem_response, wants_problem
+from .services.sign_ins import end_sign_in, note_use, signed_in_user
 
 LAST_SEEN_KEY = "last_seen"
+# The session key holding this browser's sign-in ("ID:SECRET", services/sign_ins.py).
+SIGN_IN_KEY = "sign_in"
 # Refresh the idle clock at most this often, so most responses carry no new cookie.
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
@@ -41,15 +44,19 @@ def ask_to_sign_in() -> Response:
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """The user behind a session id 'ID:TOKEN'; a changed token means signed out."""
-    user_id, _sep, token = session_id.partition(":")
-    if not (user_id.isascii() and user_id.isdigit()) or not token:
+def load_user(user_id: str) -> User | None:
+    """The person this browser's sign-in stands for; None once it is signed out or has expired."""
+    found = signed_in_user(user_id, session.get(SIGN_IN_KEY))
+    if found is None:
         return None
-    user = db.session.scalars(select(User).where(User.id == int(user_id))).first()
-    if user is None or user.session_token != token or not user.active:
-        return None
+    user, g.sign_in = found
     return user
+
+
+def current_sign_in() -> SignIn | None:
+    """This request's sign-in row (after Flask-Login has loaded the person)."""
+    sign_in: SignIn | None = g.get("sign_in") if current_user.is_authenticated else None
+    return sign_in
 
 
 def sign_out_idle_staff() -> Response | None:
@@ -61,6 +68,7 @@ def sign_out_idle_staff() -> Response | None:
         timeout = current_app.config["STAFF_IDLE_TIMEOUT"]
         last_seen = session.get(LAST_SEEN_KEY, now)
         if now - last_seen > timeout.total_seconds():
+            end_sign_in(session.get(SIGN_IN_KEY))
             logout_user()
             session.clear()
             minutes = int(timeout.total_seconds() // 60)
@@ -77,4 +85,8 @@ def sign_out_idle_staff() -> Response | None:
             return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
     if now - session.get(LAST_SEEN_KEY, 0) >= LAST_SEEN_RESOLUTION_SECONDS:
         session[LAST_SEEN_KEY] = now
+        sign_in = current_sign_in()
+        if sign_in is not None:
+            note_use(sign_in.id)
+            commit_keeping_loaded()
     return None

@@ -50,6 +50,10 @@ class BaseConfig:
     SESSION_REFRESH_EACH_REQUEST = False
     # Therapists and admins are signed out after this long without a request.
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+    # However busy, a sign-in ends after this long (services/sign_ins.py): a working day for staff,
+    # who see many families; a month for carers and viewers on their own phones.
+    STAFF_SIGN_IN_LIFETIME = timedelta(hours=12)
+    SIGN_IN_LIFETIME = timedelta(days=30)
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the signed session
 
@@ -99,6 +103,8 @@ class TestingConfig(BaseConfig):
 
 class ProductionConfig(BaseConfig):
     SECRET_KEY = ""
+    # __Host-: the browser keeps it only if it is Secure, for the whole site, from this host alone.
+    SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
     FORCE_HTTPS = True
 
@@ -127,6 +133,8 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
     "LOGIN_LIMIT_PER_ACCOUNT": ("LOGIN_LIMIT_PER_ACCOUNT", str),
     "LOGIN_LIMIT_PER_ADDRESS": ("LOGIN_LIMIT_PER_ADDRESS", str),
     "STAFF_IDLE_MINUTES": ("STAFF_IDLE_TIMEOUT", lambda v: timedelta(minutes=int(v))),
+    "STAFF_SIGN_IN_HOURS": ("STAFF_SIGN_IN_LIFETIME", lambda v: timedelta(hours=int(v))),
+    "SIGN_IN_DAYS": ("SIGN_IN_LIFETIME", lambda v: timedelta(days=int(v))),
     "INVITATION_DAYS": ("INVITATION_LIFETIME", lambda v: timedelta(days=int(v))),
     "FORCE_HTTPS": ("FORCE_HTTPS", lambda v: v not in {"0", "false", "no"}),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", proxy_count),

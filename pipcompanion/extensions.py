@@ -34,6 +34,20 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def commit_keeping_loaded() -> None:
+    """Commit the request's transaction without expiring what it has loaded so far (the person,
+    the family): a request that records something before reading would otherwise reload each of
+    those objects with a statement of its own."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

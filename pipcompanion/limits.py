@@ -8,6 +8,7 @@ EMAIL_MAX = 254  # users.email; the longest address SMTP carries (RFC 5321)
 PERSON_NAME_MAX = 80  # users.name
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200  # only against absurd bodies: argon2 takes any length
+DEVICE_NAME_MAX = 80  # sign_ins.device ("Chrome Mobile on Android")
 
 # Families
 FAMILY_NAME_MAX = 80  # families.display_name

@@ -89,6 +89,7 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "accounts.logout": PUBLIC,
     "accounts.password": SIGNED_IN,
     "accounts.settings": SIGNED_IN,
+    "accounts.sign_out_everywhere": SIGNED_IN,
     "admin.audit_log": _roles(Role.ADMIN),
     "admin.caseload_remove": _roles(Role.ADMIN),
     "admin.caseloads": _roles(Role.ADMIN),

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..auth import LAST_SEEN_KEY
+from ..auth import LAST_SEEN_KEY, SIGN_IN_KEY, current_sign_in
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_service_error
 from ..i18n import chosen_language
@@ -42,6 +42,7 @@ from ..services.families import (
     open_invitation_by_code,
     open_invitation_by_token,
 )
+from ..services.sign_ins import end_every_sign_in, end_sign_in, sign_ins_of, start_sign_in
 from .forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
@@ -79,12 +80,21 @@ def _token_per_address() -> str:
 
 
 def start_session(user: User) -> None:
-    """Sign in with a brand-new session (no value of the old one survives)."""
+    """Sign in with a brand-new session (no value of the old one survives) and a sign-in of its own."""
+    end_sign_in(session.get(SIGN_IN_KEY))  # whoever was signed in on this browser before
     session.clear()
     session.permanent = True
+    session[SIGN_IN_KEY] = start_sign_in(user, request.headers.get("User-Agent"))
     login_user(user)
     # The staff idle clock starts now: otherwise a first idle spell after sign-in would go unnoticed.
     session[LAST_SEEN_KEY] = int(time.time())
+
+
+def end_session() -> None:
+    """Sign this browser out, on the server too: a copy of its cookie gets nothing afterwards."""
+    end_sign_in(session.get(SIGN_IN_KEY))
+    logout_user()
+    session.clear()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -115,8 +125,7 @@ def logout() -> Response | str:
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        logout_user()
-        session.clear()
+        end_session()
         flash(_("You have signed out. See you soon."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/logout.html", form=form)
@@ -200,8 +209,7 @@ def choose_password(token: str) -> Response | str | tuple[str, int]:
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            logout_user()
-            session.clear()
+            end_session()
             flash(_("Your password is saved. Please sign in with it."), "success")
             return redirect(url_for("accounts.login"))
     status = 400 if form.errors or form.form_errors else 200
@@ -225,8 +233,27 @@ def settings() -> Response | str | tuple[str, int]:
             flash(_("Your language is saved."), "success")
             return redirect(url_for("accounts.settings"))
     status = 400 if form.errors or form.form_errors else 200
+    return _render_settings(form, status)
+
+
+def _render_settings(form: LanguageForm, status: int) -> tuple[str, int]:
     viewer_families = list(db.session.scalars(families_for(current_user, FamilyAction.MANAGE_VIEWERS)))
-    return render_template("accounts/settings.html", form=form, viewer_families=viewer_families), status
+    this_one = current_sign_in()
+    return render_template("accounts/settings.html", form=form, viewer_families=viewer_families,
+                           sign_ins=sign_ins_of(current_user), this_sign_in_id=this_one.id if this_one else None,
+                           confirm_form=ConfirmForm()), status
+
+
+@bp.route("/settings/sign-out-everywhere", methods=["POST"])
+@signed_in
+def sign_out_everywhere() -> Response:
+    """Sign out on every phone and browser, this one too (any signed-in person)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    end_every_sign_in(current_user._get_current_object())
+    end_session()
+    flash(_("You are signed out on every phone and computer."), "success")
+    return redirect(url_for("accounts.logout"))
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])

@@ -30,6 +30,7 @@ class AuditAction(enum.StrEnum):
     CASELOAD_UNASSIGN = "caseload.unassign"
     PASSWORD_LINK_RESET = "password_link.reset"
     PASSWORD_LINK_SETUP = "password_link.setup"
+    SIGN_OUT_EVERYWHERE = "sign_ins.end_all"
     THERAPIST_CREATE = "therapist.create"
     THERAPIST_ACTIVATE = "therapist.activate"
     THERAPIST_DEACTIVATE = "therapist.deactivate"

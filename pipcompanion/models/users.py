@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..limits import EMAIL_MAX, PERSON_NAME_MAX
+from ..limits import DEVICE_NAME_MAX, EMAIL_MAX, PERSON_NAME_MAX
 from .base import Model, UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -25,10 +24,6 @@ class Role(enum.StrEnum):
     VIEWER = "viewer"
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(16)
-
-
 class User(UserMixin, Model):
     __tablename__ = "users"
 
@@ -40,8 +35,6 @@ class User(UserMixin, Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
-    # Part of the session id: changing it signs the person out everywhere.
-    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -53,7 +46,8 @@ class User(UserMixin, Model):
         return self.active
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        # Which of the person's sign-ins a browser holds is its own cookie value (see SignIn).
+        return str(self.id)
 
     @property
     def is_staff(self) -> bool:
@@ -62,6 +56,26 @@ class User(UserMixin, Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class SignIn(Model):
+    """One browser or phone signed in as a person: its cookie names this row and carries a secret.
+
+    Signing out deletes the row, so a copy of the old cookie gets nothing; "Sign out everywhere",
+    a new password and deactivation delete them all. Each sign-in ends at `expires_at` however
+    busy it is (12 hours for staff, 30 days for others, by default).
+    """
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    # "Chrome on Android": enough for a person to recognise their device (never the address).
+    device: Mapped[str] = mapped_column(String(DEVICE_NAME_MAX))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PasswordLinkPurpose(enum.StrEnum):

@@ -14,10 +14,10 @@ from ..extensions import db
 from ..limits import PERSON_NAME_MAX
 from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from ..models.audit import AuditAction
-from ..models.users import new_session_token
 from . import ServiceError
 from .audit import record_event
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .sign_ins import end_sign_ins
 from .tokens import keyed_hash, new_link_token
 
 LINK_PURPOSE = "password-link"
@@ -94,10 +94,21 @@ def create_user(
 
 
 def set_password(user: User, new_password: str) -> None:
-    """Set a new password and sign the person out of every other session."""
+    """Set a new password: the person is signed out everywhere, and their open password links
+    stop working (the caller commits, and signs this browser in again where that is wanted)."""
     check_new_password(new_password, email=user.email, name=user.name)
     user.password_hash = hash_password(new_password)
-    user.session_token = new_session_token()
+    end_sign_ins(user)
+    cancel_password_links(user)
+
+
+def cancel_password_links(user: User) -> None:
+    """Every open password link for this person stops working."""
+    db.session.execute(
+        update(PasswordLink)
+        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -114,11 +125,7 @@ def issue_password_link(user: User, purpose: PasswordLinkPurpose, created_by: Us
     Earlier open links for the same person stop working.
     """
     now = utcnow()
-    db.session.execute(
-        update(PasswordLink)
-        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
-        .values(used_at=now)
-    )
+    cancel_password_links(user)
     lifetime = current_app.config[
         "ACCOUNT_SETUP_LIFETIME" if purpose is PasswordLinkPurpose.SETUP else "PASSWORD_RESET_LIFETIME"
     ]
@@ -155,8 +162,9 @@ def use_password_link(token: str, new_password: str) -> User:
     link = open_password_link(token)
     if link is None:
         raise ServiceError(_("This link has expired or has already been used."))
-    set_password(link.user, new_password)
-    # An UPDATE's result is a CursorResult (with its rowcount); Session.execute is typed for any statement.
+    check_new_password(new_password, email=link.user.email, name=link.user.name)
+    # Claimed first: a concurrent use of the same link finds it used. An UPDATE's result is a
+    # CursorResult (with its rowcount); Session.execute is typed for any statement.
     claimed = cast(CursorResult[Any], db.session.execute(
         update(PasswordLink)
         .where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
@@ -165,6 +173,7 @@ def use_password_link(token: str, new_password: str) -> User:
     if claimed.rowcount != 1:  # used by a concurrent request a moment ago
         db.session.rollback()
         raise ServiceError(_("This link has expired or has already been used."))
+    set_password(link.user, new_password)
     db.session.commit()
     return link.user
 
@@ -189,7 +198,7 @@ def set_therapist_active(admin: User, therapist: User, active: bool) -> None:
     if therapist.role is not Role.THERAPIST:
         raise ServiceError(_("Only therapist accounts can be changed here."))
     therapist.active = active
-    therapist.session_token = new_session_token()
+    end_sign_ins(therapist)
     record_event(admin, AuditAction.THERAPIST_ACTIVATE if active else AuditAction.THERAPIST_DEACTIVATE,
                  subject_user_id=therapist.id)
     db.session.commit()

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
+from ..extensions import commit_keeping_loaded, db
 from ..models import AuditEvent, CaseloadAssignment, Family, User, utcnow
 from ..models.audit import AuditAction
 
@@ -42,15 +42,7 @@ def record_read(reader: User, action: AuditAction, family_id: int) -> None:
             .where(CaseloadAssignment.therapist_id == reader.id, CaseloadAssignment.family_id == family_id)
             .values(last_looked_at=now)
         )
-    session = db.session()
-    # What the request loaded so far (the person, the family) stays loaded: expiring it would
-    # reload each object with a statement of its own.
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
+    commit_keeping_loaded()
 
 
 @dataclass(frozen=True)
