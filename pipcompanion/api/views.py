@@ -6,6 +6,7 @@ form apply (services.moments). Errors are RFC 9457 problem details with per-fiel
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -156,6 +157,45 @@ def moments_list() -> Response:
     return jsonify(moments=[moment_json(view, current_access()) for view in views], next_cursor=page.next_cursor)
 
 
+# Our bodies are an object of lists at most; anything nested deeper is not one of ours.
+MAX_JSON_DEPTH = 8
+
+
+def json_body() -> Any:
+    """The request's JSON body, or None when it is not JSON; a 400 problem for JSON that no client
+    of ours sends: nested past MAX_JSON_DEPTH (100,000 brackets must not crash the parser) or
+    holding text that is not Unicode (a lone surrogate such as "\\ud800" cannot be stored)."""
+    if not request.is_json:
+        return None
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except ValueError:
+        return None
+    except RecursionError:
+        body = [[[[[[[[[[]]]]]]]]]]  # deeper than any body of ours: refused just below
+    _check_plain_json(body, depth=0)
+    return body
+
+
+def _check_plain_json(value: Any, depth: int) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
+                         detail=_("The JSON is nested too deeply."))
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
+                             detail=_("Some of the text is not valid Unicode.")) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_plain_json(key, depth + 1)
+            _check_plain_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_plain_json(item, depth + 1)
+
+
 def _field_error(field: str, message: str) -> ApiProblem:
     return ApiProblem(400, "invalid-input", _("Please check the moment."), errors={field: message})
 
@@ -194,7 +234,7 @@ def moment_input_from_json(body: Any) -> tuple[Any, MomentInput]:
     if feeling is not None and (isinstance(feeling, bool) or not isinstance(feeling, int)):
         raise _field_error("feeling", _("Please choose how you felt from the list."))
     visibility = body.get("visibility", Visibility.THERAPIST.value)
-    if visibility not in {v.value for v in Visibility}:
+    if not isinstance(visibility, str) or visibility not in {v.value for v in Visibility}:
         raise _field_error("visibility", _("Please choose who can see this from the list."))
     data = MomentInput(
         client_id=client_id, text=text, kind_ids=_int_list(body, "kind_ids"), occurred_at=when,
@@ -208,7 +248,7 @@ def moment_input_from_json(body: Any) -> tuple[Any, MomentInput]:
 @family_named_in_request(FamilyAction.LOG_MOMENTS)
 def moments_create() -> tuple[Response, int]:
     """A carer saves a moment: 201 when new, 200 when this client id was saved before (a replay)."""
-    family_id, data = moment_input_from_json(request.get_json(silent=True))
+    family_id, data = moment_input_from_json(json_body())
     family = _family_from(family_id)
     try:
         moment, created = log_moment(current_user, family, data)
