@@ -49,6 +49,12 @@ translations-compile: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) instance .pytest_cache
 
+# Security checks: bandit over the package, pip-audit over the pinned requirements; exits 2 when
+# pip-audit could not reach its vulnerability data (never a clean result it did not check).
+.PHONY: audit
+audit: $(VENV)/.installed-dev
+	$(PY) scripts/audit.py
+
 # Lighthouse 12.2.3 (mobile), signed in, median of 3 runs; see BENCHMARKS.md.
 lighthouse: $(VENV)/.installed-dev translations-compile
 	$(PY) scripts/lighthouse.py

@@ -104,8 +104,7 @@ def check_moment(family: Family, data: MomentInput, *, now: datetime,
     if not text and not kind_ids:
         raise ServiceError(_("Please pick at least one kind of moment, or write a few words."), "kinds")
     at_now = data.occurred_at is None
-    occurred_at = now if at_now else data.occurred_at
-    assert occurred_at is not None
+    occurred_at = data.occurred_at or now
     if occurred_at.tzinfo is None:
         raise ServiceError(_("Please give a time with its time zone."), "occurred_at")
     if occurred_at > now + CLOCK_SKEW:

@@ -108,7 +108,8 @@ def session_add(family: Family) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         zone = ZoneInfo(service_settings().timezone)
         day, at_time = form.day.data, form.at_time.data
-        assert day is not None and at_time is not None  # both are required fields, validated above
+        if day is None or at_time is None:  # required fields: validate_on_submit refused them already
+            abort(400)
         starts_at = datetime.combine(day, at_time, zone)
         try:
             add_session(current_user, family, starts_at)
