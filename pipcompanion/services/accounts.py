@@ -16,7 +16,7 @@ from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from ..models.audit import AuditAction
 from . import ServiceError
 from .audit import record_event
-from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .passwords import hash_password, hash_to_keep, password_problem, verify_password
 from .sign_ins import end_sign_ins
 from .tokens import keyed_hash, new_link_token
 
@@ -28,7 +28,9 @@ PASSWORD_LINK_ACTIONS = {
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The one form of an address that sign-in, throttling and storage all use: no NUL (never
+    meant, and it would start a fresh throttling count), no surrounding spaces, lower case."""
+    return email.replace("\x00", "").strip().lower()
 
 
 def user_by_email(email: str) -> User | None:
@@ -38,12 +40,11 @@ def user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None (one answer for every failure)."""
     user = user_by_email(email)
-    if not verify_password(user.password_hash if user else None, password):
+    kept = hash_to_keep(user.password_hash if user else None, password)
+    if kept is None or user is None or not user.active:
         return None
-    if user is None or not user.active:
-        return None
-    if needs_rehash(user.password_hash or ""):
-        user.password_hash = hash_password(password)
+    if kept != user.password_hash:  # older parameters, or hashed before normalising: store anew
+        user.password_hash = kept
         db.session.commit()
     return user
 

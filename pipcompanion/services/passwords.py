@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -25,24 +27,41 @@ def _hasher() -> PasswordHasher:
     )
 
 
+def normalize_password(password: str) -> str:
+    """The same password however it was typed: NFKC folds the forms a keyboard may produce for one
+    character (a composed "é" or "e" with a combining accent, full-width letters)."""
+    return unicodedata.normalize("NFKC", password)
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    return _hasher().hash(normalize_password(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when the password matches; False for a wrong one or an account with no password."""
+    return hash_to_keep(password_hash, password) is not None
+
+
+def hash_to_keep(password_hash: str | None, password: str) -> str | None:
+    """For a right password, the hash to keep: the same one, or a new one when it was made with
+    older parameters or before passwords were normalised; None for a wrong password.
+
+    Compared after NFKC; a hash made from the password as typed (before normalising) is tried
+    too, so nobody is locked out by the change."""
     if not password_hash:
         # Spend the same effort so a missing account is not told apart by timing.
         _hasher().hash(password)
-        return False
-    try:
-        return _hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher().check_needs_rehash(password_hash)
+        return None
+    normalized = normalize_password(password)
+    for candidate in dict.fromkeys((normalized, password)):
+        try:
+            _hasher().verify(password_hash, candidate)
+        except (VerificationError, InvalidHashError):
+            continue
+        if candidate != normalized or _hasher().check_needs_rehash(password_hash):
+            return hash_password(password)
+        return password_hash
+    return None
 
 
 def password_problem(password: str, personal: list[str]) -> str | None:
