@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import html as html_module
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from flask import Flask
 from flask.testing import FlaskClient
 
-from pipcompanion.models import Role
+from pipcompanion.models import Role, Visibility
+from pipcompanion.services.kinds import all_kinds
 
 PASSWORD = "plum-harbour-lantern-42"
 
@@ -31,6 +35,31 @@ class FamilyInfo:
     carers: list[Person] = field(default_factory=list)
     viewers: list[Person] = field(default_factory=list)
 
+
+@dataclass(frozen=True)
+class MomentSpec:
+    """One moment for `make.moments`: kinds by key ("comforting") or id; carers and babies default
+    to the author and the family's baby; created when it happened unless told otherwise."""
+
+    author: Person
+    text: str = ""
+    kinds: Sequence[str | int] = ()
+    carers: Sequence[Person] | None = None
+    babies: Sequence[int] | None = None
+    visibility: Visibility = Visibility.THERAPIST
+    occurred_at: datetime | None = None
+    created_at: datetime | None = None
+    feeling: int | None = None
+    pinned_by: Person | None = None
+
+
+@dataclass(frozen=True)
+class InvitationInfo:
+    """An invitation as the person who made it saw it: its link token and code are shown only once."""
+
+    id: int
+    token: str
+    code: str
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -64,3 +93,9 @@ def page_text(response) -> str:  # type: ignore[no-untyped-def]
     return " ".join(html_module.unescape(words).split())
 
 
+
+
+def kind_ids(app: Flask) -> dict[str, int]:
+    """The default kinds of moment by key ("comforting"), made on first use as the app makes them."""
+    with app.app_context():
+        return {kind.key: kind.id for kind in all_kinds() if kind.key}

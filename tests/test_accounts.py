@@ -14,9 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from pipcompanion import auth
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
+from pipcompanion.models import MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from pipcompanion.services.accounts import create_therapist, issue_password_link
-from pipcompanion.services.families import create_invitation
 
 from .helpers import PASSWORD, Person, csrf_token, page_text, post, sign_in
 
@@ -769,10 +768,7 @@ def _link_form(app, make):  # type: ignore[no-untyped-def]
 
 
 def _invitation(app, make):  # type: ignore[no-untyped-def]
-    family = make.family("Rivers")
-    with app.app_context():
-        return create_invitation(db.session.get(Family, family.id), kind=MemberKind.CARER, relation="Dad",
-                                 created_by=db.session.get(User, family.therapist.id))
+    return make.invitation(make.family("Rivers"), MemberKind.CARER, "Dad")
 
 
 def _join_code_form(app, make):  # type: ignore[no-untyped-def]

@@ -13,16 +13,17 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from pipcompanion import fragments
 from pipcompanion.extensions import db
 from pipcompanion.fragments import LeastRecentlyUsedCache
 from pipcompanion.models import Baby, Family, Moment, MomentKind, Reflection, User, Visibility, utcnow
-from pipcompanion.models.moments import moment_kind_links
+from pipcompanion.models.moments import MomentLinks, write_moment_links
 
-from .helpers import FamilyInfo, page_text
-from .test_timeline import PINNED_BADGE, REFLECTED_BY, kind_ids, put_moment, put_reflection
+from .conftest import Factory
+from .helpers import FamilyInfo, kind_ids, page_text
+from .test_timeline import PINNED_BADGE, REFLECTED_BY
 
 ORIGINAL = "Ava held my finger all through her feed."
 
@@ -39,44 +40,49 @@ def _run(app: Flask, statement) -> None:  # type: ignore[no-untyped-def]
         db.session.commit()
 
 
+def _add_kind(app: Flask, moment_id: int, key: str) -> None:
+    with app.app_context():
+        write_moment_links(db.session, [MomentLinks(moment_id, kind_ids=[kind_ids(app)[key]])])
+        db.session.commit()
+
+
 # Each change is made straight in the database, so the test holds whatever path a change takes.
-CHANGES: dict[str, tuple[Callable[[Flask, FamilyInfo, int], None], str]] = {
+CHANGES: dict[str, tuple[Callable[[Factory, FamilyInfo, int], None], str]] = {
     "text edited": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
-                                            .values(text="She held my whole hand.")),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
+                                             .values(text="She held my whole hand.")),
         "She held my whole hand."),
     "feeling added": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id).values(feeling=5)),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id).values(feeling=5)),
         "I felt: Confident"),
     "time changed": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
-                                            .values(occurred_at=utcnow().replace(year=2026, month=1, day=7, hour=12))),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
+                                             .values(occurred_at=utcnow().replace(year=2026, month=1, day=7, hour=12))),
         "Wednesday 7 January"),
     "kind added": (
-        lambda app, family, moment_id: _run(app, insert(moment_kind_links).values(
-            moment_id=moment_id, kind_id=kind_ids(app)["playing"])),
+        lambda make, family, moment_id: _add_kind(make.app, moment_id, "playing"),
         "Playing together"),
     "kind renamed": (
-        lambda app, family, moment_id: _run(app, update(MomentKind).where(MomentKind.key == "comforting")
-                                            .values(custom_name="Soothing")),
+        lambda make, family, moment_id: _run(make.app, update(MomentKind).where(MomentKind.key == "comforting")
+                                             .values(custom_name="Soothing")),
         "Soothing"),
     "author renamed": (
-        lambda app, family, moment_id: _run(app, update(User).where(User.id == family.carers[0].id)
-                                            .values(name="Mama")),
+        lambda make, family, moment_id: _run(make.app, update(User).where(User.id == family.carers[0].id)
+                                             .values(name="Mama")),
         "Noted by Mama"),
     "baby renamed": (
-        lambda app, family, moment_id: _run(app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada")),
+        lambda make, family, moment_id: _run(make.app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada")),
         "Who was there: Mum, Ada"),
     "reflection added": (
-        lambda app, family, moment_id: put_reflection(app, moment_id, family.therapist, "You stayed with her."),
+        lambda make, family, moment_id: make.reflection(moment_id, family.therapist, "You stayed with her."),
         "You stayed with her."),
     "pinned": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
-                                            .values(pinned_at=utcnow(), pinned_by_id=family.therapist.id)),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
+                                             .values(pinned_at=utcnow(), pinned_by_id=family.therapist.id)),
         PINNED_BADGE),
     "shared with family": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
-                                            .values(visibility=Visibility.FAMILY)),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
+                                             .values(visibility=Visibility.FAMILY)),
         "Shared with family and friends"),
 }
 
@@ -84,15 +90,15 @@ CHANGES: dict[str, tuple[Callable[[Flask, FamilyInfo, int], None], str]] = {
 @pytest.mark.parametrize("change", list(CHANGES))
 def test_a_changed_moment_shows_its_change_on_the_next_view(app, make, sign_in_as, change) -> None:  # type: ignore[no-untyped-def]
     family = make.family(carers=("Mum",))
-    moment_id = put_moment(app, family, family.carers[0], ORIGINAL, at=utcnow() - timedelta(hours=2),
-                           kinds=(kind_ids(app)["comforting"],))
+    moment_id = make.moment(family, family.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
+                            kinds=["comforting"])
     therapist = sign_in_as(family.therapist)
     path = f"/families/{family.id}/timeline"
     before = cards_text(therapist.get(path))
     apply, shown = CHANGES[change]
     assert shown not in before
 
-    apply(app, family, moment_id)
+    apply(make, family, moment_id)
 
     for page in (path, f"/families/{family.id}/moments/{moment_id}"):
         assert shown in cards_text(therapist.get(page)), page
@@ -100,8 +106,8 @@ def test_a_changed_moment_shows_its_change_on_the_next_view(app, make, sign_in_a
 
 def test_an_edited_reflection_replaces_the_old_words(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
     family = make.family(carers=("Mum",))
-    moment_id = put_moment(app, family, family.carers[0], ORIGINAL, at=utcnow() - timedelta(hours=2))
-    put_reflection(app, moment_id, family.therapist, "You noticed she was tired.")
+    moment_id = make.moment(family, family.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2))
+    make.reflection(moment_id, family.therapist, "You noticed she was tired.")
     mum = sign_in_as(family.carers[0])
     assert "You noticed she was tired." in cards_text(mum.get(f"/families/{family.id}/timeline"))
 
@@ -115,9 +121,9 @@ def test_an_edited_reflection_replaces_the_old_words(app, make, sign_in_as) -> N
 def test_each_person_sees_the_same_card_as_their_own(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
     family = make.family(carers=("Mum", "Dad"), viewers=("Nan",))
     mum, dad = family.carers
-    moment_id = put_moment(app, family, mum, ORIGINAL, at=utcnow() - timedelta(hours=2),
+    moment_id = make.moment(family, mum, ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
                            visibility=Visibility.FAMILY, pinned_by=family.therapist)
-    put_reflection(app, moment_id, family.therapist, "You stayed with her.")
+    make.reflection(moment_id, family.therapist, "You stayed with her.")
     path = f"/families/{family.id}/timeline"
     seen = {person.name: cards_text(sign_in_as(person).get(path))
             for person in (mum, dad, family.viewers[0], family.therapist, mum)}

@@ -14,15 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Focus, Moment, MomentKind, Reflection, Role, TherapySession, Visibility, utcnow
+from pipcompanion.models import Moment, MomentKind, Reflection, Role, Visibility, utcnow
 from pipcompanion.models.moments import moment_babies, moment_carers, moment_kind_links
-from pipcompanion.services.kinds import all_kinds
 from pipcompanion.services.settings import service_settings
 
-from .helpers import FamilyInfo, page_text, post
+from .helpers import FamilyInfo, kind_ids, page_text, post
 
 LONDON = ZoneInfo("Europe/London")
 SAVED = "Saved. Thank you for noticing this moment."
@@ -122,11 +121,6 @@ def send_moment(client, family_id: int, form: dict[str, list[str]], **changes: o
 def add_moment(client, family_id: int, **changes: object):  # type: ignore[no-untyped-def]
     """Open Add a moment, change some fields, press Save."""
     return send_moment(client, family_id, new_moment_page(client, family_id), **changes)
-
-
-def kind_ids(app: Flask) -> dict[str, int]:
-    with app.test_request_context():
-        return {kind.key or "": kind.id for kind in all_kinds()}
 
 
 def hide_kind(app: Flask, kind_id: int) -> None:
@@ -793,24 +787,18 @@ def test_nobody_else_can_change_or_delete_a_moment(app, make, rivers, mum, sign_
 # ---------------------------------------------------------------- home
 
 
-def test_home_shows_add_a_moment_focus_reflections_next_session_and_recent_moments(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_home_shows_add_a_moment_focus_reflections_next_session_and_recent_moments(app, make, rivers, mum):  # type: ignore[no-untyped-def]
     now = utcnow()
     moment = logged(app, mum, rivers, text="She grabbed my finger")
     for i in range(3):
         logged(app, mum, rivers, text=f"Older moment {i}", when="date",
                day=(datetime.now(LONDON).date() - timedelta(days=3 + i)).isoformat())
     next_session = (now + timedelta(days=3)).replace(second=0, microsecond=0)
-    with app.app_context():
-        db.session.add(Focus(family_id=rivers.id, text="This week, notice when she looks for you",
-                             set_by_id=rivers.therapist.id, created_at=now - timedelta(days=1)))
-        db.session.add(Focus(family_id=rivers.id, text="An older focus", set_by_id=rivers.therapist.id,
-                             created_at=now - timedelta(days=8)))
-        db.session.add(TherapySession(family_id=rivers.id, starts_at=now - timedelta(days=4)))
-        db.session.add(TherapySession(family_id=rivers.id, starts_at=now + timedelta(days=10)))
-        db.session.add(TherapySession(family_id=rivers.id, starts_at=next_session))
-        db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
-                                  text="She was finding her safe base in you.", created_at=now, updated_at=now))
-        db.session.commit()
+    make.focus(rivers, "This week, notice when she looks for you", created_at=now - timedelta(days=1))
+    make.focus(rivers, "An older focus", created_at=now - timedelta(days=8))
+    for starts_at in (now - timedelta(days=4), now + timedelta(days=10), next_session):
+        make.session(rivers, starts_at)
+    make.reflection(moment["id"], rivers.therapist, "She was finding her safe base in you.", created_at=now)
 
     response = mum.get("/home")
     html = response.get_data(as_text=True)
@@ -829,15 +817,11 @@ def test_home_shows_add_a_moment_focus_reflections_next_session_and_recent_momen
     assert f'href="/families/{rivers.id}/timeline"' in html
 
 
-def test_home_shows_the_newest_reflections_first(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_home_shows_the_newest_reflections_first(app, make, rivers, mum):  # type: ignore[no-untyped-def]
     now = utcnow()
     moments = [logged(app, mum, rivers, text=f"Moment {i}") for i in range(4)]
-    with app.app_context():
-        for i, moment in enumerate(moments):
-            written = now - timedelta(days=4 - i)
-            db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
-                                      text=f"Reflection {i}", created_at=written, updated_at=written))
-        db.session.commit()
+    for i, moment in enumerate(moments):
+        make.reflection(moment["id"], rivers.therapist, f"Reflection {i}", created_at=now - timedelta(days=4 - i))
 
     reflected = page_text(mum.get("/home")).split("Reflected back", 1)[1].split("Recent moments", 1)[0]
 
@@ -846,12 +830,9 @@ def test_home_shows_the_newest_reflections_first(app, rivers, mum):  # type: ign
     assert reflected.count("Sam reflected on your moment") == 3
 
 
-def test_the_other_carer_sees_the_reflection_as_on_a_moment(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
+def test_the_other_carer_sees_the_reflection_as_on_a_moment(app, make, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
     moment = logged(app, mum, rivers, text="Mum's shared moment")
-    with app.app_context():
-        db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
-                                  text="Lovely noticing."))
-        db.session.commit()
+    make.reflection(moment["id"], rivers.therapist, "Lovely noticing.")
 
     page = page_text(sign_in_as(rivers.carers[1]).get("/home"))
 
@@ -876,15 +857,9 @@ def test_a_carer_in_no_family_is_told_how_to_join(app, make, sign_in_as):  # typ
     assert "Add a moment" not in page
 
 
-def test_no_page_counts_days_or_streaks(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
+def test_no_page_counts_days_or_streaks(app, make, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
     # A carer who last noted something ten days ago, and one who never did.
-    with app.app_context():
-        long_ago = utcnow() - timedelta(days=10)
-        db.session.execute(insert(Moment), [{
-            "family_id": rivers.id, "author_id": rivers.carers[0].id, "client_id": str(uuid.uuid4()),
-            "occurred_at": long_ago, "text": "A cuddle on the sofa", "visibility": Visibility.THERAPIST,
-            "created_at": long_ago, "updated_at": long_ago}])
-        db.session.commit()
+    make.moment(rivers, rivers.carers[0], "A cuddle on the sofa", occurred_at=utcnow() - timedelta(days=10))
     dad = sign_in_as(rivers.carers[1])
     pages = {
         "Mum's home": mum.get("/home"),

@@ -18,22 +18,18 @@ from sqlalchemy import func, select
 from pipcompanion.extensions import db
 from pipcompanion.models import (
     AuditEvent,
-    CaseloadAssignment,
-    Family,
     Focus,
     Moment,
     Reflection,
     Role,
     TherapySession,
-    User,
     Visibility,
     utcnow,
 )
 from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.moments import MomentInput, log_moment
 from pipcompanion.services.settings import service_settings
 
-from .helpers import FamilyInfo, Person, page_text, post
+from .helpers import FamilyInfo, page_text, post
 
 LOCALE = "en_GB"
 REFLECT_EMPTY = "Please write a few words to reflect back."
@@ -53,19 +49,8 @@ def service_today(app: Flask) -> date:
     return datetime.now(service_zone(app)).date()
 
 
-def log(app: Flask, person: Person, family: FamilyInfo, text: str, *,
-        visibility: Visibility = Visibility.THERAPIST, days_ago: float | None = None,
-        kind_keys: tuple[str, ...] = ()) -> int:
-    """A moment saved through the service, as the carer's phone would; returns its id."""
-    with app.test_request_context():
-        author = db.session.get(User, person.id)
-        family_row = db.session.get(Family, family.id)
-        kinds = [kind.id for kind in all_kinds() if kind.key in kind_keys]
-        when = utcnow() - timedelta(days=days_ago) if days_ago is not None else None
-        moment, created = log_moment(author, family_row, MomentInput(
-            client_id=str(uuid.uuid4()), text=text, kind_ids=kinds, occurred_at=when, visibility=visibility))
-        assert created
-        return moment.id
+def days_ago(days: float) -> datetime:
+    return utcnow() - timedelta(days=days)
 
 
 def add_through_form(client: FlaskClient, family: FamilyInfo, text: str, visibility: str = "therapist") -> None:
@@ -159,7 +144,7 @@ def section(html: str, heading_id: str) -> str:
 def test_therapist_reflects_back_and_the_carers_see_it(app: Flask, make, sign_in_as) -> None:
     rivers = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
     mum, dad = rivers.carers
-    moment_id = log(app, mum, rivers, "She reached for me when the dog barked", visibility=Visibility.FAMILY)
+    moment_id = make.moment(rivers, mum, "She reached for me when the dog barked", visibility=Visibility.FAMILY)
     sam = sign_in_as(rivers.therapist)
 
     detail = sam.get(f"/families/{rivers.id}/moments/{moment_id}")
@@ -191,7 +176,7 @@ def test_therapist_reflects_back_and_the_carers_see_it(app: Flask, make, sign_in
 def test_changing_a_reflection_replaces_it_and_deleting_removes_it(app: Flask, make, sign_in_as) -> None:
     rivers = make.family()
     mum = rivers.carers[0]
-    moment_id = log(app, mum, rivers, "Bath time giggles")
+    moment_id = make.moment(rivers, mum, "Bath time giggles")
     sam = sign_in_as(rivers.therapist)
     mum_client = sign_in_as(mum)
 
@@ -218,10 +203,8 @@ def test_changing_a_reflection_replaces_it_and_deleting_removes_it(app: Flask, m
 def test_each_therapist_has_one_reflection_of_their_own(app: Flask, make, sign_in_as) -> None:
     rivers = make.family()
     kim = make.user(Role.THERAPIST, name="Kim")
-    with app.app_context():
-        db.session.add(CaseloadAssignment(therapist_id=kim.id, family_id=rivers.id))
-        db.session.commit()
-    moment_id = log(app, rivers.carers[0], rivers, "Slept on my chest")
+    make.caseload(rivers, kim)
+    moment_id = make.moment(rivers, rivers.carers[0], "Slept on my chest")
     assert reflect(sign_in_as(rivers.therapist), rivers, moment_id, "From Sam").status_code == 302
     kim_client = sign_in_as(kim)
     assert reflect(kim_client, rivers, moment_id, "From Kim").status_code == 302
@@ -233,7 +216,7 @@ def test_each_therapist_has_one_reflection_of_their_own(app: Flask, make, sign_i
 
 def test_bad_reflections_get_a_message_and_nothing_is_saved(app: Flask, make, sign_in_as) -> None:
     rivers = make.family()
-    moment_id = log(app, rivers.carers[0], rivers, "Tummy time")
+    moment_id = make.moment(rivers, rivers.carers[0], "Tummy time")
     sam = sign_in_as(rivers.therapist)
     for text, message in (("", REFLECT_EMPTY), ("   \n ", REFLECT_EMPTY),
                           ("x" * 1001, "Please use at most 1000 characters.")):
@@ -258,7 +241,7 @@ def test_bad_reflections_get_a_message_and_nothing_is_saved(app: Flask, make, si
 def test_a_stray_nul_character_is_dropped_not_a_crash(app: Flask, make, sign_in_as) -> None:
     # A broken client can send one; PostgreSQL cannot store it.
     rivers = make.family()
-    moment_id = log(app, rivers.carers[0], rivers, "Cuddles")
+    moment_id = make.moment(rivers, rivers.carers[0], "Cuddles")
     sam = sign_in_as(rivers.therapist)
     assert reflect(sam, rivers, moment_id, "So\x00 close").status_code == 302
     assert reflections_on(app, moment_id) == [(rivers.therapist.id, "So close")]
@@ -270,8 +253,8 @@ def test_a_stray_nul_character_is_dropped_not_a_crash(app: Flask, make, sign_in_
 def test_only_the_familys_therapist_may_reflect(app: Flask, make, sign_in_as) -> None:
     rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
     brooks = make.family("Brooks", therapist=make.user(Role.THERAPIST, name="Alex"))
-    moment_id = log(app, rivers.carers[0], rivers, "Peekaboo", visibility=Visibility.FAMILY)
-    brooks_moment = log(app, brooks.carers[0], brooks, "Brooks moment")
+    moment_id = make.moment(rivers, rivers.carers[0], "Peekaboo", visibility=Visibility.FAMILY)
+    brooks_moment = make.moment(brooks, brooks.carers[0], "Brooks moment")
     url = f"/families/{rivers.id}/moments/{moment_id}/reflection"
 
     for person in (rivers.carers[0], rivers.viewers[0]):
@@ -289,7 +272,7 @@ def test_only_the_familys_therapist_may_reflect(app: Flask, make, sign_in_as) ->
 
 def test_a_private_moment_cannot_be_reflected_on(app: Flask, make, sign_in_as) -> None:
     rivers = make.family()
-    private_id = log(app, rivers.carers[0], rivers, "Just for me", visibility=Visibility.PRIVATE)
+    private_id = make.moment(rivers, rivers.carers[0], "Just for me", visibility=Visibility.PRIVATE)
     sam = sign_in_as(rivers.therapist)
     assert sam.get(f"/families/{rivers.id}/moments/{private_id}").status_code == 404
     assert reflect(sam, rivers, private_id, "I should not see this").status_code == 404
@@ -301,8 +284,8 @@ def test_a_private_moment_cannot_be_reflected_on(app: Flask, make, sign_in_as) -
 
 def test_therapist_and_carer_pin_for_the_next_session(app: Flask, make, sign_in_as) -> None:
     rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
-    moment_id = log(app, rivers.carers[0], rivers, "She copied my smile", visibility=Visibility.FAMILY)
-    other_id = log(app, rivers.carers[0], rivers, "Walk in the park")
+    moment_id = make.moment(rivers, rivers.carers[0], "She copied my smile", visibility=Visibility.FAMILY)
+    other_id = make.moment(rivers, rivers.carers[0], "Walk in the park")
     sam = sign_in_as(rivers.therapist)
     mum = sign_in_as(rivers.carers[0])
     assert caseload_figures(sam)["Rivers"][PINNED] == "0"
@@ -460,8 +443,8 @@ def test_the_next_session_is_the_soonest_coming_one(app: Flask, make, sign_in_as
 def test_a_past_session_groups_the_timeline(app: Flask, make, sign_in_as) -> None:
     rivers = make.family()
     mum = rivers.carers[0]
-    log(app, mum, rivers, "Before we met again", days_ago=5)
-    log(app, mum, rivers, "After the session", days_ago=1)
+    make.moment(rivers, mum, "Before we met again", occurred_at=days_ago(5))
+    make.moment(rivers, mum, "After the session", occurred_at=days_ago(1))
     sam = sign_in_as(rivers.therapist)
     timeline = page_text(sam.get(f"/families/{rivers.id}/timeline"))
     assert "Before the first session" in timeline
@@ -516,9 +499,10 @@ def test_caseload_figures_follow_what_happens(app: Flask, make, sign_in_as) -> N
     assert caseload_figures(sam)["Quiet"] == {
         NEXT_SESSION: "Not set", NEW: "0", UNREFLECTED: "0", PINNED: "0", LAST_ACTIVITY: "None yet"}
 
-    log(app, mum, rivers, "Before the session", days_ago=6)
-    after = [log(app, mum, rivers, "Cuddle after nap", days_ago=2), log(app, dad, rivers, "Bottle and song", days_ago=1)]
-    log(app, mum, rivers, "Private worry", visibility=Visibility.PRIVATE)
+    make.moment(rivers, mum, "Before the session", occurred_at=days_ago(6))
+    after = [make.moment(rivers, mum, "Cuddle after nap", occurred_at=days_ago(2)),
+             make.moment(rivers, dad, "Bottle and song", occurred_at=days_ago(1))]
+    make.moment(rivers, mum, "Private worry", visibility=Visibility.PRIVATE)
     assert add_session(sam, rivers, service_today(app) - timedelta(days=4), "10:00").status_code == 302
     figures = caseload_figures(sam)["Rivers"]
     assert figures[NEW] == "3"  # private moments are nobody's business but their author's
@@ -545,9 +529,7 @@ def test_caseload_figures_follow_what_happens(app: Flask, make, sign_in_as) -> N
     assert caseload_figures(sam)["Rivers"][UNREFLECTED] == "2"
     # Another therapist's view of "new" is their own.
     kim = make.user(Role.THERAPIST, name="Kim")
-    with app.app_context():
-        db.session.add(CaseloadAssignment(therapist_id=kim.id, family_id=rivers.id))
-        db.session.commit()
+    make.caseload(rivers, kim)
     assert caseload_figures(sign_in_as(kim))["Rivers"][NEW] == "4"
     assert caseload_figures(sam)["Rivers"][NEW] == "1"
 
@@ -583,12 +565,12 @@ def test_caseload_lists_own_families_soonest_session_first(app: Flask, make, sig
 def test_session_view_shows_pinned_and_since_last_session_oldest_first(app: Flask, make, sign_in_as) -> None:
     rivers = make.family("Rivers", carers=("Mum", "Dad"))
     mum, dad = rivers.carers
-    old_pinned = log(app, mum, rivers, "Old pinned smile", days_ago=9)
-    log(app, mum, rivers, "Old bath time", days_ago=8)
-    log(app, dad, rivers, "First after the session", days_ago=2)
-    log(app, mum, rivers, "Second after the session", days_ago=1, visibility=Visibility.FAMILY)
-    log(app, mum, rivers, "Private worry", visibility=Visibility.PRIVATE)
-    log(app, mum, rivers, "Third, just now")
+    old_pinned = make.moment(rivers, mum, "Old pinned smile", occurred_at=days_ago(9))
+    make.moment(rivers, mum, "Old bath time", occurred_at=days_ago(8))
+    make.moment(rivers, dad, "First after the session", occurred_at=days_ago(2))
+    make.moment(rivers, mum, "Second after the session", occurred_at=days_ago(1), visibility=Visibility.FAMILY)
+    make.moment(rivers, mum, "Private worry", visibility=Visibility.PRIVATE)
+    make.moment(rivers, mum, "Third, just now")
     sam = sign_in_as(rivers.therapist)
     day = service_today(app) - timedelta(days=5)
     assert add_session(sam, rivers, day, "10:00").status_code == 302
@@ -639,7 +621,7 @@ def test_session_view_before_any_session_and_when_nothing_is_new(app: Flask, mak
     assert "Moments so far" in text
     assert "Nothing shared since the last session yet." in text
 
-    log(app, rivers.carers[0], rivers, "Before any session", days_ago=20)
+    make.moment(rivers, rivers.carers[0], "Before any session", occurred_at=days_ago(20))
     assert "Before any session" in page_text(sam.get(f"/families/{rivers.id}/session"))
     assert add_session(sam, rivers, service_today(app) - timedelta(days=1), "09:00").status_code == 302
     text = page_text(sam.get(f"/families/{rivers.id}/session"))
@@ -653,7 +635,7 @@ def test_session_view_before_any_session_and_when_nothing_is_new(app: Flask, mak
 def test_therapists_reads_and_changes_are_audited(app: Flask, make, sign_in_as) -> None:
     rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
     mum = rivers.carers[0]
-    moment_id = log(app, mum, rivers, "Rocking to sleep", visibility=Visibility.FAMILY)
+    moment_id = make.moment(rivers, mum, "Rocking to sleep", visibility=Visibility.FAMILY)
     sam = sign_in_as(rivers.therapist)
 
     assert sam.get(f"/families/{rivers.id}/timeline").status_code == 200

@@ -8,7 +8,6 @@ and what the server keeps (the database).
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from flask import Flask
@@ -16,12 +15,10 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, Moment, MomentKind, Reflection, User, Visibility, utcnow
+from pipcompanion.models import Moment, MomentKind, Reflection, Visibility, utcnow
 from pipcompanion.models.moments import moment_kind_links
-from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.moments import MomentInput, log_moment
 
-from ..helpers import FamilyInfo, Person
+from ..helpers import Person
 from .conftest import BrowserProblems, heading, path_of, sign_in
 
 NOT_FOUND = "We could not find that page"
@@ -57,19 +54,6 @@ def open_timeline(page: Page) -> None:
     page.goto("/home")
     page.get_by_role("link", name="See our timeline", exact=True).click()
     expect(heading(page, "Our timeline")).to_be_visible()
-
-
-def arrange_moment(app: Flask, family: FamilyInfo, author: Person, text: str, *,
-                   visibility: Visibility = Visibility.THERAPIST, ago: timedelta = timedelta(0)) -> int:
-    """A moment saved straight through the service (arranging a test, not under test)."""
-    with app.test_request_context():
-        moment, _created = log_moment(
-            db.session.get_one(User, author.id), db.session.get_one(Family, family.id),
-            MomentInput(client_id=str(uuid.uuid4()), text=text, kind_ids=[all_kinds()[0].id],
-                        carer_ids=[author.id], baby_ids=[family.baby_id], visibility=visibility,
-                        occurred_at=utcnow() - ago if ago else None),
-        )
-        return moment.id
 
 
 def moments_by(app: Flask, person: Person) -> list[Moment]:
@@ -165,9 +149,9 @@ def test_a_moment_for_only_me_is_seen_by_nobody_else(app: Flask, make, new_phone
     family = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
     mum, dad = family.carers
     [nan] = family.viewers
-    arrange_moment(app, family, mum, "Ava held my finger at bath time.", ago=timedelta(hours=2))
-    arrange_moment(app, family, mum, "Ava smiled at Nan's song.", visibility=Visibility.FAMILY,
-                   ago=timedelta(hours=1))
+    make.moment(family, mum, "Ava held my finger at bath time.", occurred_at=utcnow() - timedelta(hours=2))
+    make.moment(family, mum, "Ava smiled at Nan's song.", visibility=Visibility.FAMILY,
+                occurred_at=utcnow() - timedelta(hours=1))
     secret = "I cried, then we had a quiet cuddle."
 
     phone = new_phone()
@@ -240,7 +224,7 @@ def test_session_view_moves_one_moment_at_a_time_with_the_arrow_keys(app: Flask,
     mum, dad = family.carers
     texts = ["First: she settled on my chest.", "Second: he sang to her.", "Third: she reached for me."]
     for hours_ago, (author, text) in zip((3, 2, 1), zip((mum, dad, mum), texts, strict=True), strict=True):
-        arrange_moment(app, family, author, text, ago=timedelta(hours=hours_ago))
+        make.moment(family, author, text, occurred_at=utcnow() - timedelta(hours=hours_ago))
 
     screen = new_desktop()
     sign_in(screen, family.therapist)
@@ -276,7 +260,7 @@ def test_mum_changes_her_moment_and_deletes_it_after_saying_yes(app: Flask, make
                                                                 browser_problems: BrowserProblems) -> None:
     family = make.family("Rivers", carers=("Mum", "Dad"), viewers=(), baby="Ava")
     mum, dad = family.carers
-    moment_id = arrange_moment(app, family, mum, "She laughed at the ducks.", ago=timedelta(hours=1))
+    moment_id = make.moment(family, mum, "She laughed at the ducks.", occurred_at=utcnow() - timedelta(hours=1))
     moment_url = f"/families/{family.id}/moments/{moment_id}"
 
     # Only the author may change or delete it.

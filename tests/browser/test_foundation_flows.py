@@ -11,15 +11,12 @@ import re
 from typing import Literal
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, Role, User
-from pipcompanion.services.families import create_invitation
+from pipcompanion.models import MemberKind, Role
 
-from ..helpers import PASSWORD, FamilyInfo
+from ..helpers import PASSWORD
 from .conftest import heading, path_of
 
 PHONE_WIDTH = 360
@@ -79,17 +76,6 @@ def expect_carer_home(page: Page, *, name: str, baby: str) -> None:
     expect(heading(page, f"Hello, {name}")).to_be_visible()
     assert path_of(page) == "/home"
     expect(page.get_by_role("main")).to_contain_text(baby)
-
-
-def carer_invitation_code(app: Flask, family: FamilyInfo, relation: str) -> str:
-    """Arrange: the family's therapist has made a carer invitation; its code, as shown to them."""
-    assert family.therapist is not None
-    with app.app_context():
-        issued = create_invitation(
-            db.session.get_one(Family, family.id), kind=MemberKind.CARER, relation=relation,
-            created_by=db.session.get_one(User, family.therapist.id),
-        )
-        return issued.code
 
 
 # ---------------------------------------------------------------- journeys
@@ -163,7 +149,7 @@ def test_therapist_invites_mum_who_joins_by_link_then_signs_in_on_another_phone(
 
 def test_dad_joins_by_typing_the_code_in_lowercase_without_the_dash(phone, make, app):
     family = make.family("Okafor", carers=(), viewers=(), baby="Kemi")
-    code = carer_invitation_code(app, family, "Dad")
+    code = make.invitation(family, MemberKind.CARER, "Dad").code
 
     phone.goto("/")
     phone.get_by_role("link", name="I have an invitation code", exact=True).click()
