@@ -277,6 +277,29 @@ def make(app: Flask) -> Factory:
     return Factory(app)
 
 
+# ---------------------------------------------------------------- the people and families most tests use
+
+
+@pytest.fixture
+def rivers(make: Factory) -> FamilyInfo:
+    """Our family: therapist Sam, carers Mum and Dad, viewer Nan, baby Ava."""
+    return make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
+
+
+@pytest.fixture
+def brooks(make: Factory) -> FamilyInfo:
+    """Another family, with its own therapist and names that appear nowhere in the Rivers family:
+    therapist Robin, carer Papa, viewer Oma, baby Zebedee."""
+    therapist = make.user(Role.THERAPIST, name="Robin")
+    return make.family("Brooks", therapist=therapist, carers=("Papa",), viewers=("Oma",), baby="Zebedee")
+
+
+@pytest.fixture
+def admin(make: Factory) -> Person:
+    """The service lead, Alex."""
+    return make.user(Role.ADMIN, name="Alex")
+
+
 @pytest.fixture
 def sign_in_as(make_client):  # type: ignore[no-untyped-def]
     """A new client signed in as this person."""
@@ -288,6 +311,11 @@ def sign_in_as(make_client):  # type: ignore[no-untyped-def]
 
     return signed_in_client
 
+
+@pytest.fixture
+def mum(rivers: FamilyInfo, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
+    """Mum of the Rivers family, signed in on her phone."""
+    return sign_in_as(rivers.carers[0])
 
 
 # ---------------------------------------------------------------- query counting

@@ -111,9 +111,8 @@ def test_each_role_lands_on_its_home(app, make, role):
     assert signed_in_name(browser) == person.name
 
 
-def test_carer_home_greets_them_by_name(app, make):
-    family = make.family("Rivers", carers=("Mum",))
-    browser, response = attempt(app, family.carers[0].email, PASSWORD)
+def test_carer_home_greets_them_by_name(app, rivers):
+    browser, response = attempt(app, rivers.carers[0].email, PASSWORD)
     assert "Hello, Mum" in page_text(browser.get(response.headers["Location"]))
 
 
@@ -458,11 +457,10 @@ def test_password_link_lets_the_person_choose_a_password_once(app, make, client)
     assert can_sign_in(app, "mum@example.org", NEW_PASSWORD)
 
 
-def test_therapist_button_makes_a_link_the_carer_can_use(app, make, sign_in_as):
-    family = make.family("Rivers", carers=("Mum",))
-    carer = family.carers[0]
-    therapist_browser = sign_in_as(family.therapist)
-    response = post(therapist_browser, f"/families/{family.id}/members/{carer.id}/password-link")
+def test_therapist_button_makes_a_link_the_carer_can_use(app, rivers, sign_in_as):
+    carer = rivers.carers[0]
+    therapist_browser = sign_in_as(rivers.therapist)
+    response = post(therapist_browser, f"/families/{rivers.id}/members/{carer.id}/password-link")
     assert response.status_code == 201
     assert "Password link for Mum" in page_text(response)
     match = re.search(r'value="http://localhost/password/([A-Za-z0-9_-]+)"', response.get_data(as_text=True))
@@ -626,12 +624,11 @@ def test_idle_staff_are_signed_out_with_a_message(app, make, sign_in_as, role):
     assert response.headers["Location"].startswith(HOMES[role])
 
 
-def test_idle_staff_post_is_not_carried_out(app, make, sign_in_as):
-    family = make.family("Rivers")
-    browser = sign_in_as(family.therapist)
+def test_idle_staff_post_is_not_carried_out(app, rivers, sign_in_as):
+    browser = sign_in_as(rivers.therapist)
     token = csrf_token(browser)  # the button's form was on the page before they walked away
     _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
-    response = browser.post(f"/families/{family.id}/members/{family.carers[0].id}/password-link",
+    response = browser.post(f"/families/{rivers.id}/members/{rivers.carers[0].id}/password-link",
                             data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert idle_message(app) in page_text(browser.get("/login"))

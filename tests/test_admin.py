@@ -97,11 +97,6 @@ def audit_table(response) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-d
 
 
 @pytest.fixture
-def admin(make) -> Person:  # type: ignore[no-untyped-def]
-    return make.user(Role.ADMIN, name="Alex")
-
-
-@pytest.fixture
 def robin(make) -> Person:  # type: ignore[no-untyped-def]
     return make.user(Role.THERAPIST, name="Robin", email="robin@example.org")
 
@@ -259,9 +254,8 @@ def test_a_new_password_link_replaces_the_last_one(app, admin, robin, sign_in_as
     assert make_client().get(second).status_code == 200
 
 
-def test_only_therapists_are_managed_on_the_therapist_page(app, admin, make, sign_in_as) -> None:
-    family = make.family("Rivers")
-    carer, viewer = family.carers[0], family.viewers[0]
+def test_only_therapists_are_managed_on_the_therapist_page(app, admin, rivers, sign_in_as) -> None:
+    carer, viewer = rivers.carers[0], rivers.viewers[0]
     client = sign_in_as(admin)
     carers_phone = sign_in_as(carer)
 
@@ -323,12 +317,11 @@ def test_admin_puts_a_family_on_a_caseload_and_takes_it_off(app, admin, robin, m
     ]
 
 
-def test_removing_an_assignment_that_is_not_there_is_not_found(app, admin, robin, make, sign_in_as) -> None:
-    family = make.family("Rivers")
+def test_removing_an_assignment_that_is_not_there_is_not_found(app, admin, robin, rivers, sign_in_as) -> None:
     client = sign_in_as(admin)
     before = assignments(app)
-    for path in (f"/admin/caseloads/{family.id}/{robin.id}/remove", f"/admin/caseloads/999999/{robin.id}/remove",
-                 f"/admin/caseloads/{family.id}/999999/remove"):
+    for path in (f"/admin/caseloads/{rivers.id}/{robin.id}/remove", f"/admin/caseloads/999999/{robin.id}/remove",
+                 f"/admin/caseloads/{rivers.id}/999999/remove"):
         response = post(client, path)
         assert response.status_code == 404, path
         assert "We could not find that page" in page_text(response)
@@ -374,8 +367,7 @@ GOOD_SETTINGS = {
 }
 
 
-def test_admin_saves_the_service_settings_which_everyone_sees(app, admin, make, sign_in_as, client) -> None:
-    family = make.family("Rivers")
+def test_admin_saves_the_service_settings_which_everyone_sees(app, admin, rivers, sign_in_as, client) -> None:
     admin_client = sign_in_as(admin)
 
     response = post(admin_client, "/admin/settings", GOOD_SETTINGS)
@@ -397,8 +389,8 @@ def test_admin_saves_the_service_settings_which_everyone_sees(app, admin, make, 
     assert help_page.get_data(as_text=True).count("<li>Harbour crisis line") == 1
 
     pages = [client.get("/help"), client.get("/login"), client.get("/join"), client.get("/no-such-page"),
-             sign_in_as(family.therapist).get("/caseload"), sign_in_as(family.carers[0]).get("/home"),
-             sign_in_as(family.viewers[0]).get("/overview"), admin_client.get("/admin/")]
+             sign_in_as(rivers.therapist).get("/caseload"), sign_in_as(rivers.carers[0]).get("/home"),
+             sign_in_as(rivers.viewers[0]).get("/overview"), admin_client.get("/admin/")]
     for page in pages:
         assert brand(page) == "Harbour PIP"
         assert "<title>" in page.get_data(as_text=True) and "· Harbour PIP</title>" in page.get_data(as_text=True)
@@ -534,12 +526,11 @@ HIJACK = {"name": "Intruder", "email": "intruder@example.org", "active": "0", "s
 
 
 @pytest.mark.parametrize("who", ["therapist", "carer", "viewer", "signed out"])
-def test_admin_pages_are_closed_to_everyone_else(app, make, sign_in_as, make_client, who) -> None:
-    family = make.family("Rivers")
-    assert family.therapist is not None
-    person = {"therapist": family.therapist, "carer": family.carers[0], "viewer": family.viewers[0]}.get(who)
+def test_admin_pages_are_closed_to_everyone_else(app, rivers, sign_in_as, make_client, who) -> None:
+    assert rivers.therapist is not None
+    person = {"therapist": rivers.therapist, "carer": rivers.carers[0], "viewer": rivers.viewers[0]}.get(who)
     client = sign_in_as(person) if person else make_client()
-    requests = _admin_requests(app, family.therapist, family)
+    requests = _admin_requests(app, rivers.therapist, rivers)
     assert len(requests) >= 11, requests
     assert {path for _, path in requests} >= {"/admin/", "/admin/therapists", "/admin/caseloads",
                                               "/admin/settings", "/admin/audit"}
@@ -548,7 +539,7 @@ def test_admin_pages_are_closed_to_everyone_else(app, make, sign_in_as, make_cli
     assert settings_before is not None
 
     for method, path in requests:
-        data = {**HIJACK, "family_id": str(family.id), "therapist_id": str(family.therapist.id)}
+        data = {**HIJACK, "family_id": str(rivers.id), "therapist_id": str(rivers.therapist.id)}
         response = client.get(path) if method == "GET" else post(client, path, data)
         if person is None:
             assert goes_to_login(response), (method, path, response.status_code)
@@ -558,7 +549,7 @@ def test_admin_pages_are_closed_to_everyone_else(app, make, sign_in_as, make_cli
             assert "Audit log" not in page_text(response)
 
     assert count(app, User) == users_before
-    assert user_row(app, family.therapist.id).active is True
+    assert user_row(app, rivers.therapist.id).active is True
     assert settings_row(app) == settings_before
     assert assignments(app) == caseloads_before
     assert count(app, PasswordLink) == 0

@@ -88,45 +88,42 @@ CHANGES: dict[str, tuple[Callable[[Factory, FamilyInfo, int], None], str]] = {
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
-def test_a_changed_moment_shows_its_change_on_the_next_view(app, make, sign_in_as, change) -> None:  # type: ignore[no-untyped-def]
-    family = make.family(carers=("Mum",))
-    moment_id = make.moment(family, family.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
+def test_a_changed_moment_shows_its_change_on_the_next_view(app, rivers, make, sign_in_as, change) -> None:  # type: ignore[no-untyped-def]
+    moment_id = make.moment(rivers, rivers.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
                             kinds=["comforting"])
-    therapist = sign_in_as(family.therapist)
-    path = f"/families/{family.id}/timeline"
+    therapist = sign_in_as(rivers.therapist)
+    path = f"/families/{rivers.id}/timeline"
     before = cards_text(therapist.get(path))
     apply, shown = CHANGES[change]
     assert shown not in before
 
-    apply(make, family, moment_id)
+    apply(make, rivers, moment_id)
 
-    for page in (path, f"/families/{family.id}/moments/{moment_id}"):
+    for page in (path, f"/families/{rivers.id}/moments/{moment_id}"):
         assert shown in cards_text(therapist.get(page)), page
 
 
-def test_an_edited_reflection_replaces_the_old_words(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
-    family = make.family(carers=("Mum",))
-    moment_id = make.moment(family, family.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2))
-    make.reflection(moment_id, family.therapist, "You noticed she was tired.")
-    mum = sign_in_as(family.carers[0])
-    assert "You noticed she was tired." in cards_text(mum.get(f"/families/{family.id}/timeline"))
+def test_an_edited_reflection_replaces_the_old_words(app, rivers, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    moment_id = make.moment(rivers, rivers.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2))
+    make.reflection(moment_id, rivers.therapist, "You noticed she was tired.")
+    mum = sign_in_as(rivers.carers[0])
+    assert "You noticed she was tired." in cards_text(mum.get(f"/families/{rivers.id}/timeline"))
 
     _run(app, update(Reflection).values(text="You noticed she was tired, and slowed down."))
 
-    text = cards_text(mum.get(f"/families/{family.id}/timeline"))
+    text = cards_text(mum.get(f"/families/{rivers.id}/timeline"))
     assert "You noticed she was tired, and slowed down." in text
     assert REFLECTED_BY in text
 
 
-def test_each_person_sees_the_same_card_as_their_own(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
-    family = make.family(carers=("Mum", "Dad"), viewers=("Nan",))
-    mum, dad = family.carers
-    moment_id = make.moment(family, mum, ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
-                           visibility=Visibility.FAMILY, pinned_by=family.therapist)
-    make.reflection(moment_id, family.therapist, "You stayed with her.")
-    path = f"/families/{family.id}/timeline"
+def test_each_person_sees_the_same_card_as_their_own(app, rivers, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
+    moment_id = make.moment(rivers, mum, ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
+                            visibility=Visibility.FAMILY, pinned_by=rivers.therapist)
+    make.reflection(moment_id, rivers.therapist, "You stayed with her.")
+    path = f"/families/{rivers.id}/timeline"
     seen = {person.name: cards_text(sign_in_as(person).get(path))
-            for person in (mum, dad, family.viewers[0], family.therapist, mum)}
+            for person in (mum, dad, rivers.viewers[0], rivers.therapist, mum)}
 
     assert "Noted by you" in seen["Mum"] and "Noted by Mum" not in seen["Mum"]
     assert "Noted by Mum" in seen["Dad"] and "Noted by you" not in seen["Dad"]
@@ -138,13 +135,12 @@ def test_each_person_sees_the_same_card_as_their_own(app, make, sign_in_as) -> N
         assert PINNED_BADGE in seen[name] and "You stayed with her." in seen[name]
 
 
-def test_the_caseload_shows_a_renamed_family_and_baby_on_the_next_view(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", baby="Ava")
-    therapist = sign_in_as(family.therapist)
+def test_the_caseload_shows_a_renamed_family_and_baby_on_the_next_view(app, rivers, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    therapist = sign_in_as(rivers.therapist)
     assert "Rivers (Ava)" in page_text(therapist.get("/caseload"))
 
-    _run(app, update(Family).where(Family.id == family.id).values(display_name="Rivers-Lee"))
-    _run(app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada"))
+    _run(app, update(Family).where(Family.id == rivers.id).values(display_name="Rivers-Lee"))
+    _run(app, update(Baby).where(Baby.id == rivers.baby_id).values(name="Ada"))
 
     assert "Rivers-Lee (Ada)" in page_text(therapist.get("/caseload"))
 

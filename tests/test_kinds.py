@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from pipcompanion.extensions import db
-from pipcompanion.models import AuditEvent, Moment, MomentKind, Role
+from pipcompanion.models import AuditEvent, Moment, MomentKind
 from pipcompanion.models.moments import moment_kind_links
 
 from .helpers import FamilyInfo, Person, page_text, post
@@ -86,28 +86,19 @@ def kind_rows(app: Flask) -> list[tuple[str | None, str | None, bool]]:
 
 
 @pytest.fixture
-def rivers(make) -> FamilyInfo:  # type: ignore[no-untyped-def]
-    return make.family("Rivers", carers=("Mum",), viewers=())
-
-
-@pytest.fixture
-def admin(make, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
-    return sign_in_as(make.user(Role.ADMIN, name="Lead"))
-
-
-@pytest.fixture
-def mum(rivers: FamilyInfo, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
-    return sign_in_as(rivers.carers[0])
+def lead(admin: Person, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
+    """The service lead, signed in."""
+    return sign_in_as(admin)
 
 
 # ---------------------------------------------------------------- the defaults
 
 
 def test_the_default_kinds_are_offered_in_order(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
-                                                admin: FlaskClient) -> None:
+                                                lead: FlaskClient) -> None:
     assert offered(mum, rivers) == DEFAULTS
-    assert [name for _id, name, _hidden in admin_list(admin)] == DEFAULTS
-    assert all(not hidden for _id, _name, hidden in admin_list(admin))
+    assert [name for _id, name, _hidden in admin_list(lead)] == DEFAULTS
+    assert all(not hidden for _id, _name, hidden in admin_list(lead))
     # Made once: asking again does not add a second set.
     assert offered(mum, rivers) == DEFAULTS
     assert len(kind_rows(app)) == len(DEFAULTS)
@@ -118,17 +109,17 @@ def test_the_default_kinds_are_offered_in_order(app: Flask, rivers: FamilyInfo, 
 
 
 def test_a_renamed_kind_shows_its_new_name_on_the_form_and_on_old_moments(
-        app: Flask, rivers: FamilyInfo, mum: FlaskClient, admin: FlaskClient, sign_in_as) -> None:
-    comforting = kind_id(admin, "Comforting")
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, lead: FlaskClient, sign_in_as) -> None:
+    comforting = kind_id(lead, "Comforting")
     assert log_with_kind(mum, rivers, comforting, "She settled on my shoulder").status_code == 302
     moment_id = only_moment_id(app)
     assert "Comforting" in page_text(mum.get(f"/families/{rivers.id}/moments/{moment_id}"))
 
-    response = post(admin, f"/admin/kinds/{comforting}/rename", {"name": "  Settling   her "})
+    response = post(lead, f"/admin/kinds/{comforting}/rename", {"name": "  Settling   her "})
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/kinds"
-    assert "The kind is renamed." in page_text(admin.get("/admin/kinds"))
-    assert admin_list(admin)[0] == (comforting, "Settling her", False)
+    assert "The kind is renamed." in page_text(lead.get("/admin/kinds"))
+    assert admin_list(lead)[0] == (comforting, "Settling her", False)
 
     assert offered(mum, rivers) == ["Settling her", *DEFAULTS[1:]]
     for client in (mum, sign_in_as(rivers.therapist)):
@@ -143,42 +134,42 @@ def test_a_renamed_kind_shows_its_new_name_on_the_form_and_on_old_moments(
     assert linked == [comforting]
 
 
-def test_bad_names_get_a_message_and_change_nothing(app: Flask, admin: FlaskClient) -> None:
-    first = kind_id(admin, "Comforting")
+def test_bad_names_get_a_message_and_change_nothing(app: Flask, lead: FlaskClient) -> None:
+    first = kind_id(lead, "Comforting")
     before = kind_rows(app)
     for name, message in (("", NO_NAME), ("   ", NO_NAME), ("x" * 41, TOO_LONG)):
-        response = post(admin, "/admin/kinds", {"name": name})
+        response = post(lead, "/admin/kinds", {"name": name})
         assert response.status_code == 400
         assert message in page_text(response)
-        response = post(admin, f"/admin/kinds/{first}/rename", {"name": name})
+        response = post(lead, f"/admin/kinds/{first}/rename", {"name": name})
         assert response.status_code == 400
         assert message in page_text(response)
-    assert post(admin, "/admin/kinds", {}).status_code == 400
-    assert post(admin, "/admin/kinds", {"name": "\x00"}).status_code == 400
+    assert post(lead, "/admin/kinds", {}).status_code == 400
+    assert post(lead, "/admin/kinds", {"name": "\x00"}).status_code == 400
     assert kind_rows(app) == before
     # A stray NUL (PostgreSQL cannot store one) is dropped; exactly 40 characters is fine.
-    assert post(admin, f"/admin/kinds/{first}/rename", {"name": "Bath\x00 time"}).status_code == 302
-    assert admin_list(admin)[0][1] == "Bath time"
-    assert post(admin, f"/admin/kinds/{first}/rename", {"name": "r" * 40}).status_code == 302
-    assert post(admin, "/admin/kinds", {"name": "a" * 40}).status_code == 302
-    assert [name for _id, name, _hidden in admin_list(admin)] == ["r" * 40, *DEFAULTS[1:], "a" * 40]
+    assert post(lead, f"/admin/kinds/{first}/rename", {"name": "Bath\x00 time"}).status_code == 302
+    assert admin_list(lead)[0][1] == "Bath time"
+    assert post(lead, f"/admin/kinds/{first}/rename", {"name": "r" * 40}).status_code == 302
+    assert post(lead, "/admin/kinds", {"name": "a" * 40}).status_code == 302
+    assert [name for _id, name, _hidden in admin_list(lead)] == ["r" * 40, *DEFAULTS[1:], "a" * 40]
 
 
 # ---------------------------------------------------------------- adding
 
 
 def test_a_new_kind_is_added_at_the_end_and_carers_can_use_it(
-        app: Flask, rivers: FamilyInfo, mum: FlaskClient, admin: FlaskClient) -> None:
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, lead: FlaskClient) -> None:
     assert offered(mum, rivers) == DEFAULTS
-    response = post(admin, "/admin/kinds", {"name": "Bath time"})
+    response = post(lead, "/admin/kinds", {"name": "Bath time"})
     assert response.status_code == 302
-    assert "The new kind is added." in page_text(admin.get(response.headers["Location"]))
+    assert "The new kind is added." in page_text(lead.get(response.headers["Location"]))
     assert offered(mum, rivers) == [*DEFAULTS, "Bath time"]
 
-    bath = kind_id(admin, "Bath time")
+    bath = kind_id(lead, "Bath time")
     assert log_with_kind(mum, rivers, bath).status_code == 302
     assert "Bath time" in page_text(mum.get(f"/families/{rivers.id}/timeline"))
-    assert post(admin, "/admin/kinds", {"name": "Outdoors"}).status_code == 302
+    assert post(lead, "/admin/kinds", {"name": "Outdoors"}).status_code == 302
     assert offered(mum, rivers) == [*DEFAULTS, "Bath time", "Outdoors"]
     with app.app_context():
         events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("kind.%"))).all()
@@ -186,10 +177,10 @@ def test_a_new_kind_is_added_at_the_end_and_carers_can_use_it(
 
 
 def test_adding_a_kind_first_thing_keeps_the_defaults(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
-                                                      admin: FlaskClient) -> None:
+                                                      lead: FlaskClient) -> None:
     # The admin's very first act on a new service (say, a form kept open from another visit).
     assert kind_rows(app) == []
-    assert post(admin, "/admin/kinds", {"name": "Bath time"}).status_code == 302
+    assert post(lead, "/admin/kinds", {"name": "Bath time"}).status_code == 302
     assert offered(mum, rivers) == [*DEFAULTS, "Bath time"]
 
 
@@ -197,33 +188,33 @@ def test_adding_a_kind_first_thing_keeps_the_defaults(app: Flask, rivers: Family
 
 
 def test_moving_kinds_changes_the_order_carers_see(rivers: FamilyInfo, mum: FlaskClient,
-                                                   admin: FlaskClient) -> None:
-    talking = kind_id(admin, "Talking, singing or reading")
-    response = post(admin, f"/admin/kinds/{talking}/move", {"direction": "up"})
+                                                   lead: FlaskClient) -> None:
+    talking = kind_id(lead, "Talking, singing or reading")
+    response = post(lead, f"/admin/kinds/{talking}/move", {"direction": "up"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/kinds"
     expected = list(DEFAULTS)
     expected[2], expected[3] = expected[3], expected[2]
     assert offered(mum, rivers) == expected
 
-    comforting = kind_id(admin, "Comforting")
-    assert post(admin, f"/admin/kinds/{comforting}/move", {"direction": "down"}).status_code == 302
+    comforting = kind_id(lead, "Comforting")
+    assert post(lead, f"/admin/kinds/{comforting}/move", {"direction": "down"}).status_code == 302
     expected[0], expected[1] = expected[1], expected[0]
     assert offered(mum, rivers) == expected
-    assert [name for _id, name, _hidden in admin_list(admin)] == expected
+    assert [name for _id, name, _hidden in admin_list(lead)] == expected
 
     # The ends stay where they are.
-    assert post(admin, f"/admin/kinds/{kind_id(admin, expected[0])}/move", {"direction": "up"}).status_code == 302
-    assert post(admin, f"/admin/kinds/{kind_id(admin, 'Other')}/move", {"direction": "down"}).status_code == 302
+    assert post(lead, f"/admin/kinds/{kind_id(lead, expected[0])}/move", {"direction": "up"}).status_code == 302
+    assert post(lead, f"/admin/kinds/{kind_id(lead, 'Other')}/move", {"direction": "down"}).status_code == 302
     assert offered(mum, rivers) == expected
     # A new kind can be moved up from the end too.
-    assert post(admin, "/admin/kinds", {"name": "Bath time"}).status_code == 302
-    assert post(admin, f"/admin/kinds/{kind_id(admin, 'Bath time')}/move", {"direction": "up"}).status_code == 302
+    assert post(lead, "/admin/kinds", {"name": "Bath time"}).status_code == 302
+    assert post(lead, f"/admin/kinds/{kind_id(lead, 'Bath time')}/move", {"direction": "up"}).status_code == 302
     assert offered(mum, rivers) == [*expected[:-1], "Bath time", "Other"]
 
 
-def test_the_admin_page_offers_only_moves_that_make_sense(admin: FlaskClient) -> None:
-    page = page_text(admin.get("/admin/kinds"))
+def test_the_admin_page_offers_only_moves_that_make_sense(lead: FlaskClient) -> None:
+    page = page_text(lead.get("/admin/kinds"))
     assert "Move Comforting up" not in page
     assert "Move Comforting down" in page
     assert "Move Other down" not in page
@@ -234,16 +225,16 @@ def test_the_admin_page_offers_only_moves_that_make_sense(admin: FlaskClient) ->
 
 
 def test_a_hidden_kind_is_not_offered_but_stays_on_old_moments(
-        app: Flask, rivers: FamilyInfo, mum: FlaskClient, admin: FlaskClient) -> None:
-    came = kind_id(admin, "Baby came to me")
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, lead: FlaskClient) -> None:
+    came = kind_id(lead, "Baby came to me")
     assert log_with_kind(mum, rivers, came, "Crawled over for a cuddle").status_code == 302
     moment_id = only_moment_id(app)
 
-    response = post(admin, f"/admin/kinds/{came}/hidden", {"hidden": "1"})
+    response = post(lead, f"/admin/kinds/{came}/hidden", {"hidden": "1"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/kinds"
-    assert (came, "Baby came to me", True) in admin_list(admin)
-    assert "Offer Baby came to me again" in page_text(admin.get("/admin/kinds"))
+    assert (came, "Baby came to me", True) in admin_list(lead)
+    assert "Offer Baby came to me again" in page_text(lead.get("/admin/kinds"))
     assert offered(mum, rivers) == [name for name in DEFAULTS if name != "Baby came to me"]
 
     # Old moments keep it, and so does changing one of them.
@@ -259,9 +250,9 @@ def test_a_hidden_kind_is_not_offered_but_stays_on_old_moments(
     assert "Please choose kinds of moment from the list." in page_text(response)
     assert moment_count(app) == 1
 
-    response = post(admin, f"/admin/kinds/{came}/hidden", {"hidden": "0"})
+    response = post(lead, f"/admin/kinds/{came}/hidden", {"hidden": "0"})
     assert response.status_code == 302
-    assert (came, "Baby came to me", False) in admin_list(admin)
+    assert (came, "Baby came to me", False) in admin_list(lead)
     assert offered(mum, rivers) == DEFAULTS
     assert log_with_kind(mum, rivers, came, "Again").status_code == 302
     assert moment_count(app) == 2
@@ -274,37 +265,36 @@ def test_a_hidden_kind_is_not_offered_but_stays_on_old_moments(
 # ---------------------------------------------------------------- refusals
 
 
-def test_unknown_kinds_are_not_found(app: Flask, admin: FlaskClient) -> None:
-    admin_list(admin)
+def test_unknown_kinds_are_not_found(app: Flask, lead: FlaskClient) -> None:
+    admin_list(lead)
     before = kind_rows(app)
-    assert post(admin, "/admin/kinds/99999/rename", {"name": "Anything"}).status_code == 404
-    assert post(admin, "/admin/kinds/99999/hidden", {"hidden": "1"}).status_code == 404
-    assert post(admin, "/admin/kinds/99999/move", {"direction": "up"}).status_code == 404
+    assert post(lead, "/admin/kinds/99999/rename", {"name": "Anything"}).status_code == 404
+    assert post(lead, "/admin/kinds/99999/hidden", {"hidden": "1"}).status_code == 404
+    assert post(lead, "/admin/kinds/99999/move", {"direction": "up"}).status_code == 404
     assert kind_rows(app) == before
 
 
-def test_garbled_hide_and_move_requests_are_refused(app: Flask, admin: FlaskClient) -> None:
-    second = admin_list(admin)[1][0]
+def test_garbled_hide_and_move_requests_are_refused(app: Flask, lead: FlaskClient) -> None:
+    second = admin_list(lead)[1][0]
     before = kind_rows(app)
     for data in ({}, {"hidden": "yes"}):
-        assert post(admin, f"/admin/kinds/{second}/hidden", data).status_code == 400
+        assert post(lead, f"/admin/kinds/{second}/hidden", data).status_code == 400
     for data in ({}, {"direction": "sideways"}):
-        assert post(admin, f"/admin/kinds/{second}/move", data).status_code == 400
+        assert post(lead, f"/admin/kinds/{second}/move", data).status_code == 400
     # Without the form's token nothing happens either.
-    response = admin.post(f"/admin/kinds/{second}/hidden", data={"hidden": "1"})
+    response = lead.post(f"/admin/kinds/{second}/hidden", data={"hidden": "1"})
     assert response.status_code == 400
     assert "This form had expired" in page_text(response)
-    assert admin.post(f"/admin/kinds/{second}/move", data={"direction": "up"}).status_code == 400
-    assert admin.post(f"/admin/kinds/{second}/rename", data={"name": "No token"}).status_code == 400
-    assert admin.post("/admin/kinds", data={"name": "No token"}).status_code == 400
+    assert lead.post(f"/admin/kinds/{second}/move", data={"direction": "up"}).status_code == 400
+    assert lead.post(f"/admin/kinds/{second}/rename", data={"name": "No token"}).status_code == 400
+    assert lead.post("/admin/kinds", data={"name": "No token"}).status_code == 400
     assert kind_rows(app) == before
 
 
-def test_only_the_service_lead_manages_kinds(app: Flask, make, sign_in_as, client: FlaskClient) -> None:
-    rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
+def test_only_the_service_lead_manages_kinds(app: Flask, rivers: FamilyInfo, lead: FlaskClient, sign_in_as,
+                                             client: FlaskClient) -> None:
     people: list[Person] = [rivers.therapist, rivers.carers[0], rivers.viewers[0]]
-    admin = sign_in_as(make.user(Role.ADMIN, name="Lead"))
-    first = admin_list(admin)[0][0]
+    first = admin_list(lead)[0][0]
     before = kind_rows(app)
     for person in people:
         someone = sign_in_as(person)

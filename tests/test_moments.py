@@ -182,16 +182,6 @@ def this_afternoon() -> datetime:
     return datetime.combine(datetime.now(LONDON).date(), time(15, 0), LONDON)
 
 
-@pytest.fixture
-def rivers(make) -> FamilyInfo:  # type: ignore[no-untyped-def]
-    return make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
-
-
-@pytest.fixture
-def mum(rivers: FamilyInfo, sign_in_as):  # type: ignore[no-untyped-def]
-    return sign_in_as(rivers.carers[0])
-
-
 # ---------------------------------------------------------------- the form as it comes
 
 
@@ -464,8 +454,7 @@ def test_a_hidden_kind_cannot_be_picked_for_a_new_moment(app, rivers, mum):  # t
 
 
 @pytest.mark.parametrize("who", ["another family's carer", "our viewer", "our therapist"])
-def test_people_from_outside_the_familys_carers_are_refused(app, make, rivers, mum, who):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",))
+def test_people_from_outside_the_familys_carers_are_refused(app, rivers, brooks, mum, who):  # type: ignore[no-untyped-def]
     person = {"another family's carer": brooks.carers[0], "our viewer": rivers.viewers[0],
               "our therapist": rivers.therapist}[who]
 
@@ -476,8 +465,7 @@ def test_people_from_outside_the_familys_carers_are_refused(app, make, rivers, m
     assert_nothing_saved(app)
 
 
-def test_a_baby_from_another_family_is_refused(app, make, rivers, mum):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",), baby="Milo")
+def test_a_baby_from_another_family_is_refused(app, rivers, brooks, mum):  # type: ignore[no-untyped-def]
 
     response = add_moment(mum, rivers.id, text="Nice", babies=[rivers.baby_id, brooks.baby_id])
 
@@ -516,8 +504,7 @@ def test_words_of_exactly_2000_characters_are_fine(app, rivers, mum):  # type: i
     assert saved_moments(app)[0]["text"] == "a" * 2000
 
 
-def test_only_carers_of_the_family_can_open_the_form(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",))
+def test_only_carers_of_the_family_can_open_the_form(app, rivers, brooks, sign_in_as):  # type: ignore[no-untyped-def]
     path = f"/families/{rivers.id}/moments/new"
 
     assert sign_in_as(brooks.carers[0]).get(path).status_code == 404
@@ -761,8 +748,7 @@ def test_deleting_needs_the_forms_token(app, rivers, mum):  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("who", ["the other carer", "the therapist", "a viewer", "another family's carer"])
-def test_nobody_else_can_change_or_delete_a_moment(app, make, rivers, mum, sign_in_as, who):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",))
+def test_nobody_else_can_change_or_delete_a_moment(app, rivers, brooks, mum, sign_in_as, who):  # type: ignore[no-untyped-def]
     person = {"the other carer": rivers.carers[1], "the therapist": rivers.therapist,
               "a viewer": rivers.viewers[0], "another family's carer": brooks.carers[0]}[who]
     moment = logged(app, mum, rivers, text="Shared with everyone", visibility="family")

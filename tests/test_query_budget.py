@@ -29,21 +29,20 @@ def statements_for(client, path: str, count_queries) -> int:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_statements_per_page_do_not_grow_with_moments(app, make, make_client, count_queries, page):  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
-    make.family("Brooks", therapist=family.therapist)  # a second family on the caseload
-    make.session(family, utcnow() - timedelta(days=3))
-    make.session(family, utcnow() + timedelta(days=4))
+def test_statements_per_page_do_not_grow_with_moments(app, rivers, make, make_client, count_queries, page):  # type: ignore[no-untyped-def]
+    make.family("Brooks", therapist=rivers.therapist)  # a second family on the caseload
+    make.session(rivers, utcnow() - timedelta(days=3))
+    make.session(rivers, utcnow() + timedelta(days=4))
     role, path_template = PAGES[page]
-    person = {"carer": family.carers[0], "viewer": family.viewers[0], "therapist": family.therapist}[role]
+    person = {"carer": rivers.carers[0], "viewer": rivers.viewers[0], "therapist": rivers.therapist}[role]
     client = make_client()
     sign_in(client, person)
-    path = path_template.format(family=family.id)
+    path = path_template.format(family=rivers.id)
 
-    make.many_moments(family, 1)
+    make.many_moments(rivers, 1)
     client.get(path)  # first visit creates the default kinds and settings rows
     with_one = statements_for(client, path, count_queries)
-    make.many_moments(family, 999)
+    make.many_moments(rivers, 999)
     with_thousand = statements_for(client, path, count_queries)
 
     assert with_one == with_thousand, f"{page}: {with_one} statements with 1 moment, {with_thousand} with 1,000"

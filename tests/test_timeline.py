@@ -100,11 +100,6 @@ def bulk_moments(make: Factory, family: FamilyInfo, count: int,
     return [texts[i] for i in newest_first]
 
 
-@pytest.fixture
-def rivers(make) -> FamilyInfo:  # type: ignore[no-untyped-def]
-    return make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
-
-
 # ---------------------------------------------------------------- order and grouping
 
 
@@ -274,8 +269,7 @@ def test_filter_by_dates_in_the_services_time_zone(app, make, rivers, sign_in_as
     "kind=abc", "kind=999999", "author=abc", "author=other-family", "author=our-viewer",
     "date_from=banana", "date_to=2026-13-01", "date_from after date_to",
 ])
-def test_bad_filters_get_a_message(app, make, rivers, sign_in_as, case):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",))
+def test_bad_filters_get_a_message(app, make, rivers, brooks, sign_in_as, case):  # type: ignore[no-untyped-def]
     make.moment(rivers, rivers.carers[0], "Something", occurred_at=at_local(-1, 9))
     args, message = {
         "kind=abc": ({"kind": "abc"}, NOT_ON_LIST),
@@ -502,9 +496,8 @@ def test_the_viewer_sees_family_moments_only(app, make, household, sign_in_as): 
 
 
 @pytest.mark.parametrize("who", ["dad", "therapist", "nan", "another family's carer", "another therapist"])
-def test_direct_addresses_of_a_private_moment_are_refused_to_everyone_but_mum(app, make, household, sign_in_as, who):  # type: ignore[no-untyped-def]
+def test_direct_addresses_of_a_private_moment_are_refused_to_everyone_but_mum(app, make, household, brooks, sign_in_as, who):  # type: ignore[no-untyped-def]
     secret = add_private_moment(make, household)
-    brooks = make.family("Brooks", carers=("Mum",))
     person = {"dad": household.dad, "therapist": household.therapist, "nan": household.nan,
               "another family's carer": brooks.carers[0], "another therapist": make.user(Role.THERAPIST)}[who]
     client = sign_in_as(person)
@@ -598,9 +591,8 @@ def test_each_person_pages_through_exactly_the_moments_they_may_see(app, make, r
     assert REFLECTED_BY not in page_text(client.get(f"/families/{rivers.id}/timeline"))  # the viewer, last
 
 
-def test_another_familys_timeline_and_moments_are_not_found(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_another_familys_timeline_and_moments_are_not_found(app, make, rivers, brooks, sign_in_as):  # type: ignore[no-untyped-def]
     moment = make.moment(rivers, rivers.carers[0], "Rivers only", occurred_at=at_local(-1, 9), visibility=Visibility.FAMILY)
-    brooks = make.family("Brooks", carers=("Mum",), viewers=("Grandad",))
 
     for person in (brooks.carers[0], brooks.viewers[0], brooks.therapist):
         client = sign_in_as(person)

@@ -17,7 +17,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page
 
 from pipcompanion.extensions import db
-from pipcompanion.models import MemberKind, PasswordLinkPurpose, Role, User, Visibility, utcnow
+from pipcompanion.models import MemberKind, PasswordLinkPurpose, User, Visibility, utcnow
 from pipcompanion.services.accounts import issue_password_link
 
 from ..helpers import FamilyInfo, Person
@@ -59,10 +59,8 @@ class World:
 
 
 @pytest.fixture
-def world(app: Flask, make) -> World:  # type: ignore[no-untyped-def]
-    rivers = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
+def world(app: Flask, make, rivers: FamilyInfo, admin: Person) -> World:  # type: ignore[no-untyped-def]
     brooks = make.family("Brooks", therapist=rivers.therapist, carers=("Mum",), viewers=())
-    admin = make.user(Role.ADMIN, name="Alex")
     mum, dad = rivers.carers
     make.session(rivers, utcnow() - timedelta(days=3))
     make.session(rivers, utcnow() + timedelta(days=4))

@@ -78,9 +78,8 @@ class Taps:
 
 
 def test_mum_saves_a_moment_in_three_taps_then_sam_reflects_back_and_pins_it(
-        app: Flask, make, new_phone, new_desktop) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
-    mum, dad = family.carers
+        app: Flask, rivers, new_phone, new_desktop) -> None:  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
 
     phone = new_phone()
     sign_in(phone, mum)
@@ -96,7 +95,7 @@ def test_mum_saves_a_moment_in_three_taps_then_sam_reflects_back_and_pins_it(
     assert taps.count <= 3, f"{taps.count} taps from home to a saved moment"
 
     [saved] = moments_by(app, mum)
-    assert saved.text == "" and saved.visibility is Visibility.THERAPIST and saved.family_id == family.id
+    assert saved.text == "" and saved.visibility is Visibility.THERAPIST and saved.family_id == rivers.id
     with app.app_context():
         kinds = db.session.scalars(select(MomentKind.key).join(moment_kind_links)
                                    .where(moment_kind_links.c.moment_id == saved.id)).all()
@@ -113,7 +112,7 @@ def test_mum_saves_a_moment_in_three_taps_then_sam_reflects_back_and_pins_it(
     expect(card.get_by_role("listitem")).to_have_text(["Comforting"])
 
     screen = new_desktop()
-    sign_in(screen, family.therapist)
+    sign_in(screen, rivers.therapist)
     expect(heading(screen, "Your families")).to_be_visible()
     screen.get_by_role("link", name="Rivers", exact=True).click()
     expect(heading(screen, "The Rivers family's moments")).to_be_visible()
@@ -130,7 +129,7 @@ def test_mum_saves_a_moment_in_three_taps_then_sam_reflects_back_and_pins_it(
     expect(screen.get_by_role("button", name="Unpin", exact=True)).to_be_visible()
     with app.app_context():
         stored = db.session.get_one(Moment, saved.id)
-        assert stored.pinned_by_id == family.therapist.id
+        assert stored.pinned_by_id == rivers.therapist.id
         assert db.session.scalars(select(Reflection.text).where(Reflection.moment_id == saved.id)).all() == [reflection]
 
     phone.goto("/home")
@@ -144,13 +143,12 @@ def test_mum_saves_a_moment_in_three_taps_then_sam_reflects_back_and_pins_it(
     expect(card).to_contain_text("Reflected back by Sam")
 
 
-def test_a_moment_for_only_me_is_seen_by_nobody_else(app: Flask, make, new_phone, new_desktop,  # type: ignore[no-untyped-def]
+def test_a_moment_for_only_me_is_seen_by_nobody_else(app: Flask, rivers, make, new_phone, new_desktop,  # type: ignore[no-untyped-def]
                                                       browser_problems: BrowserProblems) -> None:
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
-    mum, dad = family.carers
-    [nan] = family.viewers
-    make.moment(family, mum, "Ava held my finger at bath time.", occurred_at=utcnow() - timedelta(hours=2))
-    make.moment(family, mum, "Ava smiled at Nan's song.", visibility=Visibility.FAMILY,
+    mum, dad = rivers.carers
+    [nan] = rivers.viewers
+    make.moment(rivers, mum, "Ava held my finger at bath time.", occurred_at=utcnow() - timedelta(hours=2))
+    make.moment(rivers, mum, "Ava smiled at Nan's song.", visibility=Visibility.FAMILY,
                 occurred_at=utcnow() - timedelta(hours=1))
     secret = "I cried, then we had a quiet cuddle."
 
@@ -165,7 +163,7 @@ def test_a_moment_for_only_me_is_seen_by_nobody_else(app: Flask, make, new_phone
     expect_announced(phone, SENT)
     private = next(moment for moment in moments_by(app, mum) if moment.text == secret)
     assert private.visibility is Visibility.PRIVATE
-    private_url = f"/families/{family.id}/moments/{private.id}"
+    private_url = f"/families/{rivers.id}/moments/{private.id}"
 
     # Mum sees it, marked as hers alone, and may even pin it: that must not show anywhere either.
     open_timeline(phone)
@@ -184,7 +182,7 @@ def test_a_moment_for_only_me_is_seen_by_nobody_else(app: Flask, make, new_phone
     expect(dad_phone.get_by_text(secret)).to_have_count(0)
 
     screen = new_desktop()
-    sign_in(screen, family.therapist)
+    sign_in(screen, rivers.therapist)
     figures = caseload_figures(screen, "Rivers")
     assert (figures["New since you last looked"], figures["Not yet reflected on, since the last session"],
             figures["Pinned"]) == ("2", "2", "0"), figures
@@ -219,16 +217,15 @@ def caseload_figures(page: Page, family_name: str) -> dict[str, str]:
     }
 
 
-def test_session_view_moves_one_moment_at_a_time_with_the_arrow_keys(app: Flask, make, new_desktop) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=(), baby="Ava")
-    mum, dad = family.carers
+def test_session_view_moves_one_moment_at_a_time_with_the_arrow_keys(app: Flask, rivers, make, new_desktop) -> None:  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
     texts = ["First: she settled on my chest.", "Second: he sang to her.", "Third: she reached for me."]
     for hours_ago, (author, text) in zip((3, 2, 1), zip((mum, dad, mum), texts, strict=True), strict=True):
-        make.moment(family, author, text, occurred_at=utcnow() - timedelta(hours=hours_ago))
+        make.moment(rivers, author, text, occurred_at=utcnow() - timedelta(hours=hours_ago))
 
     screen = new_desktop()
-    sign_in(screen, family.therapist)
-    screen.goto(f"/families/{family.id}/session")
+    sign_in(screen, rivers.therapist)
+    screen.goto(f"/families/{rivers.id}/session")
     expect(heading(screen, "Moments so far")).to_be_visible()
     shown = screen.get_by_role("article")
     position = screen.locator("[data-position]")
@@ -256,12 +253,11 @@ def test_session_view_moves_one_moment_at_a_time_with_the_arrow_keys(app: Flask,
     expect(position).to_have_text("3 / 3")
 
 
-def test_mum_changes_her_moment_and_deletes_it_after_saying_yes(app: Flask, make, new_phone,  # type: ignore[no-untyped-def]
+def test_mum_changes_her_moment_and_deletes_it_after_saying_yes(app: Flask, rivers, make, new_phone,  # type: ignore[no-untyped-def]
                                                                 browser_problems: BrowserProblems) -> None:
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=(), baby="Ava")
-    mum, dad = family.carers
-    moment_id = make.moment(family, mum, "She laughed at the ducks.", occurred_at=utcnow() - timedelta(hours=1))
-    moment_url = f"/families/{family.id}/moments/{moment_id}"
+    mum, dad = rivers.carers
+    moment_id = make.moment(rivers, mum, "She laughed at the ducks.", occurred_at=utcnow() - timedelta(hours=1))
+    moment_url = f"/families/{rivers.id}/moments/{moment_id}"
 
     # Only the author may change or delete it.
     dad_phone = new_phone()

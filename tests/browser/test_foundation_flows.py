@@ -167,9 +167,8 @@ def test_dad_joins_by_typing_the_code_in_lowercase_without_the_dash(phone, make,
     check_phone_page(phone)
 
 
-def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone, make):
-    family = make.family("Rivers", baby="Ava")
-    mum = family.carers[0]
+def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone, rivers):
+    mum = rivers.carers[0]
 
     phone.goto("/login")
     sign_in(phone, mum.email, "not-the-right-password")
@@ -193,9 +192,8 @@ def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone,
     expect_carer_home(phone, name="Mum", baby="Ava")
 
 
-def test_sign_out_in_the_header_then_home_asks_to_sign_in(phone, make):
-    family = make.family("Rivers", baby="Ava")
-    mum = family.carers[0]
+def test_sign_out_in_the_header_then_home_asks_to_sign_in(phone, rivers):
+    mum = rivers.carers[0]
     phone.goto("/login")
     sign_in(phone, mum.email, PASSWORD)
     expect_carer_home(phone, name="Mum", baby="Ava")

@@ -165,9 +165,8 @@ def stored_on_phone(page: Page, store: str = "outbox") -> list[dict]:
 
 
 def test_installable_and_the_shell_and_offline_page_load_with_no_connection(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+    mum = rivers.carers[0]
     phone.goto("/login")
     manifest_url = phone.locator('link[rel="manifest"]').get_attribute("href")
     assert manifest_url == "/manifest.webmanifest"
@@ -222,7 +221,7 @@ def test_installable_and_the_shell_and_offline_page_load_with_no_connection(
     expect(outbox_items(phone)).to_have_count(0)
     expect_announced(phone, SENT)
     [moment] = moments_by(app, mum)
-    assert moment.text == "Peekaboo on the train" and moment.family_id == family.id
+    assert moment.text == "Peekaboo on the train" and moment.family_id == rivers.id
     with app.app_context():
         assert db.session.scalars(select(MomentKind.key).join(moment_kind_links)
                                   .where(moment_kind_links.c.moment_id == moment.id)).all() == ["playing"]
@@ -233,9 +232,8 @@ def test_installable_and_the_shell_and_offline_page_load_with_no_connection(
 
 
 def test_twenty_moments_saved_offline_survive_a_reload_and_arrive_once(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+    mum = rivers.carers[0]
     sign_in(phone, mum)
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
@@ -307,11 +305,10 @@ WAIT_FOR_REPLAY = """async (events) => {
 
 
 def test_a_flaky_network_still_stores_every_moment_exactly_once(
-        app: Flask, phone: Page, make, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
     """Sends that never arrive, and sends the server stored but whose answer was lost, from a phone
     whose clock runs a little fast: every moment is stored once, and none is left waiting."""
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+    mum = rivers.carers[0]
     phone.add_init_script(COUNT_ONLINE_EVENTS)
     phone.clock.install(time=datetime.now() + PHONE_CLOCK_AHEAD)
     sign_in(phone, mum)
@@ -343,9 +340,8 @@ def tomorrow_on_the_phone() -> str:
 
 
 def test_a_moment_the_server_refuses_waits_to_be_changed_or_discarded(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+    mum = rivers.carers[0]
     sign_in(phone, mum)
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
@@ -399,9 +395,8 @@ def test_a_moment_the_server_refuses_waits_to_be_changed_or_discarded(
 
 
 def test_signing_out_clears_the_outbox_and_the_next_carer_sends_nothing_of_it(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=())
-    mum, dad = family.carers
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
     sign_in(phone, mum)
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
@@ -429,9 +424,8 @@ def test_signing_out_clears_the_outbox_and_the_next_carer_sends_nothing_of_it(
 
 
 def test_an_expired_sign_in_keeps_the_outbox_for_the_same_person_only(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=())
-    mum, dad = family.carers
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
     sign_in(phone, mum)
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
@@ -474,11 +468,10 @@ def test_an_expired_sign_in_keeps_the_outbox_for_the_same_person_only(
 
 
 def test_a_moment_saved_while_the_worker_is_still_installing_is_sent_at_once(
-        app: Flask, phone: Page, make) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers) -> None:  # type: ignore[no-untyped-def]
     """A first visit on a slow connection: the worker is still fetching the app shell when Mum saves
     her first moment. She is online, so it is sent at once; it does not wait for the worker."""
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+    mum = rivers.carers[0]
     held: list[Route] = []
     phone.context.route("**/static/icons/maskable-512.png",
                         lambda route: held.append(route) if route.request.service_worker else route.fallback())
@@ -500,11 +493,10 @@ def test_a_moment_saved_while_the_worker_is_still_installing_is_sent_at_once(
 
 
 def test_background_sync_sends_the_outbox_and_the_open_page_says_so(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
     """The worker's Background Sync may send the outbox before the page does (or with no page open);
     a page that is open then says the moments were sent, as it does when it sent them itself."""
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+    mum = rivers.carers[0]
     sign_in(phone, mum)
     open_add_a_moment(phone)
     devtools = phone.context.new_cdp_session(phone)
@@ -537,9 +529,8 @@ def test_background_sync_sends_the_outbox_and_the_open_page_says_so(
 
 
 def test_a_new_version_waits_until_the_person_asks_for_it(
-        phone: Page, make, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    sign_in(phone, family.carers[0])
+        phone: Page, rivers, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    sign_in(phone, rivers.carers[0])
     controlled_page(phone)
     prompt = phone.get_by_role("status").filter(has_text="A new version is ready.")
     expect(heading(phone, "Hello, Mum")).to_be_visible()
