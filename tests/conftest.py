@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from bench.seed import empty_tables
@@ -208,7 +208,7 @@ class Factory:
         kinds = list(kind_ids(self.app).values())
         visibilities = [Visibility.FAMILY, Visibility.THERAPIST, Visibility.PRIVATE]
         with self.app.app_context():
-            start = db.session.scalar(select(db.func.count(Moment.id)).where(Moment.family_id == family.id)) or 0
+            start = db.session.scalar(select(func.count(Moment.id)).where(Moment.family_id == family.id)) or 0
         now = utcnow()
         ids = self.moments(family, [
             MomentSpec(family.carers[i % len(family.carers)], f"Moment number {start + i}",

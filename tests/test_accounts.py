@@ -9,7 +9,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from werkzeug.datastructures import MultiDict
 
 from pipcompanion import auth
@@ -17,13 +17,12 @@ from pipcompanion.extensions import db
 from pipcompanion.models import MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from pipcompanion.services.accounts import create_therapist, issue_password_link
 
-from .helpers import PASSWORD, Person, csrf_token, page_text, post, sign_in
+from .helpers import NEW_PASSWORD, PASSWORD, Person, count, csrf_token, page_text, post, sign_in
 
 HOMES = {Role.CARER: "/home", Role.VIEWER: "/overview", Role.THERAPIST: "/caseload", Role.ADMIN: "/admin/"}
 NO_MATCH = "That email and password did not match an account. Please try again."
 TOO_MANY = re.compile(r"There have been too many tries\. Please try again in (\d+) minutes?\.")
 LINK_GONE = "This link no longer works"
-NEW_PASSWORD = "quince-meadow-bicycle-77"
 EASY_TO_GUESS = "This password would be easy for someone else to guess"
 
 
@@ -632,8 +631,7 @@ def test_idle_staff_post_is_not_carried_out(app, rivers, sign_in_as):
                             data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert idle_message(app) in page_text(browser.get("/login"))
-    with app.app_context():
-        assert db.session.scalar(select(func.count(PasswordLink.id))) == 0
+    assert count(app, PasswordLink) == 0
 
 
 def test_active_staff_stay_signed_in(app, make, sign_in_as):
@@ -847,11 +845,6 @@ def create_admin(app, *args: str, **kwargs):  # type: ignore[no-untyped-def]
         return app.test_cli_runner().invoke(args=["create-admin", *args], **kwargs)
 
 
-def user_count(app) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return db.session.scalar(select(func.count(User.id)))
-
-
 def test_create_admin_makes_an_admin_who_can_sign_in(app):
     result = create_admin(app, " Lead@Example.org ", "--name", "Priya", "--password", NEW_PASSWORD)
     assert result.exit_code == 0, result.output
@@ -883,7 +876,7 @@ def test_create_admin_refuses_a_weak_password(app, password, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
-    assert user_count(app) == 0
+    assert count(app, User) == 0
 
 
 def test_create_admin_refuses_an_email_already_used(app, make):
@@ -891,7 +884,7 @@ def test_create_admin_refuses_an_email_already_used(app, make):
     result = create_admin(app, "MUM@example.org", "--password", NEW_PASSWORD)
     assert result.exit_code != 0
     assert "There is already an account with this email" in result.output
-    assert user_count(app) == 1
+    assert count(app, User) == 1
     assert can_sign_in(app, carer.email, PASSWORD)
     assert not can_sign_in(app, carer.email, NEW_PASSWORD)
 
@@ -901,4 +894,4 @@ def test_create_admin_refuses_something_that_is_not_an_email(app, email):
     result = create_admin(app, email, "--password", NEW_PASSWORD)
     assert result.exit_code != 0
     assert "Please enter an email address like name@example.org." in result.output
-    assert user_count(app) == 0
+    assert count(app, User) == 0

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pipcompanion import create_app
 from pipcompanion.demo import DEMO_PASSWORD
@@ -29,23 +28,12 @@ from pipcompanion.models import (
 from pipcompanion.services.families import check_date_of_birth
 from pipcompanion.services.settings import today_for_service
 
-from .helpers import FamilyInfo, Person, page_text, post
-from .test_families import NEW_PASSWORD, shown_secret
+from .helpers import NEW_PASSWORD, FamilyInfo, Person, count, goes_to_login, page_text, post, rows, shown_secret
 
 CHOOSE_FROM_LIST = "Please choose from the list."
 
 
 # ---------------------------------------------------------------- helpers of this module
-
-
-def rows(app: Flask, statement):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return list(db.session.scalars(statement))
-
-
-def count(app: Flask, model) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def user_row(app: Flask, user_id: int) -> User:
@@ -72,10 +60,6 @@ def assignments(app: Flask) -> set[tuple[int, int]]:
 def sign_in_fails(client: FlaskClient, person: Person, password: str | None = None) -> bool:
     response = post(client, "/login", {"email": person.email, "password": password or person.password})
     return response.status_code == 400 and "did not match an account" in page_text(response)
-
-
-def goes_to_login(response) -> bool:  # type: ignore[no-untyped-def]
-    return response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/login"
 
 
 def brand(response) -> str:  # type: ignore[no-untyped-def]
@@ -577,7 +561,7 @@ def _world(app: Flask) -> dict[str, object]:
             "memberships": sorted((m.family_id, m.user_id, m.kind, m.relation)
                                   for m in db.session.scalars(select(Membership))),
             "caseloads": sorted((a.family_id, a.therapist_id) for a in db.session.scalars(select(CaseloadAssignment))),
-            "moments": db.session.scalar(select(func.count()).select_from(Moment)),
+            "moments": count(app, Moment),
             "settings": settings_row(app),
         }
 

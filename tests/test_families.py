@@ -4,7 +4,6 @@ viewers; people join with a link or a code; one-time password links; other famil
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 from urllib.parse import urlsplit
@@ -12,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from pipcompanion.extensions import db
 from pipcompanion.models import (
@@ -28,30 +27,17 @@ from pipcompanion.models import (
     User,
     utcnow,
 )
-from pipcompanion.services.settings import today_for_service
 
-from .helpers import FamilyInfo, Person, page_text, post, sign_in
+from .helpers import NEW_PASSWORD, FamilyInfo, Person, count, page_text, post, rows, service_today, shown_secret, sign_in
 
-NEW_PASSWORD = "velvet-orchard-compass-97"
 # Letters and digits that are easy to misread, never used in a code.
 CONFUSABLE = set("0O1IL")
 GONE = "This link no longer works"
 NO_SUCH_CODE = "We could not find an open invitation with this code"
 
-SECRET_LINK = re.compile(r'id="secret-link"[^>]*\bvalue="([^"]+)"')
-SECRET_CODE = re.compile(r'id="secret-code"[^>]*>\s*([^<]+?)\s*<')
 
 
 # ---------------------------------------------------------------- helpers of this module
-
-
-def shown_secret(response) -> tuple[str, str | None]:  # type: ignore[no-untyped-def]
-    """The one-time link (as a path) and code shown on a page, as the person would copy them."""
-    page = response.get_data(as_text=True)
-    link = SECRET_LINK.search(page)
-    assert link, f"no one-time link on the page: {page_text(response)}"
-    code = SECRET_CODE.search(page)
-    return urlsplit(html.unescape(link.group(1))).path, (html.unescape(code.group(1)) if code else None)
 
 
 def invite_carer(client: FlaskClient, family_id: int, relation: str = "Dad") -> tuple[str, str]:
@@ -75,16 +61,6 @@ def join_details(name: str = "Tom", email: str = "tom@example.org", **changes: s
             "locale": "en", **changes}
 
 
-def rows(app: Flask, statement):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return list(db.session.scalars(statement))
-
-
-def count(app: Flask, model) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
 def invitation_ids(app: Flask, family_id: int) -> list[int]:
     return rows(app, select(Invitation.id).where(Invitation.family_id == family_id).order_by(Invitation.id))
 
@@ -95,11 +71,6 @@ def invitation(app: Flask, invitation_id: int) -> Invitation:
         assert found is not None
         db.session.expunge(found)
         return found
-
-
-def service_today(app: Flask) -> date:
-    with app.test_request_context():
-        return today_for_service()
 
 
 def years_before(day: date, years: int) -> date:

@@ -5,7 +5,6 @@ appears on the next view, and each person sees the card as theirs.
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from collections.abc import Callable
@@ -22,8 +21,7 @@ from pipcompanion.models import Baby, Family, Moment, MomentKind, Reflection, Us
 from pipcompanion.models.moments import MomentLinks, write_moment_links
 
 from .conftest import Factory
-from .helpers import FamilyInfo, kind_ids, page_text
-from .test_timeline import PINNED_BADGE, REFLECTED_BY
+from .helpers import PINNED_BADGE, REFLECTED_BY, FamilyInfo, kind_ids, page_text, page_text_of
 
 ORIGINAL = "Ava held my finger all through her feed."
 
@@ -31,7 +29,7 @@ ORIGINAL = "Ava held my finger all through her feed."
 def cards_text(response) -> str:  # type: ignore[no-untyped-def]
     """The words of the page's moment cards only (the filter form also names the kinds)."""
     cards = re.findall(r'<article class="moment.*?</article>', response.get_data(as_text=True), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", " ".join(cards))).split())
+    return page_text_of(" ".join(cards))
 
 
 def _run(app: Flask, statement) -> None:  # type: ignore[no-untyped-def]

@@ -11,13 +11,13 @@ import uuid
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pipcompanion.extensions import db
 from pipcompanion.models import AuditEvent, Moment, MomentKind
 from pipcompanion.models.moments import moment_kind_links
 
-from .helpers import FamilyInfo, Person, page_text, post
+from .helpers import FamilyInfo, Person, count, page_text, post
 
 DEFAULTS = [
     "Comforting",
@@ -67,11 +67,6 @@ def log_with_kind(client: FlaskClient, family: FamilyInfo, kid: int, text: str =
     return post(client, f"/families/{family.id}/moments/new", {
         "client_id": str(uuid.uuid4()), "kinds": str(kid), "text": text, "when": "now", "visibility": "therapist",
     })
-
-
-def moment_count(app: Flask) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Moment))
 
 
 def only_moment_id(app: Flask) -> int:
@@ -248,14 +243,14 @@ def test_a_hidden_kind_is_not_offered_but_stays_on_old_moments(
     response = log_with_kind(mum, rivers, came, "Sneaky")
     assert response.status_code == 400
     assert "Please choose kinds of moment from the list." in page_text(response)
-    assert moment_count(app) == 1
+    assert count(app, Moment) == 1
 
     response = post(lead, f"/admin/kinds/{came}/hidden", {"hidden": "0"})
     assert response.status_code == 302
     assert (came, "Baby came to me", False) in admin_list(lead)
     assert offered(mum, rivers) == DEFAULTS
     assert log_with_kind(mum, rivers, came, "Again").status_code == 302
-    assert moment_count(app) == 2
+    assert count(app, Moment) == 2
     with app.app_context():
         events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("kind.%"))
                                     .order_by(AuditEvent.id)).all()

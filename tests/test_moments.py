@@ -14,16 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from pipcompanion.extensions import db
 from pipcompanion.models import Moment, MomentKind, Reflection, Role, Visibility, utcnow
 from pipcompanion.models.moments import moment_babies, moment_carers, moment_kind_links
-from pipcompanion.services.settings import service_settings
 
-from .helpers import FamilyInfo, kind_ids, page_text, post
+from .helpers import LONDON, FamilyInfo, count, kind_ids, page_text, post, set_service_timezone
 
-LONDON = ZoneInfo("Europe/London")
 SAVED = "Saved. Thank you for noticing this moment."
 ALREADY_SAVED = "This moment was already saved."
 NOTHING_GIVEN = "Please pick at least one kind of moment, or write a few words."
@@ -150,9 +148,7 @@ def saved_moments(app: Flask) -> list[dict[str, object]]:
 
 
 def link_rows(app: Flask) -> int:
-    with app.app_context():
-        return sum(db.session.scalar(select(func.count()).select_from(table)) or 0
-                   for table in (moment_kind_links, moment_carers, moment_babies))
+    return sum(count(app, table) for table in (moment_kind_links, moment_carers, moment_babies))
 
 
 def assert_nothing_saved(app: Flask) -> None:
@@ -332,9 +328,7 @@ def test_another_day_needs_a_day(app, rivers, mum, freeze_clock):  # type: ignor
 
 def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
     auckland = ZoneInfo("Pacific/Auckland")
-    with app.test_request_context():
-        service_settings().timezone = "Pacific/Auckland"
-        db.session.commit()
+    set_service_timezone(app, "Pacific/Auckland")
     now = freeze_clock(datetime.combine(datetime.now(auckland).date(), time(15, 0), auckland))
 
     add_moment(mum, rivers.id, text="First bath", when="date",
@@ -732,8 +726,7 @@ def test_the_author_deletes_a_moment_after_saying_yes_and_its_reflections_go_too
     assert "The moment is deleted." in timeline
     assert "Rocked her to sleep" not in timeline and "A moment that stays" in timeline
     assert [m["id"] for m in saved_moments(app)] == [keep["id"]]
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Reflection.id))) == 0
+    assert count(app, Reflection) == 0
     assert link_rows(app) == 2  # the kept moment's Mum and Ava only
     assert mum.get(f"/families/{rivers.id}/moments/{moment['id']}").status_code == 404
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
@@ -27,26 +26,26 @@ from pipcompanion.models import (
     utcnow,
 )
 from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.settings import service_settings
 
-from .helpers import FamilyInfo, page_text, post
+from .helpers import (
+    PINNED_BADGE,
+    FamilyInfo,
+    caseload_figures,
+    count,
+    page_text,
+    page_text_of,
+    post,
+    rows,
+    service_today,
+    service_zone,
+)
 
 LOCALE = "en_GB"
 REFLECT_EMPTY = "Please write a few words to reflect back."
 FOCUS_EMPTY = "Please write the focus in a few words."
-PINNED_BADGE = "To talk about in the next session"
 
 
 # ---------------------------------------------------------------- helpers of this module
-
-
-def service_zone(app: Flask) -> ZoneInfo:
-    with app.test_request_context():
-        return ZoneInfo(service_settings().timezone)
-
-
-def service_today(app: Flask) -> date:
-    return datetime.now(service_zone(app)).date()
 
 
 def days_ago(days: float) -> datetime:
@@ -62,16 +61,6 @@ def add_through_form(client: FlaskClient, family: FamilyInfo, text: str, visibil
         "visibility": visibility,
     })
     assert response.status_code == 302, page_text(response)
-
-
-def rows(app: Flask, statement):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return list(db.session.scalars(statement))
-
-
-def count(app: Flask, model, *where) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def reflections_on(app: Flask, moment_id: int) -> list[tuple[int, str]]:
@@ -98,19 +87,6 @@ def add_session(client: FlaskClient, family: FamilyInfo, day: date | str, at: st
     return post(client, f"/families/{family.id}/sessions", {"day": day_text, "at_time": at})
 
 
-def caseload_figures(client: FlaskClient) -> dict[str, dict[str, str]]:
-    """Each family card on the caseload: its figures by label, in the order shown."""
-    response = client.get("/caseload")
-    assert response.status_code == 200
-    found: dict[str, dict[str, str]] = {}
-    for card in response.get_data(as_text=True).split('<li class="card">')[1:]:
-        name = re.search(r'<h2 class="card__title"><a [^>]*>([^<]+)</a>', card)
-        assert name, card
-        figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", card))
-        found[name.group(1)] = figures
-    return found
-
-
 NEW = "New since you last looked"
 UNREFLECTED = "Not yet reflected on, since the last session"
 PINNED = "Pinned"
@@ -124,11 +100,6 @@ def audit_actions(app: Flask, actor_id: int) -> list[tuple[str, int | None]]:
             select(AuditEvent.action, AuditEvent.family_id).where(AuditEvent.actor_id == actor_id)
             .order_by(AuditEvent.id)
         ).tuples())
-
-
-def page_text_of(html: str) -> str:
-    """The words in a piece of a page."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def section(html: str, heading_id: str) -> str:

@@ -14,32 +14,34 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from flask import Flask
 from sqlalchemy import select
 
 from pipcompanion.extensions import db
 from pipcompanion.models import Moment, Role, Visibility, utcnow
-from pipcompanion.services.settings import service_settings
 
 from .conftest import Factory
-from .helpers import FamilyInfo, MomentSpec, Person, kind_ids, page_text, post
+from .helpers import (
+    LONDON,
+    PINNED_BADGE,
+    REFLECTED_BY,
+    FamilyInfo,
+    MomentSpec,
+    Person,
+    caseload_figures,
+    kind_ids,
+    page_text,
+    page_text_of,
+    post,
+    set_service_timezone,
+)
 
-LONDON = ZoneInfo("Europe/London")
 BAD_PAGE_LINK = "That page link is not right. Please start from the newest moments."
 NOT_ON_LIST = "Please choose from the list."
 NOT_A_DATE = "Please enter a real date, like 2 June 2026."
 NOTHING_MATCHES = "No moments match. Try showing all."
-REFLECTED_BY = "Reflected back by Sam"
-PINNED_BADGE = "To talk about in the next session"
 
 
 # ---------------------------------------------------------------- helpers of this module
-
-
-def set_service_timezone(app: Flask, zone: str) -> None:
-    with app.test_request_context():
-        service_settings().timezone = zone
-        db.session.commit()
 
 
 def at_local(day_offset: int, hour: int, minute: int = 0, zone: ZoneInfo = LONDON) -> datetime:
@@ -330,10 +332,6 @@ def test_reflections_and_pins_show_under_each_moment_for_carers_and_therapist(ap
         assert "You were her safe base." in detail and PINNED_BADGE in detail
 
 
-def page_text_of(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
 def test_viewers_see_neither_reflections_nor_pins(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
     # Both belong to the therapy; a grandparent sees the moment itself.
     moment = make.moment(rivers, rivers.carers[0], "She came to me", occurred_at=at_local(-2, 9),
@@ -408,15 +406,6 @@ def add_private_moment(make: Factory, house: Household) -> int:
     return moment
 
 
-def caseload_figures(client, family_name: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    response = client.get("/caseload")
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    card = page.split(f">{family_name}</a>", 1)[1].split("</li>", 1)[0]
-    return {html.unescape(label): html.unescape(value.strip())
-            for label, value in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", card, re.S)}
-
-
 def assert_not_shown(response, *secrets: str) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 200, page_text(response)
     page = response.get_data(as_text=True)
@@ -456,14 +445,14 @@ def test_the_other_carer_never_sees_a_private_moment(app, make, household, sign_
 def test_the_therapist_never_sees_a_private_moment_nor_counts_it(app, make, household, sign_in_as):  # type: ignore[no-untyped-def]
     therapist = sign_in_as(household.therapist)
     base = f"/families/{household.family.id}"
-    before = caseload_figures(therapist, "Rivers")
+    before = caseload_figures(therapist)["Rivers"]
     assert before["New since you last looked"] == "2"
     assert before["Not yet reflected on, since the last session"] == "2"
     assert before["Pinned"] == "0"
 
     add_private_moment(make, household)
 
-    assert caseload_figures(therapist, "Rivers") == before
+    assert caseload_figures(therapist)["Rivers"] == before
     assert_not_shown(therapist.get("/caseload"))
     timeline = therapist.get(f"{base}/timeline")
     assert_not_shown(timeline)
@@ -475,10 +464,10 @@ def test_the_therapist_never_sees_a_private_moment_nor_counts_it(app, make, hous
     assert "Pinned to talk about" not in page_text(session)
     assert moment_texts(session) == ["Dad's family moment", "Mum's shared moment"]
     # After a look at the timeline nothing is new; a private moment does not make it new again.
-    seen = caseload_figures(therapist, "Rivers")
+    seen = caseload_figures(therapist)["Rivers"]
     assert seen["New since you last looked"] == "0"
     add_private_moment(make, household)
-    assert caseload_figures(therapist, "Rivers") == seen
+    assert caseload_figures(therapist)["Rivers"] == seen
 
 
 def test_the_viewer_sees_family_moments_only(app, make, household, sign_in_as):  # type: ignore[no-untyped-def]
@@ -530,7 +519,7 @@ def test_direct_addresses_of_a_private_moment_are_refused_to_everyone_but_mum(ap
 def test_making_a_moment_private_takes_it_out_of_everyone_elses_view(app, household, sign_in_as):  # type: ignore[no-untyped-def]
     mum = sign_in_as(household.mum)
     therapist = sign_in_as(household.therapist)
-    before = caseload_figures(therapist, "Rivers")
+    before = caseload_figures(therapist)["Rivers"]
     edit = f"/families/{household.family.id}/moments/{household.shared_id}/edit"
     with app.app_context():
         moment = db.session.get(Moment, household.shared_id)
@@ -545,7 +534,7 @@ def test_making_a_moment_private_takes_it_out_of_everyone_elses_view(app, househ
 
     assert changed.status_code == 302, page_text(changed)
 
-    after = caseload_figures(therapist, "Rivers")
+    after = caseload_figures(therapist)["Rivers"]
     assert after["Not yet reflected on, since the last session"] == "1"
     assert int(after["New since you last looked"]) == int(before["New since you last looked"]) - 1
     for client in (therapist, sign_in_as(household.dad)):

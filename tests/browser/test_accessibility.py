@@ -8,20 +8,16 @@ why): a new page that the crawl does not visit fails test_every_page_is_crawled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
 
-from pipcompanion.extensions import db
-from pipcompanion.models import MemberKind, PasswordLinkPurpose, User, Visibility, utcnow
-from pipcompanion.services.accounts import issue_password_link
-
-from ..helpers import FamilyInfo, Person
-from .conftest import PHONE, TIMEOUT_MS, sign_in
+from ..helpers import Person
+from .conftest import PHONE, TIMEOUT_MS, World
+from .pages import sign_in
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -44,37 +40,6 @@ NOT_PAGES = {
     "api.moments_list": "JSON API",
     "api.openapi": "JSON API",
 }
-
-
-@dataclass
-class World:
-    rivers: FamilyInfo
-    brooks: FamilyInfo
-    admin: Person
-    shared_moment: int
-    own_moment: int
-    invitation_token: str
-    password_token: str
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-@pytest.fixture
-def world(app: Flask, make, rivers: FamilyInfo, admin: Person) -> World:  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", therapist=rivers.therapist, carers=("Mum",), viewers=())
-    mum, dad = rivers.carers
-    make.session(rivers, utcnow() - timedelta(days=3))
-    make.session(rivers, utcnow() + timedelta(days=4))
-    shared = make.moment(rivers, mum, "Ava reached for me when Nan held her.", kinds=["comforting", "playing"],
-                         feeling=4, visibility=Visibility.FAMILY, pinned_by=rivers.therapist)
-    make.reflection(shared, rivers.therapist, "She reached for you. You are her person.")
-    make.moment(rivers, dad, kinds=["playing"], occurred_at=utcnow() - timedelta(days=5))
-    private = make.moment(rivers, mum, "Just for me.", visibility=Visibility.PRIVATE)
-    make.focus(rivers, "This week, notice when she settles because you are there.")
-    invitation = make.invitation(rivers, MemberKind.CARER, "Aunt")
-    with app.app_context():
-        token = issue_password_link(db.session.get_one(User, dad.id), PasswordLinkPurpose.RESET,
-                                    db.session.get_one(User, rivers.therapist.id))
-    return World(rivers, brooks, admin, shared, private, invitation.token, token)
 
 
 @dataclass(frozen=True)

@@ -12,55 +12,20 @@ from datetime import timedelta
 
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pipcompanion.extensions import db
 from pipcompanion.models import Moment, MomentKind, Reflection, Visibility, utcnow
 from pipcompanion.models.moments import moment_kind_links
 
-from ..helpers import Person
-from .conftest import BrowserProblems, heading, path_of, sign_in
+from ..helpers import count
+from .conftest import BrowserProblems
+from .pages import SENT, expect_announced, expect_not_found, heading, moment_card, moments_by, open_timeline, path_of, sign_in
 
-NOT_FOUND = "We could not find that page"
-SENT = "Sent. Thank you for noticing this moment."
 MORE_CHOICES = "When, who, how I felt, who can see it"
 
 
-# ---------------------------------------------------------------- helpers shared with test_offline
-
-
-def expect_announced(page: Page, message: str) -> None:
-    """The message is shown inside a live region (role=status), so a screen reader reads it out."""
-    expect(page.get_by_role("status").filter(has_text=message)).to_be_visible()
-
-
-def expect_not_found(page: Page, path: str, problems: BrowserProblems) -> None:
-    """Opening this address shows the friendly "not found" page (and nothing else goes wrong)."""
-    page.goto(path)
-    expect(heading(page, NOT_FOUND)).to_be_visible()
-    # The service worker fetches pages for the phone, so the browser guard sees its 404 as a
-    # failed load rather than a page: that one is expected here, anything else is still a fault.
-    unexpected = [problem for problem in problems.take() if not problem.endswith(f" GET {page.url}")
-                  or not problem.startswith("404 for")]
-    assert not unexpected, "\n".join(unexpected)
-
-
-def moment_card(page: Page, text: str) -> Locator:
-    return page.get_by_role("article").filter(has_text=text)
-
-
-def open_timeline(page: Page) -> None:
-    """From a carer's home page, the family timeline."""
-    page.goto("/home")
-    page.get_by_role("link", name="See our timeline", exact=True).click()
-    expect(heading(page, "Our timeline")).to_be_visible()
-
-
-def moments_by(app: Flask, person: Person) -> list[Moment]:
-    with app.app_context():
-        moments = list(db.session.scalars(select(Moment).where(Moment.author_id == person.id).order_by(Moment.id)))
-        db.session.expunge_all()
-        return moments
+# ---------------------------------------------------------------- helpers of this module
 
 
 class Taps:
@@ -299,5 +264,4 @@ def test_mum_changes_her_moment_and_deletes_it_after_saying_yes(app: Flask, rive
     expect_announced(phone, "The moment is deleted.")
     expect(phone.get_by_text("She laughed at the ducks")).to_have_count(0)
     assert moments_by(app, mum) == []
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Moment)) == 0
+    assert count(app, Moment) == 0

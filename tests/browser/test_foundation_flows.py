@@ -8,7 +8,6 @@ checked for sideways scrolling and for the skip link.
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -17,7 +16,7 @@ from playwright.sync_api import Page, expect
 from pipcompanion.models import MemberKind, Role
 
 from ..helpers import PASSWORD
-from .conftest import heading, path_of
+from .pages import expect_announced, heading, path_of
 
 PHONE_WIDTH = 360
 WRONG_PASSWORD_MESSAGE = "That email and password did not match an account. Please try again."
@@ -65,11 +64,6 @@ def fill_join_details(page: Page, *, name: str, email: str) -> None:
     page.get_by_label("Type the password again", exact=True).fill(PASSWORD)
     page.get_by_label("Language", exact=True).select_option(label="English")
     page.get_by_role("button", name="Create my account", exact=True).click()
-
-
-def expect_announced(page: Page, message: str, role: Literal["status", "alert"] = "status") -> None:
-    """The message is on the page inside a live region (role=status or role=alert) that reads it out."""
-    expect(page.get_by_role(role).filter(has_text=message)).to_be_visible()
 
 
 def expect_carer_home(page: Page, *, name: str, baby: str) -> None:

@@ -28,8 +28,8 @@ from pipcompanion.models.moments import moment_kind_links
 from pipcompanion.pwa import views as pwa_views
 
 from ..helpers import Person
-from .conftest import PHONE, BrowserProblems, heading, sign_in
-from .test_core_loop import SENT, expect_announced, moments_by
+from .conftest import PHONE, BrowserProblems
+from .pages import SENT, expect_announced, heading, moments_by, sign_in
 
 OFFLINE = "You are offline"
 SAVED_HERE = "Saved on this phone. It will be sent when you are online."
