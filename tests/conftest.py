@@ -19,9 +19,9 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from bench.seed import empty_tables
 from pipcompanion import create_app
 from pipcompanion.extensions import db, limiter
+from pipcompanion.maintenance import empty_tables
 from pipcompanion.models import (
     Baby,
     CaseloadAssignment,

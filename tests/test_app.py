@@ -8,8 +8,10 @@ from sqlalchemy.exc import OperationalError
 from pipcompanion import create_app
 from pipcompanion.config import ConfigError
 from pipcompanion.extensions import db
+from pipcompanion.maintenance import MaintenanceRefused, empty_tables
+from pipcompanion.models import User
 
-from .helpers import page_text, post
+from .helpers import count, page_text, post
 
 STRONG_KEY = "k" * 20 + "random-enough-value-0123456789"
 
@@ -147,3 +149,11 @@ def test_server_error_is_friendly_500(app, monkeypatch):
         app.testing = True
     assert response.status_code == 500
     assert "Sorry, something went wrong on our side" in page_text(response)
+
+
+def test_tables_are_never_emptied_in_production(app, make, monkeypatch):
+    make.user()
+    monkeypatch.setenv("PIPCOMPANION_ENV", "production")
+    with app.app_context(), pytest.raises(MaintenanceRefused, match="never emptied in production"):
+        empty_tables(db.engine)
+    assert count(app, User) == 1
