@@ -37,6 +37,7 @@ from pipcompanion.models import (
     Visibility,
     utcnow,
 )
+from pipcompanion.models.base import fix_utcnow
 from pipcompanion.models.moments import MomentLinks, write_moment_links
 from pipcompanion.services.families import create_invitation
 from pipcompanion.services.passwords import hash_password
@@ -316,6 +317,31 @@ def sign_in_as(make_client):  # type: ignore[no-untyped-def]
 def mum(rivers: FamilyInfo, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
     """Mum of the Rivers family, signed in on her phone."""
     return sign_in_as(rivers.carers[0])
+
+
+# ---------------------------------------------------------------- the clock
+
+
+class Clock:
+    """The app's clock (models.base.utcnow, whoever calls it), stopped where the test puts it."""
+
+    def set(self, moment: datetime) -> datetime:
+        """Stop the clock at this timezone-aware time; returns it as given."""
+        fix_utcnow(moment)
+        return moment
+
+    def advance(self, by: timedelta) -> datetime:
+        """Move the clock on (from the real time if it was not set); returns the new time, in UTC."""
+        return self.set(utcnow() + by)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """The app's clock for this test; back to the real time afterwards, whatever happens."""
+    try:
+        yield Clock()
+    finally:
+        fix_utcnow(None)
 
 
 # ---------------------------------------------------------------- query counting

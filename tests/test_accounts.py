@@ -17,7 +17,7 @@ from pipcompanion.extensions import db
 from pipcompanion.models import MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from pipcompanion.services.accounts import create_therapist, issue_password_link
 
-from .helpers import NEW_PASSWORD, PASSWORD, Person, count, csrf_token, page_text, post, sign_in
+from .helpers import NEW_PASSWORD, PASSWORD, Person, count, csrf_token, page_text, post, rows, sign_in
 
 HOMES = {Role.CARER: "/home", Role.VIEWER: "/overview", Role.THERAPIST: "/caseload", Role.ADMIN: "/admin/"}
 NO_MATCH = "That email and password did not match an account. Please try again."
@@ -489,12 +489,10 @@ def test_using_a_link_signs_out_the_persons_other_sessions(app, make, sign_in_as
     assert signed_in_name(phone) is None
 
 
-def test_expired_link_no_longer_works(app, make, client):
+def test_expired_link_no_longer_works(app, make, client, clock):
     person = make.user(Role.CARER)
     token = issue_link(app, person)
-    with app.app_context():
-        db.session.execute(update(PasswordLink).values(expires_at=utcnow() - timedelta(minutes=1)))
-        db.session.commit()
+    clock.advance(app.config["PASSWORD_RESET_LIFETIME"] + timedelta(minutes=1))
     response = client.get(f"/password/{token}")
     assert response.status_code == 404
     text = page_text(response)
@@ -505,15 +503,12 @@ def test_expired_link_no_longer_works(app, make, client):
     assert not can_sign_in(app, person.email, NEW_PASSWORD)
 
 
-def test_link_lifetime_comes_from_config(app, make):
+def test_link_lifetime_comes_from_config(app, make, clock):
     person = make.user(Role.CARER)
-    before = utcnow()
+    now = clock.set(utcnow())
     issue_link(app, person, PasswordLinkPurpose.RESET)
-    with app.app_context():
-        link = db.session.scalars(select(PasswordLink)).one()
-        lifetime = link.expires_at - before
-    expected = app.config["PASSWORD_RESET_LIFETIME"]
-    assert expected <= lifetime < expected + timedelta(minutes=1)
+    [expires_at] = rows(app, select(PasswordLink.expires_at))
+    assert expires_at == now + app.config["PASSWORD_RESET_LIFETIME"]
 
 
 def test_link_for_a_deactivated_person_no_longer_works(app, make, client):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -161,18 +161,6 @@ def local(moment_time: object) -> datetime:
     return moment_time.astimezone(LONDON)
 
 
-@pytest.fixture
-def freeze_clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Set the time the form and the service take as "now" (the clock only; the database is real)."""
-
-    def freeze(at: datetime) -> datetime:
-        monkeypatch.setattr("pipcompanion.moments.views.utcnow", lambda: at.astimezone(UTC))
-        monkeypatch.setattr("pipcompanion.services.moments.utcnow", lambda: at.astimezone(UTC))
-        return at
-
-    return freeze
-
-
 def this_afternoon() -> datetime:
     """Today at 15:00 in the service's time zone: a time of day with hours either side."""
     return datetime.combine(datetime.now(LONDON).date(), time(15, 0), LONDON)
@@ -279,8 +267,8 @@ def test_nobody_there_and_no_feeling_is_fine(app, rivers, mum):  # type: ignore[
     assert moment["carers"] == set() and moment["babies"] == set() and moment["feeling"] is None
 
 
-def test_earlier_today_with_a_time(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_earlier_today_with_a_time(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Bath time", when="earlier", at_time="09:30")
 
@@ -289,8 +277,8 @@ def test_earlier_today_with_a_time(app, rivers, mum, freeze_clock):  # type: ign
     assert local(moment["occurred_at"]) == datetime.combine(now.date(), time(9, 30), LONDON)
 
 
-def test_earlier_today_without_a_time_is_a_little_while_ago_today(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_earlier_today_without_a_time_is_a_little_while_ago_today(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     add_moment(mum, rivers.id, text="Bath time", when="earlier")
 
@@ -299,8 +287,8 @@ def test_earlier_today_without_a_time_is_a_little_while_ago_today(app, rivers, m
     assert when.date() == now.date() and when < now
 
 
-def test_yesterday(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_yesterday(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     add_moment(mum, rivers.id, text="Long walk", when="yesterday", at_time="18:05")
     add_moment(mum, rivers.id, text="A nap on me", when="yesterday")
@@ -311,8 +299,8 @@ def test_yesterday(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-d
     assert local(second["occurred_at"]).date() == yesterday
 
 
-def test_another_day_needs_a_day(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_another_day_needs_a_day(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
     day = now.date() - timedelta(days=5)
 
     refused = add_moment(mum, rivers.id, text="Story time", when="date")
@@ -326,10 +314,10 @@ def test_another_day_needs_a_day(app, rivers, mum, freeze_clock):  # type: ignor
     assert local(moment["occurred_at"]) == datetime.combine(day, time(7, 45), LONDON)
 
 
-def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
+def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
     auckland = ZoneInfo("Pacific/Auckland")
     set_service_timezone(app, "Pacific/Auckland")
-    now = freeze_clock(datetime.combine(datetime.now(auckland).date(), time(15, 0), auckland))
+    now = clock.set(datetime.combine(datetime.now(auckland).date(), time(15, 0), auckland))
 
     add_moment(mum, rivers.id, text="First bath", when="date",
                day=(now.date() - timedelta(days=2)).isoformat(), at_time="08:00")
@@ -342,8 +330,8 @@ def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, f
 # ---------------------------------------------------------------- never in the future, not too long ago
 
 
-def test_a_time_later_today_is_refused(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    freeze_clock(this_afternoon())
+def test_a_time_later_today_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Later", when="earlier", at_time="16:00")
 
@@ -352,8 +340,8 @@ def test_a_time_later_today_is_refused(app, rivers, mum, freeze_clock):  # type:
     assert_nothing_saved(app)
 
 
-def test_a_future_date_is_refused(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_future_date_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Tomorrow", when="date",
                           day=(now.date() + timedelta(days=1)).isoformat(), at_time="00:01")
@@ -363,8 +351,8 @@ def test_a_future_date_is_refused(app, rivers, mum, freeze_clock):  # type: igno
     assert_nothing_saved(app)
 
 
-def test_a_phone_clock_a_minute_fast_is_taken_as_now(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_phone_clock_a_minute_fast_is_taken_as_now(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Just then", when="earlier", at_time="15:01")
 
@@ -373,8 +361,8 @@ def test_a_phone_clock_a_minute_fast_is_taken_as_now(app, rivers, mum, freeze_cl
     assert moment["occurred_at"] == now
 
 
-def test_a_date_more_than_a_year_ago_is_refused(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_date_more_than_a_year_ago_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Long ago", when="date",
                           day=(now.date() - timedelta(days=400)).isoformat())
@@ -530,13 +518,13 @@ def test_the_same_form_sent_twice_makes_one_moment(app, rivers, mum):  # type: i
     assert link_rows(app) == 3  # one kind, Mum, Ava: nothing added twice
 
 
-def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    clock.set(this_afternoon())
     form = new_moment_page(mum, rivers.id)
     changes = {"text": "Singing", "when": "yesterday", "at_time": "10:00"}
 
     send_moment(mum, rivers.id, form, **changes)
-    freeze_clock(now + timedelta(minutes=3))
+    clock.advance(timedelta(minutes=3))
     send_moment(mum, rivers.id, form, **changes)
 
     assert ALREADY_SAVED in page_text(mum.get("/home"))
@@ -544,14 +532,14 @@ def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(app, rive
 
 
 @pytest.mark.parametrize("when", ["now", "earlier", "yesterday"])
-def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(app, rivers, mum, freeze_clock, when):  # type: ignore[no-untyped-def]
+def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(app, rivers, mum, clock, when):  # type: ignore[no-untyped-def]
     # A slow network: Save, nothing seems to happen, Save again. "Earlier today" with no time is
     # worked out from the clock, so the second send carries a slightly different time.
-    now = freeze_clock(this_afternoon())
+    clock.set(this_afternoon())
     form = new_moment_page(mum, rivers.id)
 
     first = send_moment(mum, rivers.id, form, text="Sang to her", when=when)
-    freeze_clock(now + timedelta(seconds=20))
+    clock.advance(timedelta(seconds=20))
     second = send_moment(mum, rivers.id, form, text="Sang to her", when=when)
 
     assert first.status_code == second.status_code == 302, page_text(second)
@@ -559,8 +547,8 @@ def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(a
     assert len(saved_moments(app)) == 1
 
 
-def test_sending_again_with_another_time_given_is_a_conflict(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    freeze_clock(this_afternoon())
+def test_sending_again_with_another_time_given_is_a_conflict(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    clock.set(this_afternoon())
     form = new_moment_page(mum, rivers.id)
     send_moment(mum, rivers.id, form, text="Sang to her", when="earlier", at_time="10:00")
 
@@ -621,9 +609,9 @@ def logged(app: Flask, client, family: FamilyInfo, **changes: object) -> dict[st
     return saved_moments(app)[-1]
 
 
-def test_the_author_changes_a_moment_and_sees_the_change(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
+def test_the_author_changes_a_moment_and_sees_the_change(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
     kinds = kind_ids(app)
-    now = freeze_clock(this_afternoon())
+    now = clock.set(this_afternoon())
     moment = logged(app, mum, rivers, kinds=[kinds["comforting"]], text="She cried and I held her",
                     when="earlier", at_time="11:20", feeling=2)
     edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
@@ -634,7 +622,7 @@ def test_the_author_changes_a_moment_and_sees_the_change(app, rivers, mum, freez
     assert form["feeling"] == ["2"]
     assert form["day"] == [now.date().isoformat()] and form["at_time"] == ["11:20"]
 
-    freeze_clock(now + timedelta(minutes=10))
+    clock.advance(timedelta(minutes=10))
     response = post(mum, edit_path, {**form, **as_form_values({
         "text": "She cried, I held her and she settled", "kinds": [kinds["comforting"], kinds["close"]],
         "feeling": 4, "visibility": "private", "at_time": "11:00"})})
@@ -651,14 +639,14 @@ def test_the_author_changes_a_moment_and_sees_the_change(app, rivers, mum, freez
     assert local(changed["occurred_at"]) == datetime.combine(now.date(), time(11, 0), LONDON)
 
 
-def test_changing_the_time_to_just_now(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_changing_the_time_to_just_now(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    clock.set(this_afternoon())
     moment = logged(app, mum, rivers, text="Nap on my chest", when="yesterday")
     edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
     assert form["when"] == ["date"]  # the form shows the moment's own day and time
 
-    later = freeze_clock(now + timedelta(minutes=30))
+    later = clock.advance(timedelta(minutes=30))
     response = post(mum, edit_path, {**form, "when": ["now"]})
 
     assert response.status_code == 302
@@ -666,8 +654,8 @@ def test_changing_the_time_to_just_now(app, rivers, mum, freeze_clock):  # type:
     assert changed["occurred_at"] == later
 
 
-def test_a_change_keeps_the_rules(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_change_keeps_the_rules(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
     moment = logged(app, mum, rivers, text="Rocking to sleep")
     edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
