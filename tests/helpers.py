@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html as html_module
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -49,6 +49,11 @@ class FamilyInfo:
     therapist: Person | None
     carers: list[Person] = field(default_factory=list)
     viewers: list[Person] = field(default_factory=list)
+
+
+# The sign_in_as and make_client fixtures: a new client (a phone, a browser) signed in as someone, or not.
+SignInAs = Callable[[Person], FlaskClient]
+MakeClient = Callable[[], FlaskClient]
 
 
 @dataclass(frozen=True)

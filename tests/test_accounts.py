@@ -9,6 +9,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select, text, update
 from werkzeug.datastructures import MultiDict
 
@@ -17,7 +19,8 @@ from pipcompanion.extensions import db
 from pipcompanion.models import MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from pipcompanion.services.accounts import create_therapist, issue_password_link
 
-from .helpers import NEW_PASSWORD, PASSWORD, Person, count, csrf_token, page_text, post, rows, sign_in
+from .conftest import Factory
+from .helpers import NEW_PASSWORD, PASSWORD, Person, SignInAs, count, csrf_token, page_text, post, rows, sign_in
 
 HOMES = {Role.CARER: "/home", Role.VIEWER: "/overview", Role.THERAPIST: "/caseload", Role.ADMIN: "/admin/"}
 NO_MATCH = "That email and password did not match an account. Please try again."
@@ -406,7 +409,9 @@ def test_password_equal_to_an_ordinary_email_is_refused(app, make, sign_in_as):
     assert can_sign_in(app, person.email, PASSWORD)
 
 
-def test_good_password_change_signs_out_other_sessions_only(app, make, sign_in_as):
+@pytest.fixture
+def two_phones(make: Factory, sign_in_as: SignInAs) -> tuple[Person, FlaskClient, FlaskClient]:
+    """Mum, signed in on two phones; she has just changed her password on the first."""
     person = make.user(Role.CARER, name="Mum")
     this_phone = sign_in_as(person)
     other_phone = sign_in_as(person)
@@ -414,11 +419,26 @@ def test_good_password_change_signs_out_other_sessions_only(app, make, sign_in_a
     response = post(this_phone, "/settings/password",
                     {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/settings"
+    return person, this_phone, other_phone
+
+
+def test_a_good_password_change_is_saved_and_keeps_this_phone_signed_in(
+        two_phones: tuple[Person, FlaskClient, FlaskClient]) -> None:
+    _person, this_phone, _other_phone = two_phones
     assert "Your new password is saved." in page_text(this_phone.get("/settings"))
     assert signed_in_name(this_phone) == "Mum"
+
+
+def test_a_good_password_change_signs_out_the_other_phones(two_phones: tuple[Person, FlaskClient, FlaskClient]) -> None:
+    _person, _this_phone, other_phone = two_phones
     redirected = other_phone.get("/home")
     assert redirected.status_code == 302 and redirected.headers["Location"].startswith("/login")
     assert signed_in_name(other_phone) is None
+
+
+def test_after_a_password_change_only_the_new_password_signs_in(
+        app: Flask, two_phones: tuple[Person, FlaskClient, FlaskClient]) -> None:
+    person, _this_phone, _other_phone = two_phones
     assert can_sign_in(app, person.email, NEW_PASSWORD)
     assert not can_sign_in(app, person.email, PASSWORD)
 
@@ -437,18 +457,27 @@ def test_password_page_explains_other_devices_are_signed_out(make, sign_in_as):
 # ---------------------------------------------------------------- one-time password links
 
 
-def test_password_link_lets_the_person_choose_a_password_once(app, make, client):
+def test_password_link_lets_the_person_choose_a_password(app: Flask, make: Factory, client: FlaskClient) -> None:
     person = make.user(Role.CARER, name="Mum", email="mum@example.org")
     token = issue_link(app, person)
     page = client.get(f"/password/{token}")
     assert page.status_code == 200
     assert "For the account of Mum (mum@example.org)." in page_text(page)
+
     response = choose(client, token, NEW_PASSWORD)
+
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "Your password is saved. Please sign in with it." in page_text(client.get("/login"))
     assert can_sign_in(app, "mum@example.org", NEW_PASSWORD)
     assert not can_sign_in(app, "mum@example.org", PASSWORD)
-    # The link is used up, whether opened or posted to again.
+
+
+def test_a_used_password_link_no_longer_works_whether_opened_or_posted_to(app: Flask, make: Factory,
+                                                                          client: FlaskClient) -> None:
+    person = make.user(Role.CARER, name="Mum", email="mum@example.org")
+    token = issue_link(app, person)
+    assert choose(client, token, NEW_PASSWORD).status_code == 302
+
     again = client.get(f"/password/{token}")
     assert again.status_code == 404 and LINK_GONE in page_text(again)
     again = choose(client, token, "another-fine-password-88")
@@ -530,19 +559,46 @@ def test_garbage_link_is_a_404_page_never_500(app, make, client, token):
         assert LINK_GONE in page_text(response)
 
 
-def test_weak_password_on_link_page_is_refused_and_link_still_works(app, make, client):
+WEAK_ON_THE_LINK_PAGE = [
+    pytest.param("password123", EASY_TO_GUESS, id="common"),
+    pytest.param("short", "Please use at least 10 characters.", id="short"),
+    pytest.param("NAME", EASY_TO_GUESS, id="own-name"),
+    pytest.param("EMAIL", EASY_TO_GUESS, id="own-email"),
+    pytest.param("p" * 201, "Please use at most 200 characters.", id="too-long"),
+]
+
+
+@pytest.mark.parametrize(("weak", "message"), WEAK_ON_THE_LINK_PAGE)
+def test_a_weak_password_on_the_link_page_is_refused(app: Flask, make: Factory, client: FlaskClient, weak: str,
+                                                     message: str) -> None:
     person = make.user(Role.CARER, name="Bartholomew Fitzgerald")
     token = issue_link(app, person)
-    for weak, message in [("password123", EASY_TO_GUESS), ("short", "Please use at least 10 characters."),
-                          (person.name, EASY_TO_GUESS), (person.email, EASY_TO_GUESS),
-                          ("p" * 201, "Please use at most 200 characters.")]:
-        response = choose(client, token, weak)
-        assert response.status_code == 400, weak
-        assert message in page_text(response), weak
+    weak = {"NAME": person.name, "EMAIL": person.email}.get(weak, weak)
+
+    response = choose(client, token, weak)
+
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert can_sign_in(app, person.email, PASSWORD)
+
+
+def test_two_different_passwords_on_the_link_page_are_refused(app: Flask, make: Factory, client: FlaskClient) -> None:
+    person = make.user(Role.CARER)
+    token = issue_link(app, person)
+
     response = choose(client, token, NEW_PASSWORD, NEW_PASSWORD + "!")
+
     assert response.status_code == 400 and "The two passwords are not the same." in page_text(response)
     assert can_sign_in(app, person.email, PASSWORD)
+
+
+def test_after_a_refused_password_the_link_still_works(app: Flask, make: Factory, client: FlaskClient) -> None:
+    person = make.user(Role.CARER)
+    token = issue_link(app, person)
+    assert choose(client, token, "password123").status_code == 400
+
     assert choose(client, token, NEW_PASSWORD).status_code == 302
+
     assert can_sign_in(app, person.email, NEW_PASSWORD)
 
 
@@ -601,20 +657,31 @@ def idle_message(app) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", [Role.THERAPIST, Role.ADMIN])
-def test_idle_staff_are_signed_out_with_a_message(app, make, sign_in_as, role):
-    person = make.user(role)
-    browser = sign_in_as(person)
+def test_idle_staff_are_signed_out_with_a_message(app: Flask, make: Factory, sign_in_as: SignInAs,
+                                                  role: Role) -> None:
+    browser = sign_in_as(make.user(role))
     assert browser.get(HOMES[role]).status_code == 200
     _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
+
     response = browser.get(HOMES[role])
+
     assert response.status_code == 302
     login_url = response.headers["Location"]
     assert login_url.startswith("/login?next=")
-    text = page_text(browser.get(login_url))
-    assert idle_message(app) in text
+    assert idle_message(app) in page_text(browser.get(login_url))
     assert signed_in_name(browser) is None
-    # Signing in again returns to the page they were on.
+
+
+@pytest.mark.parametrize("role", [Role.THERAPIST, Role.ADMIN])
+def test_signing_in_again_after_idling_returns_to_the_page(app: Flask, make: Factory, sign_in_as: SignInAs,
+                                                           role: Role) -> None:
+    person = make.user(role)
+    browser = sign_in_as(person)
+    _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
+    login_url = browser.get(HOMES[role]).headers["Location"]
+
     response = post(browser, login_url, {"email": person.email, "password": PASSWORD})
+
     assert response.headers["Location"].startswith(HOMES[role])
 
 

@@ -14,13 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask
-from sqlalchemy import delete, select, update
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
 from pipcompanion.models import Moment, MomentKind, Reflection, Role, Visibility, utcnow
 from pipcompanion.models.moments import moment_babies, moment_carers, moment_kind_links
 
-from .helpers import LONDON, FamilyInfo, count, kind_ids, page_text, post, set_service_timezone
+from .conftest import Clock, Factory
+from .helpers import LONDON, FamilyInfo, SignInAs, count, kind_ids, page_text, post, set_service_timezone
 
 SAVED = "Saved. Thank you for noticing this moment."
 ALREADY_SAVED = "This moment was already saved."
@@ -299,16 +302,22 @@ def test_yesterday(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
     assert local(second["occurred_at"]).date() == yesterday
 
 
-def test_another_day_needs_a_day(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
-    now = clock.set(this_afternoon())
-    day = now.date() - timedelta(days=5)
+def test_another_day_without_the_day_is_refused(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                clock: Clock) -> None:
+    clock.set(this_afternoon())
 
     refused = add_moment(mum, rivers.id, text="Story time", when="date")
+
     assert refused.status_code == 400
     assert "Please enter the day, like 2 June 2026." in page_text(refused)
     assert_nothing_saved(app)
 
+
+def test_another_day_with_its_day_and_time(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
+    day = clock.set(this_afternoon()).date() - timedelta(days=5)
+
     response = add_moment(mum, rivers.id, text="Story time", when="date", day=day.isoformat(), at_time="07:45")
+
     assert response.status_code == 302
     [moment] = saved_moments(app)
     assert local(moment["occurred_at"]) == datetime.combine(day, time(7, 45), LONDON)
@@ -609,34 +618,45 @@ def logged(app: Flask, client, family: FamilyInfo, **changes: object) -> dict[st
     return saved_moments(app)[-1]
 
 
-def test_the_author_changes_a_moment_and_sees_the_change(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
-    kinds = kind_ids(app)
-    now = clock.set(this_afternoon())
-    moment = logged(app, mum, rivers, kinds=[kinds["comforting"]], text="She cried and I held her",
-                    when="earlier", at_time="11:20", feeling=2)
-    edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
+@pytest.fixture
+def crying(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> dict[str, object]:
+    """Mum's moment from 11:20 this morning (the clock stopped at 15:00), logged through the form."""
+    clock.set(this_afternoon())
+    return logged(app, mum, rivers, kinds=[kind_ids(app)["comforting"]], text="She cried and I held her",
+                  when="earlier", at_time="11:20", feeling=2)
 
-    form = read_moment_form(mum.get(edit_path))
+
+def test_the_change_form_shows_the_moment_as_it_was_saved(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                          crying: dict[str, object]) -> None:
+    form = read_moment_form(mum.get(f"/families/{rivers.id}/moments/{crying['id']}/edit"))
+
     assert form["text"] == ["She cried and I held her"]
-    assert form["kinds"] == [str(kinds["comforting"])]
+    assert form["kinds"] == [str(kind_ids(app)["comforting"])]
     assert form["feeling"] == ["2"]
-    assert form["day"] == [now.date().isoformat()] and form["at_time"] == ["11:20"]
+    assert form["day"] == [this_afternoon().date().isoformat()] and form["at_time"] == ["11:20"]
 
+
+def test_the_author_changes_a_moment_and_sees_the_change(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                         clock: Clock, crying: dict[str, object]) -> None:
+    kinds = kind_ids(app)
+    edit_path = f"/families/{rivers.id}/moments/{crying['id']}/edit"
+    form = read_moment_form(mum.get(edit_path))
     clock.advance(timedelta(minutes=10))
+
     response = post(mum, edit_path, {**form, **as_form_values({
         "text": "She cried, I held her and she settled", "kinds": [kinds["comforting"], kinds["close"]],
         "feeling": 4, "visibility": "private", "at_time": "11:00"})})
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/families/{rivers.id}/moments/{moment['id']}")
+    assert response.headers["Location"].endswith(f"/families/{rivers.id}/moments/{crying['id']}")
     page = page_text(mum.get(response.headers["Location"]))
     assert "Your changes are saved." in page
     assert "She cried, I held her and she settled" in page
     assert "Close and loving" in page and "I felt: Good" in page and "Only you can see this" in page
     [changed] = saved_moments(app)
-    assert changed["client_id"] == moment["client_id"]
+    assert changed["client_id"] == crying["client_id"]
     assert changed["kinds"] == {kinds["comforting"], kinds["close"]}
-    assert local(changed["occurred_at"]) == datetime.combine(now.date(), time(11, 0), LONDON)
+    assert local(changed["occurred_at"]) == datetime.combine(this_afternoon().date(), time(11, 0), LONDON)
 
 
 def test_changing_the_time_to_just_now(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
@@ -669,54 +689,76 @@ def test_a_change_keeps_the_rules(app, rivers, mum, clock):  # type: ignore[no-u
     assert saved_moments(app) == [moment]
 
 
-def test_a_hidden_kind_already_on_a_moment_can_stay_when_changing_it(app, rivers, mum):  # type: ignore[no-untyped-def]
-    kinds = kind_ids(app)
-    moment = logged(app, mum, rivers, kinds=[kinds["other"]], text="Swimming")
-    hide_kind(app, kinds["other"])
-    edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
+@pytest.fixture
+def swimming(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, object]:
+    """Mum's moment of the kind "Other", which the admin has since hidden."""
+    moment = logged(app, mum, rivers, kinds=[kind_ids(app)["other"]], text="Swimming")
+    hide_kind(app, kind_ids(app)["other"])
+    return moment
 
+
+def test_a_hidden_kind_already_on_a_moment_can_stay_when_changing_it(app: Flask, rivers: FamilyInfo,
+                                                                     mum: FlaskClient,
+                                                                     swimming: dict[str, object]) -> None:
+    other = kind_ids(app)["other"]
+    edit_path = f"/families/{rivers.id}/moments/{swimming['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
-    assert form["kinds"] == [str(kinds["other"])]  # still shown, still ticked
+    assert form["kinds"] == [str(other)]  # still shown, still ticked
 
     response = post(mum, edit_path, {**form, "text": ["Swimming, her first time"]})
+
     assert response.status_code == 302
     [changed] = saved_moments(app)
-    assert changed["kinds"] == {kinds["other"]} and changed["text"] == "Swimming, her first time"
+    assert changed["kinds"] == {other} and changed["text"] == "Swimming, her first time"
 
-    # ...but another hidden kind cannot be added.
+
+def test_another_hidden_kind_cannot_be_added_when_changing_a_moment(app: Flask, rivers: FamilyInfo,
+                                                                    mum: FlaskClient,
+                                                                    swimming: dict[str, object]) -> None:
+    kinds = kind_ids(app)
+    edit_path = f"/families/{rivers.id}/moments/{swimming['id']}/edit"
+    form = read_moment_form(mum.get(edit_path))
     hide_kind(app, kinds["new-thing"])
+
     refused = post(mum, edit_path, {**form, "kinds": [str(kinds["other"]), str(kinds["new-thing"])]})
+
     assert refused.status_code == 400
     assert NOT_OUR_KIND in page_text(refused)
-    assert saved_moments(app) == [changed]
+    assert saved_moments(app) == [swimming]
 
 
-def test_the_author_deletes_a_moment_after_saying_yes_and_its_reflections_go_too(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
-    kinds = kind_ids(app)
-    moment = logged(app, mum, rivers, kinds=[kinds["comforting"]], text="Rocked her to sleep")
-    keep = logged(app, mum, rivers, text="A moment that stays")
-    therapist = sign_in_as(rivers.therapist)
-    reflected = post(therapist, f"/families/{rivers.id}/moments/{moment['id']}/reflection",
-                     {"text": "You were her safe base."})
-    assert reflected.status_code == 302
-    delete_path = f"/families/{rivers.id}/moments/{moment['id']}/delete"
+@pytest.fixture
+def rocked(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, object]:
+    """Mum's moment, which Sam has reflected on, and another of hers that is not to be deleted."""
+    moment = logged(app, mum, rivers, kinds=[kind_ids(app)["comforting"]], text="Rocked her to sleep")
+    logged(app, mum, rivers, text="A moment that stays")
+    make.reflection(int(str(moment["id"])), rivers.therapist, "You were her safe base.")
+    return moment
 
-    confirm = mum.get(delete_path)
+
+def test_asking_to_delete_a_moment_deletes_nothing(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                   rocked: dict[str, object]) -> None:
+    confirm = mum.get(f"/families/{rivers.id}/moments/{rocked['id']}/delete")
+
     assert "Delete this moment?" in page_text(confirm)
     assert "Rocked her to sleep" in page_text(confirm)
-    assert len(saved_moments(app)) == 2  # looking at the question deletes nothing
+    assert len(saved_moments(app)) == 2
+    assert count(app, Reflection) == 1
 
-    response = post(mum, delete_path)
+
+def test_the_author_deletes_a_moment_after_saying_yes_and_its_reflections_go_too(
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, rocked: dict[str, object]) -> None:
+    response = post(mum, f"/families/{rivers.id}/moments/{rocked['id']}/delete")
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/families/{rivers.id}/timeline")
     timeline = page_text(mum.get(response.headers["Location"]))
     assert "The moment is deleted." in timeline
     assert "Rocked her to sleep" not in timeline and "A moment that stays" in timeline
-    assert [m["id"] for m in saved_moments(app)] == [keep["id"]]
+    assert [m["text"] for m in saved_moments(app)] == ["A moment that stays"]
     assert count(app, Reflection) == 0
     assert link_rows(app) == 2  # the kept moment's Mum and Ava only
-    assert mum.get(f"/families/{rivers.id}/moments/{moment['id']}").status_code == 404
+    assert mum.get(f"/families/{rivers.id}/moments/{rocked['id']}").status_code == 404
 
 
 def test_deleting_needs_the_forms_token(app, rivers, mum):  # type: ignore[no-untyped-def]
@@ -754,34 +796,53 @@ def test_nobody_else_can_change_or_delete_a_moment(app, rivers, brooks, mum, sig
 # ---------------------------------------------------------------- home
 
 
-def test_home_shows_add_a_moment_focus_reflections_next_session_and_recent_moments(app, make, rivers, mum):  # type: ignore[no-untyped-def]
+def next_session_in_three_days() -> datetime:
+    return (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+
+
+@pytest.fixture
+def home(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> TestResponse:
+    """Mum's home, with four moments, two focuses, sessions past and to come, and a reflection."""
     now = utcnow()
     moment = logged(app, mum, rivers, text="She grabbed my finger")
     for i in range(3):
         logged(app, mum, rivers, text=f"Older moment {i}", when="date",
                day=(datetime.now(LONDON).date() - timedelta(days=3 + i)).isoformat())
-    next_session = (now + timedelta(days=3)).replace(second=0, microsecond=0)
     make.focus(rivers, "This week, notice when she looks for you", created_at=now - timedelta(days=1))
     make.focus(rivers, "An older focus", created_at=now - timedelta(days=8))
-    for starts_at in (now - timedelta(days=4), now + timedelta(days=10), next_session):
+    for starts_at in (now - timedelta(days=4), now + timedelta(days=10), next_session_in_three_days()):
         make.session(rivers, starts_at)
-    make.reflection(moment["id"], rivers.therapist, "She was finding her safe base in you.", created_at=now)
+    make.reflection(int(str(moment["id"])), rivers.therapist, "She was finding her safe base in you.", created_at=now)
+    return mum.get("/home")
 
-    response = mum.get("/home")
-    html = response.get_data(as_text=True)
-    page = page_text(response)
 
+def test_home_offers_add_a_moment_and_the_timeline(rivers: FamilyInfo, home: TestResponse) -> None:
+    html = home.get_data(as_text=True)
     assert re.search(rf'<a class="button[^"]*" href="/families/{rivers.id}/moments/new">Add a moment</a>', html)
+    assert f'href="/families/{rivers.id}/timeline"' in html
+
+
+def test_home_shows_this_weeks_focus_only(home: TestResponse) -> None:
+    page = page_text(home)
     assert "This week, notice when she looks for you" in page and "An older focus" not in page
+
+
+def test_home_shows_the_reflection_on_mums_moment(home: TestResponse) -> None:
+    page = page_text(home)
     assert "She was finding her safe base in you." in page
     assert "Sam reflected on your moment" in page
-    when = babel_format_datetime(next_session, "EEEE d MMMM, HH:mm", tzinfo=LONDON, locale="en_GB")
-    assert f"Next session: {when}" in page
-    recent = page.split("Recent moments", 1)[1]
+
+
+def test_home_shows_the_next_session(home: TestResponse) -> None:
+    when = babel_format_datetime(next_session_in_three_days(), "EEEE d MMMM, HH:mm", tzinfo=LONDON, locale="en_GB")
+    assert f"Next session: {when}" in page_text(home)
+
+
+def test_home_shows_a_few_recent_moments_not_the_whole_timeline(home: TestResponse) -> None:
+    recent = page_text(home).split("Recent moments", 1)[1]
     assert "She grabbed my finger" in recent
     assert "Older moment 0" in recent and "Older moment 1" in recent
-    assert "Older moment 2" not in recent  # a few recent ones, not the whole timeline
-    assert f'href="/families/{rivers.id}/timeline"' in html
+    assert "Older moment 2" not in recent
 
 
 def test_home_shows_the_newest_reflections_first(app, make, rivers, mum):  # type: ignore[no-untyped-def]
@@ -824,7 +885,8 @@ def test_a_carer_in_no_family_is_told_how_to_join(app, make, sign_in_as):  # typ
     assert "Add a moment" not in page
 
 
-def test_no_page_counts_days_or_streaks(app, make, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
+def test_no_page_counts_days_or_streaks(make: Factory, rivers: FamilyInfo, mum: FlaskClient,
+                                        sign_in_as: SignInAs) -> None:
     # A carer who last noted something ten days ago, and one who never did.
     make.moment(rivers, rivers.carers[0], "A cuddle on the sofa", occurred_at=utcnow() - timedelta(days=10))
     dad = sign_in_as(rivers.carers[1])
@@ -841,8 +903,8 @@ def test_no_page_counts_days_or_streaks(app, make, rivers, mum, sign_in_as):  # 
         text = page_text(response).lower()
         for words in (*GUILT_WORDS, "10 days", "ten days"):
             assert words not in text, f"{name} says {words!r}"
-    with app.app_context():
-        db.session.execute(delete(Moment))
-        db.session.commit()
+
+
+def test_a_home_with_no_moments_at_all_does_not_count_either(mum: FlaskClient) -> None:
     empty = page_text(mum.get("/home")).lower()
     assert not [words for words in GUILT_WORDS if words in empty]

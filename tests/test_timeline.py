@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from flask import Flask
 from sqlalchemy import select
 
 from pipcompanion.extensions import db
@@ -27,6 +28,7 @@ from .helpers import (
     FamilyInfo,
     MomentSpec,
     Person,
+    SignInAs,
     caseload_figures,
     kind_ids,
     page_text,
@@ -105,7 +107,9 @@ def bulk_moments(make: Factory, family: FamilyInfo, count: int,
 # ---------------------------------------------------------------- order and grouping
 
 
-def test_newest_first_grouped_between_sessions(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("who", ["mum", "dad", "therapist"])
+def test_newest_first_grouped_between_sessions(make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                               who: str) -> None:
     mum, dad = rivers.carers
     first_session, second_session, next_session = at_local(-10, 10), at_local(-3, 10), at_local(4, 10)
     for session in (second_session, next_session, first_session):
@@ -116,24 +120,24 @@ def test_newest_first_grouped_between_sessions(app, make, rivers, sign_in_as):  
     make.moment(rivers, mum, "Right after the second session", occurred_at=second_session + timedelta(minutes=5))
     make.moment(rivers, dad, "Yesterday's moment", occurred_at=at_local(-1, 8))
     make.moment(rivers, mum, "Just before the second session", occurred_at=second_session - timedelta(minutes=5))
+    person = {"mum": mum, "dad": dad, "therapist": rivers.therapist}[who]
 
-    for person in (mum, dad, rivers.therapist):
-        response = sign_in_as(person).get(f"/families/{rivers.id}/timeline")
+    response = sign_in_as(person).get(f"/families/{rivers.id}/timeline")
 
-        assert response.status_code == 200
-        assert headings_and_texts(response) == [
-            f"Since the session on {long_date(second_session)}",
-            "Yesterday's moment",
-            "Right after the second session",
-            f"Since the session on {long_date(first_session)}",
-            "Just before the second session",
-            "After the first session",
-            "An hour after the first session",
-            "Before the first session",
-            "Before we started",
-        ]
-        when = babel_format_datetime(next_session, "EEEE d MMMM, HH:mm", tzinfo=LONDON, locale="en_GB")
-        assert f"Next session: {when}" in page_text(response)
+    assert response.status_code == 200
+    assert headings_and_texts(response) == [
+        f"Since the session on {long_date(second_session)}",
+        "Yesterday's moment",
+        "Right after the second session",
+        f"Since the session on {long_date(first_session)}",
+        "Just before the second session",
+        "After the first session",
+        "An hour after the first session",
+        "Before the first session",
+        "Before we started",
+    ]
+    when = babel_format_datetime(next_session, "EEEE d MMMM, HH:mm", tzinfo=LONDON, locale="en_GB")
+    assert f"Next session: {when}" in page_text(response)
 
 
 def test_with_no_sessions_everything_is_before_the_first(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
@@ -350,19 +354,29 @@ def test_viewers_see_neither_reflections_nor_pins(app, make, rivers, sign_in_as)
         assert "Pin for our next session" not in page and "Unpin" not in page
 
 
-def test_pinning_from_the_timeline_shows_the_badge_and_unpinning_takes_it_off(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_pinning_from_the_timeline_comes_back_to_it_with_the_badge(make: Factory, rivers: FamilyInfo,
+                                                                   sign_in_as: SignInAs) -> None:
     moment = make.moment(rivers, rivers.carers[0], "First laugh", occurred_at=at_local(-1, 9))
     dad = sign_in_as(rivers.carers[1])
     timeline = f"/families/{rivers.id}/timeline"
 
     pinned = post(dad, f"/families/{rivers.id}/moments/{moment}/pin", {"pinned": "1", "next": timeline})
+
     assert pinned.status_code == 302 and pinned.headers["Location"].endswith(timeline)
     page = page_text(dad.get(timeline))
     assert "Pinned for your next session." in page and PINNED_BADGE in page
 
+
+def test_unpinning_takes_the_badge_off_the_timeline(make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
+    moment = make.moment(rivers, rivers.carers[0], "First laugh", occurred_at=at_local(-1, 9),
+                         pinned_by=rivers.carers[1])
+    dad = sign_in_as(rivers.carers[1])
+    assert PINNED_BADGE in page_text(dad.get(f"/families/{rivers.id}/timeline"))
+
     unpinned = post(sign_in_as(rivers.therapist), f"/families/{rivers.id}/moments/{moment}/pin", {"pinned": "0"})
+
     assert unpinned.status_code == 302
-    assert PINNED_BADGE not in page_text(dad.get(timeline))
+    assert PINNED_BADGE not in page_text(dad.get(f"/families/{rivers.id}/timeline"))
 
 
 # ---------------------------------------------------------------- privacy
@@ -442,9 +456,9 @@ def test_the_other_carer_never_sees_a_private_moment(app, make, household, sign_
     assert moment_texts(dad.get(f"{base}/timeline?date_from={today}&date_to={today}")) == []
 
 
-def test_the_therapist_never_sees_a_private_moment_nor_counts_it(app, make, household, sign_in_as):  # type: ignore[no-untyped-def]
+def test_the_therapists_caseload_never_counts_a_private_moment(make: Factory, household: Household,
+                                                               sign_in_as: SignInAs) -> None:
     therapist = sign_in_as(household.therapist)
-    base = f"/families/{household.family.id}"
     before = caseload_figures(therapist)["Rivers"]
     assert before["New since you last looked"] == "2"
     assert before["Not yet reflected on, since the last session"] == "2"
@@ -454,19 +468,42 @@ def test_the_therapist_never_sees_a_private_moment_nor_counts_it(app, make, hous
 
     assert caseload_figures(therapist)["Rivers"] == before
     assert_not_shown(therapist.get("/caseload"))
+
+
+def test_the_therapists_timeline_never_shows_a_private_moment(make: Factory, household: Household,
+                                                              sign_in_as: SignInAs) -> None:
+    add_private_moment(make, household)
+    therapist = sign_in_as(household.therapist)
+    base = f"/families/{household.family.id}"
+
     timeline = therapist.get(f"{base}/timeline")
+
     assert_not_shown(timeline)
     assert moment_texts(timeline) == ["Mum's shared moment", "Dad's family moment"]
     assert moment_texts(therapist.get(f"{base}/timeline?kind={household.kinds['new-thing']}")) == []
     assert moment_texts(therapist.get(f"{base}/timeline?author={household.mum.id}")) == ["Mum's shared moment"]
-    session = therapist.get(f"{base}/session")
+
+
+def test_the_session_view_never_shows_a_private_moment(make: Factory, household: Household,
+                                                       sign_in_as: SignInAs) -> None:
+    add_private_moment(make, household)
+
+    session = sign_in_as(household.therapist).get(f"/families/{household.family.id}/session")
+
     assert_not_shown(session)
     assert "Pinned to talk about" not in page_text(session)
     assert moment_texts(session) == ["Dad's family moment", "Mum's shared moment"]
-    # After a look at the timeline nothing is new; a private moment does not make it new again.
+
+
+def test_a_private_moment_does_not_make_anything_new_after_a_look(make: Factory, household: Household,
+                                                                  sign_in_as: SignInAs) -> None:
+    therapist = sign_in_as(household.therapist)
+    assert therapist.get(f"/families/{household.family.id}/timeline").status_code == 200
     seen = caseload_figures(therapist)["Rivers"]
     assert seen["New since you last looked"] == "0"
+
     add_private_moment(make, household)
+
     assert caseload_figures(therapist)["Rivers"] == seen
 
 
@@ -556,28 +593,33 @@ def test_family_moments_reach_the_viewer_and_therapist_moments_do_not(app, make,
                                                                                             "For Nan too"]
 
 
-def test_each_person_pages_through_exactly_the_moments_they_may_see(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("who", ["mum", "dad", "therapist", "nan"])
+def test_each_person_pages_through_exactly_the_moments_they_may_see(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                    sign_in_as: SignInAs, who: str) -> None:
     make.session(rivers, utcnow() - timedelta(days=3))
     make.session(rivers, utcnow() + timedelta(days=4))
     make.many_moments(rivers, 75)  # both carers, every visibility, some reflected and pinned
     with app.app_context():
         rows = db.session.execute(select(Moment.text, Moment.author_id, Moment.visibility)
-                                  .order_by(Moment.occurred_at.desc(), Moment.id.desc())).all()
+                                  .order_by(Moment.occurred_at.desc(), Moment.id.desc())).tuples().all()
     mum, dad = rivers.carers
-    may_see = {
-        mum.id: lambda author, visibility: visibility is not Visibility.PRIVATE or author == mum.id,
-        dad.id: lambda author, visibility: visibility is not Visibility.PRIVATE or author == dad.id,
-        rivers.therapist.id: lambda author, visibility: visibility is not Visibility.PRIVATE,
-        rivers.viewers[0].id: lambda author, visibility: visibility is Visibility.FAMILY,
-    }
+    person, may_see = {
+        "mum": (mum, lambda author, visibility: visibility is not Visibility.PRIVATE or author == mum.id),
+        "dad": (dad, lambda author, visibility: visibility is not Visibility.PRIVATE or author == dad.id),
+        "therapist": (rivers.therapist, lambda author, visibility: visibility is not Visibility.PRIVATE),
+        "nan": (rivers.viewers[0], lambda author, visibility: visibility is Visibility.FAMILY),
+    }[who]
+    client = sign_in_as(person)
 
-    for person in (mum, dad, rivers.therapist, rivers.viewers[0]):
-        client = sign_in_as(person)
-        shown = [text for page in walk(client, f"/families/{rivers.id}/timeline") for text in page]
-        expected = [text for text, author, visibility in rows if may_see[person.id](author, visibility)]
-        assert shown == expected, person.name
+    shown = [text for page in walk(client, f"/families/{rivers.id}/timeline") for text in page]
+
+    expected = [text for text, author, visibility in rows if may_see(author, visibility)]
+    assert shown == expected
     assert 20 < len(expected) < 75
-    assert REFLECTED_BY not in page_text(client.get(f"/families/{rivers.id}/timeline"))  # the viewer, last
+    if person.role is Role.VIEWER:
+        assert REFLECTED_BY not in page_text(client.get(f"/families/{rivers.id}/timeline"))
+    else:
+        assert REFLECTED_BY in page_text(client.get(f"/families/{rivers.id}/timeline"))
 
 
 def test_another_familys_timeline_and_moments_are_not_found(app, make, rivers, brooks, sign_in_as):  # type: ignore[no-untyped-def]
