@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from pipcompanion.maintenance import empty_tables
 from pipcompanion.models import (
     AuditEvent,
     Baby,
@@ -308,23 +309,6 @@ class Seeder:
 
 
 # ---------------------------------------------------------------- the database as a whole
-
-
-def empty_tables(engine: Engine) -> None:
-    """Remove every row of the app's tables: the bench's --reset, and the test suite after each test.
-
-    Only ever on a database the caller made sure is its own (a bench or a test database).
-    """
-    from pipcompanion.extensions import db
-
-    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                connection.execute(text(f'DELETE FROM "{name}"'))
 
 
 def forget_bench_reads(engine: Engine) -> int:

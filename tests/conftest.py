@@ -9,31 +9,40 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from bench.seed import empty_tables
 from pipcompanion import create_app
 from pipcompanion.extensions import db, limiter
+from pipcompanion.maintenance import empty_tables
 from pipcompanion.models import (
     Baby,
     CaseloadAssignment,
     Family,
+    Focus,
     MemberKind,
     Membership,
+    Moment,
+    Reflection,
     Role,
+    TherapySession,
     User,
+    Visibility,
+    utcnow,
 )
+from pipcompanion.models.base import fix_utcnow
+from pipcompanion.models.moments import MomentLinks, write_moment_links
+from pipcompanion.services.families import create_invitation
 from pipcompanion.services.passwords import hash_password
 
-from .helpers import PASSWORD, FamilyInfo, Person, sign_in
+from .helpers import PASSWORD, FamilyInfo, InvitationInfo, MomentSpec, Person, kind_ids, sign_in
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -146,10 +155,150 @@ class Factory:
         info.viewers = [p for p, kind, _ in people if kind is MemberKind.VIEWER]
         return info
 
+    def caseload(self, family: FamilyInfo, therapist: Person) -> None:
+        """Put the family on this (another) therapist's caseload."""
+        with self.app.app_context():
+            db.session.add(CaseloadAssignment(therapist_id=therapist.id, family_id=family.id))
+            db.session.commit()
+
+    def moment(self, family: FamilyInfo, author: Person, text: str = "", *, kinds: Sequence[str | int] = (),
+               carers: Sequence[Person] | None = None, babies: Sequence[int] | None = None,
+               visibility: Visibility = Visibility.THERAPIST, occurred_at: datetime | None = None,
+               created_at: datetime | None = None, feeling: int | None = None,
+               pinned_by: Person | None = None) -> int:
+        """One moment (logging through the form and the API is tested in test_moments and test_api); its id."""
+        spec = MomentSpec(author, text, kinds=kinds, carers=carers, babies=babies, visibility=visibility,
+                          occurred_at=occurred_at, created_at=created_at, feeling=feeling, pinned_by=pinned_by)
+        [moment_id] = self.moments(family, [spec])
+        return moment_id
+
+    def moments(self, family: FamilyInfo, specs: Iterable[MomentSpec]) -> list[int]:
+        """Many moments in one INSERT, their links through write_moment_links; their ids, in order."""
+        specs = list(specs)
+        now = utcnow()
+        with self.app.app_context():
+            kinds_by_key = kind_ids(self.app) if any(isinstance(k, str) for s in specs for k in s.kinds) else {}
+            rows = []
+            for spec in specs:
+                occurred_at = spec.occurred_at or now
+                created_at = spec.created_at or occurred_at
+                rows.append({
+                    "family_id": family.id, "author_id": spec.author.id, "client_id": str(uuid.uuid4()),
+                    "occurred_at": occurred_at, "text": spec.text, "feeling": spec.feeling,
+                    "visibility": spec.visibility, "created_at": created_at, "updated_at": created_at,
+                    "pinned_at": created_at if spec.pinned_by else None,
+                    "pinned_by_id": spec.pinned_by.id if spec.pinned_by else None,
+                })
+            ids = list(db.session.scalars(insert(Moment).returning(Moment.id, sort_by_parameter_order=True), rows)) \
+                if rows else []
+            write_moment_links(db.session, [
+                MomentLinks(
+                    moment_id,
+                    kind_ids=[kinds_by_key[kind] if isinstance(kind, str) else kind for kind in spec.kinds],
+                    carer_ids=[person.id for person in ((spec.author,) if spec.carers is None else spec.carers)],
+                    baby_ids=[family.baby_id] if spec.babies is None else list(spec.babies),
+                )
+                for moment_id, spec in zip(ids, specs, strict=True)
+            ])
+            db.session.commit()
+        return ids
+
+    def many_moments(self, family: FamilyInfo, count: int) -> list[int]:
+        """`count` moments of a family that has used the app a while: by each carer in turn, a mix of
+        kinds, feelings and visibilities, every 50th pinned and every third reflected on; their ids."""
+        kinds = list(kind_ids(self.app).values())
+        visibilities = [Visibility.FAMILY, Visibility.THERAPIST, Visibility.PRIVATE]
+        with self.app.app_context():
+            start = db.session.scalar(select(func.count(Moment.id)).where(Moment.family_id == family.id)) or 0
+        now = utcnow()
+        ids = self.moments(family, [
+            MomentSpec(family.carers[i % len(family.carers)], f"Moment number {start + i}",
+                       kinds=[kinds[(start + i) % len(kinds)]], visibility=visibilities[i % 3],
+                       occurred_at=now - timedelta(minutes=30 * (i + 1)), feeling=1 + i % 5,
+                       pinned_by=family.carers[0] if i % 50 == 0 else None)
+            for i in range(count)
+        ])
+        assert family.therapist is not None
+        self.reflections(family.therapist, ids[::3], "You noticed.")
+        return ids
+
+    def reflection(self, moment_id: int, therapist: Person, text: str, *, created_at: datetime | None = None) -> int:
+        """The therapist's reflection on a moment; its id."""
+        [reflection_id] = self.reflections(therapist, [moment_id], text, created_at=created_at)
+        return reflection_id
+
+    def reflections(self, therapist: Person, moment_ids: Sequence[int], text: str, *,
+                    created_at: datetime | None = None) -> list[int]:
+        """The same words from the therapist on each of these moments, in one INSERT; their ids."""
+        written = created_at or utcnow()
+        with self.app.app_context():
+            family_of = select(Moment.id, Moment.family_id).where(Moment.id.in_(moment_ids))
+            families = dict(db.session.execute(family_of).tuples().all())
+            rows = [{"moment_id": moment_id, "family_id": families[moment_id], "author_id": therapist.id, "text": text,
+                     "created_at": written, "updated_at": written} for moment_id in moment_ids]
+            ids = list(db.session.scalars(insert(Reflection).returning(Reflection.id, sort_by_parameter_order=True),
+                                          rows)) if rows else []
+            db.session.commit()
+        return ids
+
+    def session(self, family: FamilyInfo, starts_at: datetime) -> int:
+        """A therapy session (past or to come) recorded for the family; its id."""
+        with self.app.app_context():
+            session = TherapySession(family_id=family.id, starts_at=starts_at,
+                                     created_by_id=family.therapist.id if family.therapist else None)
+            db.session.add(session)
+            db.session.commit()
+            return session.id
+
+    def focus(self, family: FamilyInfo, text: str, by: Person | None = None, *,
+              created_at: datetime | None = None) -> int:
+        """The weekly focus, set by the family's therapist unless told who; its id."""
+        by = by or family.therapist
+        with self.app.app_context():
+            focus = Focus(family_id=family.id, text=text, set_by_id=by.id if by else None,
+                          created_at=created_at or utcnow())
+            db.session.add(focus)
+            db.session.commit()
+            return focus.id
+
+    def invitation(self, family: FamilyInfo, kind: MemberKind = MemberKind.CARER, relation: str = "Dad",
+                   created_by: Person | None = None) -> InvitationInfo:
+        """An open invitation made as the service makes them (only hashes are kept), by the family's
+        therapist for a carer and by its first carer for a viewer unless told who."""
+        created_by = created_by or (family.therapist if kind is MemberKind.CARER else family.carers[0])
+        assert created_by is not None
+        with self.app.app_context():
+            issued = create_invitation(db.session.get_one(Family, family.id), kind=kind, relation=relation,
+                                       created_by=db.session.get_one(User, created_by.id))
+            return InvitationInfo(issued.invitation.id, issued.token, issued.code)
+
 
 @pytest.fixture
 def make(app: Flask) -> Factory:
     return Factory(app)
+
+
+# ---------------------------------------------------------------- the people and families most tests use
+
+
+@pytest.fixture
+def rivers(make: Factory) -> FamilyInfo:
+    """Our family: therapist Sam, carers Mum and Dad, viewer Nan, baby Ava."""
+    return make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
+
+
+@pytest.fixture
+def brooks(make: Factory) -> FamilyInfo:
+    """Another family, with its own therapist and names that appear nowhere in the Rivers family:
+    therapist Robin, carer Papa, viewer Oma, baby Zebedee."""
+    therapist = make.user(Role.THERAPIST, name="Robin")
+    return make.family("Brooks", therapist=therapist, carers=("Papa",), viewers=("Oma",), baby="Zebedee")
+
+
+@pytest.fixture
+def admin(make: Factory) -> Person:
+    """The service lead, Alex."""
+    return make.user(Role.ADMIN, name="Alex")
 
 
 @pytest.fixture
@@ -163,6 +312,36 @@ def sign_in_as(make_client):  # type: ignore[no-untyped-def]
 
     return signed_in_client
 
+
+@pytest.fixture
+def mum(rivers: FamilyInfo, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
+    """Mum of the Rivers family, signed in on her phone."""
+    return sign_in_as(rivers.carers[0])
+
+
+# ---------------------------------------------------------------- the clock
+
+
+class Clock:
+    """The app's clock (models.base.utcnow, whoever calls it), stopped where the test puts it."""
+
+    def set(self, moment: datetime) -> datetime:
+        """Stop the clock at this timezone-aware time; returns it as given."""
+        fix_utcnow(moment)
+        return moment
+
+    def advance(self, by: timedelta) -> datetime:
+        """Move the clock on (from the real time if it was not set); returns the new time, in UTC."""
+        return self.set(utcnow() + by)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """The app's clock for this test; back to the real time afterwards, whatever happens."""
+    try:
+        yield Clock()
+    finally:
+        fix_utcnow(None)
 
 
 # ---------------------------------------------------------------- query counting

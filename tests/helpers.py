@@ -1,16 +1,35 @@
-"""Helpers for tests: people and families as tests see them, and requests made like a browser."""
+"""Helpers for tests: people and families as tests see them, requests made like a browser, what a
+page shows, and reading the database back."""
 
 from __future__ import annotations
 
 import html as html_module
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import ColumnElement, FromClause, Select, func, select
+from werkzeug.test import TestResponse
 
-from pipcompanion.models import Role
+from pipcompanion.extensions import db
+from pipcompanion.models import Role, Visibility
+from pipcompanion.services.kinds import all_kinds
+from pipcompanion.services.settings import service_settings, today_for_service
+
+T = TypeVar("T")
 
 PASSWORD = "plum-harbour-lantern-42"
+# A strong password someone chooses for themselves in a test.
+NEW_PASSWORD = "velvet-orchard-compass-97"
+LONDON = ZoneInfo("Europe/London")
+REFLECTED_BY = "Reflected back by Sam"
+PINNED_BADGE = "To talk about in the next session"
 
 
 @dataclass
@@ -32,6 +51,39 @@ class FamilyInfo:
     viewers: list[Person] = field(default_factory=list)
 
 
+# The sign_in_as and make_client fixtures: a new client (a phone, a browser) signed in as someone, or not.
+SignInAs = Callable[[Person], FlaskClient]
+MakeClient = Callable[[], FlaskClient]
+
+
+@dataclass(frozen=True)
+class MomentSpec:
+    """One moment for `make.moments`: kinds by key ("comforting") or id; carers and babies default
+    to the author and the family's baby; created when it happened unless told otherwise."""
+
+    author: Person
+    text: str = ""
+    kinds: Sequence[str | int] = ()
+    carers: Sequence[Person] | None = None
+    babies: Sequence[int] | None = None
+    visibility: Visibility = Visibility.THERAPIST
+    occurred_at: datetime | None = None
+    created_at: datetime | None = None
+    feeling: int | None = None
+    pinned_by: Person | None = None
+
+
+@dataclass(frozen=True)
+class InvitationInfo:
+    """An invitation as the person who made it saw it: its link token and code are shown only once."""
+
+    id: int
+    token: str
+    code: str
+
+
+# ---------------------------------------------------------------- requests, as a browser makes them
+
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
@@ -45,7 +97,7 @@ def csrf_token(client: FlaskClient) -> str:
     raise AssertionError("no CSRF token on /help or /login")
 
 
-def post(client: FlaskClient, path: str, data: dict | None = None, **kwargs):  # type: ignore[no-untyped-def]
+def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
     """POST a form the way the page would, CSRF token included."""
     form = {"csrf_token": csrf_token(client), **(data or {})}
     return client.post(path, data=form, **kwargs)
@@ -56,11 +108,86 @@ def sign_in(client: FlaskClient, person: Person) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
-def page_text(response) -> str:  # type: ignore[no-untyped-def]
-    """The page's visible words, tags stripped and spaces folded (what a reader would see)."""
-    html = response.get_data(as_text=True)
+def goes_to_login(response: TestResponse) -> bool:
+    """The answer sends the browser to the sign-in page."""
+    return response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/login"
+
+
+# ---------------------------------------------------------------- what a page shows
+
+
+def page_text_of(html: str) -> str:
+    """The visible words of a piece of a page, tags stripped and spaces folded."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     words = re.sub(r"<[^>]+>", " ", html)
     return " ".join(html_module.unescape(words).split())
 
 
+def page_text(response: TestResponse) -> str:
+    """The page's visible words, tags stripped and spaces folded (what a reader would see)."""
+    return page_text_of(response.get_data(as_text=True))
+
+
+SECRET_LINK = re.compile(r'id="secret-link"[^>]*\bvalue="([^"]+)"')
+SECRET_CODE = re.compile(r'id="secret-code"[^>]*>\s*([^<]+?)\s*<')
+
+
+def shown_secret(response: TestResponse) -> tuple[str, str | None]:
+    """The one-time link (as a path) and code shown on a page, as the person would copy them."""
+    page = response.get_data(as_text=True)
+    link = SECRET_LINK.search(page)
+    assert link, f"no one-time link on the page: {page_text(response)}"
+    code = SECRET_CODE.search(page)
+    return urlsplit(html_module.unescape(link.group(1))).path, (html_module.unescape(code.group(1)) if code else None)
+
+
+def caseload_figures(client: FlaskClient) -> dict[str, dict[str, str]]:
+    """Each family card on the therapist's caseload: its figures by label, families in the order shown."""
+    response = client.get("/caseload")
+    assert response.status_code == 200
+    found: dict[str, dict[str, str]] = {}
+    for card in response.get_data(as_text=True).split('<li class="card">')[1:]:
+        name = re.search(r'<h2 class="card__title"><a [^>]*>([^<]+)</a>', card)
+        assert name, card
+        found[html_module.unescape(name.group(1))] = {
+            page_text_of(label): page_text_of(value)
+            for label, value in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", card, flags=re.S)
+        }
+    return found
+
+
+# ---------------------------------------------------------------- the database and the service, read back
+
+
+def rows(app: Flask, statement: Select[tuple[T]]) -> list[T]:
+    """What a one-column (or one-model) query finds now."""
+    with app.app_context():
+        return list(db.session.scalars(statement))
+
+
+def count(app: Flask, what: type[Any] | FromClause, *where: ColumnElement[bool]) -> int:
+    """How many rows this model or table holds now (those matching `where`)."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(what).where(*where)) or 0
+
+
+def kind_ids(app: Flask) -> dict[str, int]:
+    """The default kinds of moment by key ("comforting"), made on first use as the app makes them."""
+    with app.app_context():
+        return {kind.key: kind.id for kind in all_kinds() if kind.key}
+
+
+def service_zone(app: Flask) -> ZoneInfo:
+    with app.app_context():
+        return ZoneInfo(service_settings().timezone)
+
+
+def service_today(app: Flask) -> date:
+    with app.app_context():
+        return today_for_service()
+
+
+def set_service_timezone(app: Flask, zone: str) -> None:
+    with app.app_context():
+        service_settings().timezone = zone
+        db.session.commit()

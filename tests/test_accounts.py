@@ -9,22 +9,23 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, text, update
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, text, update
 from werkzeug.datastructures import MultiDict
 
 from pipcompanion import auth
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
+from pipcompanion.models import MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from pipcompanion.services.accounts import create_therapist, issue_password_link
-from pipcompanion.services.families import create_invitation
 
-from .helpers import PASSWORD, Person, csrf_token, page_text, post, sign_in
+from .conftest import Factory
+from .helpers import NEW_PASSWORD, PASSWORD, Person, SignInAs, count, csrf_token, page_text, post, rows, sign_in
 
 HOMES = {Role.CARER: "/home", Role.VIEWER: "/overview", Role.THERAPIST: "/caseload", Role.ADMIN: "/admin/"}
 NO_MATCH = "That email and password did not match an account. Please try again."
 TOO_MANY = re.compile(r"There have been too many tries\. Please try again in (\d+) minutes?\.")
 LINK_GONE = "This link no longer works"
-NEW_PASSWORD = "quince-meadow-bicycle-77"
 EASY_TO_GUESS = "This password would be easy for someone else to guess"
 
 
@@ -112,9 +113,8 @@ def test_each_role_lands_on_its_home(app, make, role):
     assert signed_in_name(browser) == person.name
 
 
-def test_carer_home_greets_them_by_name(app, make):
-    family = make.family("Rivers", carers=("Mum",))
-    browser, response = attempt(app, family.carers[0].email, PASSWORD)
+def test_carer_home_greets_them_by_name(app, rivers):
+    browser, response = attempt(app, rivers.carers[0].email, PASSWORD)
     assert "Hello, Mum" in page_text(browser.get(response.headers["Location"]))
 
 
@@ -409,7 +409,9 @@ def test_password_equal_to_an_ordinary_email_is_refused(app, make, sign_in_as):
     assert can_sign_in(app, person.email, PASSWORD)
 
 
-def test_good_password_change_signs_out_other_sessions_only(app, make, sign_in_as):
+@pytest.fixture
+def two_phones(make: Factory, sign_in_as: SignInAs) -> tuple[Person, FlaskClient, FlaskClient]:
+    """Mum, signed in on two phones; she has just changed her password on the first."""
     person = make.user(Role.CARER, name="Mum")
     this_phone = sign_in_as(person)
     other_phone = sign_in_as(person)
@@ -417,11 +419,26 @@ def test_good_password_change_signs_out_other_sessions_only(app, make, sign_in_a
     response = post(this_phone, "/settings/password",
                     {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/settings"
+    return person, this_phone, other_phone
+
+
+def test_a_good_password_change_is_saved_and_keeps_this_phone_signed_in(
+        two_phones: tuple[Person, FlaskClient, FlaskClient]) -> None:
+    _person, this_phone, _other_phone = two_phones
     assert "Your new password is saved." in page_text(this_phone.get("/settings"))
     assert signed_in_name(this_phone) == "Mum"
+
+
+def test_a_good_password_change_signs_out_the_other_phones(two_phones: tuple[Person, FlaskClient, FlaskClient]) -> None:
+    _person, _this_phone, other_phone = two_phones
     redirected = other_phone.get("/home")
     assert redirected.status_code == 302 and redirected.headers["Location"].startswith("/login")
     assert signed_in_name(other_phone) is None
+
+
+def test_after_a_password_change_only_the_new_password_signs_in(
+        app: Flask, two_phones: tuple[Person, FlaskClient, FlaskClient]) -> None:
+    person, _this_phone, _other_phone = two_phones
     assert can_sign_in(app, person.email, NEW_PASSWORD)
     assert not can_sign_in(app, person.email, PASSWORD)
 
@@ -440,18 +457,27 @@ def test_password_page_explains_other_devices_are_signed_out(make, sign_in_as):
 # ---------------------------------------------------------------- one-time password links
 
 
-def test_password_link_lets_the_person_choose_a_password_once(app, make, client):
+def test_password_link_lets_the_person_choose_a_password(app: Flask, make: Factory, client: FlaskClient) -> None:
     person = make.user(Role.CARER, name="Mum", email="mum@example.org")
     token = issue_link(app, person)
     page = client.get(f"/password/{token}")
     assert page.status_code == 200
     assert "For the account of Mum (mum@example.org)." in page_text(page)
+
     response = choose(client, token, NEW_PASSWORD)
+
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "Your password is saved. Please sign in with it." in page_text(client.get("/login"))
     assert can_sign_in(app, "mum@example.org", NEW_PASSWORD)
     assert not can_sign_in(app, "mum@example.org", PASSWORD)
-    # The link is used up, whether opened or posted to again.
+
+
+def test_a_used_password_link_no_longer_works_whether_opened_or_posted_to(app: Flask, make: Factory,
+                                                                          client: FlaskClient) -> None:
+    person = make.user(Role.CARER, name="Mum", email="mum@example.org")
+    token = issue_link(app, person)
+    assert choose(client, token, NEW_PASSWORD).status_code == 302
+
     again = client.get(f"/password/{token}")
     assert again.status_code == 404 and LINK_GONE in page_text(again)
     again = choose(client, token, "another-fine-password-88")
@@ -459,11 +485,10 @@ def test_password_link_lets_the_person_choose_a_password_once(app, make, client)
     assert can_sign_in(app, "mum@example.org", NEW_PASSWORD)
 
 
-def test_therapist_button_makes_a_link_the_carer_can_use(app, make, sign_in_as):
-    family = make.family("Rivers", carers=("Mum",))
-    carer = family.carers[0]
-    therapist_browser = sign_in_as(family.therapist)
-    response = post(therapist_browser, f"/families/{family.id}/members/{carer.id}/password-link")
+def test_therapist_button_makes_a_link_the_carer_can_use(app, rivers, sign_in_as):
+    carer = rivers.carers[0]
+    therapist_browser = sign_in_as(rivers.therapist)
+    response = post(therapist_browser, f"/families/{rivers.id}/members/{carer.id}/password-link")
     assert response.status_code == 201
     assert "Password link for Mum" in page_text(response)
     match = re.search(r'value="http://localhost/password/([A-Za-z0-9_-]+)"', response.get_data(as_text=True))
@@ -493,12 +518,10 @@ def test_using_a_link_signs_out_the_persons_other_sessions(app, make, sign_in_as
     assert signed_in_name(phone) is None
 
 
-def test_expired_link_no_longer_works(app, make, client):
+def test_expired_link_no_longer_works(app, make, client, clock):
     person = make.user(Role.CARER)
     token = issue_link(app, person)
-    with app.app_context():
-        db.session.execute(update(PasswordLink).values(expires_at=utcnow() - timedelta(minutes=1)))
-        db.session.commit()
+    clock.advance(app.config["PASSWORD_RESET_LIFETIME"] + timedelta(minutes=1))
     response = client.get(f"/password/{token}")
     assert response.status_code == 404
     text = page_text(response)
@@ -509,15 +532,12 @@ def test_expired_link_no_longer_works(app, make, client):
     assert not can_sign_in(app, person.email, NEW_PASSWORD)
 
 
-def test_link_lifetime_comes_from_config(app, make):
+def test_link_lifetime_comes_from_config(app, make, clock):
     person = make.user(Role.CARER)
-    before = utcnow()
+    now = clock.set(utcnow())
     issue_link(app, person, PasswordLinkPurpose.RESET)
-    with app.app_context():
-        link = db.session.scalars(select(PasswordLink)).one()
-        lifetime = link.expires_at - before
-    expected = app.config["PASSWORD_RESET_LIFETIME"]
-    assert expected <= lifetime < expected + timedelta(minutes=1)
+    [expires_at] = rows(app, select(PasswordLink.expires_at))
+    assert expires_at == now + app.config["PASSWORD_RESET_LIFETIME"]
 
 
 def test_link_for_a_deactivated_person_no_longer_works(app, make, client):
@@ -539,19 +559,46 @@ def test_garbage_link_is_a_404_page_never_500(app, make, client, token):
         assert LINK_GONE in page_text(response)
 
 
-def test_weak_password_on_link_page_is_refused_and_link_still_works(app, make, client):
+WEAK_ON_THE_LINK_PAGE = [
+    pytest.param("password123", EASY_TO_GUESS, id="common"),
+    pytest.param("short", "Please use at least 10 characters.", id="short"),
+    pytest.param("NAME", EASY_TO_GUESS, id="own-name"),
+    pytest.param("EMAIL", EASY_TO_GUESS, id="own-email"),
+    pytest.param("p" * 201, "Please use at most 200 characters.", id="too-long"),
+]
+
+
+@pytest.mark.parametrize(("weak", "message"), WEAK_ON_THE_LINK_PAGE)
+def test_a_weak_password_on_the_link_page_is_refused(app: Flask, make: Factory, client: FlaskClient, weak: str,
+                                                     message: str) -> None:
     person = make.user(Role.CARER, name="Bartholomew Fitzgerald")
     token = issue_link(app, person)
-    for weak, message in [("password123", EASY_TO_GUESS), ("short", "Please use at least 10 characters."),
-                          (person.name, EASY_TO_GUESS), (person.email, EASY_TO_GUESS),
-                          ("p" * 201, "Please use at most 200 characters.")]:
-        response = choose(client, token, weak)
-        assert response.status_code == 400, weak
-        assert message in page_text(response), weak
+    weak = {"NAME": person.name, "EMAIL": person.email}.get(weak, weak)
+
+    response = choose(client, token, weak)
+
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert can_sign_in(app, person.email, PASSWORD)
+
+
+def test_two_different_passwords_on_the_link_page_are_refused(app: Flask, make: Factory, client: FlaskClient) -> None:
+    person = make.user(Role.CARER)
+    token = issue_link(app, person)
+
     response = choose(client, token, NEW_PASSWORD, NEW_PASSWORD + "!")
+
     assert response.status_code == 400 and "The two passwords are not the same." in page_text(response)
     assert can_sign_in(app, person.email, PASSWORD)
+
+
+def test_after_a_refused_password_the_link_still_works(app: Flask, make: Factory, client: FlaskClient) -> None:
+    person = make.user(Role.CARER)
+    token = issue_link(app, person)
+    assert choose(client, token, "password123").status_code == 400
+
     assert choose(client, token, NEW_PASSWORD).status_code == 302
+
     assert can_sign_in(app, person.email, NEW_PASSWORD)
 
 
@@ -610,34 +657,43 @@ def idle_message(app) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", [Role.THERAPIST, Role.ADMIN])
-def test_idle_staff_are_signed_out_with_a_message(app, make, sign_in_as, role):
-    person = make.user(role)
-    browser = sign_in_as(person)
+def test_idle_staff_are_signed_out_with_a_message(app: Flask, make: Factory, sign_in_as: SignInAs,
+                                                  role: Role) -> None:
+    browser = sign_in_as(make.user(role))
     assert browser.get(HOMES[role]).status_code == 200
     _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
+
     response = browser.get(HOMES[role])
+
     assert response.status_code == 302
     login_url = response.headers["Location"]
     assert login_url.startswith("/login?next=")
-    text = page_text(browser.get(login_url))
-    assert idle_message(app) in text
+    assert idle_message(app) in page_text(browser.get(login_url))
     assert signed_in_name(browser) is None
-    # Signing in again returns to the page they were on.
+
+
+@pytest.mark.parametrize("role", [Role.THERAPIST, Role.ADMIN])
+def test_signing_in_again_after_idling_returns_to_the_page(app: Flask, make: Factory, sign_in_as: SignInAs,
+                                                           role: Role) -> None:
+    person = make.user(role)
+    browser = sign_in_as(person)
+    _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
+    login_url = browser.get(HOMES[role]).headers["Location"]
+
     response = post(browser, login_url, {"email": person.email, "password": PASSWORD})
+
     assert response.headers["Location"].startswith(HOMES[role])
 
 
-def test_idle_staff_post_is_not_carried_out(app, make, sign_in_as):
-    family = make.family("Rivers")
-    browser = sign_in_as(family.therapist)
+def test_idle_staff_post_is_not_carried_out(app, rivers, sign_in_as):
+    browser = sign_in_as(rivers.therapist)
     token = csrf_token(browser)  # the button's form was on the page before they walked away
     _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
-    response = browser.post(f"/families/{family.id}/members/{family.carers[0].id}/password-link",
+    response = browser.post(f"/families/{rivers.id}/members/{rivers.carers[0].id}/password-link",
                             data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert idle_message(app) in page_text(browser.get("/login"))
-    with app.app_context():
-        assert db.session.scalar(select(func.count(PasswordLink.id))) == 0
+    assert count(app, PasswordLink) == 0
 
 
 def test_active_staff_stay_signed_in(app, make, sign_in_as):
@@ -769,10 +825,7 @@ def _link_form(app, make):  # type: ignore[no-untyped-def]
 
 
 def _invitation(app, make):  # type: ignore[no-untyped-def]
-    family = make.family("Rivers")
-    with app.app_context():
-        return create_invitation(db.session.get(Family, family.id), kind=MemberKind.CARER, relation="Dad",
-                                 created_by=db.session.get(User, family.therapist.id))
+    return make.invitation(make.family("Rivers"), MemberKind.CARER, "Dad")
 
 
 def _join_code_form(app, make):  # type: ignore[no-untyped-def]
@@ -854,11 +907,6 @@ def create_admin(app, *args: str, **kwargs):  # type: ignore[no-untyped-def]
         return app.test_cli_runner().invoke(args=["create-admin", *args], **kwargs)
 
 
-def user_count(app) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return db.session.scalar(select(func.count(User.id)))
-
-
 def test_create_admin_makes_an_admin_who_can_sign_in(app):
     result = create_admin(app, " Lead@Example.org ", "--name", "Priya", "--password", NEW_PASSWORD)
     assert result.exit_code == 0, result.output
@@ -890,7 +938,7 @@ def test_create_admin_refuses_a_weak_password(app, password, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
-    assert user_count(app) == 0
+    assert count(app, User) == 0
 
 
 def test_create_admin_refuses_an_email_already_used(app, make):
@@ -898,7 +946,7 @@ def test_create_admin_refuses_an_email_already_used(app, make):
     result = create_admin(app, "MUM@example.org", "--password", NEW_PASSWORD)
     assert result.exit_code != 0
     assert "There is already an account with this email" in result.output
-    assert user_count(app) == 1
+    assert count(app, User) == 1
     assert can_sign_in(app, carer.email, PASSWORD)
     assert not can_sign_in(app, carer.email, NEW_PASSWORD)
 
@@ -908,4 +956,4 @@ def test_create_admin_refuses_something_that_is_not_an_email(app, email):
     result = create_admin(app, email, "--password", NEW_PASSWORD)
     assert result.exit_code != 0
     assert "Please enter an email address like name@example.org." in result.output
-    assert user_count(app) == 0
+    assert count(app, User) == 0

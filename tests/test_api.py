@@ -8,13 +8,13 @@ import uuid
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.generation import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.generation import GenerationMode
 from sqlalchemy import func, select
 
 from pipcompanion.extensions import db

@@ -8,8 +8,10 @@ from sqlalchemy.exc import OperationalError
 from pipcompanion import create_app
 from pipcompanion.config import ConfigError
 from pipcompanion.extensions import db
+from pipcompanion.maintenance import MaintenanceRefused, empty_tables
+from pipcompanion.models import User
 
-from .helpers import page_text, post
+from .helpers import count, page_text, post
 
 STRONG_KEY = "k" * 20 + "random-enough-value-0123456789"
 
@@ -188,3 +190,11 @@ def test_a_bad_trusted_proxies_value_refuses_to_start(monkeypatch, value):
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES has an invalid value: use a whole number from 0 to 5") as raised:
         create_app("testing")
     assert "\n" not in str(raised.value)
+
+
+def test_tables_are_never_emptied_in_production(app, make, monkeypatch):
+    make.user()
+    monkeypatch.setenv("PIPCOMPANION_ENV", "production")
+    with app.app_context(), pytest.raises(MaintenanceRefused, match="never emptied in production"):
+        empty_tables(db.engine)
+    assert count(app, User) == 1

@@ -4,15 +4,16 @@ viewers; people join with a link or a code; one-time password links; other famil
 
 from __future__ import annotations
 
-import html
 import re
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
+from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
 from pipcompanion.models import (
@@ -28,30 +29,31 @@ from pipcompanion.models import (
     User,
     utcnow,
 )
-from pipcompanion.services.settings import today_for_service
 
-from .helpers import FamilyInfo, Person, page_text, post, sign_in
+from .conftest import Clock, Factory
+from .helpers import (
+    NEW_PASSWORD,
+    FamilyInfo,
+    MakeClient,
+    Person,
+    SignInAs,
+    count,
+    page_text,
+    post,
+    rows,
+    service_today,
+    shown_secret,
+    sign_in,
+)
 
-NEW_PASSWORD = "velvet-orchard-compass-97"
 # Letters and digits that are easy to misread, never used in a code.
 CONFUSABLE = set("0O1IL")
 GONE = "This link no longer works"
 NO_SUCH_CODE = "We could not find an open invitation with this code"
 
-SECRET_LINK = re.compile(r'id="secret-link"[^>]*\bvalue="([^"]+)"')
-SECRET_CODE = re.compile(r'id="secret-code"[^>]*>\s*([^<]+?)\s*<')
 
 
 # ---------------------------------------------------------------- helpers of this module
-
-
-def shown_secret(response) -> tuple[str, str | None]:  # type: ignore[no-untyped-def]
-    """The one-time link (as a path) and code shown on a page, as the person would copy them."""
-    page = response.get_data(as_text=True)
-    link = SECRET_LINK.search(page)
-    assert link, f"no one-time link on the page: {page_text(response)}"
-    code = SECRET_CODE.search(page)
-    return urlsplit(html.unescape(link.group(1))).path, (html.unescape(code.group(1)) if code else None)
 
 
 def invite_carer(client: FlaskClient, family_id: int, relation: str = "Dad") -> tuple[str, str]:
@@ -75,16 +77,6 @@ def join_details(name: str = "Tom", email: str = "tom@example.org", **changes: s
             "locale": "en", **changes}
 
 
-def rows(app: Flask, statement):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return list(db.session.scalars(statement))
-
-
-def count(app: Flask, model) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
 def invitation_ids(app: Flask, family_id: int) -> list[int]:
     return rows(app, select(Invitation.id).where(Invitation.family_id == family_id).order_by(Invitation.id))
 
@@ -97,29 +89,11 @@ def invitation(app: Flask, invitation_id: int) -> Invitation:
         return found
 
 
-def service_today(app: Flask) -> date:
-    with app.test_request_context():
-        return today_for_service()
-
-
 def years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
-
-
-@pytest.fixture
-def rivers(make) -> FamilyInfo:  # type: ignore[no-untyped-def]
-    """Our family: therapist Sam, carer Mum, viewer Nan, baby Ava."""
-    return make.family("Rivers", carers=("Mum",), viewers=("Nan",), baby="Ava")
-
-
-@pytest.fixture
-def brooks(make) -> FamilyInfo:  # type: ignore[no-untyped-def]
-    """Another family, with names that appear nowhere in the Rivers family."""
-    therapist = make.user(Role.THERAPIST, name="Robin")
-    return make.family("Brooks", therapist=therapist, carers=("Papa",), viewers=("Oma",), baby="Zebedee")
 
 
 BROOKS_WORDS = ("Brooks", "Zebedee", "Papa", "Oma", "Robin")
@@ -137,36 +111,52 @@ def assert_nothing_of_brooks(response, brooks: FamilyInfo) -> None:  # type: ign
 # ---------------------------------------------------------------- creating a family
 
 
-def test_therapist_creates_a_family_which_joins_their_caseload(app, make, sign_in_as) -> None:
+@dataclass
+class Creating:
+    """A therapist who has just sent the Create a family form."""
+
+    therapist: Person
+    client: FlaskClient
+    born: date
+    response: TestResponse
+
+
+@pytest.fixture
+def creating(app: Flask, make: Factory, sign_in_as: SignInAs) -> Creating:
     therapist = make.user(Role.THERAPIST, name="Sam")
     client = sign_in_as(therapist)
     born = service_today(app) - timedelta(days=70)
-
-    form = client.get("/families/new")
-    assert "Create a family" in page_text(form)
+    assert "Create a family" in page_text(client.get("/families/new"))
     response = post(client, "/families/new",
                     {"display_name": "  Rivers ", "baby_name": "Ava", "baby_date_of_birth": born.isoformat()})
+    return Creating(therapist, client, born, response)
 
+
+def test_therapist_creates_a_family_on_their_own_caseload(app: Flask, creating: Creating) -> None:
     [family] = rows(app, select(Family))
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"/families/{family.id}"
+    assert creating.response.status_code == 302
+    assert creating.response.headers["Location"] == f"/families/{family.id}"
     assert family.display_name == "Rivers"
     [baby] = rows(app, select(Baby))
-    assert (baby.family_id, baby.name, baby.date_of_birth) == (family.id, "Ava", born)
+    assert (baby.family_id, baby.name, baby.date_of_birth) == (family.id, "Ava", creating.born)
     assert rows(app, select(CaseloadAssignment.therapist_id).where(CaseloadAssignment.family_id == family.id)) \
-        == [therapist.id]
+        == [creating.therapist.id]
     [event] = rows(app, select(AuditEvent))
-    assert (event.action, event.actor_id, event.family_id) == ("family.create", therapist.id, family.id)
+    assert (event.action, event.actor_id, event.family_id) == ("family.create", creating.therapist.id, family.id)
 
-    page = client.get(response.headers["Location"])
-    shown = page_text(page)
+
+def test_the_new_familys_page_asks_the_therapist_to_invite_the_carers(creating: Creating) -> None:
+    shown = page_text(creating.client.get(creating.response.headers["Location"]))
+
     assert "The Rivers family is ready. Now invite the carers." in shown
     assert "The Rivers family" in shown
     assert "Ava, born" in shown
-    assert str(born.year) in shown
+    assert str(creating.born.year) in shown
     assert "Invite a carer" in shown
 
-    caseload = page_text(client.get("/caseload"))
+
+def test_the_new_family_is_on_the_therapists_caseload_page(creating: Creating) -> None:
+    caseload = page_text(creating.client.get("/caseload"))
     assert "Rivers" in caseload and "Ava" in caseload
 
 
@@ -248,38 +238,61 @@ def test_signed_out_visitors_are_sent_to_sign_in(app, client) -> None:
 # ---------------------------------------------------------------- carer invitations
 
 
-def test_an_invitation_shows_a_link_and_a_code_once_and_keeps_only_hashes(app, rivers, sign_in_as) -> None:
+@dataclass
+class Invited:
+    """Sam has just made an invitation for the Rivers family's uncle, and been shown it."""
+
+    therapist: FlaskClient
+    made_at: datetime
+    response: TestResponse
+    link: str
+    code: str
+
+
+@pytest.fixture
+def invited(rivers: FamilyInfo, sign_in_as: SignInAs, clock: Clock) -> Invited:
     therapist = sign_in_as(rivers.therapist)
-
-    response = post(therapist, f"/families/{rivers.id}/invitations", {"relation": "Dad"})
-
-    assert response.status_code == 201
-    shown = page_text(response)
-    assert "Invitation for Dad" in shown
-    assert "Shown only once" in shown
+    now = clock.set(utcnow())
+    response = post(therapist, f"/families/{rivers.id}/invitations", {"relation": "Uncle"})
     link, code = shown_secret(response)
-    assert re.fullmatch(r"/join/[A-Za-z0-9_-]{32,}", link)
-    token = link.removeprefix("/join/")
-    assert code is not None and re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code)
-    assert not CONFUSABLE & set(code)
+    assert code is not None
+    return Invited(therapist, now, response, link, code)
 
+
+def test_an_invitation_shows_a_link_and_a_code_once(invited: Invited) -> None:
+    assert invited.response.status_code == 201
+    shown = page_text(invited.response)
+    assert "Invitation for Uncle" in shown
+    assert "Shown only once" in shown
+    assert re.fullmatch(r"/join/[A-Za-z0-9_-]{32,}", invited.link)
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", invited.code)
+    assert not CONFUSABLE & set(invited.code)
+
+
+def test_an_invitation_lasts_14_days_and_is_kept_only_as_hashes(app: Flask, rivers: FamilyInfo,
+                                                                invited: Invited) -> None:
     [made] = rows(app, select(Invitation))
-    assert (made.family_id, made.kind, made.relation) == (rivers.id, MemberKind.CARER, "Dad")
+    assert (made.family_id, made.kind, made.relation) == (rivers.id, MemberKind.CARER, "Uncle")
     assert made.used_at is None and made.revoked_at is None
-    assert made.expires_at > utcnow() + timedelta(days=13)
+    assert made.expires_at == invited.made_at + timedelta(days=14)
     with app.app_context():
         stored = " ".join(str(value) for row in db.session.execute(text("SELECT * FROM invitations"))
                           for value in row)
+    token, code = invited.link.removeprefix("/join/"), invited.code
     for secret in (token, code, code.replace("-", ""), code.lower()):
         assert secret not in stored
     assert made.token_hash != made.code_hash
     assert "invitation.create.carer" in rows(app, select(AuditEvent.action))
 
-    again = therapist.get(f"/families/{rivers.id}")
+
+def test_back_on_the_family_page_the_invitation_is_waiting_without_its_link_or_code(rivers: FamilyInfo,
+                                                                                     invited: Invited) -> None:
+    again = invited.therapist.get(f"/families/{rivers.id}")
+
     again_html = again.get_data(as_text=True)
-    assert token not in again_html and code not in again_html
+    assert invited.link.removeprefix("/join/") not in again_html and invited.code not in again_html
     assert "secret-link" not in again_html
-    assert "Waiting to be used" in page_text(again) and "Dad" in page_text(again)
+    assert "Waiting to be used" in page_text(again) and "Uncle" in page_text(again)
 
 
 def test_codes_never_use_letters_and_digits_that_are_easy_to_misread(app, rivers, sign_in_as) -> None:
@@ -302,22 +315,36 @@ def test_an_invitation_needs_a_relation(app, rivers, sign_in_as) -> None:
     assert count(app, Invitation) == 0
 
 
-def test_opening_the_link_takes_the_secret_out_of_the_address_bar_and_makes_a_carer(
-        app, rivers, sign_in_as, make_client) -> None:
-    link, _code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
+@pytest.fixture
+def dads_link(make: Factory, rivers: FamilyInfo) -> str:
+    """The link of an open carer invitation for a Dad, as a path."""
+    return f"/join/{make.invitation(rivers, MemberKind.CARER, 'Dad').token}"
+
+
+@pytest.fixture
+def tom(dads_link: str, make_client: MakeClient) -> FlaskClient:
+    """Tom, who has joined the Rivers family as a carer with that link; his phone."""
+    newcomer = make_client()
+    newcomer.get(dads_link)
+    response = post(newcomer, "/join/details", join_details("Tom", "Tom@Example.org"))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/home"
+    return newcomer
+
+
+def test_opening_the_link_takes_the_secret_out_of_the_address_bar(dads_link: str, make_client: MakeClient) -> None:
     newcomer = make_client()
 
-    opened = newcomer.get(link)
+    opened = newcomer.get(dads_link)
+
     assert opened.status_code == 302
     assert opened.headers["Location"] == "/join/details"
     details = newcomer.get("/join/details")
     assert "Join Rivers" in page_text(details)
     assert "You are invited as Dad" in page_text(details)
 
-    response = post(newcomer, "/join/details", join_details("Tom", "Tom@Example.org"))
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/home"
 
+def test_joining_with_the_link_makes_a_carer_of_the_family(app: Flask, rivers: FamilyInfo, tom: FlaskClient) -> None:
     [user] = rows(app, select(User).where(User.email == "tom@example.org"))
     assert (user.name, user.role, user.locale) == ("Tom", Role.CARER, "en")
     [membership] = rows(app, select(Membership).where(Membership.user_id == user.id))
@@ -325,13 +352,18 @@ def test_opening_the_link_takes_the_secret_out_of_the_address_bar_and_makes_a_ca
     [used] = rows(app, select(Invitation))
     assert used.used_at is not None and used.used_by_id == user.id
 
-    home = page_text(newcomer.get("/home"))
+
+def test_the_new_carer_is_welcomed_home_and_sees_the_family(rivers: FamilyInfo, tom: FlaskClient) -> None:
+    home = page_text(tom.get("/home"))
     assert "Welcome, Tom. You are now part of Rivers" in home
     assert "Hello, Tom" in home and "Add a moment" in home
     assert "You are not part of a family" not in home
-    own_family = page_text(newcomer.get(f"/families/{rivers.id}"))
+    own_family = page_text(tom.get(f"/families/{rivers.id}"))
     assert "The Rivers family" in own_family and "Ava" in own_family and "Tom (Dad)" in own_family
-    # The therapist now sees Tom among the carers, and the invitation is no longer waiting.
+
+
+def test_the_therapist_sees_the_new_carer_and_no_invitation_waiting(rivers: FamilyInfo, sign_in_as: SignInAs,
+                                                                    tom: FlaskClient) -> None:
     family_page = page_text(sign_in_as(rivers.therapist).get(f"/families/{rivers.id}"))
     assert "Tom (Dad)" in family_page
     assert "Waiting to be used" not in family_page
@@ -376,7 +408,7 @@ def test_an_invitation_works_only_once(app, rivers, sign_in_as, make_client) -> 
     gone = typing.get("/join/details")
     assert gone.status_code == 404 and GONE in page_text(gone)
 
-    assert rows(app, select(User.name).where(User.role == Role.CARER).order_by(User.id)) == ["Mum", "Tom"]
+    assert rows(app, select(User.name).where(User.role == Role.CARER).order_by(User.id)) == ["Mum", "Dad", "Tom"]
 
 
 def test_an_invitation_opened_on_two_phones_makes_one_account(app, rivers, sign_in_as, make_client) -> None:
@@ -394,14 +426,11 @@ def test_an_invitation_opened_on_two_phones_makes_one_account(app, rivers, sign_
         == ["tom@example.org"]
 
 
-def test_an_expired_invitation_does_not_work(app, rivers, sign_in_as, make_client) -> None:
+def test_an_expired_invitation_does_not_work(app, rivers, sign_in_as, make_client, clock) -> None:
     link, code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     opened_in_time = make_client()
     assert opened_in_time.get(link).status_code == 302
-    with app.app_context():
-        for expiring in db.session.scalars(select(Invitation)):
-            expiring.expires_at = utcnow() - timedelta(minutes=1)
-        db.session.commit()
+    clock.advance(timedelta(days=14, minutes=1))
 
     by_link = make_client().get(link)
     assert by_link.status_code == 404 and GONE in page_text(by_link)
@@ -413,25 +442,34 @@ def test_an_expired_invitation_does_not_work(app, rivers, sign_in_as, make_clien
     assert "Waiting to be used" not in page_text(sign_in_as(rivers.therapist).get(f"/families/{rivers.id}"))
 
 
-def test_a_revoked_invitation_does_not_work(app, rivers, sign_in_as, make_client) -> None:
+def test_revoking_an_invitation_says_so_and_is_recorded(app: Flask, rivers: FamilyInfo, make: Factory,
+                                                        sign_in_as: SignInAs) -> None:
+    made = make.invitation(rivers, MemberKind.CARER, "Dad")
     therapist = sign_in_as(rivers.therapist)
-    link, code = invite_carer(therapist, rivers.id, "Dad")
-    [invitation_id] = invitation_ids(app, rivers.id)
-    opened_before = make_client()
-    opened_before.get(link)
 
-    response = post(therapist, f"/families/{rivers.id}/invitations/{invitation_id}/revoke")
+    response = post(therapist, f"/families/{rivers.id}/invitations/{made.id}/revoke")
+
     assert response.status_code == 302
     assert response.headers["Location"] == f"/families/{rivers.id}"
     after = page_text(therapist.get(response.headers["Location"]))
     assert "The invitation is cancelled. Its link and code no longer work." in after
     assert "Waiting to be used" not in after
-    assert invitation(app, invitation_id).revoked_at is not None
+    assert invitation(app, made.id).revoked_at is not None
     assert "invitation.revoke" in rows(app, select(AuditEvent.action))
+
+
+def test_a_revoked_invitation_does_not_work(app: Flask, rivers: FamilyInfo, make: Factory, sign_in_as: SignInAs,
+                                            make_client: MakeClient) -> None:
+    made = make.invitation(rivers, MemberKind.CARER, "Dad")
+    link = f"/join/{made.token}"
+    opened_before = make_client()
+    opened_before.get(link)
+
+    post(sign_in_as(rivers.therapist), f"/families/{rivers.id}/invitations/{made.id}/revoke")
 
     by_link = make_client().get(link)
     assert by_link.status_code == 404 and GONE in page_text(by_link)
-    by_code = post(make_client(), "/join", {"code": code})
+    by_code = post(make_client(), "/join", {"code": made.code})
     assert by_code.status_code == 400 and NO_SUCH_CODE in page_text(by_code)
     late = post(opened_before, "/join/details", join_details())
     assert late.status_code == 404
@@ -526,31 +564,52 @@ def test_guessing_invitation_links_is_throttled(app, rivers, client) -> None:
 # ---------------------------------------------------------------- viewers
 
 
-def test_a_carer_invites_a_viewer_who_sees_the_family_until_removed(app, rivers, sign_in_as, make_client) -> None:
-    carer = sign_in_as(rivers.carers[0])
-    listing = page_text(carer.get(f"/families/{rivers.id}/viewers"))
+def test_a_carer_invites_a_viewer(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
+    listing = page_text(mum.get(f"/families/{rivers.id}/viewers"))
     assert "Who can see our progress" in listing and "Nan (Nan)" in listing
 
-    link, code = invite_viewer(carer, rivers.id, "Grandad")
+    link, code = invite_viewer(mum, rivers.id, "Grandad")
+
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code) and not CONFUSABLE & set(code)
-    again = carer.get(f"/families/{rivers.id}/viewers")
+    again = mum.get(f"/families/{rivers.id}/viewers")
     assert code not in again.get_data(as_text=True)
     assert link not in again.get_data(as_text=True)
     assert "Grandad" in page_text(again)
     # Carers' invitations are not staff actions: nothing for the audit log.
     assert rows(app, select(AuditEvent)) == []
 
+
+@pytest.fixture
+def frank(make: Factory, rivers: FamilyInfo, make_client: MakeClient) -> FlaskClient:
+    """Frank, who has joined the Rivers family as Grandad with Mum's viewer invitation; his phone."""
     grandad = make_client()
+    grandad.get(f"/join/{make.invitation(rivers, MemberKind.VIEWER, 'Grandad').token}")
+    joined = post(grandad, "/join/details", join_details("Frank", "frank@example.org"))
+    assert joined.status_code == 302
+    assert joined.headers["Location"] == "/overview"
+    return grandad
+
+
+def frank_id(app: Flask) -> int:
+    [user_id] = rows(app, select(User.id).where(User.email == "frank@example.org"))
+    return user_id
+
+
+def test_the_invited_viewer_joins_and_sees_the_family(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                      make_client: MakeClient) -> None:
+    grandad = make_client()
+    link = f"/join/{make.invitation(rivers, MemberKind.VIEWER, 'Grandad').token}"
     assert grandad.get(link).headers["Location"] == "/join/details"
     assert "You are invited as Grandad" in page_text(grandad.get("/join/details"))
+
     joined = post(grandad, "/join/details", join_details("Frank", "frank@example.org"))
+
     assert joined.status_code == 302
     assert joined.headers["Location"] == "/overview"
     [user] = rows(app, select(User).where(User.email == "frank@example.org"))
     assert user.role is Role.VIEWER
     [membership] = rows(app, select(Membership).where(Membership.user_id == user.id))
     assert (membership.family_id, membership.kind, membership.relation) == (rivers.id, MemberKind.VIEWER, "Grandad")
-
     overview = page_text(grandad.get("/overview"))
     assert "Hello, Frank" in overview and "The Rivers family" in overview and "Ava" in overview
     family_page = grandad.get(f"/families/{rivers.id}")
@@ -558,18 +617,29 @@ def test_a_carer_invites_a_viewer_who_sees_the_family_until_removed(app, rivers,
     assert "Frank (Grandad)" in page_text(family_page)
     assert "Invite a carer" not in page_text(family_page)
 
-    removed = post(carer, f"/families/{rivers.id}/viewers/{user.id}/remove")
+
+def test_a_carer_removes_a_viewer(app: Flask, rivers: FamilyInfo, mum: FlaskClient, frank: FlaskClient) -> None:
+    user_id = frank_id(app)
+
+    removed = post(mum, f"/families/{rivers.id}/viewers/{user_id}/remove")
+
     assert removed.status_code == 302
     assert removed.headers["Location"] == f"/families/{rivers.id}/viewers"
-    after = page_text(carer.get(removed.headers["Location"]))
+    after = page_text(mum.get(removed.headers["Location"]))
     assert "They can no longer see anything of your family." in after
     assert "Frank" not in after and "Nan (Nan)" in after
-    assert rows(app, select(Membership).where(Membership.user_id == user.id)) == []
+    assert rows(app, select(Membership).where(Membership.user_id == user_id)) == []
 
-    shut_out = grandad.get(f"/families/{rivers.id}")
+
+def test_a_removed_viewer_can_no_longer_see_the_family(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                       frank: FlaskClient) -> None:
+    assert post(mum, f"/families/{rivers.id}/viewers/{frank_id(app)}/remove").status_code == 302
+
+    shut_out = frank.get(f"/families/{rivers.id}")
+
     assert shut_out.status_code == 404
     assert "Ava" not in page_text(shut_out)
-    assert "You are not connected to a family at the moment." in page_text(grandad.get("/overview"))
+    assert "You are not connected to a family at the moment." in page_text(frank.get("/overview"))
 
 
 def test_a_carer_cancels_a_viewer_invitation(app, rivers, sign_in_as, make_client) -> None:
@@ -586,14 +656,10 @@ def test_a_carer_cancels_a_viewer_invitation(app, rivers, sign_in_as, make_clien
 
 
 def test_a_carer_cannot_touch_carer_invitations_or_carers_through_the_viewer_pages(
-        app, rivers, make, sign_in_as, make_client) -> None:
+        app, rivers, sign_in_as, make_client) -> None:
     link, _code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     [invitation_id] = invitation_ids(app, rivers.id)
-    other_carer = make.user(Role.CARER, name="Lou")
-    with app.app_context():
-        db.session.add(Membership(family_id=rivers.id, user_id=other_carer.id, kind=MemberKind.CARER,
-                                  relation="Mum"))
-        db.session.commit()
+    other_carer = rivers.carers[1]
     carer = sign_in_as(rivers.carers[0])
 
     revoke = post(carer, f"/families/{rivers.id}/viewers/invitations/{invitation_id}/revoke")
@@ -657,12 +723,15 @@ def test_another_familys_carer_cannot_manage_our_viewers(app, rivers, brooks, si
 # ---------------------------------------------------------------- password links from the therapist
 
 
-def test_a_therapist_gives_a_member_a_one_time_password_link(app, rivers, sign_in_as, make_client) -> None:
-    mum = rivers.carers[0]
-    therapist = sign_in_as(rivers.therapist)
-    mum_phone = sign_in_as(mum)
+@pytest.fixture
+def mums_password_link(rivers: FamilyInfo, sign_in_as: SignInAs) -> TestResponse:
+    """Sam has made a one-time password link for Mum; the page that shows it."""
+    return post(sign_in_as(rivers.therapist), f"/families/{rivers.id}/members/{rivers.carers[0].id}/password-link")
 
-    response = post(therapist, f"/families/{rivers.id}/members/{mum.id}/password-link")
+
+def test_a_therapist_gives_a_member_a_one_time_password_link(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                                             mums_password_link: TestResponse) -> None:
+    response = mums_password_link
 
     assert response.status_code == 201
     assert "Password link for Mum" in page_text(response)
@@ -670,23 +739,36 @@ def test_a_therapist_gives_a_member_a_one_time_password_link(app, rivers, sign_i
     link, code = shown_secret(response)
     assert code is None
     assert re.fullmatch(r"/password/[A-Za-z0-9_-]{32,}", link)
-    assert link.removeprefix("/password/") not in therapist.get(f"/families/{rivers.id}").get_data(as_text=True)
+    family_page = sign_in_as(rivers.therapist).get(f"/families/{rivers.id}")
+    assert link.removeprefix("/password/") not in family_page.get_data(as_text=True)
     [made] = rows(app, select(PasswordLink))
-    assert made.user_id == mum.id and made.created_by_id == rivers.therapist.id
+    assert made.user_id == rivers.carers[0].id and made.created_by_id == rivers.therapist.id
     assert link.removeprefix("/password/") not in made.token_hash
     assert "password_link.reset" in rows(app, select(AuditEvent.action))
 
-    holder = make_client()
-    form = holder.get(link)
-    assert "For the account of Mum" in page_text(form)
-    chosen = post(holder, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    assert chosen.status_code == 302 and chosen.headers["Location"] == "/login"
 
-    assert urlsplit(mum_phone.get("/home").headers["Location"]).path == "/login"  # signed out everywhere
-    sign_in(make_client(), Person(mum.id, mum.email, mum.name, mum.role, password=NEW_PASSWORD))
-    old = post(make_client(), "/login", {"email": mum.email, "password": mum.password})
+def test_with_the_link_mum_chooses_a_password_and_is_signed_out_everywhere(
+        rivers: FamilyInfo, mum: FlaskClient, make_client: MakeClient, mums_password_link: TestResponse) -> None:
+    link, _code = shown_secret(mums_password_link)
+    person = rivers.carers[0]
+    holder = make_client()
+    assert "For the account of Mum" in page_text(holder.get(link))
+
+    chosen = post(holder, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+
+    assert chosen.status_code == 302 and chosen.headers["Location"] == "/login"
+    assert urlsplit(mum.get("/home").headers["Location"]).path == "/login"  # signed out everywhere
+    sign_in(make_client(), Person(person.id, person.email, person.name, person.role, password=NEW_PASSWORD))
+    old = post(make_client(), "/login", {"email": person.email, "password": person.password})
     assert old.status_code == 400
+
+
+def test_a_password_link_works_once(make_client: MakeClient, mums_password_link: TestResponse) -> None:
+    link, _code = shown_secret(mums_password_link)
+    assert post(make_client(), link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+
     reused = make_client().get(link)
+
     assert reused.status_code == 404 and GONE in page_text(reused)
 
 

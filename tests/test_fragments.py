@@ -5,7 +5,6 @@ appears on the next view, and each person sees the card as theirs.
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from collections.abc import Callable
@@ -13,16 +12,16 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from pipcompanion import fragments
 from pipcompanion.extensions import db
 from pipcompanion.fragments import LeastRecentlyUsedCache
 from pipcompanion.models import Baby, Family, Moment, MomentKind, Reflection, User, Visibility, utcnow
-from pipcompanion.models.moments import moment_kind_links
+from pipcompanion.models.moments import MomentLinks, write_moment_links
 
-from .helpers import FamilyInfo, page_text
-from .test_timeline import PINNED_BADGE, REFLECTED_BY, kind_ids, put_moment, put_reflection
+from .conftest import Factory
+from .helpers import PINNED_BADGE, REFLECTED_BY, FamilyInfo, kind_ids, page_text, page_text_of
 
 ORIGINAL = "Ava held my finger all through her feed."
 
@@ -30,7 +29,7 @@ ORIGINAL = "Ava held my finger all through her feed."
 def cards_text(response) -> str:  # type: ignore[no-untyped-def]
     """The words of the page's moment cards only (the filter form also names the kinds)."""
     cards = re.findall(r'<article class="moment.*?</article>', response.get_data(as_text=True), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", " ".join(cards))).split())
+    return page_text_of(" ".join(cards))
 
 
 def _run(app: Flask, statement) -> None:  # type: ignore[no-untyped-def]
@@ -39,88 +38,90 @@ def _run(app: Flask, statement) -> None:  # type: ignore[no-untyped-def]
         db.session.commit()
 
 
+def _add_kind(app: Flask, moment_id: int, key: str) -> None:
+    with app.app_context():
+        write_moment_links(db.session, [MomentLinks(moment_id, kind_ids=[kind_ids(app)[key]])])
+        db.session.commit()
+
+
 # Each change is made straight in the database, so the test holds whatever path a change takes.
-CHANGES: dict[str, tuple[Callable[[Flask, FamilyInfo, int], None], str]] = {
+CHANGES: dict[str, tuple[Callable[[Factory, FamilyInfo, int], None], str]] = {
     "text edited": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
-                                            .values(text="She held my whole hand.")),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
+                                             .values(text="She held my whole hand.")),
         "She held my whole hand."),
     "feeling added": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id).values(feeling=5)),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id).values(feeling=5)),
         "I felt: Confident"),
     "time changed": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
-                                            .values(occurred_at=utcnow().replace(year=2026, month=1, day=7, hour=12))),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
+                                             .values(occurred_at=utcnow().replace(year=2026, month=1, day=7, hour=12))),
         "Wednesday 7 January"),
     "kind added": (
-        lambda app, family, moment_id: _run(app, insert(moment_kind_links).values(
-            moment_id=moment_id, kind_id=kind_ids(app)["playing"])),
+        lambda make, family, moment_id: _add_kind(make.app, moment_id, "playing"),
         "Playing together"),
     "kind renamed": (
-        lambda app, family, moment_id: _run(app, update(MomentKind).where(MomentKind.key == "comforting")
-                                            .values(custom_name="Soothing")),
+        lambda make, family, moment_id: _run(make.app, update(MomentKind).where(MomentKind.key == "comforting")
+                                             .values(custom_name="Soothing")),
         "Soothing"),
     "author renamed": (
-        lambda app, family, moment_id: _run(app, update(User).where(User.id == family.carers[0].id)
-                                            .values(name="Mama")),
+        lambda make, family, moment_id: _run(make.app, update(User).where(User.id == family.carers[0].id)
+                                             .values(name="Mama")),
         "Noted by Mama"),
     "baby renamed": (
-        lambda app, family, moment_id: _run(app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada")),
+        lambda make, family, moment_id: _run(make.app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada")),
         "Who was there: Mum, Ada"),
     "reflection added": (
-        lambda app, family, moment_id: put_reflection(app, moment_id, family.therapist, "You stayed with her."),
+        lambda make, family, moment_id: make.reflection(moment_id, family.therapist, "You stayed with her."),
         "You stayed with her."),
     "pinned": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
-                                            .values(pinned_at=utcnow(), pinned_by_id=family.therapist.id)),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
+                                             .values(pinned_at=utcnow(), pinned_by_id=family.therapist.id)),
         PINNED_BADGE),
     "shared with family": (
-        lambda app, family, moment_id: _run(app, update(Moment).where(Moment.id == moment_id)
-                                            .values(visibility=Visibility.FAMILY)),
+        lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
+                                             .values(visibility=Visibility.FAMILY)),
         "Shared with family and friends"),
 }
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
-def test_a_changed_moment_shows_its_change_on_the_next_view(app, make, sign_in_as, change) -> None:  # type: ignore[no-untyped-def]
-    family = make.family(carers=("Mum",))
-    moment_id = put_moment(app, family, family.carers[0], ORIGINAL, at=utcnow() - timedelta(hours=2),
-                           kinds=(kind_ids(app)["comforting"],))
-    therapist = sign_in_as(family.therapist)
-    path = f"/families/{family.id}/timeline"
+def test_a_changed_moment_shows_its_change_on_the_next_view(app, rivers, make, sign_in_as, change) -> None:  # type: ignore[no-untyped-def]
+    moment_id = make.moment(rivers, rivers.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
+                            kinds=["comforting"])
+    therapist = sign_in_as(rivers.therapist)
+    path = f"/families/{rivers.id}/timeline"
     before = cards_text(therapist.get(path))
     apply, shown = CHANGES[change]
     assert shown not in before
 
-    apply(app, family, moment_id)
+    apply(make, rivers, moment_id)
 
-    for page in (path, f"/families/{family.id}/moments/{moment_id}"):
+    for page in (path, f"/families/{rivers.id}/moments/{moment_id}"):
         assert shown in cards_text(therapist.get(page)), page
 
 
-def test_an_edited_reflection_replaces_the_old_words(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
-    family = make.family(carers=("Mum",))
-    moment_id = put_moment(app, family, family.carers[0], ORIGINAL, at=utcnow() - timedelta(hours=2))
-    put_reflection(app, moment_id, family.therapist, "You noticed she was tired.")
-    mum = sign_in_as(family.carers[0])
-    assert "You noticed she was tired." in cards_text(mum.get(f"/families/{family.id}/timeline"))
+def test_an_edited_reflection_replaces_the_old_words(app, rivers, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    moment_id = make.moment(rivers, rivers.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2))
+    make.reflection(moment_id, rivers.therapist, "You noticed she was tired.")
+    mum = sign_in_as(rivers.carers[0])
+    assert "You noticed she was tired." in cards_text(mum.get(f"/families/{rivers.id}/timeline"))
 
     _run(app, update(Reflection).values(text="You noticed she was tired, and slowed down."))
 
-    text = cards_text(mum.get(f"/families/{family.id}/timeline"))
+    text = cards_text(mum.get(f"/families/{rivers.id}/timeline"))
     assert "You noticed she was tired, and slowed down." in text
     assert REFLECTED_BY in text
 
 
-def test_each_person_sees_the_same_card_as_their_own(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
-    family = make.family(carers=("Mum", "Dad"), viewers=("Nan",))
-    mum, dad = family.carers
-    moment_id = put_moment(app, family, mum, ORIGINAL, at=utcnow() - timedelta(hours=2),
-                           visibility=Visibility.FAMILY, pinned_by=family.therapist)
-    put_reflection(app, moment_id, family.therapist, "You stayed with her.")
-    path = f"/families/{family.id}/timeline"
+def test_each_person_sees_the_same_card_as_their_own(app, rivers, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
+    moment_id = make.moment(rivers, mum, ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
+                            visibility=Visibility.FAMILY, pinned_by=rivers.therapist)
+    make.reflection(moment_id, rivers.therapist, "You stayed with her.")
+    path = f"/families/{rivers.id}/timeline"
     seen = {person.name: cards_text(sign_in_as(person).get(path))
-            for person in (mum, dad, family.viewers[0], family.therapist, mum)}
+            for person in (mum, dad, rivers.viewers[0], rivers.therapist, mum)}
 
     assert "Noted by you" in seen["Mum"] and "Noted by Mum" not in seen["Mum"]
     assert "Noted by Mum" in seen["Dad"] and "Noted by you" not in seen["Dad"]
@@ -132,13 +133,12 @@ def test_each_person_sees_the_same_card_as_their_own(app, make, sign_in_as) -> N
         assert PINNED_BADGE in seen[name] and "You stayed with her." in seen[name]
 
 
-def test_the_caseload_shows_a_renamed_family_and_baby_on_the_next_view(app, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", baby="Ava")
-    therapist = sign_in_as(family.therapist)
+def test_the_caseload_shows_a_renamed_family_and_baby_on_the_next_view(app, rivers, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    therapist = sign_in_as(rivers.therapist)
     assert "Rivers (Ava)" in page_text(therapist.get("/caseload"))
 
-    _run(app, update(Family).where(Family.id == family.id).values(display_name="Rivers-Lee"))
-    _run(app, update(Baby).where(Baby.id == family.baby_id).values(name="Ada"))
+    _run(app, update(Family).where(Family.id == rivers.id).values(display_name="Rivers-Lee"))
+    _run(app, update(Baby).where(Baby.id == rivers.baby_id).values(name="Ada"))
 
     assert "Rivers-Lee (Ada)" in page_text(therapist.get("/caseload"))
 

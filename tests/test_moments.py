@@ -7,24 +7,24 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask
-from sqlalchemy import delete, func, insert, select, update
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Focus, Moment, MomentKind, Reflection, Role, TherapySession, Visibility, utcnow
+from pipcompanion.models import Moment, MomentKind, Reflection, Role, Visibility, utcnow
 from pipcompanion.models.moments import moment_babies, moment_carers, moment_kind_links
-from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.settings import service_settings
 
-from .helpers import FamilyInfo, page_text, post
+from .conftest import Clock, Factory
+from .helpers import LONDON, FamilyInfo, SignInAs, count, kind_ids, page_text, post, set_service_timezone
 
-LONDON = ZoneInfo("Europe/London")
 SAVED = "Saved. Thank you for noticing this moment."
 ALREADY_SAVED = "This moment was already saved."
 NOTHING_GIVEN = "Please pick at least one kind of moment, or write a few words."
@@ -124,11 +124,6 @@ def add_moment(client, family_id: int, **changes: object):  # type: ignore[no-un
     return send_moment(client, family_id, new_moment_page(client, family_id), **changes)
 
 
-def kind_ids(app: Flask) -> dict[str, int]:
-    with app.test_request_context():
-        return {kind.key or "": kind.id for kind in all_kinds()}
-
-
 def hide_kind(app: Flask, kind_id: int) -> None:
     with app.app_context():
         db.session.execute(update(MomentKind).where(MomentKind.id == kind_id).values(hidden=True))
@@ -156,9 +151,7 @@ def saved_moments(app: Flask) -> list[dict[str, object]]:
 
 
 def link_rows(app: Flask) -> int:
-    with app.app_context():
-        return sum(db.session.scalar(select(func.count()).select_from(table)) or 0
-                   for table in (moment_kind_links, moment_carers, moment_babies))
+    return sum(count(app, table) for table in (moment_kind_links, moment_carers, moment_babies))
 
 
 def assert_nothing_saved(app: Flask) -> None:
@@ -171,31 +164,9 @@ def local(moment_time: object) -> datetime:
     return moment_time.astimezone(LONDON)
 
 
-@pytest.fixture
-def freeze_clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Set the time the form and the service take as "now" (the clock only; the database is real)."""
-
-    def freeze(at: datetime) -> datetime:
-        monkeypatch.setattr("pipcompanion.moments.views.utcnow", lambda: at.astimezone(UTC))
-        monkeypatch.setattr("pipcompanion.services.moments.utcnow", lambda: at.astimezone(UTC))
-        return at
-
-    return freeze
-
-
 def this_afternoon() -> datetime:
     """Today at 15:00 in the service's time zone: a time of day with hours either side."""
     return datetime.combine(datetime.now(LONDON).date(), time(15, 0), LONDON)
-
-
-@pytest.fixture
-def rivers(make) -> FamilyInfo:  # type: ignore[no-untyped-def]
-    return make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
-
-
-@pytest.fixture
-def mum(rivers: FamilyInfo, sign_in_as):  # type: ignore[no-untyped-def]
-    return sign_in_as(rivers.carers[0])
 
 
 # ---------------------------------------------------------------- the form as it comes
@@ -299,8 +270,8 @@ def test_nobody_there_and_no_feeling_is_fine(app, rivers, mum):  # type: ignore[
     assert moment["carers"] == set() and moment["babies"] == set() and moment["feeling"] is None
 
 
-def test_earlier_today_with_a_time(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_earlier_today_with_a_time(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Bath time", when="earlier", at_time="09:30")
 
@@ -309,8 +280,8 @@ def test_earlier_today_with_a_time(app, rivers, mum, freeze_clock):  # type: ign
     assert local(moment["occurred_at"]) == datetime.combine(now.date(), time(9, 30), LONDON)
 
 
-def test_earlier_today_without_a_time_is_a_little_while_ago_today(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_earlier_today_without_a_time_is_a_little_while_ago_today(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     add_moment(mum, rivers.id, text="Bath time", when="earlier")
 
@@ -319,8 +290,8 @@ def test_earlier_today_without_a_time_is_a_little_while_ago_today(app, rivers, m
     assert when.date() == now.date() and when < now
 
 
-def test_yesterday(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_yesterday(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     add_moment(mum, rivers.id, text="Long walk", when="yesterday", at_time="18:05")
     add_moment(mum, rivers.id, text="A nap on me", when="yesterday")
@@ -331,27 +302,31 @@ def test_yesterday(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-d
     assert local(second["occurred_at"]).date() == yesterday
 
 
-def test_another_day_needs_a_day(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
-    day = now.date() - timedelta(days=5)
+def test_another_day_without_the_day_is_refused(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                clock: Clock) -> None:
+    clock.set(this_afternoon())
 
     refused = add_moment(mum, rivers.id, text="Story time", when="date")
+
     assert refused.status_code == 400
     assert "Please enter the day, like 2 June 2026." in page_text(refused)
     assert_nothing_saved(app)
 
+
+def test_another_day_with_its_day_and_time(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
+    day = clock.set(this_afternoon()).date() - timedelta(days=5)
+
     response = add_moment(mum, rivers.id, text="Story time", when="date", day=day.isoformat(), at_time="07:45")
+
     assert response.status_code == 302
     [moment] = saved_moments(app)
     assert local(moment["occurred_at"]) == datetime.combine(day, time(7, 45), LONDON)
 
 
-def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
+def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
     auckland = ZoneInfo("Pacific/Auckland")
-    with app.test_request_context():
-        service_settings().timezone = "Pacific/Auckland"
-        db.session.commit()
-    now = freeze_clock(datetime.combine(datetime.now(auckland).date(), time(15, 0), auckland))
+    set_service_timezone(app, "Pacific/Auckland")
+    now = clock.set(datetime.combine(datetime.now(auckland).date(), time(15, 0), auckland))
 
     add_moment(mum, rivers.id, text="First bath", when="date",
                day=(now.date() - timedelta(days=2)).isoformat(), at_time="08:00")
@@ -364,8 +339,8 @@ def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, f
 # ---------------------------------------------------------------- never in the future, not too long ago
 
 
-def test_a_time_later_today_is_refused(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    freeze_clock(this_afternoon())
+def test_a_time_later_today_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Later", when="earlier", at_time="16:00")
 
@@ -374,8 +349,8 @@ def test_a_time_later_today_is_refused(app, rivers, mum, freeze_clock):  # type:
     assert_nothing_saved(app)
 
 
-def test_a_future_date_is_refused(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_future_date_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Tomorrow", when="date",
                           day=(now.date() + timedelta(days=1)).isoformat(), at_time="00:01")
@@ -385,8 +360,8 @@ def test_a_future_date_is_refused(app, rivers, mum, freeze_clock):  # type: igno
     assert_nothing_saved(app)
 
 
-def test_a_phone_clock_a_minute_fast_is_taken_as_now(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_phone_clock_a_minute_fast_is_taken_as_now(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Just then", when="earlier", at_time="15:01")
 
@@ -395,8 +370,8 @@ def test_a_phone_clock_a_minute_fast_is_taken_as_now(app, rivers, mum, freeze_cl
     assert moment["occurred_at"] == now
 
 
-def test_a_date_more_than_a_year_ago_is_refused(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_date_more_than_a_year_ago_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Long ago", when="date",
                           day=(now.date() - timedelta(days=400)).isoformat())
@@ -470,8 +445,7 @@ def test_a_hidden_kind_cannot_be_picked_for_a_new_moment(app, rivers, mum):  # t
 
 
 @pytest.mark.parametrize("who", ["another family's carer", "our viewer", "our therapist"])
-def test_people_from_outside_the_familys_carers_are_refused(app, make, rivers, mum, who):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",))
+def test_people_from_outside_the_familys_carers_are_refused(app, rivers, brooks, mum, who):  # type: ignore[no-untyped-def]
     person = {"another family's carer": brooks.carers[0], "our viewer": rivers.viewers[0],
               "our therapist": rivers.therapist}[who]
 
@@ -482,8 +456,7 @@ def test_people_from_outside_the_familys_carers_are_refused(app, make, rivers, m
     assert_nothing_saved(app)
 
 
-def test_a_baby_from_another_family_is_refused(app, make, rivers, mum):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",), baby="Milo")
+def test_a_baby_from_another_family_is_refused(app, rivers, brooks, mum):  # type: ignore[no-untyped-def]
 
     response = add_moment(mum, rivers.id, text="Nice", babies=[rivers.baby_id, brooks.baby_id])
 
@@ -522,8 +495,7 @@ def test_words_of_exactly_2000_characters_are_fine(app, rivers, mum):  # type: i
     assert saved_moments(app)[0]["text"] == "a" * 2000
 
 
-def test_only_carers_of_the_family_can_open_the_form(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",))
+def test_only_carers_of_the_family_can_open_the_form(app, rivers, brooks, sign_in_as):  # type: ignore[no-untyped-def]
     path = f"/families/{rivers.id}/moments/new"
 
     assert sign_in_as(brooks.carers[0]).get(path).status_code == 404
@@ -555,13 +527,13 @@ def test_the_same_form_sent_twice_makes_one_moment(app, rivers, mum):  # type: i
     assert link_rows(app) == 3  # one kind, Mum, Ava: nothing added twice
 
 
-def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    clock.set(this_afternoon())
     form = new_moment_page(mum, rivers.id)
     changes = {"text": "Singing", "when": "yesterday", "at_time": "10:00"}
 
     send_moment(mum, rivers.id, form, **changes)
-    freeze_clock(now + timedelta(minutes=3))
+    clock.advance(timedelta(minutes=3))
     send_moment(mum, rivers.id, form, **changes)
 
     assert ALREADY_SAVED in page_text(mum.get("/home"))
@@ -569,14 +541,14 @@ def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(app, rive
 
 
 @pytest.mark.parametrize("when", ["now", "earlier", "yesterday"])
-def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(app, rivers, mum, freeze_clock, when):  # type: ignore[no-untyped-def]
+def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(app, rivers, mum, clock, when):  # type: ignore[no-untyped-def]
     # A slow network: Save, nothing seems to happen, Save again. "Earlier today" with no time is
     # worked out from the clock, so the second send carries a slightly different time.
-    now = freeze_clock(this_afternoon())
+    clock.set(this_afternoon())
     form = new_moment_page(mum, rivers.id)
 
     first = send_moment(mum, rivers.id, form, text="Sang to her", when=when)
-    freeze_clock(now + timedelta(seconds=20))
+    clock.advance(timedelta(seconds=20))
     second = send_moment(mum, rivers.id, form, text="Sang to her", when=when)
 
     assert first.status_code == second.status_code == 302, page_text(second)
@@ -584,8 +556,8 @@ def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(a
     assert len(saved_moments(app)) == 1
 
 
-def test_sending_again_with_another_time_given_is_a_conflict(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    freeze_clock(this_afternoon())
+def test_sending_again_with_another_time_given_is_a_conflict(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    clock.set(this_afternoon())
     form = new_moment_page(mum, rivers.id)
     send_moment(mum, rivers.id, form, text="Sang to her", when="earlier", at_time="10:00")
 
@@ -646,44 +618,55 @@ def logged(app: Flask, client, family: FamilyInfo, **changes: object) -> dict[st
     return saved_moments(app)[-1]
 
 
-def test_the_author_changes_a_moment_and_sees_the_change(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    kinds = kind_ids(app)
-    now = freeze_clock(this_afternoon())
-    moment = logged(app, mum, rivers, kinds=[kinds["comforting"]], text="She cried and I held her",
-                    when="earlier", at_time="11:20", feeling=2)
-    edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
+@pytest.fixture
+def crying(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> dict[str, object]:
+    """Mum's moment from 11:20 this morning (the clock stopped at 15:00), logged through the form."""
+    clock.set(this_afternoon())
+    return logged(app, mum, rivers, kinds=[kind_ids(app)["comforting"]], text="She cried and I held her",
+                  when="earlier", at_time="11:20", feeling=2)
 
-    form = read_moment_form(mum.get(edit_path))
+
+def test_the_change_form_shows_the_moment_as_it_was_saved(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                          crying: dict[str, object]) -> None:
+    form = read_moment_form(mum.get(f"/families/{rivers.id}/moments/{crying['id']}/edit"))
+
     assert form["text"] == ["She cried and I held her"]
-    assert form["kinds"] == [str(kinds["comforting"])]
+    assert form["kinds"] == [str(kind_ids(app)["comforting"])]
     assert form["feeling"] == ["2"]
-    assert form["day"] == [now.date().isoformat()] and form["at_time"] == ["11:20"]
+    assert form["day"] == [this_afternoon().date().isoformat()] and form["at_time"] == ["11:20"]
 
-    freeze_clock(now + timedelta(minutes=10))
+
+def test_the_author_changes_a_moment_and_sees_the_change(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                         clock: Clock, crying: dict[str, object]) -> None:
+    kinds = kind_ids(app)
+    edit_path = f"/families/{rivers.id}/moments/{crying['id']}/edit"
+    form = read_moment_form(mum.get(edit_path))
+    clock.advance(timedelta(minutes=10))
+
     response = post(mum, edit_path, {**form, **as_form_values({
         "text": "She cried, I held her and she settled", "kinds": [kinds["comforting"], kinds["close"]],
         "feeling": 4, "visibility": "private", "at_time": "11:00"})})
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/families/{rivers.id}/moments/{moment['id']}")
+    assert response.headers["Location"].endswith(f"/families/{rivers.id}/moments/{crying['id']}")
     page = page_text(mum.get(response.headers["Location"]))
     assert "Your changes are saved." in page
     assert "She cried, I held her and she settled" in page
     assert "Close and loving" in page and "I felt: Good" in page and "Only you can see this" in page
     [changed] = saved_moments(app)
-    assert changed["client_id"] == moment["client_id"]
+    assert changed["client_id"] == crying["client_id"]
     assert changed["kinds"] == {kinds["comforting"], kinds["close"]}
-    assert local(changed["occurred_at"]) == datetime.combine(now.date(), time(11, 0), LONDON)
+    assert local(changed["occurred_at"]) == datetime.combine(this_afternoon().date(), time(11, 0), LONDON)
 
 
-def test_changing_the_time_to_just_now(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_changing_the_time_to_just_now(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    clock.set(this_afternoon())
     moment = logged(app, mum, rivers, text="Nap on my chest", when="yesterday")
     edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
     assert form["when"] == ["date"]  # the form shows the moment's own day and time
 
-    later = freeze_clock(now + timedelta(minutes=30))
+    later = clock.advance(timedelta(minutes=30))
     response = post(mum, edit_path, {**form, "when": ["now"]})
 
     assert response.status_code == 302
@@ -691,8 +674,8 @@ def test_changing_the_time_to_just_now(app, rivers, mum, freeze_clock):  # type:
     assert changed["occurred_at"] == later
 
 
-def test_a_change_keeps_the_rules(app, rivers, mum, freeze_clock):  # type: ignore[no-untyped-def]
-    now = freeze_clock(this_afternoon())
+def test_a_change_keeps_the_rules(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+    now = clock.set(this_afternoon())
     moment = logged(app, mum, rivers, text="Rocking to sleep")
     edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
@@ -706,55 +689,76 @@ def test_a_change_keeps_the_rules(app, rivers, mum, freeze_clock):  # type: igno
     assert saved_moments(app) == [moment]
 
 
-def test_a_hidden_kind_already_on_a_moment_can_stay_when_changing_it(app, rivers, mum):  # type: ignore[no-untyped-def]
-    kinds = kind_ids(app)
-    moment = logged(app, mum, rivers, kinds=[kinds["other"]], text="Swimming")
-    hide_kind(app, kinds["other"])
-    edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
+@pytest.fixture
+def swimming(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, object]:
+    """Mum's moment of the kind "Other", which the admin has since hidden."""
+    moment = logged(app, mum, rivers, kinds=[kind_ids(app)["other"]], text="Swimming")
+    hide_kind(app, kind_ids(app)["other"])
+    return moment
 
+
+def test_a_hidden_kind_already_on_a_moment_can_stay_when_changing_it(app: Flask, rivers: FamilyInfo,
+                                                                     mum: FlaskClient,
+                                                                     swimming: dict[str, object]) -> None:
+    other = kind_ids(app)["other"]
+    edit_path = f"/families/{rivers.id}/moments/{swimming['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
-    assert form["kinds"] == [str(kinds["other"])]  # still shown, still ticked
+    assert form["kinds"] == [str(other)]  # still shown, still ticked
 
     response = post(mum, edit_path, {**form, "text": ["Swimming, her first time"]})
+
     assert response.status_code == 302
     [changed] = saved_moments(app)
-    assert changed["kinds"] == {kinds["other"]} and changed["text"] == "Swimming, her first time"
+    assert changed["kinds"] == {other} and changed["text"] == "Swimming, her first time"
 
-    # ...but another hidden kind cannot be added.
+
+def test_another_hidden_kind_cannot_be_added_when_changing_a_moment(app: Flask, rivers: FamilyInfo,
+                                                                    mum: FlaskClient,
+                                                                    swimming: dict[str, object]) -> None:
+    kinds = kind_ids(app)
+    edit_path = f"/families/{rivers.id}/moments/{swimming['id']}/edit"
+    form = read_moment_form(mum.get(edit_path))
     hide_kind(app, kinds["new-thing"])
+
     refused = post(mum, edit_path, {**form, "kinds": [str(kinds["other"]), str(kinds["new-thing"])]})
+
     assert refused.status_code == 400
     assert NOT_OUR_KIND in page_text(refused)
-    assert saved_moments(app) == [changed]
+    assert saved_moments(app) == [swimming]
 
 
-def test_the_author_deletes_a_moment_after_saying_yes_and_its_reflections_go_too(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
-    kinds = kind_ids(app)
-    moment = logged(app, mum, rivers, kinds=[kinds["comforting"]], text="Rocked her to sleep")
-    keep = logged(app, mum, rivers, text="A moment that stays")
-    therapist = sign_in_as(rivers.therapist)
-    reflected = post(therapist, f"/families/{rivers.id}/moments/{moment['id']}/reflection",
-                     {"text": "You were her safe base."})
-    assert reflected.status_code == 302
-    delete_path = f"/families/{rivers.id}/moments/{moment['id']}/delete"
+@pytest.fixture
+def rocked(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, object]:
+    """Mum's moment, which Sam has reflected on, and another of hers that is not to be deleted."""
+    moment = logged(app, mum, rivers, kinds=[kind_ids(app)["comforting"]], text="Rocked her to sleep")
+    logged(app, mum, rivers, text="A moment that stays")
+    make.reflection(int(str(moment["id"])), rivers.therapist, "You were her safe base.")
+    return moment
 
-    confirm = mum.get(delete_path)
+
+def test_asking_to_delete_a_moment_deletes_nothing(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                   rocked: dict[str, object]) -> None:
+    confirm = mum.get(f"/families/{rivers.id}/moments/{rocked['id']}/delete")
+
     assert "Delete this moment?" in page_text(confirm)
     assert "Rocked her to sleep" in page_text(confirm)
-    assert len(saved_moments(app)) == 2  # looking at the question deletes nothing
+    assert len(saved_moments(app)) == 2
+    assert count(app, Reflection) == 1
 
-    response = post(mum, delete_path)
+
+def test_the_author_deletes_a_moment_after_saying_yes_and_its_reflections_go_too(
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, rocked: dict[str, object]) -> None:
+    response = post(mum, f"/families/{rivers.id}/moments/{rocked['id']}/delete")
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/families/{rivers.id}/timeline")
     timeline = page_text(mum.get(response.headers["Location"]))
     assert "The moment is deleted." in timeline
     assert "Rocked her to sleep" not in timeline and "A moment that stays" in timeline
-    assert [m["id"] for m in saved_moments(app)] == [keep["id"]]
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Reflection.id))) == 0
+    assert [m["text"] for m in saved_moments(app)] == ["A moment that stays"]
+    assert count(app, Reflection) == 0
     assert link_rows(app) == 2  # the kept moment's Mum and Ava only
-    assert mum.get(f"/families/{rivers.id}/moments/{moment['id']}").status_code == 404
+    assert mum.get(f"/families/{rivers.id}/moments/{rocked['id']}").status_code == 404
 
 
 def test_deleting_needs_the_forms_token(app, rivers, mum):  # type: ignore[no-untyped-def]
@@ -767,8 +771,7 @@ def test_deleting_needs_the_forms_token(app, rivers, mum):  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("who", ["the other carer", "the therapist", "a viewer", "another family's carer"])
-def test_nobody_else_can_change_or_delete_a_moment(app, make, rivers, mum, sign_in_as, who):  # type: ignore[no-untyped-def]
-    brooks = make.family("Brooks", carers=("Mum",))
+def test_nobody_else_can_change_or_delete_a_moment(app, rivers, brooks, mum, sign_in_as, who):  # type: ignore[no-untyped-def]
     person = {"the other carer": rivers.carers[1], "the therapist": rivers.therapist,
               "a viewer": rivers.viewers[0], "another family's carer": brooks.carers[0]}[who]
     moment = logged(app, mum, rivers, text="Shared with everyone", visibility="family")
@@ -793,51 +796,60 @@ def test_nobody_else_can_change_or_delete_a_moment(app, make, rivers, mum, sign_
 # ---------------------------------------------------------------- home
 
 
-def test_home_shows_add_a_moment_focus_reflections_next_session_and_recent_moments(app, rivers, mum):  # type: ignore[no-untyped-def]
+def next_session_in_three_days() -> datetime:
+    return (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+
+
+@pytest.fixture
+def home(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> TestResponse:
+    """Mum's home, with four moments, two focuses, sessions past and to come, and a reflection."""
     now = utcnow()
     moment = logged(app, mum, rivers, text="She grabbed my finger")
     for i in range(3):
         logged(app, mum, rivers, text=f"Older moment {i}", when="date",
                day=(datetime.now(LONDON).date() - timedelta(days=3 + i)).isoformat())
-    next_session = (now + timedelta(days=3)).replace(second=0, microsecond=0)
-    with app.app_context():
-        db.session.add(Focus(family_id=rivers.id, text="This week, notice when she looks for you",
-                             set_by_id=rivers.therapist.id, created_at=now - timedelta(days=1)))
-        db.session.add(Focus(family_id=rivers.id, text="An older focus", set_by_id=rivers.therapist.id,
-                             created_at=now - timedelta(days=8)))
-        db.session.add(TherapySession(family_id=rivers.id, starts_at=now - timedelta(days=4)))
-        db.session.add(TherapySession(family_id=rivers.id, starts_at=now + timedelta(days=10)))
-        db.session.add(TherapySession(family_id=rivers.id, starts_at=next_session))
-        db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
-                                  text="She was finding her safe base in you.", created_at=now, updated_at=now))
-        db.session.commit()
+    make.focus(rivers, "This week, notice when she looks for you", created_at=now - timedelta(days=1))
+    make.focus(rivers, "An older focus", created_at=now - timedelta(days=8))
+    for starts_at in (now - timedelta(days=4), now + timedelta(days=10), next_session_in_three_days()):
+        make.session(rivers, starts_at)
+    make.reflection(int(str(moment["id"])), rivers.therapist, "She was finding her safe base in you.", created_at=now)
+    return mum.get("/home")
 
-    response = mum.get("/home")
-    html = response.get_data(as_text=True)
-    page = page_text(response)
 
+def test_home_offers_add_a_moment_and_the_timeline(rivers: FamilyInfo, home: TestResponse) -> None:
+    html = home.get_data(as_text=True)
     assert re.search(rf'<a class="button[^"]*" href="/families/{rivers.id}/moments/new">Add a moment</a>', html)
-    assert "This week, notice when she looks for you" in page and "An older focus" not in page
-    assert "She was finding her safe base in you." in page
-    assert "Sam reflected on your moment" in page
-    when = babel_format_datetime(next_session, "EEEE d MMMM, HH:mm", tzinfo=LONDON, locale="en_GB")
-    assert f"Next session: {when}" in page
-    recent = page.split("Recent moments", 1)[1]
-    assert "She grabbed my finger" in recent
-    assert "Older moment 0" in recent and "Older moment 1" in recent
-    assert "Older moment 2" not in recent  # a few recent ones, not the whole timeline
     assert f'href="/families/{rivers.id}/timeline"' in html
 
 
-def test_home_shows_the_newest_reflections_first(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_home_shows_this_weeks_focus_only(home: TestResponse) -> None:
+    page = page_text(home)
+    assert "This week, notice when she looks for you" in page and "An older focus" not in page
+
+
+def test_home_shows_the_reflection_on_mums_moment(home: TestResponse) -> None:
+    page = page_text(home)
+    assert "She was finding her safe base in you." in page
+    assert "Sam reflected on your moment" in page
+
+
+def test_home_shows_the_next_session(home: TestResponse) -> None:
+    when = babel_format_datetime(next_session_in_three_days(), "EEEE d MMMM, HH:mm", tzinfo=LONDON, locale="en_GB")
+    assert f"Next session: {when}" in page_text(home)
+
+
+def test_home_shows_a_few_recent_moments_not_the_whole_timeline(home: TestResponse) -> None:
+    recent = page_text(home).split("Recent moments", 1)[1]
+    assert "She grabbed my finger" in recent
+    assert "Older moment 0" in recent and "Older moment 1" in recent
+    assert "Older moment 2" not in recent
+
+
+def test_home_shows_the_newest_reflections_first(app, make, rivers, mum):  # type: ignore[no-untyped-def]
     now = utcnow()
     moments = [logged(app, mum, rivers, text=f"Moment {i}") for i in range(4)]
-    with app.app_context():
-        for i, moment in enumerate(moments):
-            written = now - timedelta(days=4 - i)
-            db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
-                                      text=f"Reflection {i}", created_at=written, updated_at=written))
-        db.session.commit()
+    for i, moment in enumerate(moments):
+        make.reflection(moment["id"], rivers.therapist, f"Reflection {i}", created_at=now - timedelta(days=4 - i))
 
     reflected = page_text(mum.get("/home")).split("Reflected back", 1)[1].split("Recent moments", 1)[0]
 
@@ -846,12 +858,9 @@ def test_home_shows_the_newest_reflections_first(app, rivers, mum):  # type: ign
     assert reflected.count("Sam reflected on your moment") == 3
 
 
-def test_the_other_carer_sees_the_reflection_as_on_a_moment(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
+def test_the_other_carer_sees_the_reflection_as_on_a_moment(app, make, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
     moment = logged(app, mum, rivers, text="Mum's shared moment")
-    with app.app_context():
-        db.session.add(Reflection(moment_id=moment["id"], family_id=rivers.id, author_id=rivers.therapist.id,
-                                  text="Lovely noticing."))
-        db.session.commit()
+    make.reflection(moment["id"], rivers.therapist, "Lovely noticing.")
 
     page = page_text(sign_in_as(rivers.carers[1]).get("/home"))
 
@@ -876,15 +885,10 @@ def test_a_carer_in_no_family_is_told_how_to_join(app, make, sign_in_as):  # typ
     assert "Add a moment" not in page
 
 
-def test_no_page_counts_days_or_streaks(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
+def test_no_page_counts_days_or_streaks(make: Factory, rivers: FamilyInfo, mum: FlaskClient,
+                                        sign_in_as: SignInAs) -> None:
     # A carer who last noted something ten days ago, and one who never did.
-    with app.app_context():
-        long_ago = utcnow() - timedelta(days=10)
-        db.session.execute(insert(Moment), [{
-            "family_id": rivers.id, "author_id": rivers.carers[0].id, "client_id": str(uuid.uuid4()),
-            "occurred_at": long_ago, "text": "A cuddle on the sofa", "visibility": Visibility.THERAPIST,
-            "created_at": long_ago, "updated_at": long_ago}])
-        db.session.commit()
+    make.moment(rivers, rivers.carers[0], "A cuddle on the sofa", occurred_at=utcnow() - timedelta(days=10))
     dad = sign_in_as(rivers.carers[1])
     pages = {
         "Mum's home": mum.get("/home"),
@@ -899,8 +903,8 @@ def test_no_page_counts_days_or_streaks(app, rivers, mum, sign_in_as):  # type: 
         text = page_text(response).lower()
         for words in (*GUILT_WORDS, "10 days", "ten days"):
             assert words not in text, f"{name} says {words!r}"
-    with app.app_context():
-        db.session.execute(delete(Moment))
-        db.session.commit()
+
+
+def test_a_home_with_no_moments_at_all_does_not_count_either(mum: FlaskClient) -> None:
     empty = page_text(mum.get("/home")).lower()
     assert not [words for words in GUILT_WORDS if words in empty]

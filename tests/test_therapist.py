@@ -6,87 +6,61 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+import pytest
 from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import (
-    AuditEvent,
-    CaseloadAssignment,
-    Family,
-    Focus,
-    Moment,
-    Reflection,
-    Role,
-    TherapySession,
-    User,
-    Visibility,
-    utcnow,
-)
-from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.moments import MomentInput, log_moment
-from pipcompanion.services.settings import service_settings
+from pipcompanion.models import AuditEvent, Focus, Moment, Reflection, Role, TherapySession, Visibility, utcnow
 
-from .helpers import FamilyInfo, Person, page_text, post
+from .conftest import Factory
+from .helpers import (
+    PINNED_BADGE,
+    FamilyInfo,
+    Person,
+    SignInAs,
+    caseload_figures,
+    count,
+    kind_ids,
+    page_text,
+    page_text_of,
+    post,
+    rows,
+    service_today,
+    service_zone,
+)
 
 LOCALE = "en_GB"
 REFLECT_EMPTY = "Please write a few words to reflect back."
 FOCUS_EMPTY = "Please write the focus in a few words."
-PINNED_BADGE = "To talk about in the next session"
+NEW = "New since you last looked"
+UNREFLECTED = "Not yet reflected on, since the last session"
+PINNED = "Pinned"
+LAST_ACTIVITY = "Last activity"
+NEXT_SESSION = "Next session"
 
 
 # ---------------------------------------------------------------- helpers of this module
 
 
-def service_zone(app: Flask) -> ZoneInfo:
-    with app.test_request_context():
-        return ZoneInfo(service_settings().timezone)
-
-
-def service_today(app: Flask) -> date:
-    return datetime.now(service_zone(app)).date()
-
-
-def log(app: Flask, person: Person, family: FamilyInfo, text: str, *,
-        visibility: Visibility = Visibility.THERAPIST, days_ago: float | None = None,
-        kind_keys: tuple[str, ...] = ()) -> int:
-    """A moment saved through the service, as the carer's phone would; returns its id."""
-    with app.test_request_context():
-        author = db.session.get(User, person.id)
-        family_row = db.session.get(Family, family.id)
-        kinds = [kind.id for kind in all_kinds() if kind.key in kind_keys]
-        when = utcnow() - timedelta(days=days_ago) if days_ago is not None else None
-        moment, created = log_moment(author, family_row, MomentInput(
-            client_id=str(uuid.uuid4()), text=text, kind_ids=kinds, occurred_at=when, visibility=visibility))
-        assert created
-        return moment.id
+def days_ago(days: float) -> datetime:
+    return utcnow() - timedelta(days=days)
 
 
 def add_through_form(client: FlaskClient, family: FamilyInfo, text: str, visibility: str = "therapist") -> None:
     """A carer adds a moment with the Add-a-moment form."""
-    with client.application.test_request_context():
-        kind_id = all_kinds()[0].id
     response = post(client, f"/families/{family.id}/moments/new", {
-        "client_id": str(uuid.uuid4()), "kinds": str(kind_id), "text": text, "when": "now",
-        "visibility": visibility,
+        "client_id": str(uuid.uuid4()), "kinds": str(kind_ids(client.application)["comforting"]), "text": text,
+        "when": "now", "visibility": visibility,
     })
     assert response.status_code == 302, page_text(response)
-
-
-def rows(app: Flask, statement):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return list(db.session.scalars(statement))
-
-
-def count(app: Flask, model, *where) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def reflections_on(app: Flask, moment_id: int) -> list[tuple[int, str]]:
@@ -96,41 +70,21 @@ def reflections_on(app: Flask, moment_id: int) -> list[tuple[int, str]]:
 
 
 def pinned_at(app: Flask, moment_id: int) -> datetime | None:
-    with app.app_context():
-        return db.session.get(Moment, moment_id).pinned_at
+    [when] = rows(app, select(Moment.pinned_at).where(Moment.id == moment_id))
+    return when
 
 
-def reflect(client: FlaskClient, family: FamilyInfo, moment_id: int, text: str):  # type: ignore[no-untyped-def]
+def reflect(client: FlaskClient, family: FamilyInfo, moment_id: int, text: str) -> TestResponse:
     return post(client, f"/families/{family.id}/moments/{moment_id}/reflection", {"text": text})
 
 
-def pin(client: FlaskClient, family: FamilyInfo, moment_id: int, pinned: bool = True):  # type: ignore[no-untyped-def]
+def pin(client: FlaskClient, family: FamilyInfo, moment_id: int, pinned: bool = True) -> TestResponse:
     return post(client, f"/families/{family.id}/moments/{moment_id}/pin", {"pinned": "1" if pinned else "0"})
 
 
-def add_session(client: FlaskClient, family: FamilyInfo, day: date | str, at: str = "10:30"):  # type: ignore[no-untyped-def]
+def add_session(client: FlaskClient, family: FamilyInfo, day: date | str, at: str = "10:30") -> TestResponse:
     day_text = day.isoformat() if isinstance(day, date) else day
     return post(client, f"/families/{family.id}/sessions", {"day": day_text, "at_time": at})
-
-
-def caseload_figures(client: FlaskClient) -> dict[str, dict[str, str]]:
-    """Each family card on the caseload: its figures by label, in the order shown."""
-    response = client.get("/caseload")
-    assert response.status_code == 200
-    found: dict[str, dict[str, str]] = {}
-    for card in response.get_data(as_text=True).split('<li class="card">')[1:]:
-        name = re.search(r'<h2 class="card__title"><a [^>]*>([^<]+)</a>', card)
-        assert name, card
-        figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", card))
-        found[name.group(1)] = figures
-    return found
-
-
-NEW = "New since you last looked"
-UNREFLECTED = "Not yet reflected on, since the last session"
-PINNED = "Pinned"
-LAST_ACTIVITY = "Last activity"
-NEXT_SESSION = "Next session"
 
 
 def audit_actions(app: Flask, actor_id: int) -> list[tuple[str, int | None]]:
@@ -141,11 +95,6 @@ def audit_actions(app: Flask, actor_id: int) -> list[tuple[str, int | None]]:
         ).tuples())
 
 
-def page_text_of(html: str) -> str:
-    """The words in a piece of a page."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
 def section(html: str, heading_id: str) -> str:
     """The HTML of the <section> labelled by this heading id."""
     match = re.search(rf'<section aria-labelledby="{heading_id}">(.*?)</section>', html, flags=re.S)
@@ -153,76 +102,102 @@ def section(html: str, heading_id: str) -> str:
     return match.group(1)
 
 
+@pytest.fixture
+def sam(rivers: FamilyInfo, sign_in_as: SignInAs) -> FlaskClient:
+    """Sam, the Rivers family's therapist, signed in."""
+    return sign_in_as(rivers.therapist)
+
+
 # ---------------------------------------------------------------- reflecting back
 
 
-def test_therapist_reflects_back_and_the_carers_see_it(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
-    mum, dad = rivers.carers
-    moment_id = log(app, mum, rivers, "She reached for me when the dog barked", visibility=Visibility.FAMILY)
-    sam = sign_in_as(rivers.therapist)
+@pytest.fixture
+def shared_moment(make: Factory, rivers: FamilyInfo) -> int:
+    """Mum's moment, shared with the whole family."""
+    return make.moment(rivers, rivers.carers[0], "She reached for me when the dog barked", visibility=Visibility.FAMILY)
 
-    detail = sam.get(f"/families/{rivers.id}/moments/{moment_id}")
+
+@pytest.fixture
+def reflected(make: Factory, rivers: FamilyInfo, shared_moment: int) -> int:
+    """Sam's reflection on Mum's shared moment; the moment's id."""
+    make.reflection(shared_moment, rivers.therapist, "You were her safe base.")
+    return shared_moment
+
+
+def test_the_therapist_reflects_back_on_a_moment(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                 shared_moment: int) -> None:
+    detail = sam.get(f"/families/{rivers.id}/moments/{shared_moment}")
     assert "Reflect back" in page_text(detail)
-    response = reflect(sam, rivers, moment_id, "  You were her safe base.  ")
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"/families/{rivers.id}/moments/{moment_id}"
-    assert "Your reflection is saved" in page_text(sam.get(response.headers["Location"]))
-    assert reflections_on(app, moment_id) == [(rivers.therapist.id, "You were her safe base.")]
 
-    mum_client = sign_in_as(mum)
-    timeline = page_text(mum_client.get(f"/families/{rivers.id}/timeline"))
+    response = reflect(sam, rivers, shared_moment, "  You were her safe base.  ")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/families/{rivers.id}/moments/{shared_moment}"
+    assert "Your reflection is saved" in page_text(sam.get(response.headers["Location"]))
+    assert reflections_on(app, shared_moment) == [(rivers.therapist.id, "You were her safe base.")]
+
+
+def test_the_author_sees_the_reflection_on_her_timeline_moment_and_home(rivers: FamilyInfo, mum: FlaskClient,
+                                                                       reflected: int) -> None:
+    timeline = page_text(mum.get(f"/families/{rivers.id}/timeline"))
     assert "You were her safe base. Reflected back by Sam" in timeline
-    mum_detail = page_text(mum_client.get(f"/families/{rivers.id}/moments/{moment_id}"))
-    assert "You were her safe base. Reflected back by Sam" in mum_detail
-    assert "Save reflection" not in mum_detail  # reflecting back is the therapist's
-    home = page_text(mum_client.get("/home"))
+    detail = page_text(mum.get(f"/families/{rivers.id}/moments/{reflected}"))
+    assert "You were her safe base. Reflected back by Sam" in detail
+    assert "Save reflection" not in detail  # reflecting back is the therapist's
+    home = page_text(mum.get("/home"))
     assert "You were her safe base." in home
     assert "Sam reflected on your moment" in home
     assert "When your therapist reflects on a moment" not in home
-    # The other carer sees it too, as a reflection on someone else's moment.
-    assert "Sam reflected on a moment" in page_text(sign_in_as(dad).get("/home"))
-    # Reflections are between the carers and the therapist: not for viewers.
+
+
+def test_the_other_carer_sees_it_as_a_reflection_on_someone_elses_moment(rivers: FamilyInfo, sign_in_as: SignInAs,
+                                                                         reflected: int) -> None:
+    assert "Sam reflected on a moment" in page_text(sign_in_as(rivers.carers[1]).get("/home"))
+
+
+def test_viewers_see_the_moment_but_not_the_reflection(rivers: FamilyInfo, sign_in_as: SignInAs, reflected: int) -> None:
+    # Reflections are between the carers and the therapist.
     nan_timeline = page_text(sign_in_as(rivers.viewers[0]).get(f"/families/{rivers.id}/timeline"))
     assert "She reached for me" in nan_timeline
     assert "safe base" not in nan_timeline
 
 
-def test_changing_a_reflection_replaces_it_and_deleting_removes_it(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    mum = rivers.carers[0]
-    moment_id = log(app, mum, rivers, "Bath time giggles")
-    sam = sign_in_as(rivers.therapist)
-    mum_client = sign_in_as(mum)
+def test_changing_a_reflection_replaces_it(app: Flask, rivers: FamilyInfo, sam: FlaskClient, mum: FlaskClient,
+                                           shared_moment: int) -> None:
+    assert reflect(sam, rivers, shared_moment, "First thought").status_code == 302
 
-    assert reflect(sam, rivers, moment_id, "First thought").status_code == 302
-    assert reflect(sam, rivers, moment_id, "A warmer second thought").status_code == 302
-    assert reflections_on(app, moment_id) == [(rivers.therapist.id, "A warmer second thought")]
-    detail = sam.get(f"/families/{rivers.id}/moments/{moment_id}")
+    assert reflect(sam, rivers, shared_moment, "A warmer second thought").status_code == 302
+
+    assert reflections_on(app, shared_moment) == [(rivers.therapist.id, "A warmer second thought")]
+    detail = sam.get(f"/families/{rivers.id}/moments/{shared_moment}")
     assert "Change your reflection" in page_text(detail)
     assert re.search(r">\s*A warmer second thought</textarea>", detail.get_data(as_text=True))
-    timeline = page_text(mum_client.get(f"/families/{rivers.id}/timeline"))
+    timeline = page_text(mum.get(f"/families/{rivers.id}/timeline"))
     assert "A warmer second thought" in timeline
     assert "First thought" not in timeline
 
-    response = post(sam, f"/families/{rivers.id}/moments/{moment_id}/reflection/delete")
+
+def test_deleting_a_reflection_removes_it_from_the_carers_pages(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                                mum: FlaskClient, reflected: int) -> None:
+    delete = f"/families/{rivers.id}/moments/{reflected}/reflection/delete"
+
+    response = post(sam, delete)
+
     assert response.status_code == 302
     assert "Your reflection is deleted" in page_text(sam.get(response.headers["Location"]))
-    assert reflections_on(app, moment_id) == []
-    assert "Reflected back by" not in page_text(mum_client.get(f"/families/{rivers.id}/moments/{moment_id}"))
-    assert "When your therapist reflects on a moment, it will show here." in page_text(mum_client.get("/home"))
+    assert reflections_on(app, reflected) == []
+    assert "Reflected back by" not in page_text(mum.get(f"/families/{rivers.id}/moments/{reflected}"))
+    assert "When your therapist reflects on a moment, it will show here." in page_text(mum.get("/home"))
     # Nothing left to delete.
-    assert post(sam, f"/families/{rivers.id}/moments/{moment_id}/reflection/delete").status_code == 404
+    assert post(sam, delete).status_code == 404
 
 
-def test_each_therapist_has_one_reflection_of_their_own(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
+def test_each_therapist_has_one_reflection_of_their_own(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                        sam: FlaskClient, sign_in_as: SignInAs) -> None:
     kim = make.user(Role.THERAPIST, name="Kim")
-    with app.app_context():
-        db.session.add(CaseloadAssignment(therapist_id=kim.id, family_id=rivers.id))
-        db.session.commit()
-    moment_id = log(app, rivers.carers[0], rivers, "Slept on my chest")
-    assert reflect(sign_in_as(rivers.therapist), rivers, moment_id, "From Sam").status_code == 302
+    make.caseload(rivers, kim)
+    moment_id = make.moment(rivers, rivers.carers[0], "Slept on my chest")
+    assert reflect(sam, rivers, moment_id, "From Sam").status_code == 302
     kim_client = sign_in_as(kim)
     assert reflect(kim_client, rivers, moment_id, "From Kim").status_code == 302
     assert sorted(text for _author, text in reflections_on(app, moment_id)) == ["From Kim", "From Sam"]
@@ -231,66 +206,84 @@ def test_each_therapist_has_one_reflection_of_their_own(app: Flask, make, sign_i
     assert reflections_on(app, moment_id) == [(rivers.therapist.id, "From Sam")]
 
 
-def test_bad_reflections_get_a_message_and_nothing_is_saved(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    moment_id = log(app, rivers.carers[0], rivers, "Tummy time")
-    sam = sign_in_as(rivers.therapist)
-    for text, message in (("", REFLECT_EMPTY), ("   \n ", REFLECT_EMPTY),
-                          ("x" * 1001, "Please use at most 1000 characters.")):
-        response = reflect(sam, rivers, moment_id, text)
-        assert response.status_code == 400
-        assert message in page_text(response)
-        assert "Tummy time" in page_text(response)  # the moment is still on the page
-    assert reflections_on(app, moment_id) == []
-    # A missing field is refused the same way; exactly 1000 characters is fine.
-    assert post(sam, f"/families/{rivers.id}/moments/{moment_id}/reflection").status_code == 400
-    assert reflect(sam, rivers, moment_id, "y" * 1000).status_code == 302
-    assert reflections_on(app, moment_id) == [(rivers.therapist.id, "y" * 1000)]
-    # Without the page's token nothing is saved.
-    response = sam.post(f"/families/{rivers.id}/moments/{moment_id}/reflection", data={"text": "No token"})
+@pytest.fixture
+def tummy_time(make: Factory, rivers: FamilyInfo) -> int:
+    return make.moment(rivers, rivers.carers[0], "Tummy time")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", REFLECT_EMPTY), ("   \n ", REFLECT_EMPTY), ("x" * 1001, "Please use at most 1000 characters."),
+], ids=["empty", "blank", "1001-characters"])
+def test_bad_reflections_get_a_message_and_nothing_is_saved(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                            tummy_time: int, text: str, message: str) -> None:
+    response = reflect(sam, rivers, tummy_time, text)
+
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert "Tummy time" in page_text(response)  # the moment is still on the page
+    assert reflections_on(app, tummy_time) == []
+
+
+def test_a_reflection_with_no_words_field_is_refused(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                     tummy_time: int) -> None:
+    assert post(sam, f"/families/{rivers.id}/moments/{tummy_time}/reflection").status_code == 400
+    assert reflections_on(app, tummy_time) == []
+
+
+def test_a_reflection_of_exactly_1000_characters_is_saved(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                          tummy_time: int) -> None:
+    assert reflect(sam, rivers, tummy_time, "y" * 1000).status_code == 302
+    assert reflections_on(app, tummy_time) == [(rivers.therapist.id, "y" * 1000)]
+
+
+def test_a_reflection_without_the_pages_token_is_not_saved(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                           tummy_time: int) -> None:
+    response = sam.post(f"/families/{rivers.id}/moments/{tummy_time}/reflection", data={"text": "No token"})
+
     assert response.status_code == 400
     assert "This form had expired" in page_text(response)
-    # A failed change keeps the saved reflection.
-    assert reflect(sam, rivers, moment_id, "").status_code == 400
-    assert reflections_on(app, moment_id) == [(rivers.therapist.id, "y" * 1000)]
+    assert reflections_on(app, tummy_time) == []
 
 
-def test_a_stray_nul_character_is_dropped_not_a_crash(app: Flask, make, sign_in_as) -> None:
+def test_a_failed_change_keeps_the_saved_reflection(app: Flask, make: Factory, rivers: FamilyInfo, sam: FlaskClient,
+                                                    tummy_time: int) -> None:
+    make.reflection(tummy_time, rivers.therapist, "y" * 1000)
+
+    assert reflect(sam, rivers, tummy_time, "").status_code == 400
+
+    assert reflections_on(app, tummy_time) == [(rivers.therapist.id, "y" * 1000)]
+
+
+def test_a_stray_nul_character_is_dropped_not_a_crash(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                      tummy_time: int) -> None:
     # A broken client can send one; PostgreSQL cannot store it.
-    rivers = make.family()
-    moment_id = log(app, rivers.carers[0], rivers, "Cuddles")
-    sam = sign_in_as(rivers.therapist)
-    assert reflect(sam, rivers, moment_id, "So\x00 close").status_code == 302
-    assert reflections_on(app, moment_id) == [(rivers.therapist.id, "So close")]
-    assert reflect(sam, rivers, moment_id, "\x00").status_code == 400
+    assert reflect(sam, rivers, tummy_time, "So\x00 close").status_code == 302
+    assert reflections_on(app, tummy_time) == [(rivers.therapist.id, "So close")]
+    assert reflect(sam, rivers, tummy_time, "\x00").status_code == 400
     assert post(sam, f"/families/{rivers.id}/focus", {"text": "Notice\x00 her"}).status_code == 302
     assert rows(app, select(Focus.text)) == ["Notice her"]
 
 
-def test_only_the_familys_therapist_may_reflect(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
-    brooks = make.family("Brooks", therapist=make.user(Role.THERAPIST, name="Alex"))
-    moment_id = log(app, rivers.carers[0], rivers, "Peekaboo", visibility=Visibility.FAMILY)
-    brooks_moment = log(app, brooks.carers[0], brooks, "Brooks moment")
-    url = f"/families/{rivers.id}/moments/{moment_id}/reflection"
+def test_only_the_familys_therapist_may_reflect(app: Flask, make: Factory, rivers: FamilyInfo, brooks: FamilyInfo,
+                                                sam: FlaskClient, sign_in_as: SignInAs, shared_moment: int) -> None:
+    brooks_moment = make.moment(brooks, brooks.carers[0], "Brooks moment")
+    url = f"/families/{rivers.id}/moments/{shared_moment}/reflection"
 
     for person in (rivers.carers[0], rivers.viewers[0]):
         client = sign_in_as(person)
         assert post(client, url, {"text": "Not mine to say"}).status_code == 403
         assert post(client, url + "/delete").status_code == 403
-    alex = sign_in_as(brooks.therapist)
-    assert post(alex, url, {"text": "Wrong family"}).status_code == 404
-    assert post(alex, url + "/delete").status_code == 404
+    robin = sign_in_as(brooks.therapist)
+    assert post(robin, url, {"text": "Wrong family"}).status_code == 404
+    assert post(robin, url + "/delete").status_code == 404
     # Another family's moment under one's own family's address is not found either.
-    sam = sign_in_as(rivers.therapist)
     assert reflect(sam, rivers, brooks_moment, "Wrong moment").status_code == 404
     assert count(app, Reflection) == 0
 
 
-def test_a_private_moment_cannot_be_reflected_on(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    private_id = log(app, rivers.carers[0], rivers, "Just for me", visibility=Visibility.PRIVATE)
-    sam = sign_in_as(rivers.therapist)
+def test_a_private_moment_cannot_be_reflected_on(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                 sam: FlaskClient) -> None:
+    private_id = make.moment(rivers, rivers.carers[0], "Just for me", visibility=Visibility.PRIVATE)
     assert sam.get(f"/families/{rivers.id}/moments/{private_id}").status_code == 404
     assert reflect(sam, rivers, private_id, "I should not see this").status_code == 404
     assert count(app, Reflection) == 0
@@ -299,96 +292,124 @@ def test_a_private_moment_cannot_be_reflected_on(app: Flask, make, sign_in_as) -
 # ---------------------------------------------------------------- pins
 
 
-def test_therapist_and_carer_pin_for_the_next_session(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
-    moment_id = log(app, rivers.carers[0], rivers, "She copied my smile", visibility=Visibility.FAMILY)
-    other_id = log(app, rivers.carers[0], rivers, "Walk in the park")
-    sam = sign_in_as(rivers.therapist)
-    mum = sign_in_as(rivers.carers[0])
+def test_the_therapist_pins_a_moment_for_the_next_session(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                          mum: FlaskClient, shared_moment: int) -> None:
     assert caseload_figures(sam)["Rivers"][PINNED] == "0"
 
-    response = pin(sam, rivers, moment_id)
+    response = pin(sam, rivers, shared_moment)
+
     assert response.status_code == 302
-    assert pinned_at(app, moment_id) is not None
+    assert pinned_at(app, shared_moment) is not None
     assert "Pinned for your next session." in page_text(sam.get(response.headers["Location"]))
     timeline = mum.get(f"/families/{rivers.id}/timeline").get_data(as_text=True)
-    pinned_card = re.search(rf'<article class="moment moment--pinned"[^>]*moment-{moment_id}-when.*?</article>',
+    pinned_card = re.search(rf'<article class="moment moment--pinned"[^>]*moment-{shared_moment}-when.*?</article>',
                             timeline, flags=re.S)
     assert pinned_card and PINNED_BADGE in pinned_card.group(0)
     assert page_text(mum.get(f"/families/{rivers.id}/timeline")).count(PINNED_BADGE) == 1
     assert caseload_figures(sam)["Rivers"][PINNED] == "1"
 
-    # Mum pins another; pinning again changes nothing.
-    assert pin(mum, rivers, other_id).status_code == 302
-    first_pin = pinned_at(app, other_id)
+
+def test_a_carer_pins_too_and_pinning_again_changes_nothing(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                            sam: FlaskClient, mum: FlaskClient) -> None:
+    moment_id = make.moment(rivers, rivers.carers[0], "Walk in the park")
+
+    assert pin(mum, rivers, moment_id).status_code == 302
+    first_pin = pinned_at(app, moment_id)
     assert first_pin is not None
-    assert pin(mum, rivers, other_id).status_code == 302
-    assert pinned_at(app, other_id) == first_pin
+    assert pin(mum, rivers, moment_id).status_code == 302
+
+    assert pinned_at(app, moment_id) == first_pin
+    assert caseload_figures(sam)["Rivers"][PINNED] == "1"
+
+
+def test_unpinning_takes_the_mark_off_everywhere(app: Flask, make: Factory, rivers: FamilyInfo, sam: FlaskClient,
+                                                 mum: FlaskClient) -> None:
+    by_sam = make.moment(rivers, rivers.carers[0], "She copied my smile", pinned_by=rivers.therapist)
+    by_mum = make.moment(rivers, rivers.carers[0], "Walk in the park", pinned_by=rivers.carers[0])
     assert caseload_figures(sam)["Rivers"][PINNED] == "2"
 
-    # Unpinning takes the mark off everywhere.
-    assert pin(sam, rivers, moment_id, pinned=False).status_code == 302
-    assert pin(mum, rivers, other_id, pinned=False).status_code == 302
-    assert pinned_at(app, moment_id) is None and pinned_at(app, other_id) is None
+    assert pin(sam, rivers, by_sam, pinned=False).status_code == 302
+    assert pin(mum, rivers, by_mum, pinned=False).status_code == 302
+
+    assert pinned_at(app, by_sam) is None and pinned_at(app, by_mum) is None
     assert PINNED_BADGE not in page_text(mum.get(f"/families/{rivers.id}/timeline"))
     assert caseload_figures(sam)["Rivers"][PINNED] == "0"
 
-    # A viewer cannot pin, even a moment shared with them.
+
+def test_a_viewer_cannot_pin_even_a_moment_shared_with_them(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                                             shared_moment: int) -> None:
     nan = sign_in_as(rivers.viewers[0])
-    assert pin(nan, rivers, moment_id).status_code == 403
-    assert pinned_at(app, moment_id) is None
-    assert "Pin for our next session" not in page_text(nan.get(f"/families/{rivers.id}/moments/{moment_id}"))
-    # Another family's therapist cannot either.
-    alex = sign_in_as(make.family("Brooks", therapist=make.user(Role.THERAPIST, name="Alex")).therapist)
-    assert pin(alex, rivers, moment_id).status_code == 404
-    assert pinned_at(app, moment_id) is None
+
+    assert pin(nan, rivers, shared_moment).status_code == 403
+
+    assert pinned_at(app, shared_moment) is None
+    assert "Pin for our next session" not in page_text(nan.get(f"/families/{rivers.id}/moments/{shared_moment}"))
+
+
+def test_another_familys_therapist_cannot_pin(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo,
+                                              sign_in_as: SignInAs, shared_moment: int) -> None:
+    assert pin(sign_in_as(brooks.therapist), rivers, shared_moment).status_code == 404
+    assert pinned_at(app, shared_moment) is None
 
 
 # ---------------------------------------------------------------- focus
 
 
-def test_focus_shows_on_the_carers_home_and_earlier_ones_are_kept(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family("Rivers", carers=("Mum", "Dad"))
-    sam = sign_in_as(rivers.therapist)
-    mum = sign_in_as(rivers.carers[0])
+THIS_WEEK = "This week, notice when she looks for you."
+
+
+def test_with_no_focus_set_home_shows_none_and_the_plan_says_so(rivers: FamilyInfo, sam: FlaskClient,
+                                                                mum: FlaskClient) -> None:
     assert "This week's focus" not in page_text(mum.get("/home"))
     assert "No focus set yet." in page_text(sam.get(f"/families/{rivers.id}/plan"))
 
-    response = post(sam, f"/families/{rivers.id}/focus", {"text": "This week, notice when she looks for you."})
+
+def test_a_focus_the_therapist_sets_shows_on_both_carers_homes(rivers: FamilyInfo, sam: FlaskClient, mum: FlaskClient,
+                                                               sign_in_as: SignInAs) -> None:
+    response = post(sam, f"/families/{rivers.id}/focus", {"text": THIS_WEEK})
+
     assert response.status_code == 302
     assert response.headers["Location"] == f"/families/{rivers.id}/plan"
-    assert "This week's focus This week, notice when she looks for you." in page_text(mum.get("/home"))
-    assert "This week, notice when she looks for you." in page_text(sign_in_as(rivers.carers[1]).get("/home"))
+    assert f"This week's focus {THIS_WEEK}" in page_text(mum.get("/home"))
+    assert THIS_WEEK in page_text(sign_in_as(rivers.carers[1]).get("/home"))
+
+
+def test_a_new_focus_replaces_the_old_on_home_and_the_old_one_is_kept(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                      sam: FlaskClient, mum: FlaskClient) -> None:
+    make.focus(rivers, THIS_WEEK, created_at=days_ago(7))
 
     assert post(sam, f"/families/{rivers.id}/focus", {"text": "Notice what helps him settle."}).status_code == 302
+
     home = page_text(mum.get("/home"))
     assert "This week's focus Notice what helps him settle." in home
     assert "notice when she looks for you" not in home
     plan = page_text(sam.get(f"/families/{rivers.id}/plan"))
     current, _, earlier = plan.partition("Earlier focuses")
     assert "Notice what helps him settle." in current
-    assert "This week, notice when she looks for you." in earlier
+    assert THIS_WEEK in earlier
     assert "Notice what helps him settle." not in earlier
     assert count(app, Focus, Focus.family_id == rivers.id) == 2
 
 
-def test_bad_focus_gets_a_message_and_nothing_is_saved(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    sam = sign_in_as(rivers.therapist)
-    for text, message in (("", FOCUS_EMPTY), ("   ", FOCUS_EMPTY),
-                          ("x" * 301, "Please use at most 300 characters.")):
-        response = post(sam, f"/families/{rivers.id}/focus", {"text": text})
-        assert response.status_code == 400
-        assert message in page_text(response)
+@pytest.mark.parametrize(("text", "message"), [
+    ("", FOCUS_EMPTY), ("   ", FOCUS_EMPTY), ("x" * 301, "Please use at most 300 characters."),
+], ids=["empty", "blank", "301-characters"])
+def test_bad_focus_gets_a_message_and_nothing_is_saved(app: Flask, rivers: FamilyInfo, sam: FlaskClient, text: str,
+                                                       message: str) -> None:
+    response = post(sam, f"/families/{rivers.id}/focus", {"text": text})
+
+    assert response.status_code == 400
+    assert message in page_text(response)
     assert count(app, Focus) == 0
+
+
+def test_a_focus_of_exactly_300_characters_is_saved(app: Flask, rivers: FamilyInfo, sam: FlaskClient) -> None:
     assert post(sam, f"/families/{rivers.id}/focus", {"text": "z" * 300}).status_code == 302
     assert count(app, Focus) == 1
 
 
-def test_only_the_familys_therapist_sets_focus_and_sessions(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
-    alex = make.user(Role.THERAPIST, name="Alex")
-    make.family("Brooks", therapist=alex)
+def test_only_the_familys_therapist_sets_focus_and_sessions(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo,
+                                                            sign_in_as: SignInAs) -> None:
     next_week = service_today(app) + timedelta(days=7)
     for person in (rivers.carers[0], rivers.viewers[0]):
         client = sign_in_as(person)
@@ -396,11 +417,11 @@ def test_only_the_familys_therapist_sets_focus_and_sessions(app: Flask, make, si
         assert client.get(f"/families/{rivers.id}/session").status_code == 403
         assert post(client, f"/families/{rivers.id}/focus", {"text": "Mine"}).status_code == 403
         assert add_session(client, rivers, next_week).status_code == 403
-    alex_client = sign_in_as(alex)
-    assert alex_client.get(f"/families/{rivers.id}/plan").status_code == 404
-    assert alex_client.get(f"/families/{rivers.id}/session").status_code == 404
-    assert post(alex_client, f"/families/{rivers.id}/focus", {"text": "Not mine"}).status_code == 404
-    assert add_session(alex_client, rivers, next_week).status_code == 404
+    robin = sign_in_as(brooks.therapist)
+    assert robin.get(f"/families/{rivers.id}/plan").status_code == 404
+    assert robin.get(f"/families/{rivers.id}/session").status_code == 404
+    assert post(robin, f"/families/{rivers.id}/focus", {"text": "Not mine"}).status_code == 404
+    assert add_session(robin, rivers, next_week).status_code == 404
     assert count(app, Focus) == 0
     assert count(app, TherapySession) == 0
 
@@ -408,69 +429,81 @@ def test_only_the_familys_therapist_sets_focus_and_sessions(app: Flask, make, si
 # ---------------------------------------------------------------- sessions
 
 
-def test_a_coming_session_shows_on_home_and_caseload_until_removed(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    sam = sign_in_as(rivers.therapist)
-    mum = sign_in_as(rivers.carers[0])
-    zone = service_zone(app)
-    day = service_today(app) + timedelta(days=7)
-    starts_at = datetime.combine(day, time(10, 30), zone)
+@pytest.fixture
+def next_week(app: Flask) -> datetime:
+    """A week today at 10:30, in the service's time zone."""
+    return datetime.combine(service_today(app) + timedelta(days=7), time(10, 30), service_zone(app))
 
-    response = add_session(sam, rivers, day, "10:30")
+
+def test_a_coming_session_shows_on_home_timeline_caseload_and_plan(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                                   mum: FlaskClient, next_week: datetime) -> None:
+    zone = service_zone(app)
+
+    response = add_session(sam, rivers, next_week.date(), "10:30")
+
     assert response.status_code == 302
     assert "The session is saved." in page_text(sam.get(response.headers["Location"]))
     saved = rows(app, select(TherapySession))
-    assert [(s.family_id, s.starts_at) for s in saved] == [(rivers.id, starts_at)]
-
-    home_line = babel_datetime(starts_at, "EEEE d MMMM, HH:mm", tzinfo=zone, locale=LOCALE)
+    assert [(s.family_id, s.starts_at) for s in saved] == [(rivers.id, next_week)]
+    home_line = babel_datetime(next_week, "EEEE d MMMM, HH:mm", tzinfo=zone, locale=LOCALE)
     assert f"Next session: {home_line}" in page_text(mum.get("/home"))
     assert f"Next session: {home_line}" in page_text(sam.get(f"/families/{rivers.id}/timeline"))
-    caseload_line = babel_datetime(starts_at, "EEE d MMM, HH:mm", tzinfo=zone, locale=LOCALE)
+    caseload_line = babel_datetime(next_week, "EEE d MMM, HH:mm", tzinfo=zone, locale=LOCALE)
     assert caseload_figures(sam)["Rivers"][NEXT_SESSION] == caseload_line
     plan = page_text(sam.get(f"/families/{rivers.id}/plan"))
-    assert babel_datetime(starts_at, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=LOCALE) in plan
+    assert babel_datetime(next_week, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=LOCALE) in plan
 
-    response = post(sam, f"/families/{rivers.id}/sessions/{saved[0].id}/delete")
+
+def test_a_removed_session_is_gone_everywhere(app: Flask, make: Factory, rivers: FamilyInfo, sam: FlaskClient,
+                                              mum: FlaskClient, next_week: datetime) -> None:
+    session_id = make.session(rivers, next_week)
+
+    response = post(sam, f"/families/{rivers.id}/sessions/{session_id}/delete")
+
     assert response.status_code == 302
     assert "The session is removed." in page_text(sam.get(response.headers["Location"]))
     assert count(app, TherapySession) == 0
     assert "Next session:" not in page_text(mum.get("/home"))
     assert caseload_figures(sam)["Rivers"][NEXT_SESSION] == "Not set"
     assert "No sessions recorded yet." in page_text(sam.get(f"/families/{rivers.id}/plan"))
-    # Gone is gone; and another family's session cannot be removed through this family.
-    assert post(sam, f"/families/{rivers.id}/sessions/{saved[0].id}/delete").status_code == 404
+    # Gone is gone.
+    assert post(sam, f"/families/{rivers.id}/sessions/{session_id}/delete").status_code == 404
+
+
+def test_another_familys_session_cannot_be_removed_through_this_family(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                       sam: FlaskClient, next_week: datetime) -> None:
     brooks = make.family("Brooks", therapist=rivers.therapist)
-    assert add_session(sam, brooks, day).status_code == 302
-    brooks_session = rows(app, select(TherapySession.id))[0]
+    assert add_session(sam, brooks, next_week.date()).status_code == 302
+    [brooks_session] = rows(app, select(TherapySession.id))
+
     assert post(sam, f"/families/{rivers.id}/sessions/{brooks_session}/delete").status_code == 404
+
     assert count(app, TherapySession) == 1
 
 
-def test_the_next_session_is_the_soonest_coming_one(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    sam = sign_in_as(rivers.therapist)
+def test_the_next_session_is_the_soonest_coming_one(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                    mum: FlaskClient) -> None:
     today = service_today(app)
     for days in (21, 3, -2):
         assert add_session(sam, rivers, today + timedelta(days=days), "09:00").status_code == 302
     soonest = datetime.combine(today + timedelta(days=3), time(9, 0), service_zone(app))
     line = babel_datetime(soonest, "EEEE d MMMM, HH:mm", tzinfo=service_zone(app), locale=LOCALE)
-    assert f"Next session: {line}" in page_text(sign_in_as(rivers.carers[0]).get("/home"))
+    assert f"Next session: {line}" in page_text(mum.get("/home"))
 
 
-def test_a_past_session_groups_the_timeline(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    mum = rivers.carers[0]
-    log(app, mum, rivers, "Before we met again", days_ago=5)
-    log(app, mum, rivers, "After the session", days_ago=1)
-    sam = sign_in_as(rivers.therapist)
+def test_a_past_session_groups_the_timeline(app: Flask, make: Factory, rivers: FamilyInfo, sam: FlaskClient,
+                                            mum: FlaskClient) -> None:
+    make.moment(rivers, rivers.carers[0], "Before we met again", occurred_at=days_ago(5))
+    make.moment(rivers, rivers.carers[0], "After the session", occurred_at=days_ago(1))
     timeline = page_text(sam.get(f"/families/{rivers.id}/timeline"))
     assert "Before the first session" in timeline
     assert "Since the session on" not in timeline
 
     day = service_today(app) - timedelta(days=3)
     assert add_session(sam, rivers, day, "10:00").status_code == 302
+
     since = f"Since the session on {babel_date(day, 'long', locale=LOCALE)}"
-    for client in (sam, sign_in_as(mum)):
+    for client in (sam, mum):
         timeline = page_text(client.get(f"/families/{rivers.id}/timeline"))
         assert timeline.index(since) < timeline.index("After the session")
         assert timeline.index("After the session") < timeline.index("Before the first session")
@@ -478,28 +511,35 @@ def test_a_past_session_groups_the_timeline(app: Flask, make, sign_in_as) -> Non
         assert "Next session:" not in timeline
 
 
-def test_bad_session_dates_get_a_message_and_nothing_is_saved(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    sam = sign_in_as(rivers.therapist)
+BAD_SESSION_DATES = {
+    "no day": ({"day": "", "at_time": "10:00"}, "Please enter the session date."),
+    "no day field": ({"at_time": "10:00"}, "Please enter the session date."),
+    "no time": ({"day": "TODAY", "at_time": ""}, "Please enter the session time."),
+    "not a date": ({"day": "banana", "at_time": "10:00"}, "Please enter a real date, like 2 June 2026."),
+    "not a time": ({"day": "TODAY", "at_time": "teatime"}, "Please enter a time like 14:30."),
+    "no such day": ({"day": "2026-02-30", "at_time": "10:00"}, "Please enter a real date, like 2 June 2026."),
+    "two years ahead": ({"day": "+730", "at_time": "10:00"}, "Please choose a date within a year of today."),
+    "two years back": ({"day": "-730", "at_time": "10:00"}, "Please choose a date within a year of today."),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SESSION_DATES))
+def test_bad_session_dates_get_a_message_and_nothing_is_saved(app: Flask, rivers: FamilyInfo, sam: FlaskClient,
+                                                              case: str) -> None:
+    data, message = BAD_SESSION_DATES[case]
     today = service_today(app)
-    cases = [
-        ({"day": "", "at_time": "10:00"}, "Please enter the session date."),
-        ({"at_time": "10:00"}, "Please enter the session date."),
-        ({"day": today.isoformat(), "at_time": ""}, "Please enter the session time."),
-        ({"day": "banana", "at_time": "10:00"}, "Please enter a real date, like 2 June 2026."),
-        ({"day": today.isoformat(), "at_time": "teatime"}, "Please enter a time like 14:30."),
-        ({"day": "2026-02-30", "at_time": "10:00"}, "Please enter a real date, like 2 June 2026."),
-        ({"day": (today + timedelta(days=730)).isoformat(), "at_time": "10:00"},
-         "Please choose a date within a year of today."),
-        ({"day": (today - timedelta(days=730)).isoformat(), "at_time": "10:00"},
-         "Please choose a date within a year of today."),
-    ]
-    for data, message in cases:
-        response = post(sam, f"/families/{rivers.id}/sessions", data)
-        assert response.status_code == 400, data
-        assert message in page_text(response), (data, page_text(response))
+    named = {"TODAY": today, "+730": today + timedelta(days=730), "-730": today - timedelta(days=730)}
+    data = {key: named[value].isoformat() if value in named else value for key, value in data.items()}
+
+    response = post(sam, f"/families/{rivers.id}/sessions", data)
+
+    assert response.status_code == 400, data
+    assert message in page_text(response), (data, page_text(response))
     assert count(app, TherapySession) == 0
-    # Most of a year ahead (or back) is fine.
+
+
+def test_sessions_most_of_a_year_ahead_or_back_are_fine(app: Flask, rivers: FamilyInfo, sam: FlaskClient) -> None:
+    today = service_today(app)
     assert add_session(sam, rivers, today + timedelta(days=300)).status_code == 302
     assert add_session(sam, rivers, today - timedelta(days=300)).status_code == 302
     assert count(app, TherapySession) == 2
@@ -508,51 +548,80 @@ def test_bad_session_dates_get_a_message_and_nothing_is_saved(app: Flask, make, 
 # ---------------------------------------------------------------- caseload
 
 
-def test_caseload_figures_follow_what_happens(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family("Rivers", carers=("Mum", "Dad"))
-    mum, dad = rivers.carers
-    sam = sign_in_as(rivers.therapist)
-    quiet = make.family("Quiet", therapist=rivers.therapist)
-    assert caseload_figures(sam)["Quiet"] == {
-        NEXT_SESSION: "Not set", NEW: "0", UNREFLECTED: "0", PINNED: "0", LAST_ACTIVITY: "None yet"}
+@dataclass
+class Busy:
+    """The Rivers family four days after a session: moments before and after it, and one private."""
 
-    log(app, mum, rivers, "Before the session", days_ago=6)
-    after = [log(app, mum, rivers, "Cuddle after nap", days_ago=2), log(app, dad, rivers, "Bottle and song", days_ago=1)]
-    log(app, mum, rivers, "Private worry", visibility=Visibility.PRIVATE)
-    assert add_session(sam, rivers, service_today(app) - timedelta(days=4), "10:00").status_code == 302
-    figures = caseload_figures(sam)["Rivers"]
-    assert figures[NEW] == "3"  # private moments are nobody's business but their author's
-    assert figures[UNREFLECTED] == "2"  # only those since the last session
+    after: list[int]
+    newest_shared_at: datetime
+
+
+@pytest.fixture
+def busy(app: Flask, make: Factory, rivers: FamilyInfo) -> Busy:
+    mum, dad = rivers.carers
+    make.moment(rivers, mum, "Before the session", occurred_at=days_ago(6))
+    after = [make.moment(rivers, mum, "Cuddle after nap", occurred_at=days_ago(2)),
+             make.moment(rivers, dad, "Bottle and song", occurred_at=days_ago(1))]
+    make.moment(rivers, mum, "Private worry", visibility=Visibility.PRIVATE)
+    make.session(rivers, datetime.combine(service_today(app) - timedelta(days=4), time(10, 0), service_zone(app)))
     with app.app_context():
         newest = db.session.scalar(select(func.max(Moment.created_at)).where(
             Moment.family_id == rivers.id, Moment.visibility != Visibility.PRIVATE))
-    assert figures[LAST_ACTIVITY] == babel_datetime(newest, "EEE d MMM, HH:mm", tzinfo=service_zone(app),
-                                                    locale=LOCALE)
+    assert newest is not None
+    return Busy(after, newest)
 
-    # Opening the family's timeline counts as looking.
+
+def test_a_quiet_family_has_nothing_to_show_on_the_caseload(make: Factory, rivers: FamilyInfo, sam: FlaskClient) -> None:
+    make.family("Quiet", therapist=rivers.therapist)
+
+    assert caseload_figures(sam)["Quiet"] == {
+        NEXT_SESSION: "Not set", NEW: "0", UNREFLECTED: "0", PINNED: "0", LAST_ACTIVITY: "None yet"}
+
+
+def test_the_caseload_counts_what_is_new_and_not_reflected_on_but_never_a_private_moment(
+        app: Flask, sam: FlaskClient, busy: Busy) -> None:
+    figures = caseload_figures(sam)["Rivers"]
+
+    assert figures[NEW] == "3"  # private moments are nobody's business but their author's
+    assert figures[UNREFLECTED] == "2"  # only those since the last session
+    assert figures[LAST_ACTIVITY] == babel_datetime(busy.newest_shared_at, "EEE d MMM, HH:mm",
+                                                    tzinfo=service_zone(app), locale=LOCALE)
+
+
+def test_opening_the_familys_timeline_counts_as_looking_and_another_familys_does_not(
+        make: Factory, rivers: FamilyInfo, sam: FlaskClient, mum: FlaskClient, busy: Busy) -> None:
+    quiet = make.family("Quiet", therapist=rivers.therapist)
+
     assert sam.get(f"/families/{rivers.id}/timeline").status_code == 200
     assert caseload_figures(sam)["Rivers"][NEW] == "0"
-    # Looking at another family does not.
-    mum_client = sign_in_as(mum)
-    add_through_form(mum_client, rivers, "She laughed at the bubbles")
-    add_through_form(mum_client, rivers, "Only for me", visibility="private")
+    add_through_form(mum, rivers, "She laughed at the bubbles")
+    add_through_form(mum, rivers, "Only for me", visibility="private")
     assert sam.get(f"/families/{quiet.id}/timeline").status_code == 200
+
     figures = caseload_figures(sam)["Rivers"]
     assert figures[NEW] == "1"
     assert figures[UNREFLECTED] == "3"
 
-    assert reflect(sam, rivers, after[0], "You settled her.").status_code == 302
-    assert caseload_figures(sam)["Rivers"][UNREFLECTED] == "2"
-    # Another therapist's view of "new" is their own.
+
+def test_reflecting_on_a_moment_takes_it_off_the_not_reflected_count(rivers: FamilyInfo, sam: FlaskClient,
+                                                                     busy: Busy) -> None:
+    assert reflect(sam, rivers, busy.after[0], "You settled her.").status_code == 302
+
+    assert caseload_figures(sam)["Rivers"][UNREFLECTED] == "1"
+
+
+def test_what_is_new_is_each_therapists_own(make: Factory, rivers: FamilyInfo, sam: FlaskClient,
+                                            sign_in_as: SignInAs, busy: Busy) -> None:
     kim = make.user(Role.THERAPIST, name="Kim")
-    with app.app_context():
-        db.session.add(CaseloadAssignment(therapist_id=kim.id, family_id=rivers.id))
-        db.session.commit()
-    assert caseload_figures(sign_in_as(kim))["Rivers"][NEW] == "4"
-    assert caseload_figures(sam)["Rivers"][NEW] == "1"
+    make.caseload(rivers, kim)
+
+    assert sam.get(f"/families/{rivers.id}/timeline").status_code == 200
+
+    assert caseload_figures(sign_in_as(kim))["Rivers"][NEW] == "3"
+    assert caseload_figures(sam)["Rivers"][NEW] == "0"
 
 
-def test_caseload_lists_own_families_soonest_session_first(app: Flask, make, sign_in_as) -> None:
+def test_caseload_lists_own_families_soonest_session_first(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     sam_person = make.user(Role.THERAPIST, name="Sam")
     alder = make.family("Alder", therapist=sam_person)
     birch = make.family("Birch", therapist=sam_person)
@@ -565,40 +634,48 @@ def test_caseload_lists_own_families_soonest_session_first(app: Flask, make, sig
     assert add_session(sam, alder, today - timedelta(days=2)).status_code == 302  # past: no next session
 
     figures = caseload_figures(sam)
+
     assert list(figures) == ["Cedar", "Birch", "Alder"]
     assert figures["Alder"][NEXT_SESSION] == "Not set"
     text = page_text(sam.get("/caseload"))
     assert "Elsewhere" not in text
     assert "Your families" in text
-    # A therapist with no families is told what to do.
+
+
+def test_a_therapist_with_no_families_is_told_what_to_do(make: Factory, sign_in_as: SignInAs) -> None:
     empty = sign_in_as(make.user(Role.THERAPIST, name="New"))
     assert "No families on your caseload yet." in page_text(empty.get("/caseload"))
-    # The caseload is for therapists.
-    assert sign_in_as(alder.carers[0]).get("/caseload").status_code == 403
+
+
+def test_the_caseload_is_for_therapists(mum: FlaskClient) -> None:
+    assert mum.get("/caseload").status_code == 403
 
 
 # ---------------------------------------------------------------- session view
 
 
-def test_session_view_shows_pinned_and_since_last_session_oldest_first(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family("Rivers", carers=("Mum", "Dad"))
+@pytest.fixture
+def session_view(app: Flask, make: Factory, rivers: FamilyInfo, sam: FlaskClient) -> TestResponse:
+    """The session view five days after the last session, with an old moment pinned and a session to come."""
     mum, dad = rivers.carers
-    old_pinned = log(app, mum, rivers, "Old pinned smile", days_ago=9)
-    log(app, mum, rivers, "Old bath time", days_ago=8)
-    log(app, dad, rivers, "First after the session", days_ago=2)
-    log(app, mum, rivers, "Second after the session", days_ago=1, visibility=Visibility.FAMILY)
-    log(app, mum, rivers, "Private worry", visibility=Visibility.PRIVATE)
-    log(app, mum, rivers, "Third, just now")
-    sam = sign_in_as(rivers.therapist)
-    day = service_today(app) - timedelta(days=5)
-    assert add_session(sam, rivers, day, "10:00").status_code == 302
-    assert add_session(sam, rivers, service_today(app) + timedelta(days=2), "10:00").status_code == 302
-    assert pin(sam, rivers, old_pinned).status_code == 302
-
+    zone = service_zone(app)
+    make.moment(rivers, mum, "Old pinned smile", occurred_at=days_ago(9), pinned_by=rivers.therapist)
+    make.moment(rivers, mum, "Old bath time", occurred_at=days_ago(8))
+    make.moment(rivers, dad, "First after the session", occurred_at=days_ago(2))
+    make.moment(rivers, mum, "Second after the session", occurred_at=days_ago(1), visibility=Visibility.FAMILY)
+    make.moment(rivers, mum, "Private worry", visibility=Visibility.PRIVATE)
+    make.moment(rivers, mum, "Third, just now")
+    make.session(rivers, datetime.combine(service_today(app) - timedelta(days=5), time(10, 0), zone))
+    make.session(rivers, datetime.combine(service_today(app) + timedelta(days=2), time(10, 0), zone))
     response = sam.get(f"/families/{rivers.id}/session")
     assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    text = page_text(response)
+    return response
+
+
+def test_session_view_shows_pinned_and_since_last_session_oldest_first(app: Flask, session_view: TestResponse) -> None:
+    html = session_view.get_data(as_text=True)
+    text = page_text(session_view)
+    day = service_today(app) - timedelta(days=5)
     assert f"Since our session on {babel_date(day, 'long', locale=LOCALE)}" in text
     pinned = page_text_of(section(html, "pinned-title"))
     since = page_text_of(section(html, "since-title"))
@@ -609,15 +686,23 @@ def test_session_view_shows_pinned_and_since_last_session_oldest_first(app: Flas
     assert "Old bath time" not in text
     assert "Private worry" not in text
 
-    # Large type: every moment sits inside the session screen, whose stylesheet makes it big.
+
+def test_session_view_shows_every_moment_in_large_type(sam: FlaskClient, session_view: TestResponse) -> None:
+    # Every moment sits inside the session screen, whose stylesheet makes it big.
+    html = session_view.get_data(as_text=True)
     screen = re.search(r'<div class="session-screen" data-session-screen>(.*)</div>', html, flags=re.S)
     assert screen and screen.group(1).count('<article class="moment') == 4
-    css = sam.get("/static/css/" + re.search(r'/static/css/([\w.-]+\.css)', html).group(1))
+    stylesheet = re.search(r'/static/css/([\w.-]+\.css)', html)
+    assert stylesheet
+    css = sam.get("/static/css/" + stylesheet.group(1))
     sizes = re.findall(r"\.session-screen \.moment[^{]*\{[^}]*font-size:\s*([\d.]+)rem", css.get_data(as_text=True))
     css.close()
     assert sizes and min(float(size) for size in sizes) > 1.2
 
+
+def test_session_view_has_keyboard_controls_and_their_script(sam: FlaskClient, session_view: TestResponse) -> None:
     # The keyboard script's controls, hidden until the script shows them, and the script itself.
+    html = session_view.get_data(as_text=True)
     controls = re.search(r'<p class="session-screen__controls" hidden data-controls>(.*?)</p>', html, flags=re.S)
     assert controls
     assert re.search(r"<button [^>]*data-previous>Previous</button>", controls.group(1))
@@ -632,16 +717,24 @@ def test_session_view_shows_pinned_and_since_last_session_oldest_first(app: Flas
     assert "[data-session-screen]" in body and "ArrowRight" in body and "[data-previous]" in body
 
 
-def test_session_view_before_any_session_and_when_nothing_is_new(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family()
-    sam = sign_in_as(rivers.therapist)
+def test_session_view_with_nothing_yet_says_so(rivers: FamilyInfo, sam: FlaskClient) -> None:
     text = page_text(sam.get(f"/families/{rivers.id}/session"))
     assert "Moments so far" in text
     assert "Nothing shared since the last session yet." in text
 
-    log(app, rivers.carers[0], rivers, "Before any session", days_ago=20)
+
+def test_session_view_before_any_session_shows_the_moments_so_far(make: Factory, rivers: FamilyInfo,
+                                                                   sam: FlaskClient) -> None:
+    make.moment(rivers, rivers.carers[0], "Before any session", occurred_at=days_ago(20))
     assert "Before any session" in page_text(sam.get(f"/families/{rivers.id}/session"))
+
+
+def test_session_view_after_a_session_with_nothing_new_says_so(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                               sam: FlaskClient) -> None:
+    make.moment(rivers, rivers.carers[0], "Before any session", occurred_at=days_ago(20))
+
     assert add_session(sam, rivers, service_today(app) - timedelta(days=1), "09:00").status_code == 302
+
     text = page_text(sam.get(f"/families/{rivers.id}/session"))
     assert "Before any session" not in text
     assert "Nothing shared since the last session yet." in text
@@ -650,46 +743,60 @@ def test_session_view_before_any_session_and_when_nothing_is_new(app: Flask, mak
 # ---------------------------------------------------------------- audit
 
 
-def test_therapists_reads_and_changes_are_audited(app: Flask, make, sign_in_as) -> None:
-    rivers = make.family("Rivers", carers=("Mum",), viewers=("Nan",))
-    mum = rivers.carers[0]
-    moment_id = log(app, mum, rivers, "Rocking to sleep", visibility=Visibility.FAMILY)
-    sam = sign_in_as(rivers.therapist)
-
+def test_therapists_reads_are_audited(app: Flask, rivers: FamilyInfo, sam: FlaskClient, shared_moment: int) -> None:
     assert sam.get(f"/families/{rivers.id}/timeline").status_code == 200
-    assert sam.get(f"/families/{rivers.id}/moments/{moment_id}").status_code == 200
+    assert sam.get(f"/families/{rivers.id}/moments/{shared_moment}").status_code == 200
     assert sam.get(f"/families/{rivers.id}/session").status_code == 200
-    reads = audit_actions(app, rivers.therapist.id)
-    assert reads == [("family.timeline.view", rivers.id), ("moment.view", rivers.id),
-                     ("family.session_view", rivers.id)]
 
-    # Carers' and viewers' own reads are not recorded.
-    for person in (mum, rivers.viewers[0]):
+    assert audit_actions(app, rivers.therapist.id) == [
+        ("family.timeline.view", rivers.id), ("moment.view", rivers.id), ("family.session_view", rivers.id)]
+
+
+def test_carers_and_viewers_own_reads_are_not_recorded(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                                       shared_moment: int) -> None:
+    for person in (rivers.carers[0], rivers.viewers[0]):
         client = sign_in_as(person)
         assert client.get(f"/families/{rivers.id}/timeline").status_code == 200
-        assert client.get(f"/families/{rivers.id}/moments/{moment_id}").status_code == 200
+        assert client.get(f"/families/{rivers.id}/moments/{shared_moment}").status_code == 200
         assert audit_actions(app, person.id) == []
 
+
+def make_every_change(app: Flask, rivers: FamilyInfo, sam: FlaskClient, moment_id: int) -> None:
+    """Sam reflects and deletes it, sets a focus, and adds and removes a session."""
     assert reflect(sam, rivers, moment_id, "So gentle").status_code == 302
     assert post(sam, f"/families/{rivers.id}/moments/{moment_id}/reflection/delete").status_code == 302
     assert post(sam, f"/families/{rivers.id}/focus", {"text": "Notice the calm"}).status_code == 302
     assert add_session(sam, rivers, service_today(app) + timedelta(days=3)).status_code == 302
-    session_id = rows(app, select(TherapySession.id))[0]
+    [session_id] = rows(app, select(TherapySession.id))
     assert post(sam, f"/families/{rivers.id}/sessions/{session_id}/delete").status_code == 302
-    changes = [action for action, family_id in audit_actions(app, rivers.therapist.id)[3:]
-               if family_id == rivers.id]
+
+
+def test_therapists_changes_are_audited(app: Flask, rivers: FamilyInfo, sam: FlaskClient, shared_moment: int) -> None:
+    make_every_change(app, rivers, sam, shared_moment)
+
+    changes = [action for action, family_id in audit_actions(app, rivers.therapist.id) if family_id == rivers.id]
     for action in ("reflection.save", "reflection.delete", "focus.set", "session.add", "session.delete"):
         assert action in changes
-    # Refused changes leave no trace.
-    before = len(audit_actions(app, rivers.therapist.id))
-    assert reflect(sam, rivers, moment_id, "").status_code == 400
+
+
+def test_refused_changes_leave_no_trace(app: Flask, rivers: FamilyInfo, sam: FlaskClient, shared_moment: int) -> None:
+    assert reflect(sam, rivers, shared_moment, "").status_code == 400
     assert post(sam, f"/families/{rivers.id}/focus", {"text": ""}).status_code == 400
     assert add_session(sam, rivers, "banana").status_code == 400
-    assert [a for a, _f in audit_actions(app, rivers.therapist.id)[before:]
-            if not a.endswith(".view")] == []
 
-    admin = sign_in_as(make.user(Role.ADMIN, name="Lead"))
-    log_page = admin.get("/admin/audit")
+    assert [a for a, _f in audit_actions(app, rivers.therapist.id) if not a.endswith(".view")] == []
+
+
+def test_the_admin_reads_the_therapists_reads_and_changes_in_the_audit_log(
+        app: Flask, rivers: FamilyInfo, sam: FlaskClient, sign_in_as: SignInAs, admin: Person,
+        shared_moment: int) -> None:
+    for path in ("timeline", f"moments/{shared_moment}", "session"):
+        assert sam.get(f"/families/{rivers.id}/{path}").status_code == 200
+    make_every_change(app, rivers, sam, shared_moment)
+    assert sign_in_as(rivers.carers[0]).get(f"/families/{rivers.id}/timeline").status_code == 200
+
+    log_page = sign_in_as(admin).get("/admin/audit")
+
     assert log_page.status_code == 200
     audit_text = page_text(log_page)
     for action in ("family.timeline.view", "moment.view", "family.session_view", "reflection.save",

@@ -19,10 +19,22 @@ if TYPE_CHECKING:
 else:
     Model = db.Model
 
+# The time utcnow() answers while the test suite has stopped the clock (its `clock` fixture); None,
+# as always outside the tests, means the real time. A plain global: one read, no lock, no cost.
+_fixed_now: datetime | None = None
+
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware, in UTC (or the time a test has fixed)."""
+    return _fixed_now if _fixed_now is not None else datetime.now(UTC)
+
+
+def fix_utcnow(moment: datetime | None) -> None:
+    """For tests: make utcnow() answer this timezone-aware time until fixed again; None for the real time."""
+    global _fixed_now
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError("naive datetime given where a UTC timestamp is expected")
+    _fixed_now = None if moment is None else moment.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

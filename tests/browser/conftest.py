@@ -13,6 +13,8 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +25,6 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
-    Locator,
     Page,
     Response,
     Route,
@@ -32,8 +33,12 @@ from playwright.sync_api import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from pipcompanion.extensions import db
+from pipcompanion.models import MemberKind, PasswordLinkPurpose, User, Visibility, utcnow
+from pipcompanion.services.accounts import issue_password_link
+
 from ..conftest import IN_CI
-from ..helpers import Person
+from ..helpers import FamilyInfo, Person
 
 BROWSER_TESTS = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -240,21 +245,37 @@ def phone(new_phone: Callable[[], Page]) -> Page:
     return new_phone()
 
 
-# ---------------------------------------------------------------- page helpers shared by the modules
+# ---------------------------------------------------------------- page data for the accessibility and keyboard tests
 
 
-def path_of(page: Page) -> str:
-    return urlsplit(page.url).path
+@dataclass
+class World:
+    """Every kind of page with something on it: two families, an admin, moments (one of them
+    private), a reflection, a pin, a focus, sessions, an open invitation and a password link."""
+
+    rivers: FamilyInfo
+    brooks: FamilyInfo
+    admin: Person
+    shared_moment: int
+    own_moment: int
+    invitation_token: str
+    password_token: str
 
 
-def heading(page: Page, name: str) -> Locator:
-    return page.get_by_role("heading", name=name, exact=True, level=1)
-
-
-def sign_in(page: Page, person: Person) -> None:
-    """Sign in on the sign-in page and wait for this person's home page to arrive."""
-    page.goto("/login")
-    page.get_by_label("Email", exact=True).fill(person.email)
-    page.get_by_label("Password", exact=True).fill(person.password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(lambda url: urlsplit(url).path not in {"/login", "/"}, wait_until="domcontentloaded")
+@pytest.fixture
+def world(app: Flask, make, rivers: FamilyInfo, admin: Person) -> World:  # type: ignore[no-untyped-def]
+    brooks = make.family("Brooks", therapist=rivers.therapist, carers=("Mum",), viewers=())
+    mum, dad = rivers.carers
+    make.session(rivers, utcnow() - timedelta(days=3))
+    make.session(rivers, utcnow() + timedelta(days=4))
+    shared = make.moment(rivers, mum, "Ava reached for me when Nan held her.", kinds=["comforting", "playing"],
+                         feeling=4, visibility=Visibility.FAMILY, pinned_by=rivers.therapist)
+    make.reflection(shared, rivers.therapist, "She reached for you. You are her person.")
+    make.moment(rivers, dad, kinds=["playing"], occurred_at=utcnow() - timedelta(days=5))
+    private = make.moment(rivers, mum, "Just for me.", visibility=Visibility.PRIVATE)
+    make.focus(rivers, "This week, notice when she settles because you are there.")
+    invitation = make.invitation(rivers, MemberKind.CARER, "Aunt")
+    with app.app_context():
+        token = issue_password_link(db.session.get_one(User, dad.id), PasswordLinkPurpose.RESET,
+                                    db.session.get_one(User, rivers.therapist.id))
+    return World(rivers, brooks, admin, shared, private, invitation.token, token)

@@ -7,26 +7,17 @@ why): a new page that the crawl does not visit fails test_every_page_is_crawled.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
 
-from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, PasswordLinkPurpose, Role, TherapySession, User, Visibility, utcnow
-from pipcompanion.services.accounts import issue_password_link
-from pipcompanion.services.families import create_invitation
-from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.moments import MomentInput, log_moment, set_pinned
-from pipcompanion.services.therapy import reflect_on_moment, set_focus
-
-from ..helpers import FamilyInfo, Person
-from .conftest import PHONE, TIMEOUT_MS, sign_in
+from ..helpers import Person
+from .conftest import PHONE, TIMEOUT_MS, World
+from .pages import sign_in
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -49,49 +40,6 @@ NOT_PAGES = {
     "api.moments_list": "JSON API",
     "api.openapi": "JSON API",
 }
-
-
-@dataclass
-class World:
-    rivers: FamilyInfo
-    brooks: FamilyInfo
-    admin: Person
-    shared_moment: int
-    own_moment: int
-    invitation_token: str
-    password_token: str
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-@pytest.fixture
-def world(app: Flask, make) -> World:  # type: ignore[no-untyped-def]
-    rivers = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
-    brooks = make.family("Brooks", therapist=rivers.therapist, carers=("Mum",), viewers=())
-    admin = make.user(Role.ADMIN, name="Alex")
-    with app.test_request_context():
-        family = db.session.get(Family, rivers.id)
-        mum = db.session.get(User, rivers.carers[0].id)
-        dad = db.session.get(User, rivers.carers[1].id)
-        sam = db.session.get(User, rivers.therapist.id)  # type: ignore[union-attr]
-        kinds = [kind.id for kind in all_kinds()]
-        db.session.add(TherapySession(family_id=rivers.id, starts_at=utcnow() - timedelta(days=3)))
-        db.session.add(TherapySession(family_id=rivers.id, starts_at=utcnow() + timedelta(days=4)))
-        db.session.commit()
-        shared, _ = log_moment(mum, family, MomentInput(
-            client_id=str(uuid.uuid4()), text="Ava reached for me when Nan held her.", kind_ids=kinds[:2],
-            carer_ids=[mum.id], baby_ids=[rivers.baby_id], feeling=4, visibility=Visibility.FAMILY))
-        reflect_on_moment(sam, shared, "She reached for you. You are her person.")
-        set_pinned(sam, shared, True)
-        log_moment(dad, family, MomentInput(client_id=str(uuid.uuid4()), kind_ids=[kinds[1]],
-                                            visibility=Visibility.THERAPIST,
-                                            occurred_at=utcnow() - timedelta(days=5)))
-        private, _ = log_moment(mum, family, MomentInput(client_id=str(uuid.uuid4()), text="Just for me.",
-                                                         visibility=Visibility.PRIVATE))
-        set_focus(sam, family, "This week, notice when she settles because you are there.")
-        invitation = create_invitation(family, kind=MemberKind.CARER, relation="Aunt", created_by=sam)
-        token = issue_password_link(dad, PasswordLinkPurpose.RESET, sam)
-        shared_id, private_id = shared.id, private.id
-    return World(rivers, brooks, admin, shared_id, private_id, invitation.token, token)
 
 
 @dataclass(frozen=True)

@@ -8,75 +8,38 @@ and what the server keeps (the database).
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, Moment, MomentKind, Reflection, User, Visibility, utcnow
+from pipcompanion.models import Moment, MomentKind, Reflection, Visibility, utcnow
 from pipcompanion.models.moments import moment_kind_links
-from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.moments import MomentInput, log_moment
 
-from ..helpers import FamilyInfo, Person
-from .conftest import BrowserProblems, heading, path_of, sign_in
+from ..conftest import Factory
+from ..helpers import FamilyInfo, count, rows
+from .conftest import BrowserProblems
+from .pages import (
+    SENT,
+    expect_announced,
+    expect_not_found,
+    heading,
+    moment_card,
+    moments_by,
+    open_timeline,
+    path_of,
+    sign_in,
+)
 
-NOT_FOUND = "We could not find that page"
-SENT = "Sent. Thank you for noticing this moment."
 MORE_CHOICES = "When, who, how I felt, who can see it"
+REFLECTION = "You comforted her, and she used you as her safe base."
 
 
-# ---------------------------------------------------------------- helpers shared with test_offline
-
-
-def expect_announced(page: Page, message: str) -> None:
-    """The message is shown inside a live region (role=status), so a screen reader reads it out."""
-    expect(page.get_by_role("status").filter(has_text=message)).to_be_visible()
-
-
-def expect_not_found(page: Page, path: str, problems: BrowserProblems) -> None:
-    """Opening this address shows the friendly "not found" page (and nothing else goes wrong)."""
-    page.goto(path)
-    expect(heading(page, NOT_FOUND)).to_be_visible()
-    # The service worker fetches pages for the phone, so the browser guard sees its 404 as a
-    # failed load rather than a page: that one is expected here, anything else is still a fault.
-    unexpected = [problem for problem in problems.take() if not problem.endswith(f" GET {page.url}")
-                  or not problem.startswith("404 for")]
-    assert not unexpected, "\n".join(unexpected)
-
-
-def moment_card(page: Page, text: str) -> Locator:
-    return page.get_by_role("article").filter(has_text=text)
-
-
-def open_timeline(page: Page) -> None:
-    """From a carer's home page, the family timeline."""
-    page.goto("/home")
-    page.get_by_role("link", name="See our timeline", exact=True).click()
-    expect(heading(page, "Our timeline")).to_be_visible()
-
-
-def arrange_moment(app: Flask, family: FamilyInfo, author: Person, text: str, *,
-                   visibility: Visibility = Visibility.THERAPIST, ago: timedelta = timedelta(0)) -> int:
-    """A moment saved straight through the service (arranging a test, not under test)."""
-    with app.test_request_context():
-        moment, _created = log_moment(
-            db.session.get_one(User, author.id), db.session.get_one(Family, family.id),
-            MomentInput(client_id=str(uuid.uuid4()), text=text, kind_ids=[all_kinds()[0].id],
-                        carer_ids=[author.id], baby_ids=[family.baby_id], visibility=visibility,
-                        occurred_at=utcnow() - ago if ago else None),
-        )
-        return moment.id
-
-
-def moments_by(app: Flask, person: Person) -> list[Moment]:
-    with app.app_context():
-        moments = list(db.session.scalars(select(Moment).where(Moment.author_id == person.id).order_by(Moment.id)))
-        db.session.expunge_all()
-        return moments
+# ---------------------------------------------------------------- helpers of this module
 
 
 class Taps:
@@ -90,141 +53,6 @@ class Taps:
         self.count += 1
 
 
-# ---------------------------------------------------------------- the loop
-
-
-def test_mum_saves_a_moment_in_three_taps_then_sam_reflects_back_and_pins_it(
-        app: Flask, make, new_phone, new_desktop) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
-    mum, dad = family.carers
-
-    phone = new_phone()
-    sign_in(phone, mum)
-    expect(heading(phone, "Hello, Mum")).to_be_visible()
-
-    taps = Taps()
-    taps.tap(phone.get_by_role("link", name="Add a moment", exact=True))
-    expect(heading(phone, "Add a moment")).to_be_visible()
-    taps.tap(phone.get_by_text("Comforting", exact=True))
-    expect(phone.get_by_label("Comforting", exact=True)).to_be_checked()
-    taps.tap(phone.get_by_role("button", name="Save this moment", exact=True))
-    expect_announced(phone, SENT)
-    assert taps.count <= 3, f"{taps.count} taps from home to a saved moment"
-
-    [saved] = moments_by(app, mum)
-    assert saved.text == "" and saved.visibility is Visibility.THERAPIST and saved.family_id == family.id
-    with app.app_context():
-        kinds = db.session.scalars(select(MomentKind.key).join(moment_kind_links)
-                                   .where(moment_kind_links.c.moment_id == saved.id)).all()
-    assert kinds == ["comforting"]
-    # The form is ready for the next moment, and nothing waits on the phone.
-    expect(phone.get_by_label("Comforting", exact=True)).not_to_be_checked()
-    expect(phone.get_by_role("region", name="Saved on this phone")).to_have_count(0)
-
-    dad_phone = new_phone()
-    sign_in(dad_phone, dad)
-    open_timeline(dad_phone)
-    card = moment_card(dad_phone, "Noted by Mum")
-    expect(card).to_have_count(1)
-    expect(card.get_by_role("listitem")).to_have_text(["Comforting"])
-
-    screen = new_desktop()
-    sign_in(screen, family.therapist)
-    expect(heading(screen, "Your families")).to_be_visible()
-    screen.get_by_role("link", name="Rivers", exact=True).click()
-    expect(heading(screen, "The Rivers family's moments")).to_be_visible()
-    card = moment_card(screen, "Noted by Mum")
-    expect(card).to_have_count(1)
-    card.get_by_role("heading").get_by_role("link").click()
-    expect(heading(screen, "A moment")).to_be_visible()
-    reflection = "You comforted her, and she used you as her safe base."
-    screen.get_by_role("textbox", name="Reflect back").fill(reflection)
-    screen.get_by_role("button", name="Save reflection", exact=True).click()
-    expect_announced(screen, "Your reflection is saved. The family will see it.")
-    screen.get_by_role("button", name="Pin for our next session", exact=True).click()
-    expect_announced(screen, "Pinned for your next session.")
-    expect(screen.get_by_role("button", name="Unpin", exact=True)).to_be_visible()
-    with app.app_context():
-        stored = db.session.get_one(Moment, saved.id)
-        assert stored.pinned_by_id == family.therapist.id
-        assert db.session.scalars(select(Reflection.text).where(Reflection.moment_id == saved.id)).all() == [reflection]
-
-    phone.goto("/home")
-    reflected = phone.get_by_role("region", name="Reflected back")
-    expect(reflected).to_contain_text(reflection)
-    expect(reflected).to_contain_text("Sam reflected on your moment")
-    open_timeline(phone)
-    card = moment_card(phone, "Noted by you")
-    expect(card).to_contain_text("To talk about in the next session")
-    expect(card).to_contain_text(reflection)
-    expect(card).to_contain_text("Reflected back by Sam")
-
-
-def test_a_moment_for_only_me_is_seen_by_nobody_else(app: Flask, make, new_phone, new_desktop,  # type: ignore[no-untyped-def]
-                                                      browser_problems: BrowserProblems) -> None:
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",), baby="Ava")
-    mum, dad = family.carers
-    [nan] = family.viewers
-    arrange_moment(app, family, mum, "Ava held my finger at bath time.", ago=timedelta(hours=2))
-    arrange_moment(app, family, mum, "Ava smiled at Nan's song.", visibility=Visibility.FAMILY,
-                   ago=timedelta(hours=1))
-    secret = "I cried, then we had a quiet cuddle."
-
-    phone = new_phone()
-    sign_in(phone, mum)
-    phone.get_by_role("link", name="Add a moment", exact=True).click()
-    phone.get_by_label("What happened? (optional)").fill(secret)
-    phone.get_by_text(MORE_CHOICES, exact=True).click()
-    who_can_see = phone.get_by_role("group", name="Who can see this?")
-    who_can_see.get_by_label("Only me", exact=True).check()
-    phone.get_by_role("button", name="Save this moment", exact=True).first.click()
-    expect_announced(phone, SENT)
-    private = next(moment for moment in moments_by(app, mum) if moment.text == secret)
-    assert private.visibility is Visibility.PRIVATE
-    private_url = f"/families/{family.id}/moments/{private.id}"
-
-    # Mum sees it, marked as hers alone, and may even pin it: that must not show anywhere either.
-    open_timeline(phone)
-    card = moment_card(phone, secret)
-    expect(card).to_contain_text("Only you can see this")
-    phone.goto(private_url)
-    phone.get_by_role("button", name="Pin for our next session", exact=True).click()
-    expect_announced(phone, "Pinned for your next session.")
-
-    dad_phone = new_phone()
-    sign_in(dad_phone, dad)
-    open_timeline(dad_phone)
-    expect(moment_card(dad_phone, "Ava held my finger at bath time.")).to_have_count(1)
-    expect(dad_phone.get_by_text(secret)).to_have_count(0)
-    expect_not_found(dad_phone, private_url, browser_problems)
-    expect(dad_phone.get_by_text(secret)).to_have_count(0)
-
-    screen = new_desktop()
-    sign_in(screen, family.therapist)
-    figures = caseload_figures(screen, "Rivers")
-    assert (figures["New since you last looked"], figures["Not yet reflected on, since the last session"],
-            figures["Pinned"]) == ("2", "2", "0"), figures
-    screen.get_by_role("link", name="Rivers", exact=True).click()
-    expect(moment_card(screen, "Ava smiled at Nan's song.")).to_have_count(1)
-    expect(screen.get_by_role("article")).to_have_count(2)
-    expect(screen.get_by_text(secret)).to_have_count(0)
-    screen.get_by_role("link", name="Session view", exact=True).click()
-    expect(screen.get_by_role("article").filter(has_text="Ava held my finger")).to_have_count(1)
-    expect(screen.get_by_text(secret)).to_have_count(0)
-    expect(screen.get_by_role("heading", name="Pinned to talk about")).to_have_count(0)
-    expect_not_found(screen, private_url, browser_problems)
-    expect(screen.get_by_text(secret)).to_have_count(0)
-
-    nan_phone = new_phone()
-    sign_in(nan_phone, nan)
-    nan_phone.get_by_role("link", name="Shared moments", exact=True).click()
-    expect(moment_card(nan_phone, "Ava smiled at Nan's song.")).to_have_count(1)
-    expect(nan_phone.get_by_role("article")).to_have_count(1)
-    expect(nan_phone.get_by_text(secret)).to_have_count(0)
-    expect_not_found(nan_phone, private_url, browser_problems)
-    expect(nan_phone.get_by_text(secret)).to_have_count(0)
-
-
 def caseload_figures(page: Page, family_name: str) -> dict[str, str]:
     """The figures on the therapist's caseload card for this family, by their words."""
     page.goto("/caseload")
@@ -235,60 +63,273 @@ def caseload_figures(page: Page, family_name: str) -> dict[str, str]:
     }
 
 
-def test_session_view_moves_one_moment_at_a_time_with_the_arrow_keys(app: Flask, make, new_desktop) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=(), baby="Ava")
-    mum, dad = family.carers
-    texts = ["First: she settled on my chest.", "Second: he sang to her.", "Third: she reached for me."]
-    for hours_ago, (author, text) in zip((3, 2, 1), zip((mum, dad, mum), texts, strict=True), strict=True):
-        arrange_moment(app, family, author, text, ago=timedelta(hours=hours_ago))
+@pytest.fixture
+def comforting(make: Factory, rivers: FamilyInfo) -> int:
+    """A moment Mum saved a moment ago with one tap on Comforting and no words."""
+    return make.moment(rivers, rivers.carers[0], kinds=["comforting"], occurred_at=utcnow() - timedelta(minutes=5))
 
+
+# ---------------------------------------------------------------- the loop
+
+
+def test_mum_saves_a_moment_in_three_taps(app: Flask, rivers: FamilyInfo, new_phone: Callable[[], Page]) -> None:
+    mum = rivers.carers[0]
+    phone = new_phone()
+    sign_in(phone, mum)
+    expect(heading(phone, "Hello, Mum")).to_be_visible()
+
+    taps = Taps()
+    taps.tap(phone.get_by_role("link", name="Add a moment", exact=True))
+    expect(heading(phone, "Add a moment")).to_be_visible()
+    taps.tap(phone.get_by_text("Comforting", exact=True))
+    expect(phone.get_by_label("Comforting", exact=True)).to_be_checked()
+    taps.tap(phone.get_by_role("button", name="Save this moment", exact=True))
+
+    expect_announced(phone, SENT)
+    assert taps.count <= 3, f"{taps.count} taps from home to a saved moment"
+    [saved] = moments_by(app, mum)
+    assert saved.text == "" and saved.visibility is Visibility.THERAPIST and saved.family_id == rivers.id
+    kinds = rows(app, select(MomentKind.key).join(moment_kind_links).where(moment_kind_links.c.moment_id == saved.id))
+    assert kinds == ["comforting"]
+    # The form is ready for the next moment, and nothing waits on the phone.
+    expect(phone.get_by_label("Comforting", exact=True)).not_to_be_checked()
+    expect(phone.get_by_role("region", name="Saved on this phone")).to_have_count(0)
+
+
+def test_dad_sees_mums_moment_on_the_family_timeline(rivers: FamilyInfo, new_phone: Callable[[], Page],
+                                                     comforting: int) -> None:
+    dad_phone = new_phone()
+    sign_in(dad_phone, rivers.carers[1])
+
+    open_timeline(dad_phone)
+
+    card = moment_card(dad_phone, "Noted by Mum")
+    expect(card).to_have_count(1)
+    expect(card.get_by_role("listitem")).to_have_text(["Comforting"])
+
+
+def test_sam_reflects_back_on_mums_moment_and_pins_it(app: Flask, rivers: FamilyInfo,
+                                                      new_desktop: Callable[[], Page], comforting: int) -> None:
     screen = new_desktop()
-    sign_in(screen, family.therapist)
-    screen.goto(f"/families/{family.id}/session")
-    expect(heading(screen, "Moments so far")).to_be_visible()
-    shown = screen.get_by_role("article")
-    position = screen.locator("[data-position]")
+    sign_in(screen, rivers.therapist)
+    expect(heading(screen, "Your families")).to_be_visible()
+    screen.get_by_role("link", name="Rivers", exact=True).click()
+    expect(heading(screen, "The Rivers family's moments")).to_be_visible()
+    card = moment_card(screen, "Noted by Mum")
+    expect(card).to_have_count(1)
+    card.get_by_role("heading").get_by_role("link").click()
+    expect(heading(screen, "A moment")).to_be_visible()
 
+    screen.get_by_role("textbox", name="Reflect back").fill(REFLECTION)
+    screen.get_by_role("button", name="Save reflection", exact=True).click()
+    expect_announced(screen, "Your reflection is saved. The family will see it.")
+    screen.get_by_role("button", name="Pin for our next session", exact=True).click()
+
+    expect_announced(screen, "Pinned for your next session.")
+    expect(screen.get_by_role("button", name="Unpin", exact=True)).to_be_visible()
+    with app.app_context():
+        stored = db.session.get_one(Moment, comforting)
+        assert stored.pinned_by_id == rivers.therapist.id
+    assert rows(app, select(Reflection.text).where(Reflection.moment_id == comforting)) == [REFLECTION]
+
+
+def test_mum_sees_sams_reflection_and_pin(make: Factory, rivers: FamilyInfo, new_phone: Callable[[], Page]) -> None:
+    moment_id = make.moment(rivers, rivers.carers[0], kinds=["comforting"], pinned_by=rivers.therapist)
+    make.reflection(moment_id, rivers.therapist, REFLECTION)
+    phone = new_phone()
+    sign_in(phone, rivers.carers[0])
+
+    phone.goto("/home")
+
+    reflected = phone.get_by_role("region", name="Reflected back")
+    expect(reflected).to_contain_text(REFLECTION)
+    expect(reflected).to_contain_text("Sam reflected on your moment")
+    open_timeline(phone)
+    card = moment_card(phone, "Noted by you")
+    expect(card).to_contain_text("To talk about in the next session")
+    expect(card).to_contain_text(REFLECTION)
+    expect(card).to_contain_text("Reflected back by Sam")
+
+
+# ---------------------------------------------------------------- only me
+
+
+SECRET = "I cried, then we had a quiet cuddle."
+
+
+@pytest.fixture
+def mums_other_moments(make: Factory, rivers: FamilyInfo) -> None:
+    """Two of Mum's moments the others may see: one for the therapist, one for the whole family."""
+    mum = rivers.carers[0]
+    make.moment(rivers, mum, "Ava held my finger at bath time.", occurred_at=utcnow() - timedelta(hours=2))
+    make.moment(rivers, mum, "Ava smiled at Nan's song.", visibility=Visibility.FAMILY,
+                occurred_at=utcnow() - timedelta(hours=1))
+
+
+@pytest.fixture
+def private_url(make: Factory, rivers: FamilyInfo, mums_other_moments: None) -> str:
+    """Mum's moment for only her, which she has pinned; its address."""
+    moment_id = make.moment(rivers, rivers.carers[0], SECRET, visibility=Visibility.PRIVATE, pinned_by=rivers.carers[0])
+    return f"/families/{rivers.id}/moments/{moment_id}"
+
+
+def test_mum_saves_a_moment_for_only_her_and_sees_it_marked_so(app: Flask, rivers: FamilyInfo,
+                                                               new_phone: Callable[[], Page],
+                                                               mums_other_moments: None) -> None:
+    mum = rivers.carers[0]
+    phone = new_phone()
+    sign_in(phone, mum)
+    phone.get_by_role("link", name="Add a moment", exact=True).click()
+    phone.get_by_label("What happened? (optional)").fill(SECRET)
+    phone.get_by_text(MORE_CHOICES, exact=True).click()
+    who_can_see = phone.get_by_role("group", name="Who can see this?")
+    who_can_see.get_by_label("Only me", exact=True).check()
+
+    phone.get_by_role("button", name="Save this moment", exact=True).first.click()
+
+    expect_announced(phone, SENT)
+    private = next(moment for moment in moments_by(app, mum) if moment.text == SECRET)
+    assert private.visibility is Visibility.PRIVATE
+    # Mum sees it, marked as hers alone, and may even pin it (which must not show anywhere either).
+    open_timeline(phone)
+    expect(moment_card(phone, SECRET)).to_contain_text("Only you can see this")
+    phone.goto(f"/families/{rivers.id}/moments/{private.id}")
+    phone.get_by_role("button", name="Pin for our next session", exact=True).click()
+    expect_announced(phone, "Pinned for your next session.")
+
+
+def test_dad_never_sees_mums_private_moment(rivers: FamilyInfo, new_phone: Callable[[], Page],
+                                            browser_problems: BrowserProblems, private_url: str) -> None:
+    dad_phone = new_phone()
+    sign_in(dad_phone, rivers.carers[1])
+
+    open_timeline(dad_phone)
+
+    expect(moment_card(dad_phone, "Ava held my finger at bath time.")).to_have_count(1)
+    expect(dad_phone.get_by_text(SECRET)).to_have_count(0)
+    expect_not_found(dad_phone, private_url, browser_problems)
+    expect(dad_phone.get_by_text(SECRET)).to_have_count(0)
+
+
+def test_sam_never_sees_mums_private_moment_nor_counts_it(rivers: FamilyInfo, new_desktop: Callable[[], Page],
+                                                          browser_problems: BrowserProblems,
+                                                          private_url: str) -> None:
+    screen = new_desktop()
+    sign_in(screen, rivers.therapist)
+
+    figures = caseload_figures(screen, "Rivers")
+
+    assert (figures["New since you last looked"], figures["Not yet reflected on, since the last session"],
+            figures["Pinned"]) == ("2", "2", "0"), figures
+    screen.get_by_role("link", name="Rivers", exact=True).click()
+    expect(moment_card(screen, "Ava smiled at Nan's song.")).to_have_count(1)
+    expect(screen.get_by_role("article")).to_have_count(2)
+    expect(screen.get_by_text(SECRET)).to_have_count(0)
+    screen.get_by_role("link", name="Session view", exact=True).click()
+    expect(screen.get_by_role("article").filter(has_text="Ava held my finger")).to_have_count(1)
+    expect(screen.get_by_text(SECRET)).to_have_count(0)
+    expect(screen.get_by_role("heading", name="Pinned to talk about")).to_have_count(0)
+    expect_not_found(screen, private_url, browser_problems)
+    expect(screen.get_by_text(SECRET)).to_have_count(0)
+
+
+def test_nan_never_sees_mums_private_moment(rivers: FamilyInfo, new_phone: Callable[[], Page],
+                                            browser_problems: BrowserProblems, private_url: str) -> None:
+    nan_phone = new_phone()
+    sign_in(nan_phone, rivers.viewers[0])
+
+    nan_phone.get_by_role("link", name="Shared moments", exact=True).click()
+
+    expect(moment_card(nan_phone, "Ava smiled at Nan's song.")).to_have_count(1)
+    expect(nan_phone.get_by_role("article")).to_have_count(1)
+    expect(nan_phone.get_by_text(SECRET)).to_have_count(0)
+    expect_not_found(nan_phone, private_url, browser_problems)
+    expect(nan_phone.get_by_text(SECRET)).to_have_count(0)
+
+
+# ---------------------------------------------------------------- the session view
+
+
+SESSION_TEXTS = ["First: she settled on my chest.", "Second: he sang to her.", "Third: she reached for me."]
+
+
+@pytest.fixture
+def session_screen(make: Factory, rivers: FamilyInfo, new_desktop: Callable[[], Page]) -> Page:
+    """Sam's session view of three moments from the last three hours, one at a time."""
+    mum, dad = rivers.carers
+    for hours_ago, author, text in zip((3, 2, 1), (mum, dad, mum), SESSION_TEXTS, strict=True):
+        make.moment(rivers, author, text, occurred_at=utcnow() - timedelta(hours=hours_ago))
+    screen = new_desktop()
+    sign_in(screen, rivers.therapist)
+    screen.goto(f"/families/{rivers.id}/session")
+    expect(heading(screen, "Moments so far")).to_be_visible()
+    return screen
+
+
+def test_session_view_moves_one_moment_at_a_time_with_the_arrow_keys(session_screen: Page) -> None:
+    shown = session_screen.get_by_role("article")
+    position = session_screen.locator("[data-position]")
     expect(shown).to_have_count(1)
-    expect(shown).to_contain_text(texts[0])
+    expect(shown).to_contain_text(SESSION_TEXTS[0])
     expect(position).to_have_text("1 / 3")
+
     for key, index in (("ArrowRight", 1), ("ArrowRight", 2), ("ArrowRight", 2), ("ArrowLeft", 1),
                        ("ArrowLeft", 0), ("ArrowLeft", 0), ("ArrowRight", 1)):
-        screen.keyboard.press(key)
+        session_screen.keyboard.press(key)
         expect(position).to_have_text(f"{index + 1} / 3")
         expect(shown).to_have_count(1)
-        expect(shown).to_contain_text(texts[index])
+        expect(shown).to_contain_text(SESSION_TEXTS[index])
 
-    screen.get_by_role("button", name="Show as a list", exact=True).click()
+
+def test_session_view_shows_a_list_and_goes_back_to_one_at_a_time(session_screen: Page) -> None:
+    shown = session_screen.get_by_role("article")
+    position = session_screen.locator("[data-position]")
+    session_screen.keyboard.press("ArrowRight")
+    expect(position).to_have_text("2 / 3")
+
+    session_screen.get_by_role("button", name="Show as a list", exact=True).click()
+
     expect(shown).to_have_count(3)
-    expect(shown).to_contain_text(texts)
+    expect(shown).to_contain_text(SESSION_TEXTS)
     expect(position).to_have_text("")
-    screen.keyboard.press("ArrowRight")
+    session_screen.keyboard.press("ArrowRight")
     expect(shown).to_have_count(3)
-    screen.get_by_role("button", name="Show one at a time", exact=True).click()
+    session_screen.get_by_role("button", name="Show one at a time", exact=True).click()
     expect(shown).to_have_count(1)
-    expect(shown).to_contain_text(texts[1])
-    screen.get_by_role("button", name="Next", exact=True).click()
+    expect(shown).to_contain_text(SESSION_TEXTS[1])
+    session_screen.get_by_role("button", name="Next", exact=True).click()
     expect(position).to_have_text("3 / 3")
 
 
-def test_mum_changes_her_moment_and_deletes_it_after_saying_yes(app: Flask, make, new_phone,  # type: ignore[no-untyped-def]
-                                                                browser_problems: BrowserProblems) -> None:
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=(), baby="Ava")
-    mum, dad = family.carers
-    moment_id = arrange_moment(app, family, mum, "She laughed at the ducks.", ago=timedelta(hours=1))
-    moment_url = f"/families/{family.id}/moments/{moment_id}"
+# ---------------------------------------------------------------- changing and deleting
 
-    # Only the author may change or delete it.
+
+@pytest.fixture
+def ducks(make: Factory, rivers: FamilyInfo) -> int:
+    """Mum's moment from an hour ago."""
+    return make.moment(rivers, rivers.carers[0], "She laughed at the ducks.", occurred_at=utcnow() - timedelta(hours=1))
+
+
+def address(family: FamilyInfo, moment_id: int) -> str:
+    return f"/families/{family.id}/moments/{moment_id}"
+
+
+def test_only_the_author_may_change_or_delete_a_moment(rivers: FamilyInfo, new_phone: Callable[[], Page],
+                                                       browser_problems: BrowserProblems, ducks: int) -> None:
     dad_phone = new_phone()
-    sign_in(dad_phone, dad)
-    dad_phone.goto(moment_url)
+    sign_in(dad_phone, rivers.carers[1])
+
+    dad_phone.goto(address(rivers, ducks))
+
     expect(heading(dad_phone, "A moment")).to_be_visible()
     expect(dad_phone.get_by_role("link", name="Change", exact=True)).to_have_count(0)
     expect(dad_phone.get_by_role("link", name="Delete", exact=True)).to_have_count(0)
     for action in ("edit", "delete"):
-        expect_not_found(dad_phone, f"{moment_url}/{action}", browser_problems)
+        expect_not_found(dad_phone, f"{address(rivers, ducks)}/{action}", browser_problems)
 
+
+def test_mum_changes_her_moment(app: Flask, rivers: FamilyInfo, new_phone: Callable[[], Page], ducks: int) -> None:
+    mum = rivers.carers[0]
     phone = new_phone()
     sign_in(phone, mum)
     open_timeline(phone)
@@ -297,27 +338,44 @@ def test_mum_changes_her_moment_and_deletes_it_after_saying_yes(app: Flask, make
     expect(heading(phone, "Change a moment")).to_be_visible()
     text = phone.get_by_label("What happened? (optional)")
     expect(text).to_have_value("She laughed at the ducks.")
+
     text.fill("She laughed at the ducks, then at me.")
     phone.get_by_role("button", name="Save this moment", exact=True).first.click()
+
     expect_announced(phone, "Your changes are saved.")
-    assert path_of(phone) == moment_url
+    assert path_of(phone) == address(rivers, ducks)
     expect(moment_card(phone, "She laughed at the ducks, then at me.")).to_be_visible()
     [changed] = moments_by(app, mum)
-    assert changed.id == moment_id and changed.text == "She laughed at the ducks, then at me."
+    assert changed.id == ducks and changed.text == "She laughed at the ducks, then at me."
+
+
+def test_mum_is_asked_before_deleting_and_no_keeps_the_moment(app: Flask, rivers: FamilyInfo,
+                                                              new_phone: Callable[[], Page], ducks: int) -> None:
+    phone = new_phone()
+    sign_in(phone, rivers.carers[0])
+    phone.goto(address(rivers, ducks))
 
     phone.get_by_role("link", name="Delete", exact=True).click()
+
     expect(heading(phone, "Delete this moment?")).to_be_visible()
-    expect(moment_card(phone, "She laughed at the ducks, then at me.")).to_be_visible()
+    expect(moment_card(phone, "She laughed at the ducks.")).to_be_visible()
     phone.get_by_role("link", name="No, keep it", exact=True).click()
     expect(heading(phone, "A moment")).to_be_visible()
-    assert path_of(phone) == moment_url
-    assert [moment.id for moment in moments_by(app, mum)] == [moment_id]
+    assert path_of(phone) == address(rivers, ducks)
+    assert [moment.text for moment in moments_by(app, rivers.carers[0])] == ["She laughed at the ducks."]
+
+
+def test_mum_deletes_her_moment_after_saying_yes(app: Flask, rivers: FamilyInfo, new_phone: Callable[[], Page],
+                                                 ducks: int) -> None:
+    phone = new_phone()
+    sign_in(phone, rivers.carers[0])
+    phone.goto(address(rivers, ducks))
 
     phone.get_by_role("link", name="Delete", exact=True).click()
     phone.get_by_role("button", name="Yes, delete it", exact=True).click()
+
     expect(heading(phone, "Our timeline")).to_be_visible()
     expect_announced(phone, "The moment is deleted.")
     expect(phone.get_by_text("She laughed at the ducks")).to_have_count(0)
-    assert moments_by(app, mum) == []
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Moment)) == 0
+    assert moments_by(app, rivers.carers[0]) == []
+    assert count(app, Moment) == 0

@@ -8,19 +8,18 @@ checked for sideways scrolling and for the skip link.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, Role, User
-from pipcompanion.services.families import create_invitation
+from pipcompanion.models import MemberKind, Role
 
-from ..helpers import PASSWORD, FamilyInfo
-from .conftest import heading, path_of
+from ..conftest import Factory
+from ..helpers import PASSWORD, FamilyInfo, post
+from .pages import expect_announced, heading, path_of
 
 PHONE_WIDTH = 360
 WRONG_PASSWORD_MESSAGE = "That email and password did not match an account. Please try again."
@@ -70,34 +69,17 @@ def fill_join_details(page: Page, *, name: str, email: str) -> None:
     page.get_by_role("button", name="Create my account", exact=True).click()
 
 
-def expect_announced(page: Page, message: str, role: Literal["status", "alert"] = "status") -> None:
-    """The message is on the page inside a live region (role=status or role=alert) that reads it out."""
-    expect(page.get_by_role(role).filter(has_text=message)).to_be_visible()
-
-
 def expect_carer_home(page: Page, *, name: str, baby: str) -> None:
     expect(heading(page, f"Hello, {name}")).to_be_visible()
     assert path_of(page) == "/home"
     expect(page.get_by_role("main")).to_contain_text(baby)
 
 
-def carer_invitation_code(app: Flask, family: FamilyInfo, relation: str) -> str:
-    """Arrange: the family's therapist has made a carer invitation; its code, as shown to them."""
-    assert family.therapist is not None
-    with app.app_context():
-        issued = create_invitation(
-            db.session.get_one(Family, family.id), kind=MemberKind.CARER, relation=relation,
-            created_by=db.session.get_one(User, family.therapist.id),
-        )
-        return issued.code
-
-
 # ---------------------------------------------------------------- journeys
 
 
-def test_therapist_invites_mum_who_joins_by_link_then_signs_in_on_another_phone(phone, new_phone, make, live_url):
+def test_therapist_creates_a_family_and_is_shown_its_invitation_once(phone: Page, make: Factory, live_url: str) -> None:
     therapist = make.user(Role.THERAPIST, name="Sam")
-
     phone.goto("/")
     expect(heading(phone, "Sign in")).to_be_visible()
     check_phone_page(phone)
@@ -132,30 +114,63 @@ def test_therapist_invites_mum_who_joins_by_link_then_signs_in_on_another_phone(
     expect(invitation).to_have_count(0)
     expect(phone.get_by_text(code)).to_have_count(0)
 
+
+@pytest.fixture
+def new_family(make: Factory) -> FamilyInfo:
+    """The Rivers family as the therapist has just made it: baby Ava, no carers yet."""
+    return make.family("Rivers", carers=(), viewers=(), baby="Ava")
+
+
+def test_mum_joins_by_the_link_which_then_stops_working(new_family: FamilyInfo, make: Factory, live_url: str,
+                                                        new_phone: Callable[[], Page]) -> None:
+    link = f"{live_url}/join/{make.invitation(new_family, MemberKind.CARER, 'Mum').token}"
     mum = new_phone()
     mum.goto(link)
     expect(heading(mum, "Join Rivers")).to_be_visible()
     expect(mum.get_by_text("You are invited as Mum.")).to_be_visible()
     assert path_of(mum) == "/join/details", "the secret link should leave the address bar at once"
     check_phone_page(mum)
+
     fill_join_details(mum, name="Priya", email="priya@example.org")
+
     expect_carer_home(mum, name="Priya", baby="Ava")
     expect_announced(mum, "Welcome, Priya. You are now part of Rivers on PIP Companion.")
     check_phone_page(mum)
-
     # The link was single-use: opened again, it is refused.
     another = new_phone()
     another.goto(link)
     expect(heading(another, "This link no longer works")).to_be_visible()
     check_phone_page(another)
 
+
+@pytest.fixture
+def priya(app: Flask, new_family: FamilyInfo, make: Factory) -> None:
+    """Priya has joined the Rivers family as Mum with the therapist's invitation."""
+    joining = app.test_client()
+    assert joining.get(f"/join/{make.invitation(new_family, MemberKind.CARER, 'Mum').token}").status_code == 302
+    joined = post(joining, "/join/details", {"name": "Priya", "email": "priya@example.org", "password": PASSWORD,
+                                             "confirm": PASSWORD, "locale": "en"})
+    assert joined.status_code == 302
+
+
+def test_once_joined_mum_signs_in_on_another_phone(new_phone: Callable[[], Page], priya: None) -> None:
     mum_again = new_phone()
     mum_again.goto("/")
+
     sign_in(mum_again, "priya@example.org", PASSWORD)
+
     expect_carer_home(mum_again, name="Priya", baby="Ava")
     check_phone_page(mum_again)
 
-    phone.goto(family_page)
+
+def test_once_mum_has_joined_the_therapist_sees_her_among_the_carers(new_family: FamilyInfo, phone: Page,
+                                                                      priya: None) -> None:
+    phone.goto("/login")
+    sign_in(phone, new_family.therapist.email, PASSWORD)
+    expect(heading(phone, "Your families")).to_be_visible()
+
+    phone.goto(f"/families/{new_family.id}")
+
     carers = phone.get_by_role("region", name="Carers", exact=True)
     expect(carers).to_contain_text("Priya (Mum)")
     expect(phone.get_by_role("button", name="Cancel invitation for Mum", exact=True)).to_have_count(0)
@@ -163,7 +178,7 @@ def test_therapist_invites_mum_who_joins_by_link_then_signs_in_on_another_phone(
 
 def test_dad_joins_by_typing_the_code_in_lowercase_without_the_dash(phone, make, app):
     family = make.family("Okafor", carers=(), viewers=(), baby="Kemi")
-    code = carer_invitation_code(app, family, "Dad")
+    code = make.invitation(family, MemberKind.CARER, "Dad").code
 
     phone.goto("/")
     phone.get_by_role("link", name="I have an invitation code", exact=True).click()
@@ -181,9 +196,8 @@ def test_dad_joins_by_typing_the_code_in_lowercase_without_the_dash(phone, make,
     check_phone_page(phone)
 
 
-def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone, make):
-    family = make.family("Rivers", baby="Ava")
-    mum = family.carers[0]
+def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone, rivers):
+    mum = rivers.carers[0]
 
     phone.goto("/login")
     sign_in(phone, mum.email, "not-the-right-password")
@@ -207,9 +221,8 @@ def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone,
     expect_carer_home(phone, name="Mum", baby="Ava")
 
 
-def test_sign_out_in_the_header_then_home_asks_to_sign_in(phone, make):
-    family = make.family("Rivers", baby="Ava")
-    mum = family.carers[0]
+def test_sign_out_in_the_header_then_home_asks_to_sign_in(phone, rivers):
+    mum = rivers.carers[0]
     phone.goto("/login")
     sign_in(phone, mum.email, PASSWORD)
     expect_carer_home(phone, name="Mum", baby="Ava")

@@ -22,14 +22,13 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
 from sqlalchemy import select
 
-from pipcompanion.extensions import db
 from pipcompanion.models import Moment, MomentKind
 from pipcompanion.models.moments import moment_kind_links
 from pipcompanion.pwa import views as pwa_views
 
-from ..helpers import Person
-from .conftest import PHONE, BrowserProblems, heading, sign_in
-from .test_core_loop import SENT, expect_announced, moments_by
+from ..helpers import FamilyInfo, Person, rows
+from .conftest import PHONE, BrowserProblems
+from .pages import SENT, expect_announced, heading, moments_by, sign_in
 
 OFFLINE = "You are offline"
 SAVED_HERE = "Saved on this phone. It will be sent when you are online."
@@ -164,10 +163,7 @@ def stored_on_phone(page: Page, store: str = "outbox") -> list[dict]:
 # ---------------------------------------------------------------- installable, and the shell offline
 
 
-def test_installable_and_the_shell_and_offline_page_load_with_no_connection(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+def test_the_app_is_installable(phone: Page, rivers: FamilyInfo) -> None:
     phone.goto("/login")
     manifest_url = phone.locator('link[rel="manifest"]').get_attribute("href")
     assert manifest_url == "/manifest.webmanifest"
@@ -188,20 +184,30 @@ def test_installable_and_the_shell_and_offline_page_load_with_no_connection(
         assert body[:8] == PNG_SIGNATURE and f"{width}x{height}" == icon["sizes"], icon
 
     # The worker takes control of the page it was registered from: no reload needed.
-    worker = worker_of(phone)
-    assert urlsplit(worker.url).path == "/sw.js"
-    sign_in(phone, mum)
+    assert urlsplit(worker_of(phone).url).path == "/sw.js"
+    sign_in(phone, rivers.carers[0])
     expect(heading(phone, "Hello, Mum")).to_be_visible()
     expect(phone.locator('link[rel="manifest"]')).to_have_attribute("href", manifest_url)
-    # Opening Add a moment once keeps on the phone what the offline page needs to offer its form.
-    open_add_a_moment(phone)
-    assert phone.evaluate(FETCH_HEALTHZ) == "reached" and worker.evaluate(FETCH_HEALTHZ) == "reached"
 
+
+@pytest.fixture
+def cut_off(phone: Page, rivers: FamilyInfo, live_url: str) -> Connection:
+    """Mum has opened Add a moment once (which keeps on the phone what the offline page needs to offer
+    its form), and then lost her connection."""
+    sign_in(phone, rivers.carers[0])
+    open_add_a_moment(phone)
+    assert phone.evaluate(FETCH_HEALTHZ) == "reached" and worker_of(phone).evaluate(FETCH_HEALTHZ) == "reached"
     connection = Connection(phone.context, live_url)
     connection.cut()
     expect_cut(phone)
+    return connection
+
+
+def test_with_no_connection_a_page_shows_the_offline_page_with_the_app_shell(
+        phone: Page, cut_off: Connection, browser_problems: BrowserProblems) -> None:
     # Mum's home page is not kept on the phone: offline, the worker shows the offline page instead.
     phone.goto("/home")
+
     expect(heading(phone, OFFLINE)).to_be_visible()
     expect(phone.get_by_text("Hello, Mum")).to_have_count(0)
     assert phone.evaluate("""() => [...document.styleSheets]
@@ -210,22 +216,28 @@ def test_installable_and_the_shell_and_offline_page_load_with_no_connection(
     expect(heading(phone, OFFLINE)).to_be_visible()
     css = phone.evaluate("fetch('/static/css/app.css').then((response) => response.text())")
     assert ":root" in css
+    forget_provoked(browser_problems)
 
-    # The offline page still takes a moment, which is sent once the phone is back online.
+
+def test_the_offline_page_takes_a_moment_that_is_sent_once_back_online(
+        app: Flask, phone: Page, rivers: FamilyInfo, cut_off: Connection, browser_problems: BrowserProblems) -> None:
+    mum = rivers.carers[0]
+    phone.goto("/offline")
+
     phone.get_by_text("Playing together", exact=True).click()
     phone.get_by_label("What happened? (optional)").fill("Peekaboo on the train")
     phone.get_by_role("button", name="Save this moment", exact=True).click()
+
     expect(outbox_items(phone)).to_have_count(1)
     expect(outbox_items(phone)).to_contain_text("Playing together · Peekaboo on the train")
     assert moments_by(app, mum) == []
-    connection.restore()
+    cut_off.restore()
     expect(outbox_items(phone)).to_have_count(0)
     expect_announced(phone, SENT)
     [moment] = moments_by(app, mum)
-    assert moment.text == "Peekaboo on the train" and moment.family_id == family.id
-    with app.app_context():
-        assert db.session.scalars(select(MomentKind.key).join(moment_kind_links)
-                                  .where(moment_kind_links.c.moment_id == moment.id)).all() == ["playing"]
+    assert moment.text == "Peekaboo on the train" and moment.family_id == rivers.id
+    assert rows(app, select(MomentKind.key).join(moment_kind_links)
+                .where(moment_kind_links.c.moment_id == moment.id)) == ["playing"]
     forget_provoked(browser_problems)
 
 
@@ -233,9 +245,8 @@ def test_installable_and_the_shell_and_offline_page_load_with_no_connection(
 
 
 def test_twenty_moments_saved_offline_survive_a_reload_and_arrive_once(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+    mum = rivers.carers[0]
     sign_in(phone, mum)
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
@@ -307,11 +318,10 @@ WAIT_FOR_REPLAY = """async (events) => {
 
 
 def test_a_flaky_network_still_stores_every_moment_exactly_once(
-        app: Flask, phone: Page, make, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
     """Sends that never arrive, and sends the server stored but whose answer was lost, from a phone
     whose clock runs a little fast: every moment is stored once, and none is left waiting."""
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+    mum = rivers.carers[0]
     phone.add_init_script(COUNT_ONLINE_EVENTS)
     phone.clock.install(time=datetime.now() + PHONE_CLOCK_AHEAD)
     sign_in(phone, mum)
@@ -342,15 +352,17 @@ def tomorrow_on_the_phone() -> str:
     return (datetime.now(ZoneInfo(PHONE["timezone_id"])).date() + timedelta(days=1)).isoformat()
 
 
-def test_a_moment_the_server_refuses_waits_to_be_changed_or_discarded(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
-    sign_in(phone, mum)
+REFUSED = f"{NEEDS_LOOK} {IN_THE_FUTURE}"
+
+
+@pytest.fixture
+def refused(phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: BrowserProblems) -> str:
+    """Two moments Mum saved offline for tomorrow, which the server refused once she was back online;
+    the day she gave them."""
+    sign_in(phone, rivers.carers[0])
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
     connection.cut()
-
     phone.get_by_text("When, who, how I felt, who can see it", exact=True).click()
     tomorrow = tomorrow_on_the_phone()
     for text in ("Too soon A", "Too soon B"):
@@ -359,49 +371,67 @@ def test_a_moment_the_server_refuses_waits_to_be_changed_or_discarded(
         phone.get_by_label("Which day?", exact=True).fill(tomorrow)
         phone.get_by_role("button", name="Save this moment", exact=True).first.click()
         expect(outbox_items(phone).filter(has_text=text)).to_contain_text("Saved on this phone")
-
     connection.restore()
     for text in ("Too soon A", "Too soon B"):
-        expect(outbox_items(phone).filter(has_text=text)).to_contain_text(f"{NEEDS_LOOK} {IN_THE_FUTURE}")
-    assert moments_by(app, mum) == []
+        expect(outbox_items(phone).filter(has_text=text)).to_contain_text(REFUSED)
     forget_provoked(browser_problems, r"^400 for POST .*/api/v1/moments$")
+    return tomorrow
 
-    # Still there after a reload.
-    phone.reload()
-    expect(outbox_items(phone)).to_have_count(2)
-    entry_a = outbox_items(phone).filter(has_text="Too soon A")
-    expect(entry_a).to_contain_text(f"{NEEDS_LOOK} {IN_THE_FUTURE}")
 
+def discard(phone: Page, text: str, *, yes: bool) -> list[str]:
+    """Press Discard on this outbox entry and answer the question; the question asked."""
     asked: list[str] = []
-    phone.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    entry_a.get_by_role("button", name="Discard", exact=True).click()
+    phone.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept() if yes else dialog.dismiss()))
+    outbox_items(phone).filter(has_text=text).get_by_role("button", name="Discard", exact=True).click()
+    return asked
+
+
+def test_moments_the_server_refuses_wait_on_the_phone_marked_needs_a_look(app: Flask, phone: Page,
+                                                                          rivers: FamilyInfo, refused: str) -> None:
+    assert moments_by(app, rivers.carers[0]) == []
+
+    phone.reload()
+
     expect(outbox_items(phone)).to_have_count(2)
-    phone.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
-    entry_a.get_by_role("button", name="Discard", exact=True).click()
+    expect(outbox_items(phone).filter(has_text="Too soon A")).to_contain_text(REFUSED)
+
+
+def test_discarding_a_refused_moment_asks_first(phone: Page, refused: str) -> None:
+    asked = discard(phone, "Too soon A", yes=False)
+    expect(outbox_items(phone)).to_have_count(2)
+
+    asked += discard(phone, "Too soon A", yes=True)
+
     expect(outbox_items(phone)).to_have_count(1)
     expect_announced(phone, "Deleted from this phone.")
     assert asked == ["Delete this moment from this phone? It has not been sent."] * 2
 
+
+def test_a_refused_moment_opens_in_the_form_to_be_changed_and_sent(app: Flask, phone: Page, rivers: FamilyInfo,
+                                                                   refused: str) -> None:
+    discard(phone, "Too soon A", yes=True)
+    expect(outbox_items(phone)).to_have_count(1)
+
     outbox_items(phone).filter(has_text="Too soon B").get_by_role("link", name="Change it", exact=True).click()
+
     expect(heading(phone, "Add a moment")).to_be_visible()
     expect(phone.get_by_label("What happened? (optional)")).to_have_value("Too soon B")
     expect(phone.get_by_label("Another day", exact=True)).to_be_checked()
-    expect(phone.get_by_label("Which day?", exact=True)).to_have_value(tomorrow)
-    expect_announced(phone, f"{NEEDS_LOOK} {IN_THE_FUTURE}")
+    expect(phone.get_by_label("Which day?", exact=True)).to_have_value(refused)
+    expect_announced(phone, REFUSED)
     phone.get_by_label("Just now", exact=True).check()
     phone.get_by_role("button", name="Save this moment", exact=True).first.click()
     expect_announced(phone, SENT)
     expect(outbox_items(phone)).to_have_count(0)
     # Only the one changed is stored; the one discarded never reached the server.
-    [moment] = moments_by(app, mum)
+    [moment] = moments_by(app, rivers.carers[0])
     assert moment.text == "Too soon B"
     assert stored_on_phone(phone) == []
 
 
 def test_signing_out_clears_the_outbox_and_the_next_carer_sends_nothing_of_it(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=())
-    mum, dad = family.carers
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+    mum, dad = rivers.carers
     sign_in(phone, mum)
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
@@ -428,30 +458,47 @@ def test_signing_out_clears_the_outbox_and_the_next_carer_sends_nothing_of_it(
     forget_provoked(browser_problems)
 
 
-def test_an_expired_sign_in_keeps_the_outbox_for_the_same_person_only(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum", "Dad"), viewers=())
-    mum, dad = family.carers
-    sign_in(phone, mum)
+KEPT = ["Kept while signed out 1", "Kept while signed out 2"]
+SIGN_IN_AGAIN = "Please sign in again to send the moments saved on this phone."
+
+
+@pytest.fixture
+def expired(phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: BrowserProblems) -> None:
+    """Mum saved two moments while the server could not be reached; then her sign-in expired, and the
+    phone, back online, tried to send them."""
+    sign_in(phone, rivers.carers[0])
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
     connection.api_down = True
-    texts = ["Kept while signed out 1", "Kept while signed out 2"]
-    for text in texts:
+    for text in KEPT:
         save_moment(phone, text)
     expect(outbox_items(phone)).to_have_count(2)
-
     phone.context.clear_cookies(name="session")
     connection.api_down = False
     phone.context.set_offline(True)
     phone.context.set_offline(False)
-    expect_announced(phone, "Please sign in again to send the moments saved on this phone.")
-    expect(outbox_items(phone)).to_have_count(2)
-    assert moments_by(app, mum) == []
+    expect_announced(phone, SIGN_IN_AGAIN)
     forget_provoked(browser_problems, r"^401 for GET .*/api/v1/csrf$")
 
-    # Dad signs in on the same phone: Mum's moments are neither shown nor sent under his name.
+
+def sign_out(phone: Page) -> None:
+    phone.get_by_role("banner").get_by_role("button", name="Sign out", exact=True).click()
+    expect(heading(phone, "Sign in")).to_be_visible()
+
+
+def test_an_expired_sign_in_keeps_the_outbox_and_asks_to_sign_in_again(app: Flask, phone: Page, rivers: FamilyInfo,
+                                                                       expired: None) -> None:
+    expect_announced(phone, SIGN_IN_AGAIN)
+    expect(outbox_items(phone)).to_have_count(2)
+    assert moments_by(app, rivers.carers[0]) == []
+
+
+def test_another_person_signing_in_on_the_phone_neither_sees_nor_sends_the_outbox(
+        app: Flask, phone: Page, rivers: FamilyInfo, expired: None) -> None:
+    mum, dad = rivers.carers
+
     sign_in(phone, dad)
+
     expect(heading(phone, "Hello, Dad")).to_be_visible()
     open_add_a_moment(phone)
     save_moment(phone, "Dad's moment")
@@ -459,26 +506,30 @@ def test_an_expired_sign_in_keeps_the_outbox_for_the_same_person_only(
     expect(outbox_items(phone)).to_have_count(0)
     assert stored_texts(app, dad) == ["Dad's moment"] and moments_by(app, mum) == []
     assert [record["userId"] for record in stored_on_phone(phone)] == [str(mum.id)] * 2
-    phone.get_by_role("banner").get_by_role("button", name="Sign out", exact=True).click()
-    expect(heading(phone, "Sign in")).to_be_visible()
+
+
+def test_the_outbox_is_sent_when_the_same_person_signs_in_again_after_someone_else(
+        app: Flask, phone: Page, rivers: FamilyInfo, expired: None) -> None:
+    mum, dad = rivers.carers
+    sign_in(phone, dad)
+    expect(heading(phone, "Hello, Dad")).to_be_visible()
+    sign_out(phone)
 
     sign_in(phone, mum)
+
     expect(heading(phone, "Hello, Mum")).to_be_visible()
     expect_announced(phone, SENT)
     expect(outbox_items(phone)).to_have_count(0)
-    expect_stored_once(app, mum, texts)
+    expect_stored_once(app, mum, KEPT)
     assert stored_on_phone(phone) == []
-    with app.app_context():
-        authors = set(db.session.scalars(select(Moment.author_id)))
-    assert authors == {mum.id, dad.id}
+    assert set(rows(app, select(Moment.author_id))) == {mum.id}
 
 
 def test_a_moment_saved_while_the_worker_is_still_installing_is_sent_at_once(
-        app: Flask, phone: Page, make) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers) -> None:  # type: ignore[no-untyped-def]
     """A first visit on a slow connection: the worker is still fetching the app shell when Mum saves
     her first moment. She is online, so it is sent at once; it does not wait for the worker."""
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+    mum = rivers.carers[0]
     held: list[Route] = []
     phone.context.route("**/static/icons/maskable-512.png",
                         lambda route: held.append(route) if route.request.service_worker else route.fallback())
@@ -500,11 +551,10 @@ def test_a_moment_saved_while_the_worker_is_still_installing_is_sent_at_once(
 
 
 def test_background_sync_sends_the_outbox_and_the_open_page_says_so(
-        app: Flask, phone: Page, make, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
     """The worker's Background Sync may send the outbox before the page does (or with no page open);
     a page that is open then says the moments were sent, as it does when it sent them itself."""
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    mum = family.carers[0]
+    mum = rivers.carers[0]
     sign_in(phone, mum)
     open_add_a_moment(phone)
     devtools = phone.context.new_cdp_session(phone)
@@ -537,9 +587,8 @@ def test_background_sync_sends_the_outbox_and_the_open_page_says_so(
 
 
 def test_a_new_version_waits_until_the_person_asks_for_it(
-        phone: Page, make, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    family = make.family("Rivers", carers=("Mum",), viewers=())
-    sign_in(phone, family.carers[0])
+        phone: Page, rivers, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    sign_in(phone, rivers.carers[0])
     controlled_page(phone)
     prompt = phone.get_by_role("status").filter(has_text="A new version is ready.")
     expect(heading(phone, "Hello, Mum")).to_be_visible()

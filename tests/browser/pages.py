@@ -1,0 +1,72 @@
+"""What the browser tests do and look for on a page, as a person would: sign in, find a heading,
+hear a message announced; and what the server kept, read back."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from flask import Flask
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
+
+from pipcompanion.extensions import db
+from pipcompanion.models import Moment
+
+from ..helpers import Person
+from .conftest import BrowserProblems
+
+NOT_FOUND = "We could not find that page"
+SENT = "Sent. Thank you for noticing this moment."
+
+
+def path_of(page: Page) -> str:
+    return urlsplit(page.url).path
+
+
+def heading(page: Page, name: str) -> Locator:
+    return page.get_by_role("heading", name=name, exact=True, level=1)
+
+
+def sign_in(page: Page, person: Person) -> None:
+    """Sign in on the sign-in page and wait for this person's home page to arrive."""
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(person.email)
+    page.get_by_label("Password", exact=True).fill(person.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(lambda url: urlsplit(url).path not in {"/login", "/"}, wait_until="domcontentloaded")
+
+
+def expect_announced(page: Page, message: str, role: Literal["status", "alert"] = "status") -> None:
+    """The message is shown inside a live region (role=status, or role=alert), so a screen reader reads it out."""
+    expect(page.get_by_role(role).filter(has_text=message)).to_be_visible()
+
+
+def expect_not_found(page: Page, path: str, problems: BrowserProblems) -> None:
+    """Opening this address shows the friendly "not found" page (and nothing else goes wrong)."""
+    page.goto(path)
+    expect(heading(page, NOT_FOUND)).to_be_visible()
+    # The service worker fetches pages for the phone, so the browser guard sees its 404 as a
+    # failed load rather than a page: that one is expected here, anything else is still a fault.
+    unexpected = [problem for problem in problems.take() if not problem.endswith(f" GET {page.url}")
+                  or not problem.startswith("404 for")]
+    assert not unexpected, "\n".join(unexpected)
+
+
+def moment_card(page: Page, text: str) -> Locator:
+    return page.get_by_role("article").filter(has_text=text)
+
+
+def open_timeline(page: Page) -> None:
+    """From a carer's home page, the family timeline."""
+    page.goto("/home")
+    page.get_by_role("link", name="See our timeline", exact=True).click()
+    expect(heading(page, "Our timeline")).to_be_visible()
+
+
+def moments_by(app: Flask, person: Person) -> list[Moment]:
+    """This person's moments as the server keeps them, oldest first."""
+    with app.app_context():
+        moments = list(db.session.scalars(select(Moment).where(Moment.author_id == person.id).order_by(Moment.id)))
+        db.session.expunge_all()
+        return moments
