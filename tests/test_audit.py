@@ -4,8 +4,6 @@ alike; the write shares the request's own connection, so a burst of reads cannot
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,20 +11,10 @@ from sqlalchemy import select
 
 from pipcompanion import create_app
 from pipcompanion.extensions import db
-from pipcompanion.models import AuditEvent, CaseloadAssignment, Family, User, Visibility
-from pipcompanion.services.moments import MomentInput, log_moment
+from pipcompanion.models import AuditEvent, CaseloadAssignment, Visibility
 
-from .helpers import FamilyInfo, Person, page_text, sign_in
-
-
-def _moment(app: Flask, family: FamilyInfo, text: str = "She smiled at me") -> int:
-    with app.test_request_context():
-        author = db.session.get(User, family.carers[0].id)
-        family_row = db.session.get(Family, family.id)
-        assert author is not None and family_row is not None
-        moment, _created = log_moment(author, family_row, MomentInput(
-            client_id=str(uuid.uuid4()), text=text, visibility=Visibility.FAMILY))
-        return moment.id
+from .conftest import Factory
+from .helpers import FamilyInfo, SignInAs, page_text, sign_in
 
 
 def _events(app: Flask) -> list[tuple[str, int | None, int | None]]:
@@ -43,9 +31,9 @@ def _last_looked(app: Flask, family: FamilyInfo) -> object:
 
 
 def test_every_staff_read_of_a_family_is_on_record_pages_and_api_alike(
-        app: Flask, make, sign_in_as: Callable[[Person], FlaskClient]) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     family = make.family()
-    moment_id = _moment(app, family)
+    moment_id = make.moment(family, family.carers[0], "She smiled at me", visibility=Visibility.FAMILY)
     assert family.therapist is not None
     sam = sign_in_as(family.therapist)
     for path in (f"/families/{family.id}", f"/families/{family.id}/timeline",
@@ -65,9 +53,9 @@ def test_every_staff_read_of_a_family_is_on_record_pages_and_api_alike(
 
 
 def test_carers_and_viewers_reading_their_own_family_are_not_logged(
-        app: Flask, make, sign_in_as: Callable[[Person], FlaskClient]) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     family = make.family()
-    moment_id = _moment(app, family)
+    moment_id = make.moment(family, family.carers[0], "She smiled at me", visibility=Visibility.FAMILY)
     for person in (family.carers[0], family.viewers[0]):
         client = sign_in_as(person)
         for path in (f"/families/{family.id}/timeline", f"/families/{family.id}/moments/{moment_id}",
@@ -77,7 +65,7 @@ def test_carers_and_viewers_reading_their_own_family_are_not_logged(
 
 
 def test_a_refused_read_leaves_no_read_on_record(
-        app: Flask, make, sign_in_as: Callable[[Person], FlaskClient]) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     family, other = make.family(), make.family("Brooks")
     assert family.therapist is not None
     sam = sign_in_as(family.therapist)
@@ -87,12 +75,12 @@ def test_a_refused_read_leaves_no_read_on_record(
 
 
 def test_the_therapists_last_look_is_when_they_last_opened_the_timeline(
-        app: Flask, make, sign_in_as: Callable[[Person], FlaskClient]) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     family = make.family()
     assert family.therapist is not None
     sam = sign_in_as(family.therapist)
     assert _last_looked(app, family) is None
-    _moment(app, family, "Before the look")
+    make.moment(family, family.carers[0], "Before the look", visibility=Visibility.FAMILY)
     assert "New since you last looked 1" in page_text(sam.get("/caseload"))
 
     sam.get(f"/families/{family.id}/session")  # other pages are not "looking at the timeline"
@@ -106,7 +94,7 @@ def test_the_therapists_last_look_is_when_they_last_opened_the_timeline(
     assert "New since you last looked 0" in page_text(sam.get("/caseload"))
 
 
-def test_a_burst_of_64_concurrent_signed_in_reads_gets_no_server_error(app: Flask, make) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_of_64_concurrent_signed_in_reads_gets_no_server_error(app: Flask, make: Factory) -> None:
     """Threaded serving (the development server, gunicorn's threads): each request holds a pooled
     connection, and the audit write must not ask for a second one: with every pooled connection
     held by a request waiting for another, the pool runs dry and requests fail. The pool here is
@@ -116,7 +104,7 @@ def test_a_burst_of_64_concurrent_signed_in_reads_gets_no_server_error(app: Flas
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0, "pool_timeout": 15},
     })
     family = make.family()
-    moment_id = _moment(app, family)
+    moment_id = make.moment(family, family.carers[0], "She smiled at me", visibility=Visibility.FAMILY)
     assert family.therapist is not None
     people = [family.therapist, family.carers[0], family.viewers[0]]
     paths = {

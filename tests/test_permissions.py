@@ -14,12 +14,14 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
 
 from pipcompanion import create_app
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, Membership, Moment, Role, TherapySession, User, Visibility, utcnow
+from pipcompanion.models import Family, MemberKind, Membership, Moment, Role, User, Visibility, utcnow
 from pipcompanion.models.audit import AuditAction
 from pipcompanion.permissions import (
     ACTION_ROLES,
@@ -30,12 +32,10 @@ from pipcompanion.permissions import (
     family_access,
     family_scope,
 )
-from pipcompanion.services.families import create_invitation
 from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.moments import MomentInput, log_moment
-from pipcompanion.services.therapy import reflect_on_moment
 
-from .helpers import FamilyInfo, Person, page_text, post, sign_in
+from .conftest import Factory
+from .helpers import FamilyInfo, MakeClient, Person, page_text, post, sign_in
 
 SAFE_METHODS = {"GET"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -47,7 +47,7 @@ def _all_rules() -> list[tuple[str, str, str]]:
     listing_app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     found = []
     for rule in listing_app.url_map.iter_rules():
-        for method in sorted(rule.methods - IGNORED_METHODS):
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
             found.append((rule.endpoint, rule.rule, method))
     return sorted(found)
 
@@ -192,6 +192,7 @@ class World:
     admin: Person
     # Admin routes about a therapist act on this one, so deactivating it locks nobody out.
     spare_therapist: Person
+    make: Factory
 
     def person(self, role: Role) -> Person:
         if role is Role.ADMIN:
@@ -203,38 +204,18 @@ class World:
 
 
 @pytest.fixture
-def world(make) -> World:  # type: ignore[no-untyped-def]
+def world(make: Factory) -> World:
     own = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan", "Grandad"))
     other = make.family("Brooks", carers=("Mum", "Dad"), viewers=("Nan", "Grandad"))
-    return World(own, other, make.user(Role.ADMIN), make.user(Role.THERAPIST))
+    return World(own, other, make.user(Role.ADMIN), make.user(Role.THERAPIST), make)
 
 
-def _invitation_id(app: Flask, family: FamilyInfo, kind: MemberKind) -> int:
-    with app.test_request_context():
-        creator_id = (family.therapist.id if kind is MemberKind.CARER else family.carers[0].id)  # type: ignore[union-attr]
-        creator = db.session.get(User, creator_id)
-        family_row = db.session.get(Family, family.id)
-        return create_invitation(family_row, kind=kind, relation="Aunt", created_by=creator).invitation.id
-
-
-def _moment_id(app: Flask, family: FamilyInfo) -> int:
+def _moment_id(world: World, family: FamilyInfo) -> int:
     """A moment by the family's first carer, shared with everyone, with the therapist's reflection."""
-    with app.test_request_context():
-        author = db.session.get(User, family.carers[0].id)
-        family_row = db.session.get(Family, family.id)
-        moment, _created = log_moment(author, family_row, MomentInput(
-            client_id=str(uuid.uuid4()), text="She smiled at me", visibility=Visibility.FAMILY))
-        assert family.therapist is not None
-        reflect_on_moment(db.session.get(User, family.therapist.id), moment, "You noticed that.")
-        return moment.id
-
-
-def _session_id(app: Flask, family: FamilyInfo) -> int:
-    with app.test_request_context():
-        session = TherapySession(family_id=family.id, starts_at=utcnow() - timedelta(days=2))
-        db.session.add(session)
-        db.session.commit()
-        return session.id
+    moment_id = world.make.moment(family, family.carers[0], "She smiled at me", visibility=Visibility.FAMILY)
+    assert family.therapist is not None
+    world.make.reflection(moment_id, family.therapist, "You noticed that.")
+    return moment_id
 
 
 def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: World) -> dict[str, object]:
@@ -245,7 +226,7 @@ def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: 
             args[name] = family.id
         elif name == "invitation_id":
             kind = MemberKind.VIEWER if "viewer" in endpoint else MemberKind.CARER
-            args[name] = _invitation_id(app, family, kind)
+            args[name] = world.make.invitation(family, kind, "Aunt").id
         elif name == "user_id" and endpoint.startswith("admin."):
             args[name] = world.spare_therapist.id
         elif name == "user_id":
@@ -255,9 +236,9 @@ def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: 
             assert family.therapist is not None
             args[name] = family.therapist.id
         elif name == "moment_id":
-            args[name] = _moment_id(app, family)
+            args[name] = _moment_id(world, family)
         elif name == "session_id":
-            args[name] = _session_id(app, family)
+            args[name] = world.make.session(family, utcnow() - timedelta(days=2))
         elif name == "kind_id":
             with app.test_request_context():
                 args[name] = all_kinds()[0].id
@@ -270,7 +251,13 @@ def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: 
     return args
 
 
-def _request(client, method: str, url: str):  # type: ignore[no-untyped-def]
+def _path(rule: Rule, args: dict[str, object]) -> str:
+    built = rule.build(args)
+    assert built is not None, f"{rule.rule} could not be built from {args}"
+    return built[1]
+
+
+def _request(client: FlaskClient, method: str, url: str) -> TestResponse:
     if method in SAFE_METHODS:
         response = client.open(url, method=method)
     else:
@@ -280,7 +267,7 @@ def _request(client, method: str, url: str):  # type: ignore[no-untyped-def]
     return response
 
 
-def _refused(response) -> bool:  # type: ignore[no-untyped-def]
+def _refused(response: TestResponse) -> bool:
     if response.status_code in (403, 404):
         return True
     if response.status_code == 401:  # the JSON API answers signed-out calls with a problem
@@ -288,20 +275,21 @@ def _refused(response) -> bool:  # type: ignore[no-untyped-def]
     return response.status_code == 302 and "/login" in response.headers.get("Location", "")
 
 
-def _served(response) -> bool:  # type: ignore[no-untyped-def]
+def _served(response: TestResponse) -> bool:
     """Passed the permission gate: a page, a redirect elsewhere than sign-in, or a form error."""
     return response.status_code in (200, 201, 302, 303, 400) and not _refused(response)
 
 
 @pytest.mark.parametrize(("endpoint", "path", "method"), ALL_RULES, ids=[f"{m} {p}" for _, p, m in ALL_RULES])
-def test_route_access_for_every_role(app, world, make_client, endpoint, path, method):  # type: ignore[no-untyped-def]
+def test_route_access_for_every_role(app: Flask, world: World, make_client: MakeClient, endpoint: str, path: str,
+                                     method: str) -> None:
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == path)
     with app.test_request_context():
         declared = access_rule(endpoint)
     assert declared is not None, f"{endpoint} declares no access"
 
     def url_for_family(family: FamilyInfo) -> str:
-        return rule.build(_url_args(app, endpoint, rule, family, world))[1]  # type: ignore[index]
+        return _path(rule, _url_args(app, endpoint, rule, family, world))
 
     signed_out = make_client()
     if declared.access is Access.PUBLIC:
@@ -337,7 +325,7 @@ def test_route_access_for_every_role(app, world, make_client, endpoint, path, me
                 # Own family in the URL, but another family's invitation or person in it.
                 mixed = _url_args(app, endpoint, rule, world.other, world)
                 mixed["family_id"] = world.own.id
-                response = _request(client, method, rule.build(mixed)[1])  # type: ignore[index]
+                response = _request(client, method, _path(rule, mixed))
                 assert response.status_code == 404, (
                     f"{method} {endpoint} reached another family's object: {response.status_code}"
                 )
@@ -346,26 +334,19 @@ def test_route_access_for_every_role(app, world, make_client, endpoint, path, me
 # ---------------------------------------------------------------- rules the walk above cannot see
 
 
-def _feeling_moment(app: Flask, family: FamilyInfo) -> int:
+def _feeling_moment(world: World, family: FamilyInfo) -> int:
     """A family-shared moment with a feeling, pinned, reflected on, after a session."""
-    with app.test_request_context():
-        author = db.session.get(User, family.carers[0].id)
-        family_row = db.session.get(Family, family.id)
-        assert author is not None and family_row is not None and family.therapist is not None
-        db.session.add(TherapySession(family_id=family.id, starts_at=utcnow() - timedelta(days=3)))
-        db.session.add(TherapySession(family_id=family.id, starts_at=utcnow() + timedelta(days=2)))
-        moment, _created = log_moment(author, family_row, MomentInput(
-            client_id=str(uuid.uuid4()), text="She smiled at me", feeling=5, visibility=Visibility.FAMILY))
-        moment.pinned_at = utcnow()
-        db.session.commit()
-        therapist = db.session.get(User, family.therapist.id)
-        assert therapist is not None
-        reflect_on_moment(therapist, moment, "You noticed that.")
-        return moment.id
+    assert family.therapist is not None
+    world.make.session(family, utcnow() - timedelta(days=3))
+    world.make.session(family, utcnow() + timedelta(days=2))
+    moment_id = world.make.moment(family, family.carers[0], "She smiled at me", feeling=5,
+                                  visibility=Visibility.FAMILY, pinned_by=family.carers[0])
+    world.make.reflection(moment_id, family.therapist, "You noticed that.")
+    return moment_id
 
 
-def test_viewers_see_shared_moments_but_not_the_therapy_around_them(app: Flask, world: World, make_client) -> None:  # type: ignore[no-untyped-def]
-    moment_id = _feeling_moment(app, world.own)
+def test_viewers_see_shared_moments_but_not_the_therapy_around_them(app: Flask, world: World, make_client: MakeClient) -> None:
+    moment_id = _feeling_moment(world, world.own)
     pages = (f"/families/{world.own.id}/timeline", f"/families/{world.own.id}/moments/{moment_id}")
     nan = make_client()
     sign_in(nan, world.own.viewers[0])
@@ -380,21 +361,18 @@ def test_viewers_see_shared_moments_but_not_the_therapy_around_them(app: Flask, 
     timeline_for_nan = page_text(nan.get(pages[0]))
     assert "Next session" not in timeline_for_nan and "Since the session on" not in timeline_for_nan
     assert "Moments shared with family and friends" in timeline_for_nan
-    [listed] = nan.get(f"/api/v1/moments?family={world.own.id}").json["moments"]
+    [listed] = (nan.get(f"/api/v1/moments?family={world.own.id}").json or {})["moments"]
     assert listed["feeling"] is None and listed["pinned"] is False and "reflections" not in listed
 
 
 def test_a_carer_who_is_a_viewer_of_another_family_sees_only_what_that_family_shares(
-        app: Flask, world: World, make_client) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, world: World, make_client: MakeClient) -> None:
     mum = world.own.carers[0]
     with app.test_request_context():
         db.session.add(Membership(family_id=world.other.id, user_id=mum.id, kind=MemberKind.VIEWER, relation="Aunt"))
         db.session.commit()
-        author = db.session.get(User, world.other.carers[0].id)
-        other = db.session.get(Family, world.other.id)
-        assert author is not None and other is not None
-        for text, visibility in (("For the family", Visibility.FAMILY), ("For the therapy", Visibility.THERAPIST)):
-            log_moment(author, other, MomentInput(client_id=str(uuid.uuid4()), text=text, visibility=visibility))
+    for text, visibility in (("For the family", Visibility.FAMILY), ("For the therapy", Visibility.THERAPIST)):
+        world.make.moment(world.other, world.other.carers[0], text, visibility=visibility)
     client = make_client()
     sign_in(client, mum)
     timeline = page_text(client.get(f"/families/{world.other.id}/timeline"))
@@ -402,7 +380,7 @@ def test_a_carer_who_is_a_viewer_of_another_family_sees_only_what_that_family_sh
     assert client.get(f"/families/{world.other.id}/moments/new").status_code == 404  # not a carer there
 
 
-def test_an_archived_family_is_closed_to_every_role(app: Flask, world: World, make_client) -> None:  # type: ignore[no-untyped-def]
+def test_an_archived_family_is_closed_to_every_role(app: Flask, world: World, make_client: MakeClient) -> None:
     with app.test_request_context():
         family = db.session.get(Family, world.own.id)
         assert family is not None
@@ -420,14 +398,14 @@ def test_an_archived_family_is_closed_to_every_role(app: Flask, world: World, ma
 
 @pytest.mark.parametrize(("who", "status"), [("viewer", 403), ("therapist", 403), ("other carer", 404)])
 def test_pages_and_the_api_refuse_adding_a_moment_with_the_same_answer(
-        app: Flask, world: World, make_client, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, world: World, make_client: MakeClient, who: str, status: int) -> None:
     """403: this person's role may never add moments. 404: not their family (it tells nothing)."""
     person = {"viewer": world.own.viewers[0], "therapist": world.person(Role.THERAPIST),
               "other carer": world.other.carers[0]}[who]
     client = make_client()
     sign_in(client, person)
     page = post(client, f"/families/{world.own.id}/moments/new", {"text": "Not mine to add"})
-    token = client.get("/api/v1/csrf").json["csrf_token"]
+    token = (client.get("/api/v1/csrf").json or {})["csrf_token"]
     api = client.post("/api/v1/moments", headers={"X-CSRFToken": token},
                       json={"client_id": str(uuid.uuid4()), "family_id": world.own.id, "text": "Not mine to add"})
     assert page.status_code == api.status_code == status

@@ -13,7 +13,8 @@ from pipcompanion.extensions import db
 from pipcompanion.models import User
 from pipcompanion.services.passwords import hash_password
 
-from .helpers import post
+from .conftest import Factory
+from .helpers import MakeClient, post
 
 COMPOSED = "Café lantern harbour 7"  # "é" as one character, as most keyboards type it
 DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)  # "e" and a combining accent, as some do
@@ -32,7 +33,7 @@ def _stored_hash(app: Flask, user_id: int) -> str:
         return user.password_hash
 
 
-def test_a_nul_after_the_address_does_not_start_a_fresh_count(app: Flask, make, make_client) -> None:  # type: ignore[no-untyped-def]
+def test_a_nul_after_the_address_does_not_start_a_fresh_count(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     mum = family.carers[0]
     limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
@@ -44,7 +45,7 @@ def test_a_nul_after_the_address_does_not_start_a_fresh_count(app: Flask, make, 
     assert make_client().get("/home").status_code == 302  # nobody got in
 
 
-def test_the_same_password_typed_on_another_keyboard_signs_in(app: Flask, make, make_client) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_password_typed_on_another_keyboard_signs_in(app: Flask, make: Factory, make_client: MakeClient) -> None:
     mum = make.family().carers[0]
     with app.app_context():
         _set_password_hash(app, mum.id, hash_password(COMPOSED))
@@ -54,7 +55,7 @@ def test_the_same_password_typed_on_another_keyboard_signs_in(app: Flask, make, 
 
 
 def test_a_password_hashed_before_normalising_still_signs_in_and_is_stored_again(
-        app: Flask, make, make_client) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, make: Factory, make_client: MakeClient) -> None:
     mum = make.family().carers[0]
     legacy = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(DECOMPOSED)  # as typed, not NFKC
     _set_password_hash(app, mum.id, legacy)
