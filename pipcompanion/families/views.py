@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -90,12 +92,9 @@ def family_detail(family: Family) -> tuple[str, int]:
 @family_scoped(FamilyAction.MANAGE_CARERS)
 def carer_invitation_create(family: Family) -> tuple[str, int]:
     """The family's therapist invites a carer; the link and code are shown this once."""
-    form = InvitationForm()
-    if not form.validate_on_submit():
-        return _render_family(family, invitation_form=form, status=400)
-    issued = create_invitation(family, kind=MemberKind.CARER, relation=form.relation.data,
-                               created_by=current_user)
-    return _render_family(family, issued=issued, status=201)
+    return _invite(family, MemberKind.CARER,
+                   lambda form, issued, status: _render_family(family, invitation_form=form, issued=issued,
+                                                               status=status))
 
 
 @bp.route("/families/<int:family_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])
@@ -145,12 +144,8 @@ def _render_viewers(family: Family, *, form: InvitationForm | None = None,
 @family_scoped(FamilyAction.MANAGE_VIEWERS)
 def viewer_invitation_create(family: Family) -> tuple[str, int]:
     """A carer invites a viewer (a grandparent, a friend); the link and code are shown once."""
-    form = InvitationForm()
-    if not form.validate_on_submit():
-        return _render_viewers(family, form=form, status=400)
-    issued = create_invitation(family, kind=MemberKind.VIEWER, relation=form.relation.data,
-                               created_by=current_user)
-    return _render_viewers(family, issued=issued, status=201)
+    return _invite(family, MemberKind.VIEWER,
+                   lambda form, issued, status: _render_viewers(family, form=form, issued=issued, status=status))
 
 
 @bp.route("/families/<int:family_id>/viewers/invitations/<int:invitation_id>/revoke", methods=["POST"])
@@ -173,6 +168,16 @@ def viewer_remove(family: Family, user_id: int) -> Response:
         abort(404)
     flash(_("They can no longer see anything of your family."), "success")
     return redirect(url_for("families.viewers", family_id=family.id))
+
+
+def _invite(family: Family, kind: MemberKind,
+            render: Callable[[InvitationForm | None, IssuedInvitation | None, int], tuple[str, int]]) -> tuple[str, int]:
+    """Invite a carer or a viewer from the page's form: the new link and code (201), or the form's errors (400)."""
+    form = InvitationForm()
+    if not form.validate_on_submit():
+        return render(form, None, 400)
+    issued = create_invitation(family, kind=kind, relation=form.relation.data, created_by=current_user)
+    return render(None, issued, 201)
 
 
 def _revoke(family: Family, invitation_id: int, kind: MemberKind = MemberKind.CARER) -> None:

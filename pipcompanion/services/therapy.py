@@ -58,11 +58,8 @@ def delete_reflection(therapist: User, moment: Moment) -> None:
     reflection = db.session.scalars(
         select(Reflection).where(Reflection.moment_id == moment.id, Reflection.author_id == therapist.id)
     ).first()
-    if reflection is None:
-        raise ServiceError(_("There is no reflection of yours on this moment."))
-    db.session.delete(reflection)
-    record_event(therapist, AuditAction.REFLECTION_DELETE, family_id=moment.family_id)
-    db.session.commit()
+    _delete_on_record(therapist, reflection, _("There is no reflection of yours on this moment."),
+                      AuditAction.REFLECTION_DELETE, moment.family_id)
 
 
 def set_focus(therapist: User, family: Family, text: str) -> Focus:
@@ -105,8 +102,14 @@ def delete_session(therapist: User, family: Family, session_id: int) -> None:
     session = db.session.scalars(
         select(TherapySession).where(TherapySession.id == session_id, TherapySession.family_id == family.id)
     ).first()
-    if session is None:
-        raise ServiceError(_("That session was not found."))
-    db.session.delete(session)
-    record_event(therapist, AuditAction.SESSION_DELETE, family_id=family.id)
+    _delete_on_record(therapist, session, _("That session was not found."), AuditAction.SESSION_DELETE, family.id)
+
+
+def _delete_on_record(therapist: User, row: Reflection | TherapySession | None, missing: str,
+                      action: AuditAction, family_id: int) -> None:
+    """Delete a row the therapist chose, with the audit event; a ServiceError when it is not there."""
+    if row is None:
+        raise ServiceError(missing)
+    db.session.delete(row)
+    record_event(therapist, action, family_id=family_id)
     db.session.commit()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error
@@ -77,6 +79,16 @@ def _render_plan(family: Family, *, focus_form: FocusForm | None = None,
     ), status
 
 
+def _saved(form: FlaskForm, save: Callable[[], object]) -> bool:
+    """Run a service call for a valid form: True when it saved, False with its refusal on the form."""
+    try:
+        save()
+    except ServiceError as error:
+        apply_service_error(form, error)
+        return False
+    return True
+
+
 @bp.route("/families/<int:family_id>/plan")
 @family_scoped(FamilyAction.REFLECT, read=AuditAction.PLAN_VIEW)
 def plan(family: Family) -> tuple[str, int]:
@@ -89,14 +101,9 @@ def plan(family: Family) -> tuple[str, int]:
 def focus_set(family: Family) -> Response | tuple[str, int]:
     """Set the family's focus; it replaces the current one on the carers' home."""
     form = FocusForm()
-    if form.validate_on_submit():
-        try:
-            set_focus(current_user, family, form.text.data)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("The new focus is on the family's home page."), "success")
-            return redirect(url_for("therapist.plan", family_id=family.id))
+    if form.validate_on_submit() and _saved(form, lambda: set_focus(current_user, family, form.text.data)):
+        flash(_("The new focus is on the family's home page."), "success")
+        return redirect(url_for("therapist.plan", family_id=family.id))
     return _render_plan(family, focus_form=form, status=400)
 
 
@@ -111,11 +118,7 @@ def session_add(family: Family) -> Response | tuple[str, int]:
         if day is None or at_time is None:  # required fields: validate_on_submit refused them already
             abort(400)
         starts_at = datetime.combine(day, at_time, zone)
-        try:
-            add_session(current_user, family, starts_at)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
+        if _saved(form, lambda: add_session(current_user, family, starts_at)):
             flash(_("The session is saved."), "success")
             return redirect(url_for("therapist.plan", family_id=family.id))
     return _render_plan(family, session_form=form, status=400)
