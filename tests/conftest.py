@@ -1,4 +1,5 @@
-"""Shared fixtures: the app on SQLite or PostgreSQL, a client, factories, sign-in, query counting.
+"""Shared fixtures: the app on SQLite or PostgreSQL, clients, factories, the families most tests use,
+sign-in, a clock the tests can set, and query counting.
 
 The database is migrated to head once per test run (so every run tests the migrations) and
 emptied after each test. With PIP_TEST_BACKEND=postgresql the suite runs against a fresh
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -42,7 +44,7 @@ from pipcompanion.models.moments import MomentLinks, write_moment_links
 from pipcompanion.services.families import create_invitation
 from pipcompanion.services.passwords import hash_password
 
-from .helpers import PASSWORD, FamilyInfo, InvitationInfo, MomentSpec, Person, kind_ids, sign_in
+from .helpers import PASSWORD, FamilyInfo, InvitationInfo, MakeClient, MomentSpec, Person, SignInAs, kind_ids, sign_in
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -101,7 +103,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def make_client(app: Flask):  # type: ignore[no-untyped-def]
+def make_client(app: Flask) -> MakeClient:
     """A fresh client (a second phone or browser)."""
     return app.test_client
 
@@ -137,8 +139,9 @@ class Factory:
     def family(self, name: str = "Rivers", *, therapist: Person | None | bool = True,
                carers: tuple[str, ...] = ("Mum",), viewers: tuple[str, ...] = ("Nan",),
                baby: str = "Ava", baby_date_of_birth: date | None = None) -> FamilyInfo:
-        if therapist is True:
-            therapist = self.user(Role.THERAPIST, name="Sam")
+        """A family with its carers, viewers and baby, on the caseload of this therapist (a new one,
+        Sam, unless told; on nobody's with therapist=None)."""
+        assigned = self.user(Role.THERAPIST, name="Sam") if therapist is True else therapist or None
         people = [(self.user(Role.CARER, name=relation), MemberKind.CARER, relation) for relation in carers]
         people += [(self.user(Role.VIEWER, name=relation), MemberKind.VIEWER, relation) for relation in viewers]
         with self.app.app_context():
@@ -147,10 +150,10 @@ class Factory:
             db.session.flush()
             for person, kind, relation in people:
                 db.session.add(Membership(family_id=family.id, user_id=person.id, kind=kind, relation=relation))
-            if therapist:
-                db.session.add(CaseloadAssignment(therapist_id=therapist.id, family_id=family.id))
+            if assigned:
+                db.session.add(CaseloadAssignment(therapist_id=assigned.id, family_id=family.id))
             db.session.commit()
-            info = FamilyInfo(family.id, name, family.babies[0].id, therapist or None)
+            info = FamilyInfo(family.id, name, family.babies[0].id, assigned)
         info.carers = [p for p, kind, _ in people if kind is MemberKind.CARER]
         info.viewers = [p for p, kind, _ in people if kind is MemberKind.VIEWER]
         return info
@@ -191,7 +194,7 @@ class Factory:
                 })
             ids = list(db.session.scalars(insert(Moment).returning(Moment.id, sort_by_parameter_order=True), rows)) \
                 if rows else []
-            write_moment_links(db.session, [
+            write_moment_links(db.session.connection(), [
                 MomentLinks(
                     moment_id,
                     kind_ids=[kinds_by_key[kind] if isinstance(kind, str) else kind for kind in spec.kinds],
@@ -218,7 +221,6 @@ class Factory:
                        pinned_by=family.carers[0] if i % 50 == 0 else None)
             for i in range(count)
         ])
-        assert family.therapist is not None
         self.reflections(family.therapist, ids[::3], "You noticed.")
         return ids
 
@@ -244,8 +246,9 @@ class Factory:
     def session(self, family: FamilyInfo, starts_at: datetime) -> int:
         """A therapy session (past or to come) recorded for the family; its id."""
         with self.app.app_context():
+            created_by = family.assigned_therapist
             session = TherapySession(family_id=family.id, starts_at=starts_at,
-                                     created_by_id=family.therapist.id if family.therapist else None)
+                                     created_by_id=created_by.id if created_by else None)
             db.session.add(session)
             db.session.commit()
             return session.id
@@ -253,7 +256,7 @@ class Factory:
     def focus(self, family: FamilyInfo, text: str, by: Person | None = None, *,
               created_at: datetime | None = None) -> int:
         """The weekly focus, set by the family's therapist unless told who; its id."""
-        by = by or family.therapist
+        by = by or family.assigned_therapist
         with self.app.app_context():
             focus = Focus(family_id=family.id, text=text, set_by_id=by.id if by else None,
                           created_at=created_at or utcnow())
@@ -266,7 +269,6 @@ class Factory:
         """An open invitation made as the service makes them (only hashes are kept), by the family's
         therapist for a carer and by its first carer for a viewer unless told who."""
         created_by = created_by or (family.therapist if kind is MemberKind.CARER else family.carers[0])
-        assert created_by is not None
         with self.app.app_context():
             issued = create_invitation(db.session.get_one(Family, family.id), kind=kind, relation=relation,
                                        created_by=db.session.get_one(User, created_by.id))
@@ -302,7 +304,7 @@ def admin(make: Factory) -> Person:
 
 
 @pytest.fixture
-def sign_in_as(make_client):  # type: ignore[no-untyped-def]
+def sign_in_as(make_client: MakeClient) -> SignInAs:
     """A new client signed in as this person."""
 
     def signed_in_client(person: Person) -> FlaskClient:
@@ -314,7 +316,7 @@ def sign_in_as(make_client):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def mum(rivers: FamilyInfo, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
+def mum(rivers: FamilyInfo, sign_in_as: SignInAs) -> FlaskClient:
     """Mum of the Rivers family, signed in on her phone."""
     return sign_in_as(rivers.carers[0])
 
@@ -348,6 +350,8 @@ def clock() -> Iterator[Clock]:
 
 
 class QueryCounter:
+    """The SQL statements run while it counts."""
+
     def __init__(self) -> None:
         self.statements: list[str] = []
 
@@ -356,10 +360,12 @@ class QueryCounter:
         return len(self.statements)
 
 
+CountQueries = Callable[[], AbstractContextManager[QueryCounter]]
+
+
 @pytest.fixture
-def count_queries(app: Flask):  # type: ignore[no-untyped-def]
+def count_queries(app: Flask) -> CountQueries:
     """Context manager counting the SQL statements the app runs inside it."""
-    from contextlib import contextmanager
 
     @contextmanager
     def counting() -> Iterator[QueryCounter]:
@@ -367,7 +373,7 @@ def count_queries(app: Flask):  # type: ignore[no-untyped-def]
         with app.app_context():
             engine = db.engine
 
-        def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
             counter.statements.append(statement)
 
         event.listen(engine, "before_cursor_execute", record)

@@ -46,9 +46,15 @@ class FamilyInfo:
     id: int
     name: str
     baby_id: int
-    therapist: Person | None
+    assigned_therapist: Person | None  # None for a family on nobody's caseload
     carers: list[Person] = field(default_factory=list)
     viewers: list[Person] = field(default_factory=list)
+
+    @property
+    def therapist(self) -> Person:
+        """The family's therapist (a family on nobody's caseload has none to ask for)."""
+        assert self.assigned_therapist is not None, f"the {self.name} family is on nobody's caseload"
+        return self.assigned_therapist
 
 
 # The sign_in_as and make_client fixtures: a new client (a phone, a browser) signed in as someone, or not.

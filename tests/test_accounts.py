@@ -5,22 +5,39 @@ from __future__ import annotations
 import io
 import re
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text, update
 from werkzeug.datastructures import MultiDict
+from werkzeug.test import TestResponse
 
 from pipcompanion import auth
 from pipcompanion.extensions import db
 from pipcompanion.models import MemberKind, PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from pipcompanion.services.accounts import create_therapist, issue_password_link
 
-from .conftest import Factory
-from .helpers import NEW_PASSWORD, PASSWORD, Person, SignInAs, count, csrf_token, page_text, post, rows, sign_in
+from .conftest import Clock, Factory
+from .helpers import (
+    NEW_PASSWORD,
+    PASSWORD,
+    FamilyInfo,
+    InvitationInfo,
+    Person,
+    SignInAs,
+    count,
+    csrf_token,
+    page_text,
+    post,
+    rows,
+    sign_in,
+)
 
 HOMES = {Role.CARER: "/home", Role.VIEWER: "/overview", Role.THERAPIST: "/caseload", Role.ADMIN: "/admin/"}
 NO_MATCH = "That email and password did not match an account. Please try again."
@@ -32,19 +49,19 @@ EASY_TO_GUESS = "This password would be easy for someone else to guess"
 # ---------------------------------------------------------------- helpers
 
 
-def attempt(app, email: str, password: str, **kwargs):  # type: ignore[no-untyped-def]
+def attempt(app: Flask, email: str, password: str, **kwargs: Any) -> tuple[FlaskClient, TestResponse]:
     """A sign-in from a new browser; returns (client, response)."""
     browser = app.test_client()
     return browser, post(browser, "/login", {"email": email, "password": password}, **kwargs)
 
 
-def can_sign_in(app, email: str, password: str) -> bool:  # type: ignore[no-untyped-def]
+def can_sign_in(app: Flask, email: str, password: str) -> bool:
     _browser, response = attempt(app, email, password)
     assert response.status_code in (302, 400), page_text(response)
     return response.status_code == 302
 
 
-def signed_in_name(client) -> str | None:  # type: ignore[no-untyped-def]
+def signed_in_name(client: FlaskClient) -> str | None:
     """Whose name the Settings page greets, or None when it sends the browser to sign in."""
     response = client.get("/settings")
     if response.status_code == 302:
@@ -55,44 +72,50 @@ def signed_in_name(client) -> str | None:  # type: ignore[no-untyped-def]
     return match.group(1)
 
 
-def session_user(client) -> str | None:  # type: ignore[no-untyped-def]
+def session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def session_user(client: FlaskClient) -> str | None:
     with client.session_transaction() as session:
         return session.get("_user_id")
 
 
-def stored(app, person: Person) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+def stored(app: Flask, person: Person) -> SimpleNamespace:
     """The person's row as it is now in the database."""
     with app.app_context():
-        user = db.session.get(User, person.id)
+        user = db.session.get_one(User, person.id)
         return SimpleNamespace(locale=user.locale, password_hash=user.password_hash)
 
 
-def set_columns(app, person: Person, **values) -> None:  # type: ignore[no-untyped-def]
+def set_columns(app: Flask, person: Person, **values: object) -> None:
     with app.app_context():
         db.session.execute(update(User).where(User.id == person.id).values(**values))
         db.session.commit()
 
 
-def issue_link(app, person: Person,  # type: ignore[no-untyped-def]
+def issue_link(app: Flask, person: Person,
                purpose: PasswordLinkPurpose = PasswordLinkPurpose.RESET) -> str:
     """A one-time password link's token, made as the service makes it."""
     with app.app_context():
-        return issue_password_link(db.session.get(User, person.id), purpose, None)
+        return issue_password_link(db.session.get_one(User, person.id), purpose, None)
 
 
-def choose(client, token: str, password: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+def choose(client: FlaskClient, token: str, password: str, confirm: str | None = None) -> TestResponse:
     return post(client, f"/password/{token}", {"password": password,
                                                "confirm": password if confirm is None else confirm})
 
 
-def retry_minutes(response) -> int:  # type: ignore[no-untyped-def]
+def retry_minutes(response: TestResponse) -> int:
     """The wait the 429 page asks for, in minutes."""
     match = TOO_MANY.search(page_text(response))
     assert match, page_text(response)
     return int(match.group(1))
 
 
-def asks_to_wait_out_the_window(response, window_minutes: int) -> bool:  # type: ignore[no-untyped-def]
+def asks_to_wait_out_the_window(response: TestResponse, window_minutes: int) -> bool:
     """The page never asks for less than the time left; Flask-Limiter rounds its reset a second up."""
     assert response.status_code == 429
     assert "Please wait a little" in page_text(response)
@@ -103,7 +126,7 @@ def asks_to_wait_out_the_window(response, window_minutes: int) -> bool:  # type:
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_each_role_lands_on_its_home(app, make, role):
+def test_each_role_lands_on_its_home(app: Flask, make: Factory, role: Role) -> None:
     person = make.user(role)
     browser, response = attempt(app, person.email, PASSWORD)
     assert response.status_code == 302
@@ -113,14 +136,14 @@ def test_each_role_lands_on_its_home(app, make, role):
     assert signed_in_name(browser) == person.name
 
 
-def test_carer_home_greets_them_by_name(app, rivers):
+def test_carer_home_greets_them_by_name(app: Flask, rivers: FamilyInfo) -> None:
     browser, response = attempt(app, rivers.carers[0].email, PASSWORD)
     assert "Hello, Mum" in page_text(browser.get(response.headers["Location"]))
 
 
 @pytest.mark.parametrize("typed", ["CARER1@EXAMPLE.ORG", "Carer1@Example.org", "  carer1@example.org  ",
                                    "\tCarer1@example.ORG "])
-def test_email_is_case_insensitive_and_trimmed(app, make, typed):
+def test_email_is_case_insensitive_and_trimmed(app: Flask, make: Factory, typed: str) -> None:
     person = make.user(Role.CARER, email="carer1@example.org")
     browser, response = attempt(app, typed, PASSWORD)
     assert response.status_code == 302, page_text(response)
@@ -128,40 +151,45 @@ def test_email_is_case_insensitive_and_trimmed(app, make, typed):
     assert signed_in_name(browser) == person.name
 
 
-def test_signing_in_page_shows_the_form(client):
+def test_signing_in_page_shows_the_form(client: FlaskClient) -> None:
     text = page_text(client.get("/login"))
     assert "Sign in" in text and "Email" in text and "Password" in text
     assert "Your therapist can give you a link to choose a new one" in text
 
 
-def test_signed_in_person_visiting_login_goes_home(sign_in_as, make):
+def test_signed_in_person_visiting_login_goes_home(sign_in_as: SignInAs, make: Factory) -> None:
     therapist = make.user(Role.THERAPIST)
     browser = sign_in_as(therapist)
     response = browser.get("/login")
     assert response.status_code == 302 and response.headers["Location"] == "/caseload"
 
 
-def _no_password(app, make):  # type: ignore[no-untyped-def]
+# A sign-in that fails, arranged: (email, password) to type.
+FailedSignIn = Callable[[Flask, Factory], tuple[str, str]]
+
+
+def _no_password(app: Flask, make: Factory) -> tuple[str, str]:
     person = make.user(Role.THERAPIST, email="new.therapist@example.org")
     set_columns(app, person, password_hash=None)
     return person.email, ""
 
 
-def _wrong_password(app, make):  # type: ignore[no-untyped-def]
+def _wrong_password(app: Flask, make: Factory) -> tuple[str, str]:
     return make.user(Role.CARER, email="mum@example.org").email, "not-the-right-password-9"
 
 
-def _unknown_email(app, make):  # type: ignore[no-untyped-def]
+def _unknown_email(app: Flask, make: Factory) -> tuple[str, str]:
     make.user(Role.CARER, email="dad@example.org")
     return "nobody@example.org", PASSWORD
 
 
-def _deactivated(app, make):  # type: ignore[no-untyped-def]
+def _deactivated(app: Flask, make: Factory) -> tuple[str, str]:
     return make.user(Role.THERAPIST, email="left@example.org", active=False).email, PASSWORD
 
 
 @pytest.mark.parametrize("arrange", [_wrong_password, _unknown_email, _deactivated, _no_password])
-def test_failed_sign_in_shows_one_generic_message_and_no_session(app, make, arrange):
+def test_failed_sign_in_shows_one_generic_message_and_no_session(app: Flask, make: Factory,
+                                                                  arrange: FailedSignIn) -> None:
     email, password = arrange(app, make)
     browser, response = attempt(app, email, password or "any-password-at-all")
     assert response.status_code == 400
@@ -172,7 +200,7 @@ def test_failed_sign_in_shows_one_generic_message_and_no_session(app, make, arra
     assert signed_in_name(browser) is None
 
 
-def test_every_failed_sign_in_page_reads_exactly_the_same(app, make):
+def test_every_failed_sign_in_page_reads_exactly_the_same(app: Flask, make: Factory) -> None:
     pages = []
     for arrange in (_wrong_password, _unknown_email, _deactivated, _no_password):
         email, password = arrange(app, make)
@@ -184,7 +212,7 @@ def test_every_failed_sign_in_page_reads_exactly_the_same(app, make):
     assert NO_MATCH in pages[0]
 
 
-def test_deactivated_person_signed_in_elsewhere_is_signed_out(app, make, sign_in_as):
+def test_deactivated_person_signed_in_elsewhere_is_signed_out(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     therapist = make.user(Role.THERAPIST)
     browser = sign_in_as(therapist)
     set_columns(app, therapist, active=False)
@@ -194,7 +222,7 @@ def test_deactivated_person_signed_in_elsewhere_is_signed_out(app, make, sign_in
 # ---------------------------------------------------------------- throttling
 
 
-def test_repeated_failures_for_one_account_are_throttled(app, make):
+def test_repeated_failures_for_one_account_are_throttled(app: Flask, make: Factory) -> None:
     person = make.user(Role.CARER, email="mum@example.org")
     other = make.user(Role.CARER, email="dad@example.org")
     # Case and spaces do not make a new account to guess at.
@@ -210,7 +238,7 @@ def test_repeated_failures_for_one_account_are_throttled(app, make):
     assert can_sign_in(app, other.email, PASSWORD)
 
 
-def test_failures_from_one_address_are_limited_across_accounts(app, make):
+def test_failures_from_one_address_are_limited_across_accounts(app: Flask, make: Factory) -> None:
     person = make.user(Role.CARER, email="mum@example.org")
     for number in range(20):
         _browser, response = attempt(app, f"guess{number}@example.org", "not-the-right-password-9")
@@ -220,7 +248,7 @@ def test_failures_from_one_address_are_limited_across_accounts(app, make):
     assert session_user(browser) is None
 
 
-def test_successful_sign_ins_are_not_counted(app, make):
+def test_successful_sign_ins_are_not_counted(app: Flask, make: Factory) -> None:
     person = make.user(Role.CARER, email="mum@example.org")
     for _ in range(7):
         assert can_sign_in(app, person.email, PASSWORD)
@@ -231,7 +259,7 @@ def test_successful_sign_ins_are_not_counted(app, make):
     assert response.status_code == 429
 
 
-def test_throttle_follows_the_configured_limit(app, make, monkeypatch):
+def test_throttle_follows_the_configured_limit(app: Flask, make: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
     person = make.user(Role.CARER, email="mum@example.org")
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "2 per 30 seconds")
     for _ in range(2):
@@ -242,7 +270,7 @@ def test_throttle_follows_the_configured_limit(app, make, monkeypatch):
     assert "Please try again in 1 minute." in page_text(response)
 
 
-def test_address_throttle_follows_the_configured_limit(app, make, monkeypatch):
+def test_address_throttle_follows_the_configured_limit(app: Flask, make: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
     make.user(Role.CARER, email="mum@example.org")
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "3 per 15 minutes")
     for number in range(3):
@@ -255,17 +283,17 @@ def test_address_throttle_follows_the_configured_limit(app, make, monkeypatch):
 # ---------------------------------------------------------------- the session
 
 
-def test_session_is_rotated_on_sign_in(app, make, client):
+def test_session_is_rotated_on_sign_in(app: Flask, make: Factory, client: FlaskClient) -> None:
     person = make.user(Role.CARER)
     client.get("/login")
     with client.session_transaction() as session:
         session["planted"] = "before sign-in"
-    cookie_before = client.get_cookie("session").value
+    cookie_before = session_cookie(client)
     response = post(client, "/login", {"email": person.email, "password": PASSWORD})
     assert response.status_code == 302
     with client.session_transaction() as session:
         assert "planted" not in session
-    assert client.get_cookie("session").value != cookie_before
+    assert session_cookie(client) != cookie_before
     # Someone holding a copy of the cookie from before is not signed in.
     copy = app.test_client()
     copy.set_cookie("session", cookie_before)
@@ -273,7 +301,7 @@ def test_session_is_rotated_on_sign_in(app, make, client):
     assert signed_in_name(client) == person.name
 
 
-def test_session_cookie_is_marked_httponly_and_lax(app, make):
+def test_session_cookie_is_marked_httponly_and_lax(app: Flask, make: Factory) -> None:
     person = make.user(Role.CARER)
     _browser, response = attempt(app, person.email, PASSWORD)
     cookie = response.headers["Set-Cookie"]
@@ -283,7 +311,7 @@ def test_session_cookie_is_marked_httponly_and_lax(app, make):
 # ---------------------------------------------------------------- signing out
 
 
-def test_sign_out_with_the_button(make, sign_in_as):
+def test_sign_out_with_the_button(make: Factory, sign_in_as: SignInAs) -> None:
     person = make.user(Role.CARER)
     browser = sign_in_as(person)
     response = post(browser, "/logout")
@@ -293,7 +321,7 @@ def test_sign_out_with_the_button(make, sign_in_as):
     assert browser.get("/home").headers["Location"].startswith("/login")
 
 
-def test_get_logout_only_shows_a_button(make, sign_in_as):
+def test_get_logout_only_shows_a_button(make: Factory, sign_in_as: SignInAs) -> None:
     person = make.user(Role.THERAPIST)
     browser = sign_in_as(person)
     response = browser.get("/logout")
@@ -302,13 +330,13 @@ def test_get_logout_only_shows_a_button(make, sign_in_as):
     assert signed_in_name(browser) == person.name
 
 
-def test_get_logout_when_signed_out_says_so(client):
+def test_get_logout_when_signed_out_says_so(client: FlaskClient) -> None:
     text = page_text(client.get("/logout"))
     assert "You are signed out." in text and "Sign out now" not in text
 
 
 @pytest.mark.parametrize("token", [None, "forged-token"])
-def test_sign_out_without_csrf_token_is_refused(make, sign_in_as, token):
+def test_sign_out_without_csrf_token_is_refused(make: Factory, sign_in_as: SignInAs, token: str | None) -> None:
     person = make.user(Role.CARER)
     browser = sign_in_as(person)
     response = browser.post("/logout", data={} if token is None else {"csrf_token": token})
@@ -320,13 +348,13 @@ def test_sign_out_without_csrf_token_is_refused(make, sign_in_as, token):
 # ---------------------------------------------------------------- next
 
 
-def test_local_next_is_followed_after_sign_in(app, make):
+def test_local_next_is_followed_after_sign_in(app: Flask, make: Factory) -> None:
     person = make.user(Role.CARER)
     _browser, response = attempt(app, person.email, PASSWORD, query_string={"next": "/settings"})
     assert response.headers["Location"] == "/settings"
 
 
-def test_page_asked_for_before_sign_in_opens_after_it(make, client):
+def test_page_asked_for_before_sign_in_opens_after_it(make: Factory, client: FlaskClient) -> None:
     person = make.user(Role.CARER)
     response = client.get("/settings/password")
     assert response.status_code == 302
@@ -342,7 +370,7 @@ def test_page_asked_for_before_sign_in_opens_after_it(make, client):
     "//evil.example", "https://evil.example/", "/\\evil", "\\\\evil.example", "http:/evil.example",
     "javascript:alert(1)", "/\t/evil.example", "evil.example", "///evil.example", "/" + "a" * 600,
 ])
-def test_next_to_another_site_is_not_followed(app, make, target):
+def test_next_to_another_site_is_not_followed(app: Flask, make: Factory, target: str) -> None:
     person = make.user(Role.THERAPIST)
     _browser, response = attempt(app, person.email, PASSWORD, query_string={"next": target})
     assert response.status_code == 302
@@ -374,7 +402,8 @@ CHANGE_REFUSALS = [
 
 
 @pytest.mark.parametrize(("change", "message"), CHANGE_REFUSALS)
-def test_bad_password_change_is_refused_and_nothing_changes(app, make, sign_in_as, change, message):
+def test_bad_password_change_is_refused_and_nothing_changes(app: Flask, make: Factory, sign_in_as: SignInAs,
+                                                            change: dict[str, str], message: str) -> None:
     person = make.user(Role.CARER, name="Bartholomew Fitzgerald", email="rosalind.franklin@example.org")
     browser = sign_in_as(person)
     form = {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, **change}
@@ -391,7 +420,7 @@ def test_bad_password_change_is_refused_and_nothing_changes(app, make, sign_in_a
 
 
 @pytest.mark.parametrize("variant", [str.upper, str.title, lambda name: name.replace(" ", "")])
-def test_password_close_to_own_name_is_refused(make, sign_in_as, variant):
+def test_password_close_to_own_name_is_refused(make: Factory, sign_in_as: SignInAs, variant: Callable[[str], str]) -> None:
     person = make.user(Role.CARER, name="Bartholomew Fitzgerald")
     browser = sign_in_as(person)
     new = variant(person.name)
@@ -400,7 +429,7 @@ def test_password_close_to_own_name_is_refused(make, sign_in_as, variant):
     assert response.status_code == 400 and EASY_TO_GUESS in page_text(response)
 
 
-def test_password_equal_to_an_ordinary_email_is_refused(app, make, sign_in_as):
+def test_password_equal_to_an_ordinary_email_is_refused(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     person = make.user(Role.THERAPIST, email="sam.okafor@pip-service.example.org")
     browser = sign_in_as(person)
     response = post(browser, "/settings/password",
@@ -443,12 +472,12 @@ def test_after_a_password_change_only_the_new_password_signs_in(
     assert not can_sign_in(app, person.email, PASSWORD)
 
 
-def test_password_page_needs_signing_in(client):
+def test_password_page_needs_signing_in(client: FlaskClient) -> None:
     response = client.get("/settings/password")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_password_page_explains_other_devices_are_signed_out(make, sign_in_as):
+def test_password_page_explains_other_devices_are_signed_out(make: Factory, sign_in_as: SignInAs) -> None:
     browser = sign_in_as(make.user(Role.VIEWER))
     text = page_text(browser.get("/settings/password"))
     assert "Other phones and computers signed in to your account will be signed out." in text
@@ -485,7 +514,7 @@ def test_a_used_password_link_no_longer_works_whether_opened_or_posted_to(app: F
     assert can_sign_in(app, "mum@example.org", NEW_PASSWORD)
 
 
-def test_therapist_button_makes_a_link_the_carer_can_use(app, rivers, sign_in_as):
+def test_therapist_button_makes_a_link_the_carer_can_use(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     carer = rivers.carers[0]
     therapist_browser = sign_in_as(rivers.therapist)
     response = post(therapist_browser, f"/families/{rivers.id}/members/{carer.id}/password-link")
@@ -498,10 +527,10 @@ def test_therapist_button_makes_a_link_the_carer_can_use(app, rivers, sign_in_as
     assert can_sign_in(app, carer.email, NEW_PASSWORD)
 
 
-def test_setup_link_gives_a_new_therapist_their_first_password(app, make):
+def test_setup_link_gives_a_new_therapist_their_first_password(app: Flask, make: Factory) -> None:
     admin = make.user(Role.ADMIN)
     with app.app_context():
-        token = create_therapist(db.session.get(User, admin.id), name="Sam Okafor",
+        token = create_therapist(db.session.get_one(User, admin.id), name="Sam Okafor",
                                  email="sam@pip.example.org").setup_token
     assert not can_sign_in(app, "sam@pip.example.org", "anything-at-all-12")
     browser = app.test_client()
@@ -510,7 +539,7 @@ def test_setup_link_gives_a_new_therapist_their_first_password(app, make):
     assert response.headers["Location"] == "/caseload"
 
 
-def test_using_a_link_signs_out_the_persons_other_sessions(app, make, sign_in_as):
+def test_using_a_link_signs_out_the_persons_other_sessions(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     person = make.user(Role.CARER, name="Mum")
     phone = sign_in_as(person)
     token = issue_link(app, person)
@@ -518,7 +547,7 @@ def test_using_a_link_signs_out_the_persons_other_sessions(app, make, sign_in_as
     assert signed_in_name(phone) is None
 
 
-def test_expired_link_no_longer_works(app, make, client, clock):
+def test_expired_link_no_longer_works(app: Flask, make: Factory, client: FlaskClient, clock: Clock) -> None:
     person = make.user(Role.CARER)
     token = issue_link(app, person)
     clock.advance(app.config["PASSWORD_RESET_LIFETIME"] + timedelta(minutes=1))
@@ -532,7 +561,7 @@ def test_expired_link_no_longer_works(app, make, client, clock):
     assert not can_sign_in(app, person.email, NEW_PASSWORD)
 
 
-def test_link_lifetime_comes_from_config(app, make, clock):
+def test_link_lifetime_comes_from_config(app: Flask, make: Factory, clock: Clock) -> None:
     person = make.user(Role.CARER)
     now = clock.set(utcnow())
     issue_link(app, person, PasswordLinkPurpose.RESET)
@@ -540,7 +569,7 @@ def test_link_lifetime_comes_from_config(app, make, clock):
     assert expires_at == now + app.config["PASSWORD_RESET_LIFETIME"]
 
 
-def test_link_for_a_deactivated_person_no_longer_works(app, make, client):
+def test_link_for_a_deactivated_person_no_longer_works(app: Flask, make: Factory, client: FlaskClient) -> None:
     person = make.user(Role.THERAPIST)
     token = issue_link(app, person)
     set_columns(app, person, active=False)
@@ -552,7 +581,7 @@ def test_link_for_a_deactivated_person_no_longer_works(app, make, client):
     "garbage", "a" * 43, "a" * 100, "a" * 101, "x" * 5000, "%00", "%FF%FE", "%C3%A9t%C3%A9", "..", "%20",
     "'%20OR%201=1--", "<script>",
 ])
-def test_garbage_link_is_a_404_page_never_500(app, make, client, token):
+def test_garbage_link_is_a_404_page_never_500(app: Flask, make: Factory, client: FlaskClient, token: str) -> None:
     issue_link(app, make.user(Role.CARER))
     for response in (client.get(f"/password/{token}"), choose(client, token, NEW_PASSWORD)):
         assert response.status_code == 404
@@ -602,7 +631,7 @@ def test_after_a_refused_password_the_link_still_works(app: Flask, make: Factory
     assert can_sign_in(app, person.email, NEW_PASSWORD)
 
 
-def test_new_link_makes_the_older_one_stop_working(app, make, client):
+def test_new_link_makes_the_older_one_stop_working(app: Flask, make: Factory, client: FlaskClient) -> None:
     person = make.user(Role.CARER)
     older = issue_link(app, person)
     newer = issue_link(app, person)
@@ -613,14 +642,14 @@ def test_new_link_makes_the_older_one_stop_working(app, make, client):
     assert choose(client, newer, NEW_PASSWORD).status_code == 302
 
 
-def test_link_of_one_person_leaves_others_links_alone(app, make, client):
+def test_link_of_one_person_leaves_others_links_alone(app: Flask, make: Factory, client: FlaskClient) -> None:
     mum, dad = make.user(Role.CARER), make.user(Role.CARER)
     mums = issue_link(app, mum)
     issue_link(app, dad)
     assert client.get(f"/password/{mums}").status_code == 200
 
 
-def test_database_keeps_only_a_hash_of_the_link(app, make):
+def test_database_keeps_only_a_hash_of_the_link(app: Flask, make: Factory) -> None:
     person = make.user(Role.CARER)
     tokens = [issue_link(app, person), issue_link(app, person, PasswordLinkPurpose.SETUP)]
     with app.app_context():
@@ -633,7 +662,7 @@ def test_database_keeps_only_a_hash_of_the_link(app, make):
         assert token[:16] not in stored_text
 
 
-def test_guessing_links_is_throttled(app, make, client):
+def test_guessing_links_is_throttled(app: Flask, make: Factory, client: FlaskClient) -> None:
     person = make.user(Role.CARER)
     token = issue_link(app, person)
     for number in range(20):
@@ -645,13 +674,13 @@ def test_guessing_links_is_throttled(app, make, client):
 # ---------------------------------------------------------------- staff idle timeout
 
 
-def _idle(client, seconds: int) -> None:  # type: ignore[no-untyped-def]
+def _idle(client: FlaskClient, seconds: int) -> None:
     """As if this browser's last request was `seconds` ago."""
     with client.session_transaction() as session:
         session["last_seen"] = int(time.time()) - seconds
 
 
-def idle_message(app) -> str:  # type: ignore[no-untyped-def]
+def idle_message(app: Flask) -> str:
     minutes = int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds() // 60)
     return f"You were signed out after {minutes} minutes without activity, to keep families' information safe."
 
@@ -685,7 +714,7 @@ def test_signing_in_again_after_idling_returns_to_the_page(app: Flask, make: Fac
     assert response.headers["Location"].startswith(HOMES[role])
 
 
-def test_idle_staff_post_is_not_carried_out(app, rivers, sign_in_as):
+def test_idle_staff_post_is_not_carried_out(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     browser = sign_in_as(rivers.therapist)
     token = csrf_token(browser)  # the button's form was on the page before they walked away
     _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) + 60)
@@ -696,7 +725,7 @@ def test_idle_staff_post_is_not_carried_out(app, rivers, sign_in_as):
     assert count(app, PasswordLink) == 0
 
 
-def test_active_staff_stay_signed_in(app, make, sign_in_as):
+def test_active_staff_stay_signed_in(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     therapist = make.user(Role.THERAPIST)
     browser = sign_in_as(therapist)
     _idle(browser, int(app.config["STAFF_IDLE_TIMEOUT"].total_seconds()) - 60)
@@ -705,7 +734,7 @@ def test_active_staff_stay_signed_in(app, make, sign_in_as):
 
 
 @pytest.mark.parametrize("role", [Role.CARER, Role.VIEWER])
-def test_families_are_not_timed_out(make, sign_in_as, role):
+def test_families_are_not_timed_out(make: Factory, sign_in_as: SignInAs, role: Role) -> None:
     person = make.user(role)
     browser = sign_in_as(person)
     _idle(browser, 6 * 60 * 60)
@@ -713,7 +742,8 @@ def test_families_are_not_timed_out(make, sign_in_as, role):
     assert signed_in_name(browser) == person.name
 
 
-def test_staff_who_walk_away_right_after_signing_in_are_signed_out(app, make, sign_in_as, monkeypatch):
+def test_staff_who_walk_away_right_after_signing_in_are_signed_out(app: Flask, make: Factory, sign_in_as: SignInAs,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     therapist = make.user(Role.THERAPIST)
     browser = sign_in_as(therapist)  # and then walks away without opening another page
     later = time.time() + app.config["STAFF_IDLE_TIMEOUT"].total_seconds() + 60
@@ -726,7 +756,7 @@ def test_staff_who_walk_away_right_after_signing_in_are_signed_out(app, make, si
 # ---------------------------------------------------------------- settings
 
 
-def test_settings_page_shows_who_is_signed_in(make, sign_in_as):
+def test_settings_page_shows_who_is_signed_in(make: Factory, sign_in_as: SignInAs) -> None:
     person = make.user(Role.CARER, name="Mum", email="mum@example.org")
     response = sign_in_as(person).get("/settings")
     text = page_text(response)
@@ -734,7 +764,7 @@ def test_settings_page_shows_who_is_signed_in(make, sign_in_as):
     assert "Language" in text and "English" in text and "Change my password" in text
 
 
-def test_language_choice_is_saved(app, make, sign_in_as):
+def test_language_choice_is_saved(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     person = make.user(Role.CARER)
     set_columns(app, person, locale=None)
     browser = sign_in_as(person)
@@ -746,7 +776,7 @@ def test_language_choice_is_saved(app, make, sign_in_as):
 
 @pytest.mark.parametrize("form", [{"locale": "xx"}, {"locale": ""}, {}, {"locale": "e" * 5000},
                                   {"locale": "EN"}])
-def test_unknown_language_is_refused(app, make, sign_in_as, form):
+def test_unknown_language_is_refused(app: Flask, make: Factory, sign_in_as: SignInAs, form: dict[str, str]) -> None:
     person = make.user(Role.THERAPIST)
     set_columns(app, person, locale=None)
     browser = sign_in_as(person)
@@ -756,7 +786,7 @@ def test_unknown_language_is_refused(app, make, sign_in_as, form):
     assert stored(app, person).locale is None
 
 
-def test_settings_need_signing_in(client):
+def test_settings_need_signing_in(client: FlaskClient) -> None:
     response = client.get("/settings")
     assert response.status_code == 302 and response.headers["Location"] == "/login?next=%2Fsettings"
 
@@ -784,7 +814,7 @@ LOGIN_REFUSALS = [
 
 
 @pytest.mark.parametrize(("form", "message"), LOGIN_REFUSALS)
-def test_bad_sign_in_input_gets_a_message(app, make, form, message):
+def test_bad_sign_in_input_gets_a_message(app: Flask, make: Factory, form: dict[str, str], message: str) -> None:
     make.user(Role.CARER, email="mum@example.org")
     browser = app.test_client()
     response = post(browser, "/login", form)
@@ -793,7 +823,7 @@ def test_bad_sign_in_input_gets_a_message(app, make, form, message):
     assert session_user(browser) is None
 
 
-def test_longest_allowed_email_and_password_are_accepted_by_the_form(app, make):
+def test_longest_allowed_email_and_password_are_accepted_by_the_form(app: Flask, make: Factory) -> None:
     email = "m" * 64 + "@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 50 + ".org"
     assert len(email) <= 254
     _browser, response = attempt(app, email, "p" * 200)
@@ -801,38 +831,42 @@ def test_longest_allowed_email_and_password_are_accepted_by_the_form(app, make):
     assert NO_MATCH in page_text(response)
 
 
-def _login_form(app, make):  # type: ignore[no-untyped-def]
+# A form to send, arranged: the browser, the form's address and good values for its fields.
+FormArrangement = Callable[[Flask, Factory], tuple[FlaskClient, str, dict[str, str]]]
+
+
+def _login_form(app: Flask, make: Factory) -> tuple[FlaskClient, str, dict[str, str]]:
     make.user(Role.CARER, email="mum@example.org")
     return app.test_client(), "/login", {"email": "mum@example.org", "password": PASSWORD}
 
 
-def _settings_form(app, make):  # type: ignore[no-untyped-def]
+def _settings_form(app: Flask, make: Factory) -> tuple[FlaskClient, str, dict[str, str]]:
     browser = app.test_client()
     sign_in(browser, make.user(Role.CARER))
     return browser, "/settings", {"locale": "en"}
 
 
-def _password_form(app, make):  # type: ignore[no-untyped-def]
+def _password_form(app: Flask, make: Factory) -> tuple[FlaskClient, str, dict[str, str]]:
     browser = app.test_client()
     sign_in(browser, make.user(Role.CARER))
     return browser, "/settings/password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
                                            "confirm": NEW_PASSWORD}
 
 
-def _link_form(app, make):  # type: ignore[no-untyped-def]
+def _link_form(app: Flask, make: Factory) -> tuple[FlaskClient, str, dict[str, str]]:
     token = issue_link(app, make.user(Role.CARER))
     return app.test_client(), f"/password/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
 
 
-def _invitation(app, make):  # type: ignore[no-untyped-def]
+def _invitation(app: Flask, make: Factory) -> InvitationInfo:
     return make.invitation(make.family("Rivers"), MemberKind.CARER, "Dad")
 
 
-def _join_code_form(app, make):  # type: ignore[no-untyped-def]
+def _join_code_form(app: Flask, make: Factory) -> tuple[FlaskClient, str, dict[str, str]]:
     return app.test_client(), "/join", {"code": _invitation(app, make).code}
 
 
-def _join_details_form(app, make):  # type: ignore[no-untyped-def]
+def _join_details_form(app: Flask, make: Factory) -> tuple[FlaskClient, str, dict[str, str]]:
     browser = app.test_client()
     assert browser.get(f"/join/{_invitation(app, make).token}").status_code == 302
     return browser, "/join/details", {"name": "Dad", "email": "dad@example.org", "password": NEW_PASSWORD,
@@ -850,7 +884,7 @@ ACCOUNT_FORMS = [
 
 
 @pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
-def test_empty_form_gets_messages_not_a_crash(app, make, arrange):
+def test_empty_form_gets_messages_not_a_crash(app: Flask, make: Factory, arrange: FormArrangement) -> None:
     browser, path, _good = arrange(app, make)
     response = post(browser, path, {})
     assert response.status_code == 400
@@ -858,7 +892,7 @@ def test_empty_form_gets_messages_not_a_crash(app, make, arrange):
 
 
 @pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
-def test_overlong_fields_get_messages_not_a_crash(app, make, arrange):
+def test_overlong_fields_get_messages_not_a_crash(app: Flask, make: Factory, arrange: FormArrangement) -> None:
     browser, path, good = arrange(app, make)
     response = post(browser, path, {name: "x" * 300 + value for name, value in good.items()})
     assert response.status_code == 400
@@ -867,7 +901,7 @@ def test_overlong_fields_get_messages_not_a_crash(app, make, arrange):
 
 
 @pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
-def test_file_in_place_of_text_gets_messages_not_a_crash(app, make, arrange):
+def test_file_in_place_of_text_gets_messages_not_a_crash(app: Flask, make: Factory, arrange: FormArrangement) -> None:
     browser, path, good = arrange(app, make)
     for name in good:
         form = {"csrf_token": csrf_token(browser), **good, name: (io.BytesIO(b"not text"), "note.txt")}
@@ -879,7 +913,7 @@ def test_file_in_place_of_text_gets_messages_not_a_crash(app, make, arrange):
 @pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
 @pytest.mark.parametrize("body", [{"VALUES": 12345}, {"VALUES": ["a", "b"]}, {"VALUES": {"nested": True}},
                                   [1, 2, 3], "just text", None])
-def test_json_body_gets_a_refusal_not_a_crash(app, make, arrange, body):
+def test_json_body_gets_a_refusal_not_a_crash(app: Flask, make: Factory, arrange: FormArrangement, body: object) -> None:
     browser, path, good = arrange(app, make)
     if isinstance(body, dict):
         body = {name: body["VALUES"] for name in good}
@@ -889,7 +923,7 @@ def test_json_body_gets_a_refusal_not_a_crash(app, make, arrange, body):
 
 
 @pytest.mark.parametrize("arrange", ACCOUNT_FORMS)
-def test_repeated_fields_use_the_first_value(app, make, arrange):
+def test_repeated_fields_use_the_first_value(app: Flask, make: Factory, arrange: FormArrangement) -> None:
     browser, path, good = arrange(app, make)
     data = [("csrf_token", csrf_token(browser))]
     for name, value in good.items():
@@ -901,13 +935,13 @@ def test_repeated_fields_use_the_first_value(app, make, arrange):
 # ---------------------------------------------------------------- create-admin on the command line
 
 
-def create_admin(app, *args: str, **kwargs):  # type: ignore[no-untyped-def]
+def create_admin(app: Flask, *args: str, **kwargs: Any) -> Result:
     """Run `flask --app app create-admin ...`; `flask` pushes an app context first, so do we."""
     with app.app_context():
         return app.test_cli_runner().invoke(args=["create-admin", *args], **kwargs)
 
 
-def test_create_admin_makes_an_admin_who_can_sign_in(app):
+def test_create_admin_makes_an_admin_who_can_sign_in(app: Flask) -> None:
     result = create_admin(app, " Lead@Example.org ", "--name", "Priya", "--password", NEW_PASSWORD)
     assert result.exit_code == 0, result.output
     assert "created" in result.output
@@ -920,7 +954,7 @@ def test_create_admin_makes_an_admin_who_can_sign_in(app):
     assert "Priya" in page_text(browser.get("/settings"))
 
 
-def test_create_admin_asks_for_the_password_twice(app):
+def test_create_admin_asks_for_the_password_twice(app: Flask) -> None:
     result = create_admin(app, "lead@example.org", input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert can_sign_in(app, "lead@example.org", NEW_PASSWORD)
@@ -933,7 +967,7 @@ def test_create_admin_asks_for_the_password_twice(app):
     ("lead@example.org", EASY_TO_GUESS),
     ("p" * 201, "Please use at most 200 characters."),
 ])
-def test_create_admin_refuses_a_weak_password(app, password, message):
+def test_create_admin_refuses_a_weak_password(app: Flask, password: str, message: str) -> None:
     result = create_admin(app, "lead@example.org", "--password", password)
     assert result.exit_code != 0
     assert message in result.output
@@ -941,7 +975,7 @@ def test_create_admin_refuses_a_weak_password(app, password, message):
     assert count(app, User) == 0
 
 
-def test_create_admin_refuses_an_email_already_used(app, make):
+def test_create_admin_refuses_an_email_already_used(app: Flask, make: Factory) -> None:
     carer = make.user(Role.CARER, email="mum@example.org")
     result = create_admin(app, "MUM@example.org", "--password", NEW_PASSWORD)
     assert result.exit_code != 0
@@ -952,7 +986,7 @@ def test_create_admin_refuses_an_email_already_used(app, make):
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "lead@", "m" * 250 + "@example.org"])
-def test_create_admin_refuses_something_that_is_not_an_email(app, email):
+def test_create_admin_refuses_something_that_is_not_an_email(app: Flask, email: str) -> None:
     result = create_admin(app, email, "--password", NEW_PASSWORD)
     assert result.exit_code != 0
     assert "Please enter an email address like name@example.org." in result.output

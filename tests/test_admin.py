@@ -77,14 +77,14 @@ def sign_in_fails(client: FlaskClient, person: Person, password: str | None = No
     return response.status_code == 400 and "did not match an account" in page_text(response)
 
 
-def brand(response) -> str:  # type: ignore[no-untyped-def]
+def brand(response: TestResponse) -> str:
     """The service name in the page header."""
     match = re.search(r'<a class="brand"[^>]*>([^<]*)</a>', response.get_data(as_text=True))
     assert match, "no service name in the header"
     return html.unescape(match.group(1)).strip()
 
 
-def audit_table(response) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+def audit_table(response: TestResponse) -> list[tuple[str, ...]]:
     """The audit log's rows as (who, what, family, person), as the admin reads them."""
     body = response.get_data(as_text=True).split("<tbody>", 1)[-1]
     found = []
@@ -96,7 +96,7 @@ def audit_table(response) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-d
 
 
 @pytest.fixture
-def robin(make) -> Person:  # type: ignore[no-untyped-def]
+def robin(make: Factory) -> Person:
     return make.user(Role.THERAPIST, name="Robin", email="robin@example.org")
 
 
@@ -170,7 +170,8 @@ def test_the_setup_link_works_once(make_client: MakeClient, setup_link: str) -> 
     ],
     ids=["duplicate-email", "bad-email", "no-email", "no-name", "blank-name", "long-name"],
 )
-def test_bad_therapist_details_are_refused(app, admin, make, sign_in_as, data, message) -> None:
+def test_bad_therapist_details_are_refused(app: Flask, admin: Person, make: Factory, sign_in_as: SignInAs, data: dict[str, str],
+                                           message: str) -> None:
     make.user(Role.THERAPIST, name="Sam", email="sam@example.org")
     client = sign_in_as(admin)
     users_before = count(app, User)
@@ -223,7 +224,8 @@ def test_a_reactivated_therapist_can_sign_in_again(app: Flask, admin: Person, ro
 
 @pytest.mark.parametrize("sent", [{}, {"active": ""}, {"active": "yes"}, {"active": "2"}],
                          ids=["missing", "empty", "word", "number"])
-def test_an_unclear_active_value_changes_nothing(app, admin, robin, sign_in_as, sent) -> None:
+def test_an_unclear_active_value_changes_nothing(app: Flask, admin: Person, robin: Person, sign_in_as: SignInAs,
+                                                 sent: dict[str, str]) -> None:
     robins_tablet = sign_in_as(robin)
     client = sign_in_as(admin)
 
@@ -236,7 +238,8 @@ def test_an_unclear_active_value_changes_nothing(app, admin, robin, sign_in_as, 
     assert count(app, AuditEvent) == 0
 
 
-def test_a_deactivated_therapists_password_link_stops_working(app, admin, robin, sign_in_as, make_client) -> None:
+def test_a_deactivated_therapists_password_link_stops_working(app: Flask, admin: Person, robin: Person, sign_in_as: SignInAs,
+                                                              make_client: MakeClient) -> None:
     client = sign_in_as(admin)
     link, _code = shown_secret(post(client, f"/admin/therapists/{robin.id}/password-link"))
     post(client, f"/admin/therapists/{robin.id}/active", {"active": "0"})
@@ -244,7 +247,8 @@ def test_a_deactivated_therapists_password_link_stops_working(app, admin, robin,
     assert refused.status_code == 404 and "This link no longer works" in page_text(refused)
 
 
-def test_an_admin_password_link_for_a_therapist_works_once(app, admin, robin, sign_in_as, make_client) -> None:
+def test_an_admin_password_link_for_a_therapist_works_once(app: Flask, admin: Person, robin: Person, sign_in_as: SignInAs,
+                                                           make_client: MakeClient) -> None:
     client = sign_in_as(admin)
     robins_tablet = sign_in_as(robin)
 
@@ -269,7 +273,8 @@ def test_an_admin_password_link_for_a_therapist_works_once(app, admin, robin, si
     assert reused.status_code == 404 and "This link no longer works" in page_text(reused)
 
 
-def test_a_new_password_link_replaces_the_last_one(app, admin, robin, sign_in_as, make_client) -> None:
+def test_a_new_password_link_replaces_the_last_one(app: Flask, admin: Person, robin: Person, sign_in_as: SignInAs,
+                                                   make_client: MakeClient) -> None:
     client = sign_in_as(admin)
     first, _ = shown_secret(post(client, f"/admin/therapists/{robin.id}/password-link"))
     second, _ = shown_secret(post(client, f"/admin/therapists/{robin.id}/password-link"))
@@ -278,7 +283,8 @@ def test_a_new_password_link_replaces_the_last_one(app, admin, robin, sign_in_as
     assert make_client().get(second).status_code == 200
 
 
-def test_only_therapists_are_managed_on_the_therapist_page(app, admin, rivers, sign_in_as) -> None:
+def test_only_therapists_are_managed_on_the_therapist_page(app: Flask, admin: Person, rivers: FamilyInfo,
+                                                           sign_in_as: SignInAs) -> None:
     carer, viewer = rivers.carers[0], rivers.viewers[0]
     client = sign_in_as(admin)
     carers_phone = sign_in_as(carer)
@@ -368,7 +374,8 @@ def test_admin_takes_a_family_off_a_caseload(app: Flask, make: Factory, admin: P
         ("caseload.unassign", admin.id, unassigned.id, robin.id)]
 
 
-def test_removing_an_assignment_that_is_not_there_is_not_found(app, admin, robin, rivers, sign_in_as) -> None:
+def test_removing_an_assignment_that_is_not_there_is_not_found(app: Flask, admin: Person, robin: Person, rivers: FamilyInfo,
+                                                               sign_in_as: SignInAs) -> None:
     client = sign_in_as(admin)
     before = assignments(app)
     for path in (f"/admin/caseloads/{rivers.id}/{robin.id}/remove", f"/admin/caseloads/999999/{robin.id}/remove",
@@ -384,7 +391,8 @@ def test_removing_an_assignment_that_is_not_there_is_not_found(app, admin, robin
     ["unknown family", "unknown therapist", "family not a number", "therapist not a number", "no family",
      "a carer as therapist", "an inactive therapist", "a family id as therapist"],
 )
-def test_bad_caseload_choices_are_refused(app, admin, robin, make, sign_in_as, bad) -> None:
+def test_bad_caseload_choices_are_refused(app: Flask, admin: Person, robin: Person, make: Factory, sign_in_as: SignInAs,
+                                          bad: str) -> None:
     family = make.family("Rivers", therapist=None)
     resting = make.user(Role.THERAPIST, name="Kim", active=False)
     data = {"family_id": str(family.id), "therapist_id": str(robin.id)}
@@ -463,7 +471,8 @@ def test_every_page_carries_the_service_name(rivers: FamilyInfo, admin: Person, 
         assert "<title>" in page.get_data(as_text=True) and "· Harbour PIP</title>" in page.get_data(as_text=True)
 
 
-def test_the_default_language_is_saved_and_used_for_visitors(app, admin, sign_in_as, client, monkeypatch) -> None:
+def test_the_default_language_is_saved_and_used_for_visitors(app: Flask, admin: Person, sign_in_as: SignInAs, client: FlaskClient,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "LANGUAGES", {"en": "English", "cy": "Cymraeg"})
     admin_client = sign_in_as(admin)
     english = re.compile(r'<html lang="en(-[A-Z]{2})?"')
@@ -472,7 +481,8 @@ def test_the_default_language_is_saved_and_used_for_visitors(app, admin, sign_in
     response = post(admin_client, "/admin/settings", {**GOOD_SETTINGS, "default_locale": "cy"})
 
     assert response.status_code == 302
-    assert settings_row(app)[2] == "cy"  # type: ignore[index]
+    settings = settings_row(app)
+    assert settings is not None and settings[2] == "cy"
     assert '<html lang="cy"' in client.get("/help").get_data(as_text=True)
     # A browser that asks for English still gets it.
     assert english.search(client.get("/help", headers={"Accept-Language": "en-GB"}).get_data(as_text=True))
@@ -493,7 +503,8 @@ def test_the_default_language_is_saved_and_used_for_visitors(app, admin, sign_in
     ids=["mars", "no-zone", "unknown-language", "long-name", "no-name", "long-contacts", "no-contacts",
          "blank-contacts"],
 )
-def test_bad_settings_are_refused_and_change_nothing(app, admin, sign_in_as, client, changes, message) -> None:
+def test_bad_settings_are_refused_and_change_nothing(app: Flask, admin: Person, sign_in_as: SignInAs, client: FlaskClient,
+                                                     changes: dict[str, str], message: str) -> None:
     admin_client = sign_in_as(admin)
     assert post(admin_client, "/admin/settings", GOOD_SETTINGS).status_code == 302
     before = settings_row(app)
@@ -509,19 +520,20 @@ def test_bad_settings_are_refused_and_change_nothing(app, admin, sign_in_as, cli
     assert "Harbour crisis line" in page_text(client.get("/help"))
 
 
-def test_crisis_contacts_of_exactly_the_limit_are_kept(app, admin, sign_in_as) -> None:
+def test_crisis_contacts_of_exactly_the_limit_are_kept(app: Flask, admin: Person, sign_in_as: SignInAs) -> None:
     contacts = "Call 999. " + "x" * 1990
     response = post(sign_in_as(admin), "/admin/settings", {**GOOD_SETTINGS, "crisis_contacts": contacts,
                                                            "service_name": "N" * 80})
     assert response.status_code == 302
-    assert settings_row(app)[:2] == ("N" * 80, contacts)  # type: ignore[index]
+    settings = settings_row(app)
+    assert settings is not None and settings[:2] == ("N" * 80, contacts)
 
 
 # ---------------------------------------------------------------- audit log
 
 
 def test_the_audit_log_lists_what_admins_and_therapists_did_with_their_names(
-        app, admin, make, sign_in_as, make_client) -> None:
+        app: Flask, admin: Person, make: Factory, sign_in_as: SignInAs, make_client: MakeClient) -> None:
     family = make.family("Rivers", therapist=None)
     client = sign_in_as(admin)
     assert "Nothing recorded yet." in page_text(client.get("/admin/audit"))
@@ -583,8 +595,9 @@ def _admin_requests(app: Flask, therapist: Person, family: FamilyInfo) -> list[t
                 args[name] = family.id
             else:  # the gate comes before any lookup, so any id shows whether it holds
                 args[name] = 1
-        path = rule.build(args)[1]  # type: ignore[index]
-        found += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+        built = rule.build(args)
+        assert built is not None and rule.methods is not None
+        found += [(method, built[1]) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return found
 
 
@@ -593,7 +606,8 @@ HIJACK = {"name": "Intruder", "email": "intruder@example.org", "active": "0", "s
 
 
 @pytest.mark.parametrize("who", ["therapist", "carer", "viewer", "signed out"])
-def test_admin_pages_are_closed_to_everyone_else(app, rivers, sign_in_as, make_client, who) -> None:
+def test_admin_pages_are_closed_to_everyone_else(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, make_client: MakeClient,
+                                                 who: str) -> None:
     assert rivers.therapist is not None
     person = {"therapist": rivers.therapist, "carer": rivers.carers[0], "viewer": rivers.viewers[0]}.get(who)
     client = sign_in_as(person) if person else make_client()
@@ -687,7 +701,7 @@ def test_a_second_load_demo_changes_nothing(app: Flask) -> None:
     assert _world(app) == loaded
 
 
-def test_load_demo_leaves_a_database_with_people_in_it_alone(app, make) -> None:
+def test_load_demo_leaves_a_database_with_people_in_it_alone(app: Flask, make: Factory) -> None:
     make.user(Role.ADMIN, name="Real admin", email="lead@service.example")
     before = _world(app)
     result = app.test_cli_runner().invoke(args=["load-demo"])
@@ -696,7 +710,7 @@ def test_load_demo_leaves_a_database_with_people_in_it_alone(app, make) -> None:
     assert _world(app) == before
 
 
-def test_load_demo_refuses_where_demo_data_is_not_allowed(app) -> None:
+def test_load_demo_refuses_where_demo_data_is_not_allowed(app: Flask) -> None:
     guarded = create_app({"DEMO_DATA_ALLOWED": False,
                           "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     try:

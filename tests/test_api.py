@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import pytest
 import schemathesis
+from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -16,40 +19,49 @@ from schemathesis.checks import (
 )
 from schemathesis.generation import GenerationMode
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
 from pipcompanion.models import AuditEvent, Moment
 from pipcompanion.services.kinds import all_kinds
 
-from .helpers import sign_in
+from .conftest import Factory
+from .helpers import FamilyInfo, MakeClient, Person, sign_in
 
 
-def api_client(make_client, person):  # type: ignore[no-untyped-def]
+def json_of(response: TestResponse) -> dict[str, Any]:
+    """The JSON object an API answer carries (a failing assertion when it carries none)."""
+    body = response.get_json(silent=True)
+    assert isinstance(body, dict), response.get_data(as_text=True)[:200]
+    return body
+
+
+def api_client(make_client: MakeClient, person: Person) -> tuple[FlaskClient, dict[str, str]]:
     """A signed-in client with the CSRF token the outbox would fetch."""
     client = make_client()
     sign_in(client, person)
-    token = client.get("/api/v1/csrf").json["csrf_token"]
+    token = json_of(client.get("/api/v1/csrf"))["csrf_token"]
     return client, {"X-CSRFToken": token}
 
 
-def first_kind_id(app) -> int:  # type: ignore[no-untyped-def]
+def first_kind_id(app: Flask) -> int:
     with app.test_request_context():
         return all_kinds()[0].id
 
 
-def moment_count(app) -> int:  # type: ignore[no-untyped-def]
+def moment_count(app: Flask) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count(Moment.id)))
+        return db.session.scalar(select(func.count(Moment.id))) or 0
 
 
-def new_moment(family, **fields):  # type: ignore[no-untyped-def]
+def new_moment(family: FamilyInfo, **fields: Any) -> dict[str, Any]:
     return {"client_id": str(uuid.uuid4()), "family_id": family.id, "text": "She laughed at the dog", **fields}
 
 
-def test_me_describes_the_person_family_and_kinds(app, make, make_client):
+def test_me_describes_the_person_family_and_kinds(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family(carers=("Mum", "Dad"))
     client, _headers = api_client(make_client, family.carers[0])
-    body = client.get("/api/v1/me").json
+    body = json_of(client.get("/api/v1/me"))
     assert body["user"]["id"] == family.carers[0].id and body["user"]["role"] == "carer"
     [shown] = body["families"]
     assert shown["id"] == family.id and shown["relation"] == "Mum" and shown["can_log_moments"] is True
@@ -59,28 +71,29 @@ def test_me_describes_the_person_family_and_kinds(app, make, make_client):
     assert {f["word"] for f in body["feelings"]} >= {"Unsure", "Confident"}
 
 
-def test_signed_out_api_calls_get_401_problem_not_a_redirect(client):
+def test_signed_out_api_calls_get_401_problem_not_a_redirect(client: FlaskClient) -> None:
     for path in ("/api/v1/me", "/api/v1/csrf", "/api/v1/moments?family=1"):
         response = client.get(path)
         assert response.status_code == 401
         assert response.mimetype == "application/problem+json"
-        assert response.json["title"] == "Please sign in again."
+        assert json_of(response)["title"] == "Please sign in again."
 
 
-def test_create_is_201_then_200_for_the_same_client_id(app, make, make_client):
+def test_create_is_201_then_200_for_the_same_client_id(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     client, headers = api_client(make_client, family.carers[0])
     body = new_moment(family, kind_ids=[first_kind_id(app)], visibility="family", feeling=4)
     first = client.post("/api/v1/moments", json=body, headers=headers)
     assert first.status_code == 201, first.json
-    assert first.json["text"] == "She laughed at the dog" and first.json["feeling"] == 4
-    assert first.headers["Location"].endswith(f"/moments/{first.json['id']}")
+    assert json_of(first)["text"] == "She laughed at the dog" and json_of(first)["feeling"] == 4
+    assert first.headers["Location"].endswith(f"/moments/{json_of(first)['id']}")
     again = client.post("/api/v1/moments", json=body, headers=headers)
-    assert again.status_code == 200 and again.json["id"] == first.json["id"]
+    assert again.status_code == 200 and json_of(again)["id"] == json_of(first)["id"]
     assert moment_count(app) == 1
 
 
-def test_reused_client_id_with_other_content_is_409_and_keeps_the_first(app, make, make_client):
+def test_reused_client_id_with_other_content_is_409_and_keeps_the_first(
+        app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     client, headers = api_client(make_client, family.carers[0])
     body = new_moment(family)
@@ -88,12 +101,12 @@ def test_reused_client_id_with_other_content_is_409_and_keeps_the_first(app, mak
     changed = client.post("/api/v1/moments", json={**body, "text": "Something else"}, headers=headers)
     assert changed.status_code == 409
     assert changed.mimetype == "application/problem+json"
-    assert changed.json["existing"].startswith(f"/families/{family.id}/moments/")
+    assert json_of(changed)["existing"].startswith(f"/families/{family.id}/moments/")
     with app.app_context():
         assert db.session.scalars(select(Moment.text)).all() == ["She laughed at the dog"]
 
 
-def test_concurrent_replays_of_one_moment_store_it_once(app, make, make_client):
+def test_concurrent_replays_of_one_moment_store_it_once(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     person = family.carers[0]
     body = new_moment(family)
@@ -103,7 +116,7 @@ def test_concurrent_replays_of_one_moment_store_it_once(app, make, make_client):
     phones = [api_client(make_client, person) for _ in range(4)]
     start = threading.Barrier(len(phones))
 
-    def replay(client, headers) -> None:  # type: ignore[no-untyped-def]
+    def replay(client: FlaskClient, headers: dict[str, str]) -> None:
         try:
             start.wait()
             answers.append(client.post("/api/v1/moments", json=body, headers=headers).status_code)
@@ -139,19 +152,20 @@ def test_concurrent_replays_of_one_moment_store_it_once(app, make, make_client):
         ({"family_id": "one"}, "family", "Please give the number of one of your families."),
     ],
 )
-def test_bad_moment_gets_a_per_field_problem_and_saves_nothing(app, make, make_client, change, field, message):
+def test_bad_moment_gets_a_per_field_problem_and_saves_nothing(
+        app: Flask, make: Factory, make_client: MakeClient, change: dict[str, Any], field: str, message: str) -> None:
     family = make.family()
     client, headers = api_client(make_client, family.carers[0])
     response = client.post("/api/v1/moments", json={**new_moment(family), **change}, headers=headers)
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
-    [error] = response.json["errors"]
+    [error] = json_of(response)["errors"]
     assert error["field"] == field and message in error["message"]
     assert moment_count(app) == 0
 
 
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", "null", '"text"'])
-def test_body_that_is_not_a_json_object_is_a_problem(app, make, make_client, raw):
+def test_body_that_is_not_a_json_object_is_a_problem(app: Flask, make: Factory, make_client: MakeClient, raw: str) -> None:
     family = make.family()
     client, headers = api_client(make_client, family.carers[0])
     response = client.post("/api/v1/moments", data=raw, content_type="application/json", headers=headers)
@@ -159,17 +173,17 @@ def test_body_that_is_not_a_json_object_is_a_problem(app, make, make_client, raw
     assert moment_count(app) == 0
 
 
-def test_missing_or_old_csrf_token_is_refused(app, make, make_client):
+def test_missing_or_old_csrf_token_is_refused(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     client, _headers = api_client(make_client, family.carers[0])
     for headers in ({}, {"X-CSRFToken": "forged"}):
         response = client.post("/api/v1/moments", json=new_moment(family), headers=headers)
         assert response.status_code == 400
-        assert response.json["type"].endswith("/csrf")
+        assert json_of(response)["type"].endswith("/csrf")
     assert moment_count(app) == 0
 
 
-def test_only_carers_of_the_family_may_create(app, make, make_client):
+def test_only_carers_of_the_family_may_create(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     other = make.family("Brooks")
     for person, status in ((family.therapist, 403), (family.viewers[0], 403), (other.carers[0], 404)):
@@ -180,7 +194,8 @@ def test_only_carers_of_the_family_may_create(app, make, make_client):
     assert moment_count(app) == 0
 
 
-def test_list_is_newest_first_by_keyset_pages_and_private_stays_private(app, make, make_client):
+def test_list_is_newest_first_by_keyset_pages_and_private_stays_private(
+        app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family(carers=("Mum", "Dad"))
     mum, mum_headers = api_client(make_client, family.carers[0])
     for number in range(5):
@@ -193,16 +208,16 @@ def test_list_is_newest_first_by_keyset_pages_and_private_stays_private(app, mak
     seen, cursor = [], None
     while True:
         query = f"/api/v1/moments?family={family.id}&limit=2" + (f"&before={cursor}" if cursor else "")
-        page = dad.get(query).json
+        page = json_of(dad.get(query))
         seen += [m["text"] for m in page["moments"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert seen == [f"moment {n}" for n in (4, 3, 2, 1, 0)]
-    assert "just for me" in [m["text"] for m in mum.get(f"/api/v1/moments?family={family.id}").json["moments"]]
+    assert "just for me" in [m["text"] for m in json_of(mum.get(f"/api/v1/moments?family={family.id}"))["moments"]]
 
 
-def test_list_refuses_bad_parameters_and_other_families(make, make_client):
+def test_list_refuses_bad_parameters_and_other_families(make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     other = make.family("Brooks")
     client, _ = api_client(make_client, family.carers[0])
@@ -213,14 +228,14 @@ def test_list_refuses_bad_parameters_and_other_families(make, make_client):
     assert refused.status_code == 404 and refused.mimetype == "application/problem+json"
 
 
-def test_viewer_list_has_no_reflections(app, make, make_client):
+def test_viewer_list_has_no_reflections(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     mum, headers = api_client(make_client, family.carers[0])
     mum.post("/api/v1/moments", json=new_moment(family, visibility="family"), headers=headers)
     nan, _ = api_client(make_client, family.viewers[0])
-    [moment] = nan.get(f"/api/v1/moments?family={family.id}").json["moments"]
+    [moment] = json_of(nan.get(f"/api/v1/moments?family={family.id}"))["moments"]
     assert "reflections" not in moment
-    [mine] = mum.get(f"/api/v1/moments?family={family.id}").json["moments"]
+    [mine] = json_of(mum.get(f"/api/v1/moments?family={family.id}"))["moments"]
     assert mine["reflections"] == []
 
 
@@ -243,26 +258,28 @@ HOSTILE_BODIES = {
 
 
 @pytest.mark.parametrize("name", list(HOSTILE_BODIES))
-def test_hostile_json_gets_a_clear_problem_and_saves_nothing(app, make, make_client, name):
+def test_hostile_json_gets_a_clear_problem_and_saves_nothing(
+        app: Flask, make: Factory, make_client: MakeClient, name: str) -> None:
     family = make.family()
     client, headers = api_client(make_client, family.carers[0])
     body = HOSTILE_BODIES[name] % {"id": uuid.uuid4(), "family": family.id} if "%(" in HOSTILE_BODIES[name] \
         else HOSTILE_BODIES[name]
     response = client.post("/api/v1/moments", data=body, content_type="application/json", headers=headers)
     assert 400 <= response.status_code < 500 and response.mimetype == "application/problem+json", response.status_code
-    assert response.json["title"]  # a translated sentence, not a stack trace
+    assert json_of(response)["title"]  # a translated sentence, not a stack trace
     assert moment_count(app) == 0
 
 
 @pytest.mark.parametrize("family", ["2147483648", "99999999999999999999999", "0", "-1", "1.5", "", "%00", "\u0661"])
-def test_a_family_number_that_cannot_exist_is_a_problem_not_a_crash(app, make, make_client, family):
+def test_a_family_number_that_cannot_exist_is_a_problem_not_a_crash(
+        app: Flask, make: Factory, make_client: MakeClient, family: str) -> None:
     carer = make.family().carers[0]
     client, _headers = api_client(make_client, carer)
     response = client.get("/api/v1/moments", query_string={"family": family})
     assert response.status_code in (400, 404) and response.mimetype == "application/problem+json"
 
 
-def test_the_api_list_by_a_therapist_is_on_the_audit_record(app, make, make_client):
+def test_the_api_list_by_a_therapist_is_on_the_audit_record(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     client, _headers = api_client(make_client, family.therapist)
     assert client.get(f"/api/v1/moments?family={family.id}").status_code == 200
@@ -271,8 +288,8 @@ def test_the_api_list_by_a_therapist_is_on_the_audit_record(app, make, make_clie
     assert actions == ["api.moments.read"]
 
 
-def test_openapi_document_is_served_and_names_every_api_route(app, client):
-    document = client.get("/api/v1/openapi.json").json
+def test_openapi_document_is_served_and_names_every_api_route(app: Flask, client: FlaskClient) -> None:
+    document = json_of(client.get("/api/v1/openapi.json"))
     assert document["openapi"].startswith("3.1")
     api_rules = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")}
     assert api_rules == set(document["paths"])
@@ -281,7 +298,7 @@ def test_openapi_document_is_served_and_names_every_api_route(app, client):
 # ---------------------------------------------------------------- fuzzing with schemathesis
 
 
-def test_api_fuzzing_finds_no_server_error_and_no_schema_break(app, make, make_client):
+def test_api_fuzzing_finds_no_server_error_and_no_schema_break(app: Flask, make: Factory, make_client: MakeClient) -> None:
     """schemathesis generates requests for every operation from the OpenAPI document, signed in as
     a carer with a valid CSRF token: valid ones, whose answers may not be a 5xx or break the
     documented schema, and invalid ones (wrong types, out of range, missing fields), whose answers
@@ -294,15 +311,15 @@ def test_api_fuzzing_finds_no_server_error_and_no_schema_break(app, make, make_c
     auth = {**headers, "Cookie": f"session={cookie.value}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]  # an Err would fail the test here, as it should
     assert {operation.label for operation in operations} >= {"POST /api/v1/moments", "GET /api/v1/moments"}
     calls = 0
 
-    def fuzz(operation, mode: GenerationMode, mode_checks: list) -> None:  # type: ignore[no-untyped-def,type-arg]
+    def fuzz(operation: Any, mode: GenerationMode, mode_checks: list[Any]) -> None:
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                   database=None)
-        def call_and_check(case) -> None:  # type: ignore[no-untyped-def]
+        def call_and_check(case: Any) -> None:
             nonlocal calls
             if case.headers and "X-CSRFToken" in case.headers:
                 case.headers["X-CSRFToken"] = auth["X-CSRFToken"]

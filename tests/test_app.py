@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import NoReturn
+
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
 from pipcompanion import create_app
@@ -11,23 +16,24 @@ from pipcompanion.extensions import db
 from pipcompanion.maintenance import MaintenanceRefused, empty_tables
 from pipcompanion.models import User
 
+from .conftest import Factory
 from .helpers import count, page_text, post
 
 STRONG_KEY = "k" * 20 + "random-enough-value-0123456789"
 
 
-def test_healthz_reports_database_ok(client):
+def test_healthz_reports_database_ok(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_is_503_when_database_unreachable(tmp_path):
+def test_healthz_is_503_when_database_unreachable(tmp_path: Path) -> None:
     # A database in a folder that does not exist cannot be opened.
     broken = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/db.sqlite3"})
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.json["database"] == "unreachable"
+    assert response.json is not None and response.json["database"] == "unreachable"
 
 
 @pytest.mark.parametrize(
@@ -40,7 +46,7 @@ def test_healthz_is_503_when_database_unreachable(tmp_path):
         ({"SECRET_KEY": STRONG_KEY, "DATABASE_URL": "sqlite:///x.db"}, "PostgreSQL"),
     ],
 )
-def test_production_refuses_weak_configuration(monkeypatch, environ, message):
+def test_production_refuses_weak_configuration(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], message: str) -> None:
     for name in ("SECRET_KEY", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
@@ -50,7 +56,7 @@ def test_production_refuses_weak_configuration(monkeypatch, environ, message):
     assert "\n" not in str(raised.value)
 
 
-def test_production_starts_with_strong_key_and_postgresql(monkeypatch):
+def test_production_starts_with_strong_key_and_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     app = create_app("production")
@@ -58,13 +64,13 @@ def test_production_starts_with_strong_key_and_postgresql(monkeypatch):
     assert app.config["DEMO_DATA_ALLOWED"] is False
 
 
-def test_unknown_environment_name_is_refused(monkeypatch):
+def test_unknown_environment_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIPCOMPANION_ENV", "staging")
     with pytest.raises(ConfigError, match="PIPCOMPANION_ENV"):
         create_app()
 
 
-def test_embedded_sqlite_runs_with_foreign_keys_and_wal(tmp_path):
+def test_embedded_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
     embedded = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/pip.sqlite3"})
     with embedded.app_context():
         with db.engine.connect() as connection:
@@ -72,7 +78,7 @@ def test_embedded_sqlite_runs_with_foreign_keys_and_wal(tmp_path):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_security_headers_on_every_page(client):
+def test_security_headers_on_every_page(client: FlaskClient) -> None:
     response = client.get("/login")
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
@@ -84,61 +90,61 @@ def test_security_headers_on_every_page(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_pages_have_no_inline_script_or_style(client):
+def test_pages_have_no_inline_script_or_style(client: FlaskClient) -> None:
     html = client.get("/login").get_data(as_text=True)
     assert "<script>" not in html and "<style" not in html and "style=" not in html
 
 
-def test_session_cookie_is_httponly_and_lax(client, make):
+def test_session_cookie_is_httponly_and_lax(client: FlaskClient, make: Factory) -> None:
     person = make.user()
     response = post(client, "/login", {"email": person.email, "password": person.password})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_html_has_language_direction_and_landmarks(client):
+def test_html_has_language_direction_and_landmarks(client: FlaskClient) -> None:
     html = client.get("/login").get_data(as_text=True)
     assert '<html lang="en-GB" dir="ltr">' in html
     assert 'href="#main"' in html and '<main id="main"' in html
     assert "<header" in html and "<nav" in html and "<footer" in html
 
 
-def test_every_page_links_help_and_says_not_watched(client):
+def test_every_page_links_help_and_says_not_watched(client: FlaskClient) -> None:
     text = page_text(client.get("/login"))
     assert "not watched in real time" in text
     assert "Help and crisis contacts" in text
 
 
-def test_unknown_page_is_friendly_404(client):
+def test_unknown_page_is_friendly_404(client: FlaskClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "We could not find that page" in page_text(response)
 
 
-def test_form_without_csrf_token_is_refused_with_message(client, make):
+def test_form_without_csrf_token_is_refused_with_message(client: FlaskClient, make: Factory) -> None:
     person = make.user()
     response = client.post("/login", data={"email": person.email, "password": person.password})
     assert response.status_code == 400
     assert "This form had expired" in page_text(response)
 
 
-def test_wrong_method_is_405_page(client):
+def test_wrong_method_is_405_page(client: FlaskClient) -> None:
     response = client.delete("/login")
     assert response.status_code == 405
     assert "That did not work" in page_text(response)
 
 
-def test_too_large_request_is_413_page(app, client):
+def test_too_large_request_is_413_page(app: Flask, client: FlaskClient) -> None:
     big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 10)
     response = client.post("/login", data={"email": big}, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 413
     assert "too large" in page_text(response)
 
 
-def test_server_error_is_friendly_500(app, monkeypatch):
+def test_server_error_is_friendly_500(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipcompanion.pages import views
 
-    def explode():
+    def explode() -> NoReturn:
         raise OperationalError("SELECT", {}, Exception("boom"))
 
     monkeypatch.setattr(views, "render_template", lambda *a, **k: explode())
@@ -151,7 +157,7 @@ def test_server_error_is_friendly_500(app, monkeypatch):
     assert "Sorry, something went wrong on our side" in page_text(response)
 
 
-def _proxied_app(monkeypatch, tmp_path, trusted_proxies: str):  # type: ignore[no-untyped-def]
+def _proxied_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, trusted_proxies: str) -> tuple[Flask, dict[str, object]]:
     """An app configured from the environment, as in production, that tells what each request looked like."""
     monkeypatch.setenv("TRUSTED_PROXIES", trusted_proxies)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/proxied.sqlite3")
@@ -159,7 +165,7 @@ def _proxied_app(monkeypatch, tmp_path, trusted_proxies: str):  # type: ignore[n
     seen: dict[str, object] = {}
 
     @proxied.before_request
-    def look():  # type: ignore[no-untyped-def]
+    def look() -> tuple[str, int]:
         from flask import request
 
         seen.update(address=request.remote_addr, secure=request.is_secure)
@@ -171,28 +177,28 @@ def _proxied_app(monkeypatch, tmp_path, trusted_proxies: str):  # type: ignore[n
 FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
 
 
-def test_behind_one_trusted_proxy_requests_are_from_the_forwarded_address_and_secure(monkeypatch, tmp_path):
+def test_behind_one_trusted_proxy_requests_are_from_the_forwarded_address_and_secure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     proxied, seen = _proxied_app(monkeypatch, tmp_path, "1")
     assert proxied.config["TRUSTED_PROXIES"] == 1
     proxied.test_client().get("/healthz", headers=FORWARDED)
     assert seen == {"address": "203.0.113.7", "secure": True}
 
 
-def test_with_no_trusted_proxy_forwarded_headers_are_ignored(monkeypatch, tmp_path):
+def test_with_no_trusted_proxy_forwarded_headers_are_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     proxied, seen = _proxied_app(monkeypatch, tmp_path, "0")
     proxied.test_client().get("/healthz", headers=FORWARDED)
     assert seen == {"address": "127.0.0.1", "secure": False}
 
 
 @pytest.mark.parametrize("value", ["-1", "two", "1.5", "6", "99"])
-def test_a_bad_trusted_proxies_value_refuses_to_start(monkeypatch, value):
+def test_a_bad_trusted_proxies_value_refuses_to_start(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("TRUSTED_PROXIES", value)
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES has an invalid value: use a whole number from 0 to 5") as raised:
         create_app("testing")
     assert "\n" not in str(raised.value)
 
 
-def test_tables_are_never_emptied_in_production(app, make, monkeypatch):
+def test_tables_are_never_emptied_in_production(app: Flask, make: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
     make.user()
     monkeypatch.setenv("PIPCOMPANION_ENV", "production")
     with app.app_context(), pytest.raises(MaintenanceRefused, match="never emptied in production"):

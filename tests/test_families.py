@@ -5,6 +5,7 @@ viewers; people join with a link or a code; one-time password links; other famil
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -99,7 +100,7 @@ def years_before(day: date, years: int) -> date:
 BROOKS_WORDS = ("Brooks", "Zebedee", "Papa", "Oma", "Robin")
 
 
-def assert_nothing_of_brooks(response, brooks: FamilyInfo) -> None:  # type: ignore[no-untyped-def]
+def assert_nothing_of_brooks(response: TestResponse, brooks: FamilyInfo) -> None:
     assert response.status_code < 500
     shown = page_text(response)
     for word in BROOKS_WORDS:
@@ -160,7 +161,7 @@ def test_the_new_family_is_on_the_therapists_caseload_page(creating: Creating) -
     assert "Rivers" in caseload and "Ava" in caseload
 
 
-def test_date_of_birth_is_optional(app, make, sign_in_as) -> None:
+def test_date_of_birth_is_optional(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     client = sign_in_as(make.user(Role.THERAPIST))
     response = post(client, "/families/new", {"display_name": "Brooks", "baby_name": "Leo",
                                               "baby_date_of_birth": ""})
@@ -171,7 +172,7 @@ def test_date_of_birth_is_optional(app, make, sign_in_as) -> None:
     assert "Leo" in shown and "born" not in shown
 
 
-def test_a_date_of_birth_exactly_six_years_ago_is_accepted(app, make, sign_in_as) -> None:
+def test_a_date_of_birth_exactly_six_years_ago_is_accepted(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     client = sign_in_as(make.user(Role.THERAPIST))
     born = years_before(service_today(app), 6)
     response = post(client, "/families/new", {"display_name": "Rivers", "baby_name": "Ava",
@@ -198,7 +199,8 @@ def test_a_date_of_birth_exactly_six_years_ago_is_accepted(app, make, sign_in_as
     ids=["no-name", "blank-name", "long-name", "no-baby", "long-baby", "future", "dd/mm", "no-such-day",
          "banana", "six-years-and-a-day", "a-century"],
 )
-def test_bad_family_details_are_refused_with_a_message(app, make, sign_in_as, changes, message) -> None:
+def test_bad_family_details_are_refused_with_a_message(app: Flask, make: Factory, sign_in_as: SignInAs, changes: dict[str, str],
+                                                       message: str) -> None:
     client = sign_in_as(make.user(Role.THERAPIST))
     today = service_today(app)
     named_dates = {
@@ -219,7 +221,7 @@ def test_bad_family_details_are_refused_with_a_message(app, make, sign_in_as, ch
 
 
 @pytest.mark.parametrize("role", [Role.CARER, Role.VIEWER, Role.ADMIN])
-def test_only_therapists_create_families(app, make, sign_in_as, role) -> None:
+def test_only_therapists_create_families(app: Flask, make: Factory, sign_in_as: SignInAs, role: Role) -> None:
     client = sign_in_as(make.user(role))
     page = client.get("/families/new")
     assert page.status_code == 403
@@ -229,7 +231,7 @@ def test_only_therapists_create_families(app, make, sign_in_as, role) -> None:
     assert count(app, Family) == 0
 
 
-def test_signed_out_visitors_are_sent_to_sign_in(app, client) -> None:
+def test_signed_out_visitors_are_sent_to_sign_in(app: Flask, client: FlaskClient) -> None:
     response = client.get("/families/new")
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/login"
@@ -295,7 +297,8 @@ def test_back_on_the_family_page_the_invitation_is_waiting_without_its_link_or_c
     assert "Waiting to be used" in page_text(again) and "Uncle" in page_text(again)
 
 
-def test_codes_never_use_letters_and_digits_that_are_easy_to_misread(app, rivers, sign_in_as) -> None:
+def test_codes_never_use_letters_and_digits_that_are_easy_to_misread(app: Flask, rivers: FamilyInfo,
+                                                                     sign_in_as: SignInAs) -> None:
     therapist = sign_in_as(rivers.therapist)
     codes = {invite_carer(therapist, rivers.id, f"Carer {n}")[1] for n in range(12)}
     assert len(codes) == 12
@@ -304,7 +307,7 @@ def test_codes_never_use_letters_and_digits_that_are_easy_to_misread(app, rivers
         assert not CONFUSABLE & set(code), code
 
 
-def test_an_invitation_needs_a_relation(app, rivers, sign_in_as) -> None:
+def test_an_invitation_needs_a_relation(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     therapist = sign_in_as(rivers.therapist)
     for relation, message in [("", "Please say who this is, for example Mum, Dad or Nan."),
                               ("A" * 41, "Please use at most 40 characters.")]:
@@ -375,8 +378,8 @@ def test_the_therapist_sees_the_new_carer_and_no_invitation_waiting(rivers: Fami
      lambda code: f"  {code[:4].lower()} {code[5:]}  ", lambda code: " ".join(code.replace("-", ""))],
     ids=["as-shown", "lower-case", "no-dash", "spaces-for-dash", "spaced-out"],
 )
-def test_the_code_can_be_typed_in_any_case_with_or_without_the_dash(app, rivers, sign_in_as, make_client,
-                                                                     typed) -> None:
+def test_the_code_can_be_typed_in_any_case_with_or_without_the_dash(
+        app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, make_client: MakeClient, typed: Callable[[str], str]) -> None:
     _link, code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     newcomer = make_client()
     assert "Join with an invitation code" in page_text(newcomer.get("/join"))
@@ -391,7 +394,7 @@ def test_the_code_can_be_typed_in_any_case_with_or_without_the_dash(app, rivers,
     assert (membership.family_id, membership.relation) == (rivers.id, "Dad")
 
 
-def test_an_invitation_works_only_once(app, rivers, sign_in_as, make_client) -> None:
+def test_an_invitation_works_only_once(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, make_client: MakeClient) -> None:
     link, code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     first = make_client()
     first.get(link)
@@ -411,7 +414,8 @@ def test_an_invitation_works_only_once(app, rivers, sign_in_as, make_client) -> 
     assert rows(app, select(User.name).where(User.role == Role.CARER).order_by(User.id)) == ["Mum", "Dad", "Tom"]
 
 
-def test_an_invitation_opened_on_two_phones_makes_one_account(app, rivers, sign_in_as, make_client) -> None:
+def test_an_invitation_opened_on_two_phones_makes_one_account(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                                              make_client: MakeClient) -> None:
     link, code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     by_link, by_code = make_client(), make_client()
     assert by_link.get(link).status_code == 302
@@ -426,7 +430,8 @@ def test_an_invitation_opened_on_two_phones_makes_one_account(app, rivers, sign_
         == ["tom@example.org"]
 
 
-def test_an_expired_invitation_does_not_work(app, rivers, sign_in_as, make_client, clock) -> None:
+def test_an_expired_invitation_does_not_work(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, make_client: MakeClient,
+                                             clock: Clock) -> None:
     link, code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     opened_in_time = make_client()
     assert opened_in_time.get(link).status_code == 302
@@ -476,7 +481,8 @@ def test_a_revoked_invitation_does_not_work(app: Flask, rivers: FamilyInfo, make
     assert rows(app, select(User).where(User.email == "tom@example.org")) == []
 
 
-def test_a_used_invitation_cannot_be_revoked(app, rivers, sign_in_as, make_client) -> None:
+def test_a_used_invitation_cannot_be_revoked(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                             make_client: MakeClient) -> None:
     therapist = sign_in_as(rivers.therapist)
     link, _code = invite_carer(therapist, rivers.id, "Dad")
     [invitation_id] = invitation_ids(app, rivers.id)
@@ -506,8 +512,9 @@ def test_a_used_invitation_cannot_be_revoked(app, rivers, sign_in_as, make_clien
     ids=["short-password", "common-password", "password-is-email", "mismatch", "email-taken", "bad-email",
          "long-name", "no-name", "unknown-language"],
 )
-def test_bad_join_details_leave_the_invitation_unused(app, rivers, sign_in_as, make_client,
-                                                      changes, message) -> None:
+def test_bad_join_details_leave_the_invitation_unused(
+        app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, make_client: MakeClient, changes: dict[str, str],
+        message: str) -> None:
     link, _code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     newcomer = make_client()
     newcomer.get(link)
@@ -528,7 +535,7 @@ def test_bad_join_details_leave_the_invitation_unused(app, rivers, sign_in_as, m
     assert fixed.status_code == 302 and fixed.headers["Location"] == "/home"
 
 
-def test_a_wrong_code_gets_a_message(app, rivers, client) -> None:
+def test_a_wrong_code_gets_a_message(app: Flask, rivers: FamilyInfo, client: FlaskClient) -> None:
     for typed, message in [("BCDF-GHJK", NO_SUCH_CODE), ("", "Please type the code from your invitation."),
                            ("X" * 21, "Please use at most 20 characters.")]:
         response = post(client, "/join", {"code": typed})
@@ -537,7 +544,7 @@ def test_a_wrong_code_gets_a_message(app, rivers, client) -> None:
     assert client.get("/join/details").status_code == 404
 
 
-def test_guessing_codes_is_throttled(app, rivers, sign_in_as, make_client) -> None:
+def test_guessing_codes_is_throttled(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, make_client: MakeClient) -> None:
     assert app.config["TOKEN_LIMIT_PER_ADDRESS"] == "20 per 15 minutes"
     _link, code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     guesser = make_client()
@@ -553,7 +560,7 @@ def test_guessing_codes_is_throttled(app, rivers, sign_in_as, make_client) -> No
     assert guesser.get("/join/details").status_code == 404
 
 
-def test_guessing_invitation_links_is_throttled(app, rivers, client) -> None:
+def test_guessing_invitation_links_is_throttled(app: Flask, rivers: FamilyInfo, client: FlaskClient) -> None:
     for attempt in range(20):
         assert client.get(f"/join/not-a-real-token-{attempt}").status_code == 404
     throttled = client.get("/join/not-a-real-token-again")
@@ -642,7 +649,8 @@ def test_a_removed_viewer_can_no_longer_see_the_family(app: Flask, rivers: Famil
     assert "You are not connected to a family at the moment." in page_text(frank.get("/overview"))
 
 
-def test_a_carer_cancels_a_viewer_invitation(app, rivers, sign_in_as, make_client) -> None:
+def test_a_carer_cancels_a_viewer_invitation(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                             make_client: MakeClient) -> None:
     carer = sign_in_as(rivers.carers[0])
     link, code = invite_viewer(carer, rivers.id, "Grandad")
     [invitation_id] = invitation_ids(app, rivers.id)
@@ -656,7 +664,7 @@ def test_a_carer_cancels_a_viewer_invitation(app, rivers, sign_in_as, make_clien
 
 
 def test_a_carer_cannot_touch_carer_invitations_or_carers_through_the_viewer_pages(
-        app, rivers, sign_in_as, make_client) -> None:
+        app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, make_client: MakeClient) -> None:
     link, _code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     [invitation_id] = invitation_ids(app, rivers.id)
     other_carer = rivers.carers[1]
@@ -677,7 +685,7 @@ def test_a_carer_cannot_touch_carer_invitations_or_carers_through_the_viewer_pag
 
 
 @pytest.mark.parametrize("who", ["viewer", "therapist"])
-def test_viewers_and_therapists_cannot_manage_viewers(app, rivers, sign_in_as, who) -> None:
+def test_viewers_and_therapists_cannot_manage_viewers(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, who: str) -> None:
     invite_viewer(sign_in_as(rivers.carers[0]), rivers.id, "Grandad")
     [invitation_id] = invitation_ids(app, rivers.id)
     person = rivers.viewers[0] if who == "viewer" else rivers.therapist
@@ -699,7 +707,8 @@ def test_viewers_and_therapists_cannot_manage_viewers(app, rivers, sign_in_as, w
     assert len(rows(app, select(Membership).where(Membership.user_id == nan.id))) == 1
 
 
-def test_another_familys_carer_cannot_manage_our_viewers(app, rivers, brooks, sign_in_as) -> None:
+def test_another_familys_carer_cannot_manage_our_viewers(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo,
+                                                         sign_in_as: SignInAs) -> None:
     invite_viewer(sign_in_as(rivers.carers[0]), rivers.id, "Grandad")
     [invitation_id] = invitation_ids(app, rivers.id)
     outsider = sign_in_as(brooks.carers[0])
@@ -772,7 +781,8 @@ def test_a_password_link_works_once(make_client: MakeClient, mums_password_link:
     assert reused.status_code == 404 and GONE in page_text(reused)
 
 
-def test_password_links_only_for_members_of_the_family(app, rivers, brooks, make, sign_in_as) -> None:
+def test_password_links_only_for_members_of_the_family(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo, make: Factory,
+                                                       sign_in_as: SignInAs) -> None:
     therapist = sign_in_as(rivers.therapist)
     stranger = make.user(Role.CARER, name="Stranger")
     for user_id in (brooks.carers[0].id, brooks.viewers[0].id, stranger.id, rivers.therapist.id, 999_999):
@@ -784,7 +794,7 @@ def test_password_links_only_for_members_of_the_family(app, rivers, brooks, make
 
 
 @pytest.mark.parametrize("who", ["carer", "viewer"])
-def test_carers_and_viewers_cannot_issue_password_links(app, rivers, sign_in_as, who) -> None:
+def test_carers_and_viewers_cannot_issue_password_links(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs, who: str) -> None:
     client = sign_in_as(rivers.carers[0] if who == "carer" else rivers.viewers[0])
     for person in (rivers.carers[0], rivers.viewers[0]):
         response = post(client, f"/families/{rivers.id}/members/{person.id}/password-link")
@@ -796,7 +806,8 @@ def test_carers_and_viewers_cannot_issue_password_links(app, rivers, sign_in_as,
 # ---------------------------------------------------------------- another family's ids in the address
 
 
-def test_a_therapist_cannot_reach_another_family_through_any_address(app, rivers, brooks, sign_in_as) -> None:
+def test_a_therapist_cannot_reach_another_family_through_any_address(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo,
+                                                                     sign_in_as: SignInAs) -> None:
     robin = sign_in_as(brooks.therapist)
     invite_carer(robin, brooks.id, "Auntie")
     [brooks_invitation] = invitation_ids(app, brooks.id)
@@ -824,7 +835,7 @@ def test_a_therapist_cannot_reach_another_family_through_any_address(app, rivers
 
 
 def test_carers_and_viewers_cannot_reach_another_family_through_any_address(
-        app, rivers, brooks, sign_in_as) -> None:
+        app: Flask, rivers: FamilyInfo, brooks: FamilyInfo, sign_in_as: SignInAs) -> None:
     papa = sign_in_as(brooks.carers[0])
     invite_viewer(papa, brooks.id, "Godmother")
     [brooks_invitation] = invitation_ids(app, brooks.id)
@@ -855,7 +866,8 @@ def test_carers_and_viewers_cannot_reach_another_family_through_any_address(
         assert "Brooks" not in page_text(own.get(f"/families/{rivers.id}"))
 
 
-def test_archived_families_cannot_be_joined(app, rivers, sign_in_as, make_client) -> None:
+def test_archived_families_cannot_be_joined(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                            make_client: MakeClient) -> None:
     link, code = invite_carer(sign_in_as(rivers.therapist), rivers.id, "Dad")
     with app.app_context():
         family = db.session.get(Family, rivers.id)

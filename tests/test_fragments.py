@@ -12,7 +12,8 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import Executable, update
+from werkzeug.test import TestResponse
 
 from pipcompanion import fragments
 from pipcompanion.extensions import db
@@ -21,18 +22,18 @@ from pipcompanion.models import Baby, Family, Moment, MomentKind, Reflection, Us
 from pipcompanion.models.moments import MomentLinks, write_moment_links
 
 from .conftest import Factory
-from .helpers import PINNED_BADGE, REFLECTED_BY, FamilyInfo, kind_ids, page_text, page_text_of
+from .helpers import PINNED_BADGE, REFLECTED_BY, FamilyInfo, SignInAs, kind_ids, page_text, page_text_of
 
 ORIGINAL = "Ava held my finger all through her feed."
 
 
-def cards_text(response) -> str:  # type: ignore[no-untyped-def]
+def cards_text(response: TestResponse) -> str:
     """The words of the page's moment cards only (the filter form also names the kinds)."""
     cards = re.findall(r'<article class="moment.*?</article>', response.get_data(as_text=True), flags=re.S)
     return page_text_of(" ".join(cards))
 
 
-def _run(app: Flask, statement) -> None:  # type: ignore[no-untyped-def]
+def _run(app: Flask, statement: Executable) -> None:
     with app.app_context():
         db.session.execute(statement)
         db.session.commit()
@@ -40,12 +41,12 @@ def _run(app: Flask, statement) -> None:  # type: ignore[no-untyped-def]
 
 def _add_kind(app: Flask, moment_id: int, key: str) -> None:
     with app.app_context():
-        write_moment_links(db.session, [MomentLinks(moment_id, kind_ids=[kind_ids(app)[key]])])
+        write_moment_links(db.session.connection(), [MomentLinks(moment_id, kind_ids=[kind_ids(app)[key]])])
         db.session.commit()
 
 
 # Each change is made straight in the database, so the test holds whatever path a change takes.
-CHANGES: dict[str, tuple[Callable[[Factory, FamilyInfo, int], None], str]] = {
+CHANGES: dict[str, tuple[Callable[[Factory, FamilyInfo, int], object], str]] = {
     "text edited": (
         lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
                                              .values(text="She held my whole hand.")),
@@ -86,7 +87,8 @@ CHANGES: dict[str, tuple[Callable[[Factory, FamilyInfo, int], None], str]] = {
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
-def test_a_changed_moment_shows_its_change_on_the_next_view(app, rivers, make, sign_in_as, change) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_moment_shows_its_change_on_the_next_view(app: Flask, rivers: FamilyInfo, make: Factory, sign_in_as: SignInAs,
+                                                            change: str) -> None:
     moment_id = make.moment(rivers, rivers.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
                             kinds=["comforting"])
     therapist = sign_in_as(rivers.therapist)
@@ -101,7 +103,7 @@ def test_a_changed_moment_shows_its_change_on_the_next_view(app, rivers, make, s
         assert shown in cards_text(therapist.get(page)), page
 
 
-def test_an_edited_reflection_replaces_the_old_words(app, rivers, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_reflection_replaces_the_old_words(app: Flask, rivers: FamilyInfo, make: Factory, sign_in_as: SignInAs) -> None:
     moment_id = make.moment(rivers, rivers.carers[0], ORIGINAL, occurred_at=utcnow() - timedelta(hours=2))
     make.reflection(moment_id, rivers.therapist, "You noticed she was tired.")
     mum = sign_in_as(rivers.carers[0])
@@ -114,7 +116,7 @@ def test_an_edited_reflection_replaces_the_old_words(app, rivers, make, sign_in_
     assert REFLECTED_BY in text
 
 
-def test_each_person_sees_the_same_card_as_their_own(app, rivers, make, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+def test_each_person_sees_the_same_card_as_their_own(app: Flask, rivers: FamilyInfo, make: Factory, sign_in_as: SignInAs) -> None:
     mum, dad = rivers.carers
     moment_id = make.moment(rivers, mum, ORIGINAL, occurred_at=utcnow() - timedelta(hours=2),
                             visibility=Visibility.FAMILY, pinned_by=rivers.therapist)
@@ -133,7 +135,8 @@ def test_each_person_sees_the_same_card_as_their_own(app, rivers, make, sign_in_
         assert PINNED_BADGE in seen[name] and "You stayed with her." in seen[name]
 
 
-def test_the_caseload_shows_a_renamed_family_and_baby_on_the_next_view(app, rivers, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_caseload_shows_a_renamed_family_and_baby_on_the_next_view(
+        app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     therapist = sign_in_as(rivers.therapist)
     assert "Rivers (Ava)" in page_text(therapist.get("/caseload"))
 
@@ -157,7 +160,7 @@ def test_the_card_cache_keeps_the_most_recently_shown_cards_within_its_bound() -
     assert [cache.get(key) for key in ("a", "c", "d")] == [f"<article>{key}</article>" for key in ("a", "c", "d")]
 
 
-def test_an_expired_card_is_rendered_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_card_is_rendered_again(monkeypatch: pytest.MonkeyPatch) -> None:
     cache = LeastRecentlyUsedCache(threshold=10, default_timeout=60)
     cache.set("a", "<article>a</article>")
     later = time.monotonic() + 61

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
@@ -12,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "pipcompanion" / "templates"
 
 
-def _extract(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _extract(tmp_path: Path) -> Catalog:
     output = tmp_path / "messages.pot"
     CommandLineInterface().run([
         "pybabel", "-q", "extract", "--ignore-dirs=.* __pycache__", "-F", str(ROOT / "babel.cfg"),

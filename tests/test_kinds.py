@@ -64,7 +64,7 @@ def kind_id(client: FlaskClient, name: str) -> int:
     return next(kid for kid, kname, _hidden in admin_list(client) if kname == name)
 
 
-def log_with_kind(client: FlaskClient, family: FamilyInfo, kid: int, text: str = ""):  # type: ignore[no-untyped-def]
+def log_with_kind(client: FlaskClient, family: FamilyInfo, kid: int, text: str = "") -> TestResponse:
     return post(client, f"/families/{family.id}/moments/new", {
         "client_id": str(uuid.uuid4()), "kinds": str(kid), "text": text, "when": "now", "visibility": "therapist",
     })
@@ -82,7 +82,7 @@ def kind_rows(app: Flask) -> list[tuple[str | None, str | None, bool]]:
 
 
 @pytest.fixture
-def lead(admin: Person, sign_in_as) -> FlaskClient:  # type: ignore[no-untyped-def]
+def lead(admin: Person, sign_in_as: SignInAs) -> FlaskClient:
     """The service lead, signed in."""
     return sign_in_as(admin)
 
@@ -348,7 +348,7 @@ def test_garbled_hide_and_move_requests_are_refused(app: Flask, lead: FlaskClien
     assert kind_rows(app) == before
 
 
-def test_only_the_service_lead_manages_kinds(app: Flask, rivers: FamilyInfo, lead: FlaskClient, sign_in_as,
+def test_only_the_service_lead_manages_kinds(app: Flask, rivers: FamilyInfo, lead: FlaskClient, sign_in_as: SignInAs,
                                              client: FlaskClient) -> None:
     people: list[Person] = [rivers.therapist, rivers.carers[0], rivers.viewers[0]]
     first = admin_list(lead)[0][0]

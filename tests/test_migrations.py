@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -28,7 +29,9 @@ SAM = ("INSERT INTO users (id, email, name, role, password_hash, locale, active,
 def _head(app: Flask) -> str:
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()
-        return ScriptDirectory.from_config(config).get_current_head()
+        head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
 
 
 def test_migrated_database_is_at_head(app: Flask) -> None:
@@ -48,12 +51,12 @@ def test_models_and_migrations_agree(app: Flask) -> None:
 
 
 @pytest.fixture
-def fresh_app(app: Flask, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def fresh_app(app: Flask, tmp_path: Path) -> Iterator[Flask]:
     """An app on a new, empty database of this run's engine (dropped afterwards)."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    cleanup: Callable[[], None] | None = None
     if url.get_backend_name() == "sqlite":
         fresh_url = f"sqlite:///{tmp_path}/fresh.sqlite3"
-        cleanup = None
     else:
         name = f"{url.database}_fresh"
         admin = create_engine(url, isolation_level="AUTOCOMMIT")
@@ -61,10 +64,12 @@ def fresh_app(app: Flask, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyp
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         fresh_url = url.set(database=name).render_as_string(hide_password=False)
 
-        def cleanup() -> None:
+        def drop_fresh() -> None:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+        cleanup = drop_fresh
 
     fresh = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url})
     try:
@@ -72,7 +77,7 @@ def fresh_app(app: Flask, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyp
         with fresh.app_context():
             db.engine.dispose()
     finally:
-        if cleanup:
+        if cleanup is not None:
             cleanup()
 
 

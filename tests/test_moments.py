@@ -9,6 +9,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from html.parser import HTMLParser
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -97,7 +98,7 @@ class _MomentFormReader(HTMLParser):
             self.fields[self._textarea][-1] += data
 
 
-def read_moment_form(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def read_moment_form(response: TestResponse) -> dict[str, list[str]]:
     assert response.status_code == 200, page_text(response)
     reader = _MomentFormReader()
     reader.feed(response.get_data(as_text=True))
@@ -110,16 +111,16 @@ def as_form_values(changes: dict[str, object]) -> dict[str, list[str]]:
             for name, value in changes.items()}
 
 
-def new_moment_page(client, family_id: int) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def new_moment_page(client: FlaskClient, family_id: int) -> dict[str, list[str]]:
     """Open Add a moment and read the form as it comes."""
     return read_moment_form(client.get(f"/families/{family_id}/moments/new"))
 
 
-def send_moment(client, family_id: int, form: dict[str, list[str]], **changes: object):  # type: ignore[no-untyped-def]
+def send_moment(client: FlaskClient, family_id: int, form: dict[str, list[str]], **changes: object) -> TestResponse:
     return post(client, f"/families/{family_id}/moments/new", {**form, **as_form_values(changes)})
 
 
-def add_moment(client, family_id: int, **changes: object):  # type: ignore[no-untyped-def]
+def add_moment(client: FlaskClient, family_id: int, **changes: object) -> TestResponse:
     """Open Add a moment, change some fields, press Save."""
     return send_moment(client, family_id, new_moment_page(client, family_id), **changes)
 
@@ -130,7 +131,7 @@ def hide_kind(app: Flask, kind_id: int) -> None:
         db.session.commit()
 
 
-def saved_moments(app: Flask) -> list[dict[str, object]]:
+def saved_moments(app: Flask) -> list[dict[str, Any]]:
     """Every moment row with its links, oldest first."""
     with app.app_context():
         rows = []
@@ -172,7 +173,8 @@ def this_afternoon() -> datetime:
 # ---------------------------------------------------------------- the form as it comes
 
 
-def test_the_add_form_starts_with_me_and_the_baby_now_and_shared_with_the_therapist(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_the_add_form_starts_with_me_and_the_baby_now_and_shared_with_the_therapist(
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     form = new_moment_page(mum, rivers.id)
 
     assert uuid.UUID(form["client_id"][0])
@@ -186,7 +188,7 @@ def test_the_add_form_starts_with_me_and_the_baby_now_and_shared_with_the_therap
     assert new_moment_page(mum, rivers.id)["client_id"] != form["client_id"]
 
 
-def test_a_hidden_kind_is_not_offered(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_a_hidden_kind_is_not_offered(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     kinds = kind_ids(app)
     hide_kind(app, kinds["other"])
 
@@ -199,7 +201,7 @@ def test_a_hidden_kind_is_not_offered(app, rivers, mum):  # type: ignore[no-unty
 # ---------------------------------------------------------------- logging
 
 
-def test_a_kind_and_no_words_is_saved_with_a_thank_you(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_a_kind_and_no_words_is_saved_with_a_thank_you(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     kinds = kind_ids(app)
     before = utcnow()
 
@@ -212,10 +214,10 @@ def test_a_kind_and_no_words_is_saved_with_a_thank_you(app, rivers, mum):  # typ
     [moment] = saved_moments(app)
     assert moment["text"] == "" and moment["kinds"] == {kinds["comforting"]}
     assert moment["author"] == rivers.carers[0].id and moment["family"] == rivers.id
-    assert before - timedelta(seconds=1) <= moment["occurred_at"] <= utcnow()  # type: ignore[operator]
+    assert before - timedelta(seconds=1) <= moment["occurred_at"] <= utcnow()
 
 
-def test_words_and_no_kind_is_saved(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_words_and_no_kind_is_saved(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     response = add_moment(mum, rivers.id, text="  She reached for me when I came in.  ")
 
     assert response.status_code == 302
@@ -226,7 +228,7 @@ def test_words_and_no_kind_is_saved(app, rivers, mum):  # type: ignore[no-untype
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t "])
-def test_neither_a_kind_nor_words_is_refused(app, rivers, mum, text):  # type: ignore[no-untyped-def]
+def test_neither_a_kind_nor_words_is_refused(app: Flask, rivers: FamilyInfo, mum: FlaskClient, text: str) -> None:
     response = add_moment(mum, rivers.id, text=text)
 
     assert response.status_code == 400
@@ -234,7 +236,7 @@ def test_neither_a_kind_nor_words_is_refused(app, rivers, mum, text):  # type: i
     assert_nothing_saved(app)
 
 
-def test_the_saved_row_holds_everything_chosen(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_the_saved_row_holds_everything_chosen(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     kinds = kind_ids(app)
     dad = rivers.carers[1]
     form = new_moment_page(mum, rivers.id)
@@ -259,7 +261,7 @@ def test_the_saved_row_holds_everything_chosen(app, rivers, mum):  # type: ignor
     assert "Shared with family and friends" in page
 
 
-def test_nobody_there_and_no_feeling_is_fine(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_nobody_there_and_no_feeling_is_fine(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     form = new_moment_page(mum, rivers.id)
     del form["carers"], form["babies"]
 
@@ -270,7 +272,7 @@ def test_nobody_there_and_no_feeling_is_fine(app, rivers, mum):  # type: ignore[
     assert moment["carers"] == set() and moment["babies"] == set() and moment["feeling"] is None
 
 
-def test_earlier_today_with_a_time(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_earlier_today_with_a_time(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Bath time", when="earlier", at_time="09:30")
@@ -280,7 +282,8 @@ def test_earlier_today_with_a_time(app, rivers, mum, clock):  # type: ignore[no-
     assert local(moment["occurred_at"]) == datetime.combine(now.date(), time(9, 30), LONDON)
 
 
-def test_earlier_today_without_a_time_is_a_little_while_ago_today(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_earlier_today_without_a_time_is_a_little_while_ago_today(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                                  clock: Clock) -> None:
     now = clock.set(this_afternoon())
 
     add_moment(mum, rivers.id, text="Bath time", when="earlier")
@@ -290,7 +293,7 @@ def test_earlier_today_without_a_time_is_a_little_while_ago_today(app, rivers, m
     assert when.date() == now.date() and when < now
 
 
-def test_yesterday(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_yesterday(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     now = clock.set(this_afternoon())
 
     add_moment(mum, rivers.id, text="Long walk", when="yesterday", at_time="18:05")
@@ -323,7 +326,8 @@ def test_another_day_with_its_day_and_time(app: Flask, rivers: FamilyInfo, mum: 
     assert local(moment["occurred_at"]) == datetime.combine(day, time(7, 45), LONDON)
 
 
-def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_the_day_and_time_are_read_in_the_services_time_zone(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                             clock: Clock) -> None:
     auckland = ZoneInfo("Pacific/Auckland")
     set_service_timezone(app, "Pacific/Auckland")
     now = clock.set(datetime.combine(datetime.now(auckland).date(), time(15, 0), auckland))
@@ -339,7 +343,7 @@ def test_the_day_and_time_are_read_in_the_services_time_zone(app, rivers, mum, c
 # ---------------------------------------------------------------- never in the future, not too long ago
 
 
-def test_a_time_later_today_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_a_time_later_today_is_refused(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Later", when="earlier", at_time="16:00")
@@ -349,7 +353,7 @@ def test_a_time_later_today_is_refused(app, rivers, mum, clock):  # type: ignore
     assert_nothing_saved(app)
 
 
-def test_a_future_date_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_a_future_date_is_refused(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Tomorrow", when="date",
@@ -360,7 +364,7 @@ def test_a_future_date_is_refused(app, rivers, mum, clock):  # type: ignore[no-u
     assert_nothing_saved(app)
 
 
-def test_a_phone_clock_a_minute_fast_is_taken_as_now(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_a_phone_clock_a_minute_fast_is_taken_as_now(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Just then", when="earlier", at_time="15:01")
@@ -370,7 +374,7 @@ def test_a_phone_clock_a_minute_fast_is_taken_as_now(app, rivers, mum, clock):  
     assert moment["occurred_at"] == now
 
 
-def test_a_date_more_than_a_year_ago_is_refused(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_a_date_more_than_a_year_ago_is_refused(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     now = clock.set(this_afternoon())
 
     response = add_moment(mum, rivers.id, text="Long ago", when="date",
@@ -384,7 +388,7 @@ def test_a_date_more_than_a_year_ago_is_refused(app, rivers, mum, clock):  # typ
 # ---------------------------------------------------------------- bad input
 
 
-BAD_INPUT = {
+BAD_INPUT: dict[str, tuple[dict[str, object], str]] = {
     "text of 2001 characters": ({"text": "a" * 2001}, "Please use at most 2000 characters."),
     "an unknown kind": ({"kinds": [999999]}, NOT_OUR_KIND),
     "a kind that is not a number": ({"kinds": ["abc"]}, NOT_ON_LIST),
@@ -403,7 +407,7 @@ BAD_INPUT = {
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_gets_a_clear_message_and_saves_nothing(app, rivers, mum, case):  # type: ignore[no-untyped-def]
+def test_bad_input_gets_a_clear_message_and_saves_nothing(app: Flask, rivers: FamilyInfo, mum: FlaskClient, case: str) -> None:
     changes, message = BAD_INPUT[case]
 
     response = add_moment(mum, rivers.id, **{"text": "She smiled", "kinds": [kind_ids(app)["comforting"]], **changes})
@@ -420,7 +424,8 @@ def test_bad_input_gets_a_clear_message_and_saves_nothing(app, rivers, mum, case
     {"visibility": "everyone", "feeling": "9", "carers": ["x"], "babies": ["999999"]},
     {"client_id": "garbage"},
 ])
-def test_each_message_in_the_summary_leads_to_its_question(app, rivers, mum, changes):  # type: ignore[no-untyped-def]
+def test_each_message_in_the_summary_leads_to_its_question(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                           changes: dict[str, Any]) -> None:
     response = add_moment(mum, rivers.id, **{"text": "Words", **changes})
 
     assert response.status_code == 400
@@ -432,7 +437,7 @@ def test_each_message_in_the_summary_leads_to_its_question(app, rivers, mum, cha
         assert f'id="{target}"' in html, f"the message links to #{target}, which is not on the page"
 
 
-def test_a_hidden_kind_cannot_be_picked_for_a_new_moment(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_a_hidden_kind_cannot_be_picked_for_a_new_moment(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     kinds = kind_ids(app)
     form = new_moment_page(mum, rivers.id)  # opened before the kind was hidden
     hide_kind(app, kinds["other"])
@@ -445,7 +450,8 @@ def test_a_hidden_kind_cannot_be_picked_for_a_new_moment(app, rivers, mum):  # t
 
 
 @pytest.mark.parametrize("who", ["another family's carer", "our viewer", "our therapist"])
-def test_people_from_outside_the_familys_carers_are_refused(app, rivers, brooks, mum, who):  # type: ignore[no-untyped-def]
+def test_people_from_outside_the_familys_carers_are_refused(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo, mum: FlaskClient,
+                                                            who: str) -> None:
     person = {"another family's carer": brooks.carers[0], "our viewer": rivers.viewers[0],
               "our therapist": rivers.therapist}[who]
 
@@ -456,7 +462,7 @@ def test_people_from_outside_the_familys_carers_are_refused(app, rivers, brooks,
     assert_nothing_saved(app)
 
 
-def test_a_baby_from_another_family_is_refused(app, rivers, brooks, mum):  # type: ignore[no-untyped-def]
+def test_a_baby_from_another_family_is_refused(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo, mum: FlaskClient) -> None:
 
     response = add_moment(mum, rivers.id, text="Nice", babies=[rivers.baby_id, brooks.baby_id])
 
@@ -465,7 +471,7 @@ def test_a_baby_from_another_family_is_refused(app, rivers, brooks, mum):  # typ
     assert_nothing_saved(app)
 
 
-def test_the_refused_form_keeps_what_was_entered(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_the_refused_form_keeps_what_was_entered(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     kinds = kind_ids(app)
     form = new_moment_page(mum, rivers.id)
 
@@ -479,7 +485,7 @@ def test_the_refused_form_keeps_what_was_entered(app, rivers, mum):  # type: ign
     assert f'value="{form["client_id"][0]}"' in html
 
 
-def test_nul_characters_in_the_words_are_dropped_not_an_error(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_nul_characters_in_the_words_are_dropped_not_an_error(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     # PostgreSQL cannot store a NUL; a broken keyboard app must not cost the moment.
     response = add_moment(mum, rivers.id, text="She \x00smiled\x00")
 
@@ -488,14 +494,15 @@ def test_nul_characters_in_the_words_are_dropped_not_an_error(app, rivers, mum):
     assert moment["text"] == "She smiled"
 
 
-def test_words_of_exactly_2000_characters_are_fine(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_words_of_exactly_2000_characters_are_fine(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     response = add_moment(mum, rivers.id, text="a" * 2000)
 
     assert response.status_code == 302
     assert saved_moments(app)[0]["text"] == "a" * 2000
 
 
-def test_only_carers_of_the_family_can_open_the_form(app, rivers, brooks, sign_in_as):  # type: ignore[no-untyped-def]
+def test_only_carers_of_the_family_can_open_the_form(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo,
+                                                     sign_in_as: SignInAs) -> None:
     path = f"/families/{rivers.id}/moments/new"
 
     assert sign_in_as(brooks.carers[0]).get(path).status_code == 404
@@ -511,7 +518,7 @@ def test_only_carers_of_the_family_can_open_the_form(app, rivers, brooks, sign_i
 # ---------------------------------------------------------------- saved once
 
 
-def test_the_same_form_sent_twice_makes_one_moment(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_the_same_form_sent_twice_makes_one_moment(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     kinds = kind_ids(app)
     form = new_moment_page(mum, rivers.id)
     changes = {"kinds": [kinds["comforting"]], "text": "She settled on my chest", "feeling": 5}
@@ -527,7 +534,8 @@ def test_the_same_form_sent_twice_makes_one_moment(app, rivers, mum):  # type: i
     assert link_rows(app) == 3  # one kind, Mum, Ava: nothing added twice
 
 
-def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     clock.set(this_afternoon())
     form = new_moment_page(mum, rivers.id)
     changes = {"text": "Singing", "when": "yesterday", "at_time": "10:00"}
@@ -541,7 +549,8 @@ def test_a_replay_minutes_later_of_a_moment_yesterday_makes_one_moment(app, rive
 
 
 @pytest.mark.parametrize("when", ["now", "earlier", "yesterday"])
-def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(app, rivers, mum, clock, when):  # type: ignore[no-untyped-def]
+def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock, when: str) -> None:
     # A slow network: Save, nothing seems to happen, Save again. "Earlier today" with no time is
     # worked out from the clock, so the second send carries a slightly different time.
     clock.set(this_afternoon())
@@ -556,7 +565,8 @@ def test_sending_again_a_few_seconds_later_with_no_time_given_makes_one_moment(a
     assert len(saved_moments(app)) == 1
 
 
-def test_sending_again_with_another_time_given_is_a_conflict(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_sending_again_with_another_time_given_is_a_conflict(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                             clock: Clock) -> None:
     clock.set(this_afternoon())
     form = new_moment_page(mum, rivers.id)
     send_moment(mum, rivers.id, form, text="Sang to her", when="earlier", at_time="10:00")
@@ -568,7 +578,7 @@ def test_sending_again_with_another_time_given_is_a_conflict(app, rivers, mum, c
     assert local(saved_moments(app)[0]["occurred_at"]).time() == time(10, 0)
 
 
-def test_the_same_client_id_with_different_words_is_a_conflict(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_the_same_client_id_with_different_words_is_a_conflict(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     form = new_moment_page(mum, rivers.id)
     send_moment(mum, rivers.id, form, text="She laughed at the dog")
     [first] = saved_moments(app)
@@ -581,7 +591,8 @@ def test_the_same_client_id_with_different_words_is_a_conflict(app, rivers, mum)
     assert saved_moments(app) == [first]
 
 
-def test_two_carers_with_the_same_client_id_each_keep_their_moment(app, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
+def test_two_carers_with_the_same_client_id_each_keep_their_moment(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
+                                                                   sign_in_as: SignInAs) -> None:
     dad = sign_in_as(rivers.carers[1])
     shared_id = str(uuid.uuid4())
 
@@ -597,7 +608,7 @@ def test_two_carers_with_the_same_client_id_each_keep_their_moment(app, rivers, 
     ]
 
 
-def test_the_client_id_is_compared_in_its_standard_form(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_the_client_id_is_compared_in_its_standard_form(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     client_id = uuid.uuid4()
 
     add_moment(mum, rivers.id, client_id=str(client_id), text="Tummy time")
@@ -611,7 +622,7 @@ def test_the_client_id_is_compared_in_its_standard_form(app, rivers, mum):  # ty
 # ---------------------------------------------------------------- changing and deleting
 
 
-def logged(app: Flask, client, family: FamilyInfo, **changes: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def logged(app: Flask, client: FlaskClient, family: FamilyInfo, **changes: object) -> dict[str, Any]:
     """Log a moment through the form; return its row."""
     response = add_moment(client, family.id, **changes)
     assert response.status_code == 302, page_text(response)
@@ -619,7 +630,7 @@ def logged(app: Flask, client, family: FamilyInfo, **changes: object) -> dict[st
 
 
 @pytest.fixture
-def crying(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> dict[str, object]:
+def crying(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> dict[str, Any]:
     """Mum's moment from 11:20 this morning (the clock stopped at 15:00), logged through the form."""
     clock.set(this_afternoon())
     return logged(app, mum, rivers, kinds=[kind_ids(app)["comforting"]], text="She cried and I held her",
@@ -627,7 +638,7 @@ def crying(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> di
 
 
 def test_the_change_form_shows_the_moment_as_it_was_saved(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
-                                                          crying: dict[str, object]) -> None:
+                                                          crying: dict[str, Any]) -> None:
     form = read_moment_form(mum.get(f"/families/{rivers.id}/moments/{crying['id']}/edit"))
 
     assert form["text"] == ["She cried and I held her"]
@@ -637,7 +648,7 @@ def test_the_change_form_shows_the_moment_as_it_was_saved(app: Flask, rivers: Fa
 
 
 def test_the_author_changes_a_moment_and_sees_the_change(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
-                                                         clock: Clock, crying: dict[str, object]) -> None:
+                                                         clock: Clock, crying: dict[str, Any]) -> None:
     kinds = kind_ids(app)
     edit_path = f"/families/{rivers.id}/moments/{crying['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
@@ -659,7 +670,7 @@ def test_the_author_changes_a_moment_and_sees_the_change(app: Flask, rivers: Fam
     assert local(changed["occurred_at"]) == datetime.combine(this_afternoon().date(), time(11, 0), LONDON)
 
 
-def test_changing_the_time_to_just_now(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_changing_the_time_to_just_now(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     clock.set(this_afternoon())
     moment = logged(app, mum, rivers, text="Nap on my chest", when="yesterday")
     edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
@@ -674,7 +685,7 @@ def test_changing_the_time_to_just_now(app, rivers, mum, clock):  # type: ignore
     assert changed["occurred_at"] == later
 
 
-def test_a_change_keeps_the_rules(app, rivers, mum, clock):  # type: ignore[no-untyped-def]
+def test_a_change_keeps_the_rules(app: Flask, rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     now = clock.set(this_afternoon())
     moment = logged(app, mum, rivers, text="Rocking to sleep")
     edit_path = f"/families/{rivers.id}/moments/{moment['id']}/edit"
@@ -690,7 +701,7 @@ def test_a_change_keeps_the_rules(app, rivers, mum, clock):  # type: ignore[no-u
 
 
 @pytest.fixture
-def swimming(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, object]:
+def swimming(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, Any]:
     """Mum's moment of the kind "Other", which the admin has since hidden."""
     moment = logged(app, mum, rivers, kinds=[kind_ids(app)["other"]], text="Swimming")
     hide_kind(app, kind_ids(app)["other"])
@@ -699,7 +710,7 @@ def swimming(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, obje
 
 def test_a_hidden_kind_already_on_a_moment_can_stay_when_changing_it(app: Flask, rivers: FamilyInfo,
                                                                      mum: FlaskClient,
-                                                                     swimming: dict[str, object]) -> None:
+                                                                     swimming: dict[str, Any]) -> None:
     other = kind_ids(app)["other"]
     edit_path = f"/families/{rivers.id}/moments/{swimming['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
@@ -714,7 +725,7 @@ def test_a_hidden_kind_already_on_a_moment_can_stay_when_changing_it(app: Flask,
 
 def test_another_hidden_kind_cannot_be_added_when_changing_a_moment(app: Flask, rivers: FamilyInfo,
                                                                     mum: FlaskClient,
-                                                                    swimming: dict[str, object]) -> None:
+                                                                    swimming: dict[str, Any]) -> None:
     kinds = kind_ids(app)
     edit_path = f"/families/{rivers.id}/moments/{swimming['id']}/edit"
     form = read_moment_form(mum.get(edit_path))
@@ -728,16 +739,16 @@ def test_another_hidden_kind_cannot_be_added_when_changing_a_moment(app: Flask, 
 
 
 @pytest.fixture
-def rocked(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, object]:
+def rocked(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> dict[str, Any]:
     """Mum's moment, which Sam has reflected on, and another of hers that is not to be deleted."""
     moment = logged(app, mum, rivers, kinds=[kind_ids(app)["comforting"]], text="Rocked her to sleep")
     logged(app, mum, rivers, text="A moment that stays")
-    make.reflection(int(str(moment["id"])), rivers.therapist, "You were her safe base.")
+    make.reflection(moment["id"], rivers.therapist, "You were her safe base.")
     return moment
 
 
 def test_asking_to_delete_a_moment_deletes_nothing(app: Flask, rivers: FamilyInfo, mum: FlaskClient,
-                                                   rocked: dict[str, object]) -> None:
+                                                   rocked: dict[str, Any]) -> None:
     confirm = mum.get(f"/families/{rivers.id}/moments/{rocked['id']}/delete")
 
     assert "Delete this moment?" in page_text(confirm)
@@ -747,7 +758,7 @@ def test_asking_to_delete_a_moment_deletes_nothing(app: Flask, rivers: FamilyInf
 
 
 def test_the_author_deletes_a_moment_after_saying_yes_and_its_reflections_go_too(
-        app: Flask, rivers: FamilyInfo, mum: FlaskClient, rocked: dict[str, object]) -> None:
+        app: Flask, rivers: FamilyInfo, mum: FlaskClient, rocked: dict[str, Any]) -> None:
     response = post(mum, f"/families/{rivers.id}/moments/{rocked['id']}/delete")
 
     assert response.status_code == 302
@@ -761,7 +772,7 @@ def test_the_author_deletes_a_moment_after_saying_yes_and_its_reflections_go_too
     assert mum.get(f"/families/{rivers.id}/moments/{rocked['id']}").status_code == 404
 
 
-def test_deleting_needs_the_forms_token(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_deleting_needs_the_forms_token(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     moment = logged(app, mum, rivers, text="Stays")
 
     response = mum.post(f"/families/{rivers.id}/moments/{moment['id']}/delete", data={})
@@ -771,7 +782,8 @@ def test_deleting_needs_the_forms_token(app, rivers, mum):  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("who", ["the other carer", "the therapist", "a viewer", "another family's carer"])
-def test_nobody_else_can_change_or_delete_a_moment(app, rivers, brooks, mum, sign_in_as, who):  # type: ignore[no-untyped-def]
+def test_nobody_else_can_change_or_delete_a_moment(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo, mum: FlaskClient,
+                                                   sign_in_as: SignInAs, who: str) -> None:
     person = {"the other carer": rivers.carers[1], "the therapist": rivers.therapist,
               "a viewer": rivers.viewers[0], "another family's carer": brooks.carers[0]}[who]
     moment = logged(app, mum, rivers, text="Shared with everyone", visibility="family")
@@ -812,7 +824,7 @@ def home(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> Tes
     make.focus(rivers, "An older focus", created_at=now - timedelta(days=8))
     for starts_at in (now - timedelta(days=4), now + timedelta(days=10), next_session_in_three_days()):
         make.session(rivers, starts_at)
-    make.reflection(int(str(moment["id"])), rivers.therapist, "She was finding her safe base in you.", created_at=now)
+    make.reflection(moment["id"], rivers.therapist, "She was finding her safe base in you.", created_at=now)
     return mum.get("/home")
 
 
@@ -845,7 +857,7 @@ def test_home_shows_a_few_recent_moments_not_the_whole_timeline(home: TestRespon
     assert "Older moment 2" not in recent
 
 
-def test_home_shows_the_newest_reflections_first(app, make, rivers, mum):  # type: ignore[no-untyped-def]
+def test_home_shows_the_newest_reflections_first(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> None:
     now = utcnow()
     moments = [logged(app, mum, rivers, text=f"Moment {i}") for i in range(4)]
     for i, moment in enumerate(moments):
@@ -858,7 +870,8 @@ def test_home_shows_the_newest_reflections_first(app, make, rivers, mum):  # typ
     assert reflected.count("Sam reflected on your moment") == 3
 
 
-def test_the_other_carer_sees_the_reflection_as_on_a_moment(app, make, rivers, mum, sign_in_as):  # type: ignore[no-untyped-def]
+def test_the_other_carer_sees_the_reflection_as_on_a_moment(app: Flask, make: Factory, rivers: FamilyInfo, mum: FlaskClient,
+                                                            sign_in_as: SignInAs) -> None:
     moment = logged(app, mum, rivers, text="Mum's shared moment")
     make.reflection(moment["id"], rivers.therapist, "Lovely noticing.")
 
@@ -869,7 +882,7 @@ def test_the_other_carer_sees_the_reflection_as_on_a_moment(app, make, rivers, m
     assert "Mum's shared moment" in page
 
 
-def test_home_is_warm_when_there_is_nothing_yet(app, rivers, mum):  # type: ignore[no-untyped-def]
+def test_home_is_warm_when_there_is_nothing_yet(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     page = page_text(mum.get("/home"))
 
     assert "Add a moment" in page
@@ -878,7 +891,7 @@ def test_home_is_warm_when_there_is_nothing_yet(app, rivers, mum):  # type: igno
     assert "Next session" not in page and "This week's focus" not in page
 
 
-def test_a_carer_in_no_family_is_told_how_to_join(app, make, sign_in_as):  # type: ignore[no-untyped-def]
+def test_a_carer_in_no_family_is_told_how_to_join(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     page = page_text(sign_in_as(make.user(Role.CARER)).get("/home"))
 
     assert "Your therapist can send you an invitation." in page

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from pipcompanion.models import utcnow
 
-from .helpers import sign_in
+from .conftest import CountQueries, Factory
+from .helpers import FamilyInfo, MakeClient, sign_in
 
 # The therapist's timeline is the largest: its read goes on the audit record and moves their
 # "last looked" mark on the caseload (an INSERT and an UPDATE by key) before the page is read.
@@ -23,7 +26,7 @@ PAGES = {
 }
 
 
-def statements_for(client, path: str, count_queries) -> int:  # type: ignore[no-untyped-def]
+def statements_for(client: FlaskClient, path: str, count_queries: CountQueries) -> int:
     with count_queries() as counter:
         response = client.get(path)
     assert response.status_code == 200, path
@@ -31,7 +34,8 @@ def statements_for(client, path: str, count_queries) -> int:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_statements_per_page_do_not_grow_with_moments(app, rivers, make, make_client, count_queries, page):  # type: ignore[no-untyped-def]
+def test_statements_per_page_do_not_grow_with_moments(app: Flask, rivers: FamilyInfo, make: Factory, make_client: MakeClient,
+                                                      count_queries: CountQueries, page: str) -> None:
     make.family("Brooks", therapist=rivers.therapist)  # a second family on the caseload
     make.session(rivers, utcnow() - timedelta(days=3))
     make.session(rivers, utcnow() + timedelta(days=4))

@@ -15,7 +15,9 @@ import pytest
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
 from pipcompanion.models import Moment, Role, Visibility, utcnow
@@ -61,22 +63,22 @@ GROUP_OR_TEXT = re.compile(r'class="timeline-group__title">\s*(.*?)\s*</h2>|<p c
 OLDER_LINK = re.compile(r'<a class="button[^"]*" href="([^"]+)">Older moments</a>')
 
 
-def moment_texts(response) -> list[str]:  # type: ignore[no-untyped-def]
+def moment_texts(response: TestResponse) -> list[str]:
     """The moments' words on a page, in the order shown."""
     return [html.unescape(text) for text in MOMENT_TEXT.findall(response.get_data(as_text=True))]
 
 
-def headings_and_texts(response) -> list[str]:  # type: ignore[no-untyped-def]
+def headings_and_texts(response: TestResponse) -> list[str]:
     return [html.unescape(heading or text)
             for heading, text in GROUP_OR_TEXT.findall(response.get_data(as_text=True))]
 
 
-def older_link(response) -> str | None:  # type: ignore[no-untyped-def]
+def older_link(response: TestResponse) -> str | None:
     found = OLDER_LINK.search(response.get_data(as_text=True))
     return html.unescape(found.group(1)) if found else None
 
 
-def walk(client, path: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+def walk(client: FlaskClient, path: str) -> list[list[str]]:
     """Follow "Older moments" from the first page to the last; the moments of each page."""
     pages = []
     next_path: str | None = path
@@ -140,7 +142,8 @@ def test_newest_first_grouped_between_sessions(make: Factory, rivers: FamilyInfo
     assert f"Next session: {when}" in page_text(response)
 
 
-def test_with_no_sessions_everything_is_before_the_first(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_with_no_sessions_everything_is_before_the_first(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                         sign_in_as: SignInAs) -> None:
     mum = rivers.carers[0]
     make.moment(rivers, mum, "Older", occurred_at=at_local(-2, 9))
     make.moment(rivers, mum, "Newer", occurred_at=at_local(-1, 9))
@@ -151,7 +154,7 @@ def test_with_no_sessions_everything_is_before_the_first(app, make, rivers, sign
     assert headings_and_texts(response) == ["Before the first session", "Newer", "Older"]
 
 
-def test_an_empty_timeline_encourages(app, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_an_empty_timeline_encourages(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     page = page_text(sign_in_as(rivers.carers[0]).get(f"/families/{rivers.id}/timeline"))
 
     assert "No moments yet. Small things count: a smile, a cuddle" in page
@@ -161,7 +164,8 @@ def test_an_empty_timeline_encourages(app, rivers, sign_in_as):  # type: ignore[
 # ---------------------------------------------------------------- keyset pages
 
 
-def test_45_moments_come_in_pages_of_20_each_exactly_once_in_order(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_45_moments_come_in_pages_of_20_each_exactly_once_in_order(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                   sign_in_as: SignInAs) -> None:
     newest_first = bulk_moments(make, rivers, 45)
     client = sign_in_as(rivers.carers[0])
 
@@ -177,7 +181,7 @@ def test_45_moments_come_in_pages_of_20_each_exactly_once_in_order(app, make, ri
     assert len(set(shown)) == 45
 
 
-def test_older_pages_keep_the_filters(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_older_pages_keep_the_filters(app: Flask, make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     newest_first = bulk_moments(make, rivers, 50, kind_of=lambda i: "comforting" if i % 2 else "playing")
     comforting = [text for text in newest_first if int(text.split()[1]) % 2]
 
@@ -187,7 +191,8 @@ def test_older_pages_keep_the_filters(app, make, rivers, sign_in_as):  # type: i
     assert [text for page in pages for text in page] == comforting
 
 
-def test_moments_at_the_same_second_are_not_lost_between_pages(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_moments_at_the_same_second_are_not_lost_between_pages(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                               sign_in_as: SignInAs) -> None:
     # "Yesterday" with no time is midday: many moments can share one time exactly.
     midday = at_local(-1, 12)
     for i in range(25):
@@ -203,7 +208,8 @@ GARBAGE_CURSORS = ["abc", "1.2.3", "12345", ".", "nan.1", "1e9.1", "9" * 40 + ".
                    "1700000000000000.-", "1700000000000000.0"]
 
 
-def test_a_garbage_page_link_gets_a_message_not_an_error(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_a_garbage_page_link_gets_a_message_not_an_error(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                         sign_in_as: SignInAs) -> None:
     make.moment(rivers, rivers.carers[0], "Something", occurred_at=at_local(-1, 9))
     client = sign_in_as(rivers.carers[0])
 
@@ -218,7 +224,7 @@ def test_a_garbage_page_link_gets_a_message_not_an_error(app, make, rivers, sign
 # ---------------------------------------------------------------- filters
 
 
-def test_filter_by_kind(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_filter_by_kind(app: Flask, make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     kinds = kind_ids(app)
     mum = rivers.carers[0]
     make.moment(rivers, mum, "Cuddle", occurred_at=at_local(-1, 9), kinds=["comforting"])
@@ -234,7 +240,7 @@ def test_filter_by_kind(app, make, rivers, sign_in_as):  # type: ignore[no-untyp
     assert moment_texts(nothing) == [] and NOTHING_MATCHES in page_text(nothing)
 
 
-def test_filter_by_who_logged_it(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_filter_by_who_logged_it(app: Flask, make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     mum, dad = rivers.carers
     make.moment(rivers, mum, "Mum 1", occurred_at=at_local(-2, 9))
     make.moment(rivers, dad, "Dad 1", occurred_at=at_local(-2, 10))
@@ -247,7 +253,7 @@ def test_filter_by_who_logged_it(app, make, rivers, sign_in_as):  # type: ignore
     assert moment_texts(mums) == ["Mum 2", "Mum 1"]
 
 
-def test_filter_by_dates_in_the_services_time_zone(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_filter_by_dates_in_the_services_time_zone(app: Flask, make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     # Auckland is 11 to 13 hours ahead of UTC: a day there is not the same as a day in UTC.
     auckland = ZoneInfo("Pacific/Auckland")
     set_service_timezone(app, "Pacific/Auckland")
@@ -275,7 +281,8 @@ def test_filter_by_dates_in_the_services_time_zone(app, make, rivers, sign_in_as
     "kind=abc", "kind=999999", "author=abc", "author=other-family", "author=our-viewer",
     "date_from=banana", "date_to=2026-13-01", "date_from after date_to",
 ])
-def test_bad_filters_get_a_message(app, make, rivers, brooks, sign_in_as, case):  # type: ignore[no-untyped-def]
+def test_bad_filters_get_a_message(app: Flask, make: Factory, rivers: FamilyInfo, brooks: FamilyInfo, sign_in_as: SignInAs,
+                                   case: str) -> None:
     make.moment(rivers, rivers.carers[0], "Something", occurred_at=at_local(-1, 9))
     args, message = {
         "kind=abc": ({"kind": "abc"}, NOT_ON_LIST),
@@ -297,7 +304,8 @@ def test_bad_filters_get_a_message(app, make, rivers, brooks, sign_in_as, case):
 
 
 @pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Auckland", "America/Los_Angeles"])
-def test_dates_at_the_ends_of_the_calendar_are_not_an_error(app, make, rivers, sign_in_as, zone):  # type: ignore[no-untyped-def]
+def test_dates_at_the_ends_of_the_calendar_are_not_an_error(app: Flask, make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs,
+                                                            zone: str) -> None:
     set_service_timezone(app, zone)
     make.moment(rivers, rivers.carers[0], "Something", occurred_at=at_local(-1, 9))
     client = sign_in_as(rivers.carers[0])
@@ -315,7 +323,8 @@ def test_dates_at_the_ends_of_the_calendar_are_not_an_error(app, make, rivers, s
 # ---------------------------------------------------------------- reflections and pins
 
 
-def test_reflections_and_pins_show_under_each_moment_for_carers_and_therapist(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_reflections_and_pins_show_under_each_moment_for_carers_and_therapist(
+        app: Flask, make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     mum, dad = rivers.carers
     reflected = make.moment(rivers, mum, "She came to me", occurred_at=at_local(-2, 9), visibility=Visibility.FAMILY,
                            pinned_by=dad)
@@ -336,7 +345,7 @@ def test_reflections_and_pins_show_under_each_moment_for_carers_and_therapist(ap
         assert "You were her safe base." in detail and PINNED_BADGE in detail
 
 
-def test_viewers_see_neither_reflections_nor_pins(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_viewers_see_neither_reflections_nor_pins(app: Flask, make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
     # Both belong to the therapy; a grandparent sees the moment itself.
     moment = make.moment(rivers, rivers.carers[0], "She came to me", occurred_at=at_local(-2, 9),
                         visibility=Visibility.FAMILY, pinned_by=rivers.carers[0])
@@ -399,7 +408,7 @@ class Household:
 
 
 @pytest.fixture
-def household(app, make, rivers) -> Household:  # type: ignore[no-untyped-def]
+def household(app: Flask, make: Factory, rivers: FamilyInfo) -> Household:
     """Mum and Dad's shared moments, Nan, and a session; no private moment yet."""
     mum, dad = rivers.carers
     now = utcnow()
@@ -420,14 +429,15 @@ def add_private_moment(make: Factory, house: Household) -> int:
     return moment
 
 
-def assert_not_shown(response, *secrets: str) -> None:  # type: ignore[no-untyped-def]
+def assert_not_shown(response: TestResponse, *secrets: str) -> None:
     assert response.status_code == 200, page_text(response)
     page = response.get_data(as_text=True)
     for secret in (SECRET, SECRET_REFLECTION, *secrets):
         assert html.escape(secret) not in page and secret not in page_text(response), secret
 
 
-def test_mum_sees_her_private_moment_everywhere_she_looks(app, make, household, sign_in_as):  # type: ignore[no-untyped-def]
+def test_mum_sees_her_private_moment_everywhere_she_looks(app: Flask, make: Factory, household: Household,
+                                                          sign_in_as: SignInAs) -> None:
     secret = add_private_moment(make, household)
     mum = sign_in_as(household.mum)
     base = f"/families/{household.family.id}"
@@ -439,7 +449,8 @@ def test_mum_sees_her_private_moment_everywhere_she_looks(app, make, household, 
     assert post(mum, f"{base}/moments/{secret}/pin", {"pinned": "0"}).status_code == 302
 
 
-def test_the_other_carer_never_sees_a_private_moment(app, make, household, sign_in_as):  # type: ignore[no-untyped-def]
+def test_the_other_carer_never_sees_a_private_moment(app: Flask, make: Factory, household: Household,
+                                                     sign_in_as: SignInAs) -> None:
     add_private_moment(make, household)
     dad = sign_in_as(household.dad)
     base = f"/families/{household.family.id}"
@@ -507,7 +518,7 @@ def test_a_private_moment_does_not_make_anything_new_after_a_look(make: Factory,
     assert caseload_figures(therapist)["Rivers"] == seen
 
 
-def test_the_viewer_sees_family_moments_only(app, make, household, sign_in_as):  # type: ignore[no-untyped-def]
+def test_the_viewer_sees_family_moments_only(app: Flask, make: Factory, household: Household, sign_in_as: SignInAs) -> None:
     add_private_moment(make, household)
     nan = sign_in_as(household.nan)
     base = f"/families/{household.family.id}"
@@ -522,7 +533,8 @@ def test_the_viewer_sees_family_moments_only(app, make, household, sign_in_as): 
 
 
 @pytest.mark.parametrize("who", ["dad", "therapist", "nan", "another family's carer", "another therapist"])
-def test_direct_addresses_of_a_private_moment_are_refused_to_everyone_but_mum(app, make, household, brooks, sign_in_as, who):  # type: ignore[no-untyped-def]
+def test_direct_addresses_of_a_private_moment_are_refused_to_everyone_but_mum(
+        app: Flask, make: Factory, household: Household, brooks: FamilyInfo, sign_in_as: SignInAs, who: str) -> None:
     secret = add_private_moment(make, household)
     person = {"dad": household.dad, "therapist": household.therapist, "nan": household.nan,
               "another family's carer": brooks.carers[0], "another therapist": make.user(Role.THERAPIST)}[who]
@@ -553,13 +565,14 @@ def test_direct_addresses_of_a_private_moment_are_refused_to_everyone_but_mum(ap
         assert [r.text for r in moment.reflections] == [SECRET_REFLECTION]
 
 
-def test_making_a_moment_private_takes_it_out_of_everyone_elses_view(app, household, sign_in_as):  # type: ignore[no-untyped-def]
+def test_making_a_moment_private_takes_it_out_of_everyone_elses_view(app: Flask, household: Household,
+                                                                     sign_in_as: SignInAs) -> None:
     mum = sign_in_as(household.mum)
     therapist = sign_in_as(household.therapist)
     before = caseload_figures(therapist)["Rivers"]
     edit = f"/families/{household.family.id}/moments/{household.shared_id}/edit"
     with app.app_context():
-        moment = db.session.get(Moment, household.shared_id)
+        moment = db.session.get_one(Moment, household.shared_id)
         client_id, when = moment.client_id, moment.occurred_at.astimezone(LONDON)
     assert mum.get(edit).status_code == 200
 
@@ -579,7 +592,8 @@ def test_making_a_moment_private_takes_it_out_of_everyone_elses_view(app, househ
         assert client.get(f"/families/{household.family.id}/moments/{household.shared_id}").status_code == 404
 
 
-def test_family_moments_reach_the_viewer_and_therapist_moments_do_not(app, make, rivers, sign_in_as):  # type: ignore[no-untyped-def]
+def test_family_moments_reach_the_viewer_and_therapist_moments_do_not(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                      sign_in_as: SignInAs) -> None:
     mum = rivers.carers[0]
     family = make.moment(rivers, mum, "For Nan too", occurred_at=at_local(-1, 9), visibility=Visibility.FAMILY)
     therapist_only = make.moment(rivers, mum, "For the therapist", occurred_at=at_local(-1, 10))
@@ -622,7 +636,8 @@ def test_each_person_pages_through_exactly_the_moments_they_may_see(app: Flask, 
         assert REFLECTED_BY in page_text(client.get(f"/families/{rivers.id}/timeline"))
 
 
-def test_another_familys_timeline_and_moments_are_not_found(app, make, rivers, brooks, sign_in_as):  # type: ignore[no-untyped-def]
+def test_another_familys_timeline_and_moments_are_not_found(app: Flask, make: Factory, rivers: FamilyInfo, brooks: FamilyInfo,
+                                                            sign_in_as: SignInAs) -> None:
     moment = make.moment(rivers, rivers.carers[0], "Rivers only", occurred_at=at_local(-1, 9), visibility=Visibility.FAMILY)
 
     for person in (brooks.carers[0], brooks.viewers[0], brooks.therapist):

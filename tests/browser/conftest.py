@@ -37,7 +37,7 @@ from pipcompanion.extensions import db
 from pipcompanion.models import MemberKind, PasswordLinkPurpose, User, Visibility, utcnow
 from pipcompanion.services.accounts import issue_password_link
 
-from ..conftest import IN_CI
+from ..conftest import IN_CI, Factory
 from ..helpers import FamilyInfo, Person
 
 BROWSER_TESTS = Path(__file__).parent
@@ -52,7 +52,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PHONE = {
+PHONE: dict[str, Any] = {
     "viewport": {"width": 360, "height": 740},
     "is_mobile": True,
     "has_touch": True,
@@ -60,7 +60,7 @@ PHONE = {
     "locale": "en-GB",
     "timezone_id": "Europe/London",
 }
-DESKTOP = {"viewport": {"width": 1024, "height": 768}, "locale": "en-GB", "timezone_id": "Europe/London"}
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1024, "height": 768}, "locale": "en-GB", "timezone_id": "Europe/London"}
 # A page that does not answer within this long is a failure, not something to wait 30 s for
 # (the margin is for a busy two-core CI machine); expect() waits as long.
 TIMEOUT_MS = 10_000
@@ -263,7 +263,7 @@ class World:
 
 
 @pytest.fixture
-def world(app: Flask, make, rivers: FamilyInfo, admin: Person) -> World:  # type: ignore[no-untyped-def]
+def world(app: Flask, make: Factory, rivers: FamilyInfo, admin: Person) -> World:
     brooks = make.family("Brooks", therapist=rivers.therapist, carers=("Mum",), viewers=())
     mum, dad = rivers.carers
     make.session(rivers, utcnow() - timedelta(days=3))

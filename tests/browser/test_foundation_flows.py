@@ -19,6 +19,7 @@ from pipcompanion.models import MemberKind, Role
 
 from ..conftest import Factory
 from ..helpers import PASSWORD, FamilyInfo, post
+from .conftest import BrowserProblems
 from .pages import expect_announced, heading, path_of
 
 PHONE_WIDTH = 360
@@ -176,7 +177,7 @@ def test_once_mum_has_joined_the_therapist_sees_her_among_the_carers(new_family:
     expect(phone.get_by_role("button", name="Cancel invitation for Mum", exact=True)).to_have_count(0)
 
 
-def test_dad_joins_by_typing_the_code_in_lowercase_without_the_dash(phone, make, app):
+def test_dad_joins_by_typing_the_code_in_lowercase_without_the_dash(phone: Page, make: Factory, app: Flask) -> None:
     family = make.family("Okafor", carers=(), viewers=(), baby="Kemi")
     code = make.invitation(family, MemberKind.CARER, "Dad").code
 
@@ -196,7 +197,7 @@ def test_dad_joins_by_typing_the_code_in_lowercase_without_the_dash(phone, make,
     check_phone_page(phone)
 
 
-def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone, rivers):
+def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone: Page, rivers: FamilyInfo) -> None:
     mum = rivers.carers[0]
 
     phone.goto("/login")
@@ -221,7 +222,7 @@ def test_wrong_password_is_refused_kindly_and_the_keyboard_still_signs_in(phone,
     expect_carer_home(phone, name="Mum", baby="Ava")
 
 
-def test_sign_out_in_the_header_then_home_asks_to_sign_in(phone, rivers):
+def test_sign_out_in_the_header_then_home_asks_to_sign_in(phone: Page, rivers: FamilyInfo) -> None:
     mum = rivers.carers[0]
     phone.goto("/login")
     sign_in(phone, mum.email, PASSWORD)
@@ -244,7 +245,7 @@ def test_sign_out_in_the_header_then_home_asks_to_sign_in(phone, rivers):
     check_phone_page(phone)
 
 
-def test_browser_problems_are_caught(phone, browser_problems):
+def test_browser_problems_are_caught(phone: Page, browser_problems: BrowserProblems) -> None:
     """The guard that fails every browser test does see each kind of problem (then they are cleared)."""
     elsewhere = phone.context.new_page()
     with pytest.raises(PlaywrightError):

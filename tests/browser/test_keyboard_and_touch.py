@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
@@ -41,7 +43,7 @@ def focus_is_visible(page: Page) -> bool:
     }""")
 
 
-def test_add_a_moment_with_the_keyboard_alone(app: Flask, new_phone, world: World) -> None:
+def test_add_a_moment_with_the_keyboard_alone(app: Flask, new_phone: Callable[[], Page], world: World) -> None:
     page = new_phone()
     sign_in(page, world.rivers.carers[0])
     page.goto("/home")
@@ -64,9 +66,9 @@ def test_add_a_moment_with_the_keyboard_alone(app: Flask, new_phone, world: Worl
     assert len(texts) == 3  # two from the shared page data, and this one
 
 
-def test_therapist_reflects_back_with_the_keyboard_alone(app: Flask, new_desktop, world: World) -> None:
+def test_therapist_reflects_back_with_the_keyboard_alone(app: Flask, new_desktop: Callable[[], Page], world: World) -> None:
     page = new_desktop()
-    sign_in(page, world.rivers.therapist)  # type: ignore[arg-type]
+    sign_in(page, world.rivers.therapist)
     page.goto(f"/families/{world.rivers.id}/moments/{world.shared_moment}")
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
@@ -94,7 +96,7 @@ def carer_pages(world: World) -> list[str]:
     return [path.format(family=world.rivers.id, moment=world.shared_moment) for path in CARER_PAGES]
 
 
-def test_touch_targets_on_carer_pages_are_at_least_44_px(new_phone, world: World) -> None:
+def test_touch_targets_on_carer_pages_are_at_least_44_px(new_phone: Callable[[], Page], world: World) -> None:
     page = new_phone()
     sign_in(page, world.rivers.carers[0])
     small: list[str] = []
@@ -126,7 +128,7 @@ def test_touch_targets_on_carer_pages_are_at_least_44_px(new_phone, world: World
 
 
 @pytest.mark.parametrize("width", [320])
-def test_no_horizontal_scrolling_on_narrow_phones(new_screen, world: World, width: int) -> None:
+def test_no_horizontal_scrolling_on_narrow_phones(new_screen: Callable[..., Page], world: World, width: int) -> None:
     page = new_screen(**{**PHONE, "viewport": {"width": width, "height": 640}})
     sign_in(page, world.rivers.carers[0])
     wide = []
@@ -137,7 +139,7 @@ def test_no_horizontal_scrolling_on_narrow_phones(new_screen, world: World, widt
     assert wide == []
 
 
-def test_text_at_200_percent_loses_nothing(new_phone, world: World) -> None:
+def test_text_at_200_percent_loses_nothing(new_phone: Callable[[], Page], world: World) -> None:
     """Text twice as large (as set in the phone's settings) still fits: no sideways scrolling, nothing cut."""
     page = new_phone()
     sign_in(page, world.rivers.carers[0])

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
+from playwright.sync_api import BrowserContext, Dialog, Locator, Page, Route, Worker, expect
 from sqlalchemy import select
 
 from pipcompanion.models import Moment, MomentKind
@@ -67,7 +68,7 @@ class Connection:
         self.context.set_offline(False)
 
 
-def worker_of(page: Page):  # type: ignore[no-untyped-def]
+def worker_of(page: Page) -> Worker:
     """The service worker controlling this page (after waiting for it to take control)."""
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     [worker] = page.context.service_workers
@@ -93,7 +94,7 @@ WORKER_STATES = """navigator.serviceWorker.getRegistration()
     .then((registration) => ({installing: Boolean(registration.installing), active: Boolean(registration.active)}))"""
 
 
-def controlled_page(page: Page):  # type: ignore[no-untyped-def]
+def controlled_page(page: Page) -> Worker:
     """This page under its service worker: a page that loaded while the worker was activating is
     left to itself (clients.claim() skips pages still loading), and the next load is controlled."""
     if not page.evaluate(CONTROLLED_ONCE_ACTIVE):
@@ -245,7 +246,7 @@ def test_the_offline_page_takes_a_moment_that_is_sent_once_back_online(
 
 
 def test_twenty_moments_saved_offline_survive_a_reload_and_arrive_once(
-        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: BrowserProblems) -> None:
     mum = rivers.carers[0]
     sign_in(phone, mum)
     open_add_a_moment(phone)
@@ -318,7 +319,7 @@ WAIT_FOR_REPLAY = """async (events) => {
 
 
 def test_a_flaky_network_still_stores_every_moment_exactly_once(
-        app: Flask, phone: Page, rivers, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers: FamilyInfo, browser_problems: BrowserProblems) -> None:
     """Sends that never arrive, and sends the server stored but whose answer was lost, from a phone
     whose clock runs a little fast: every moment is stored once, and none is left waiting."""
     mum = rivers.carers[0]
@@ -378,10 +379,23 @@ def refused(phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: Br
     return tomorrow
 
 
+def answering(asked: list[str], *, yes: bool) -> Callable[[Dialog], None]:
+    """A dialog handler that notes the question asked and says yes or no."""
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        if yes:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    return answer
+
+
 def discard(phone: Page, text: str, *, yes: bool) -> list[str]:
     """Press Discard on this outbox entry and answer the question; the question asked."""
     asked: list[str] = []
-    phone.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept() if yes else dialog.dismiss()))
+    phone.once("dialog", answering(asked, yes=yes))
     outbox_items(phone).filter(has_text=text).get_by_role("button", name="Discard", exact=True).click()
     return asked
 
@@ -430,7 +444,7 @@ def test_a_refused_moment_opens_in_the_form_to_be_changed_and_sent(app: Flask, p
 
 
 def test_signing_out_clears_the_outbox_and_the_next_carer_sends_nothing_of_it(
-        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: BrowserProblems) -> None:
     mum, dad = rivers.carers
     sign_in(phone, mum)
     open_add_a_moment(phone)
@@ -440,7 +454,7 @@ def test_signing_out_clears_the_outbox_and_the_next_carer_sends_nothing_of_it(
     expect(outbox_items(phone)).to_have_count(1)
 
     asked: list[str] = []
-    phone.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    phone.once("dialog", answering(asked, yes=True))
     phone.get_by_role("banner").get_by_role("button", name="Sign out", exact=True).click()
     expect(heading(phone, "Sign in")).to_be_visible()
     assert asked == ["1 moment on this phone has not been sent yet. Signing out deletes it from this phone. "
@@ -526,7 +540,7 @@ def test_the_outbox_is_sent_when_the_same_person_signs_in_again_after_someone_el
 
 
 def test_a_moment_saved_while_the_worker_is_still_installing_is_sent_at_once(
-        app: Flask, phone: Page, rivers) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers: FamilyInfo) -> None:
     """A first visit on a slow connection: the worker is still fetching the app shell when Mum saves
     her first moment. She is online, so it is sent at once; it does not wait for the worker."""
     mum = rivers.carers[0]
@@ -551,7 +565,7 @@ def test_a_moment_saved_while_the_worker_is_still_installing_is_sent_at_once(
 
 
 def test_background_sync_sends_the_outbox_and_the_open_page_says_so(
-        app: Flask, phone: Page, rivers, live_url: str, browser_problems: BrowserProblems) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: BrowserProblems) -> None:
     """The worker's Background Sync may send the outbox before the page does (or with no page open);
     a page that is open then says the moments were sent, as it does when it sent them itself."""
     mum = rivers.carers[0]
@@ -587,7 +601,7 @@ def test_background_sync_sends_the_outbox_and_the_open_page_says_so(
 
 
 def test_a_new_version_waits_until_the_person_asks_for_it(
-        phone: Page, rivers, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+        phone: Page, rivers: FamilyInfo, monkeypatch: pytest.MonkeyPatch) -> None:
     sign_in(phone, rivers.carers[0])
     controlled_page(phone)
     prompt = phone.get_by_role("status").filter(has_text="A new version is ready.")
