@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from pipcompanion.maintenance import empty_tables
+from pipcompanion.maintenance import audit_log_unlocked, empty_tables
 from pipcompanion.models import (
     AuditEvent,
     Baby,
@@ -176,6 +176,7 @@ class Seeder:
         return {
             "email": bench_email(local_part), "name": name, "role": role, "password_hash": self.password_hash,
             "locale": "en", "active": True, "created_at": created_at,
+            "audit_key": f"{self.rng.getrandbits(128):032x}",
         }
 
     def people_and_families(self, families: int, caseload: int) -> list[SeedFamily]:
@@ -186,11 +187,14 @@ class Seeder:
         with self.engine.begin() as connection:
             # The admin's created_at marks the seed: audit events after it were made by bench runs.
             self.insert(connection, User.__table__, [self.user_row(BENCH_ADMIN, "Bench admin", Role.ADMIN, now)])
-            therapist_ids = self.insert_returning_ids(connection, User.__table__, [
+            therapist_rows = [
                 self.user_row(f"therapist{t:03d}", f"{THERAPIST_NAMES[(t - 1) % len(THERAPIST_NAMES)]} {t}",
                               Role.THERAPIST, joined)
                 for t in range(1, therapist_count + 1)
-            ])
+            ]
+            therapist_ids = self.insert_returning_ids(connection, User.__table__, therapist_rows)
+            therapist_keys = {therapist_id: row["audit_key"] for therapist_id, row in zip(therapist_ids, therapist_rows,
+                                                                                          strict=True)}
             family_ids = self.insert_returning_ids(connection, Family.__table__, [
                 {"display_name": family_name(i), "archived": False, "created_at": joined}
                 for i in range(1, families + 1)
@@ -231,7 +235,7 @@ class Seeder:
                 looked = now - timedelta(days=rng.uniform(0.5, 7))
                 assignments.append({"therapist_id": family.therapist_id, "family_id": family.id, "created_at": joined,
                                     "last_looked_at": looked})
-                looks.append({"actor_id": family.therapist_id, "action": AuditAction.TIMELINE_VIEW.value,
+                looks.append({"actor_key": therapist_keys[family.therapist_id], "action": AuditAction.TIMELINE_VIEW.value,
                               "family_id": family.id, "created_at": looked})
                 # Fortnightly sessions for the last three months, and the next one within a week.
                 last = now - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 6))
@@ -317,11 +321,12 @@ def forget_bench_reads(engine: Engine) -> int:
     marker = select(User.created_at).where(User.email == bench_email(BENCH_ADMIN)).scalar_subquery()
     seed_look = (
         select(func.max(AuditEvent.created_at))
-        .where(AuditEvent.family_id == CaseloadAssignment.family_id, AuditEvent.actor_id == CaseloadAssignment.therapist_id,
-               AuditEvent.action == AuditAction.TIMELINE_VIEW.value)
+        .where(AuditEvent.family_id == CaseloadAssignment.family_id, AuditEvent.action == AuditAction.TIMELINE_VIEW.value,
+               AuditEvent.actor_key == select(User.audit_key).where(User.id == CaseloadAssignment.therapist_id)
+               .scalar_subquery())
         .scalar_subquery()
     )
-    with engine.begin() as connection:
+    with engine.begin() as connection, audit_log_unlocked(connection):
         forgotten = connection.execute(delete(AuditEvent).where(AuditEvent.created_at > marker)).rowcount or 0
         connection.execute(update(CaseloadAssignment).values(last_looked_at=seed_look))
         return forgotten

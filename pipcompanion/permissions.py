@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from .extensions import db, login_manager
 from .models import CaseloadAssignment, Family, MemberKind, Membership, Moment, Role, User, Visibility
 from .models.audit import AuditAction
-from .services.audit import record_read
+from .services.audit import record_read, record_refusal
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -224,11 +224,13 @@ def require_family(user: User, family_id: int, action: FamilyAction, *,
     """The one way into a family's data, for pages and the API alike.
 
     A 403 when this person's role may never do `action`; a 404 (which tells nothing) when the
-    family is not theirs, is archived or does not exist. Loads the family with its babies and the
-    person's membership in one statement, keeps what they may do there for `current_access()`,
-    and, with `read`, puts a staff member's read on the audit record before anything is shown.
+    family is not theirs, is archived or does not exist; either refusal goes on the audit record.
+    Loads the family with its babies and the person's membership in one statement, keeps what
+    they may do there for `current_access()`, and, with `read`, puts a staff member's read on the
+    audit record before anything is shown.
     """
     if user.role not in ACTION_ROLES[action]:
+        record_refusal(user, family_id)
         abort(403)
     found = db.session.execute(
         select(Family, Membership.kind)
@@ -237,6 +239,7 @@ def require_family(user: User, family_id: int, action: FamilyAction, *,
         .where(Family.id == family_id, family_scope(user, action))
     ).unique().first()
     if found is None:
+        record_refusal(user, family_id)
         abort(404)
     family, member_kind = found
     g.family_access = family_access(user, family.id, member_kind)

@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import ColumnElement, FromClause, Select, func, select
+from sqlalchemy.orm import aliased
 from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Role, Visibility
+from pipcompanion.models import AuditEvent, Role, User, Visibility
 from pipcompanion.services.kinds import all_kinds
 from pipcompanion.services.settings import service_settings, today_for_service
 
@@ -197,3 +198,27 @@ def set_service_timezone(app: Flask, zone: str) -> None:
     with app.app_context():
         service_settings().timezone = zone
         db.session.commit()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """An audit row as a test reads it: people by user id (through their pseudonymous keys)."""
+
+    action: str
+    actor_id: int | None
+    family_id: int | None
+    subject_id: int | None
+    outcome: str = "done"
+
+
+def audit_trail(app: Flask, *, sign_ins: bool = False) -> list[AuditEntry]:
+    """The audit log, oldest first; sign-ins (which every signed-in test makes) only when asked."""
+    actor, subject = aliased(User), aliased(User)
+    with app.app_context():
+        query = (select(AuditEvent.action, actor.id, AuditEvent.family_id, subject.id, AuditEvent.outcome)
+                 .outerjoin(actor, actor.audit_key == AuditEvent.actor_key)
+                 .outerjoin(subject, subject.audit_key == AuditEvent.subject_key)
+                 .order_by(AuditEvent.id))
+        if not sign_ins:
+            query = query.where(AuditEvent.action.not_in(["sign_in", "sign_in.failed"]))
+        return [AuditEntry(*row) for row in db.session.execute(query).tuples()]

@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import AuditEvent, Moment
+from pipcompanion.models import Moment
 from pipcompanion.services.kinds import all_kinds
 
 from .conftest import Factory
-from .helpers import FamilyInfo, MakeClient, Person, sign_in
+from .helpers import FamilyInfo, MakeClient, Person, audit_trail, sign_in
 
 
 def json_of(response: TestResponse) -> dict[str, Any]:
@@ -283,9 +283,7 @@ def test_the_api_list_by_a_therapist_is_on_the_audit_record(app: Flask, make: Fa
     family = make.family()
     client, _headers = api_client(make_client, family.therapist)
     assert client.get(f"/api/v1/moments?family={family.id}").status_code == 200
-    with app.app_context():
-        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == family.therapist.id)).all()
-    assert actions == ["api.moments.read"]
+    assert [entry.action for entry in audit_trail(app) if entry.actor_id == family.therapist.id] == ["api.moments.read"]
 
 
 def test_openapi_document_is_served_and_names_every_api_route(app: Flask, client: FlaskClient) -> None:

@@ -177,7 +177,8 @@ def _proxied_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, trusted_proxie
 FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
 
 
-def test_behind_one_trusted_proxy_requests_are_from_the_forwarded_address_and_secure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_behind_one_trusted_proxy_requests_are_from_the_forwarded_address_and_secure(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     proxied, seen = _proxied_app(monkeypatch, tmp_path, "1")
     assert proxied.config["TRUSTED_PROXIES"] == 1
     proxied.test_client().get("/healthz", headers=FORWARDED)

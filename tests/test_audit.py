@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import Executable
 
 from pipcompanion import create_app
 from pipcompanion.extensions import db
-from pipcompanion.models import AuditEvent, CaseloadAssignment, Visibility
+from pipcompanion.models import AuditEvent, CaseloadAssignment, User, Visibility
+from pipcompanion.models.audit import AuditAction
+from pipcompanion.services.audit import record_event
 
 from .conftest import Factory
-from .helpers import FamilyInfo, SignInAs, page_text, sign_in
+from .helpers import FamilyInfo, MakeClient, SignInAs, audit_trail, page_text, post, sign_in
 
 
 def _events(app: Flask) -> list[tuple[str, int | None, int | None]]:
-    with app.app_context():
-        return [(e.action, e.actor_id, e.family_id)
-                for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    return [(e.action, e.actor_id, e.family_id) for e in audit_trail(app)]
 
 
 def _last_looked(app: Flask, family: FamilyInfo) -> object:
@@ -64,14 +67,69 @@ def test_carers_and_viewers_reading_their_own_family_are_not_logged(
     assert _events(app) == []
 
 
-def test_a_refused_read_leaves_no_read_on_record(
+def test_a_refused_read_is_on_record_as_refused_and_no_read(
         app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
     family, other = make.family(), make.family("Brooks")
     assert family.therapist is not None
     sam = sign_in_as(family.therapist)
+    nan = sign_in_as(family.viewers[0])
     assert sam.get(f"/families/{other.id}/timeline").status_code == 404
     assert sam.get(f"/api/v1/moments?family={other.id}").status_code == 404
-    assert _events(app) == []
+    assert nan.get(f"/families/{family.id}/moments/new").status_code == 403  # a viewer never adds moments
+    assert [(e.action, e.actor_id, e.family_id, e.outcome) for e in audit_trail(app)] == [
+        ("access.refused", family.therapist.id, other.id, "refused"),
+        ("access.refused", family.therapist.id, other.id, "refused"),
+        ("access.refused", family.viewers[0].id, family.id, "refused"),
+    ]
+
+
+def test_sign_ins_are_on_record_with_their_outcome_and_address(
+        app: Flask, make: Factory, make_client: MakeClient) -> None:
+    mum = make.family().carers[0]
+    post(make_client(), "/login", {"email": mum.email, "password": "not her password"})
+    post(make_client(), "/login", {"email": "nobody@example.org", "password": "not anyone's"})
+    sign_in(make_client(), mum)
+    assert [(e.action, e.actor_id, e.subject_id, e.outcome) for e in audit_trail(app, sign_ins=True)] == [
+        ("sign_in.failed", None, mum.id, "failed"),
+        ("sign_in.failed", None, None, "failed"),
+        ("sign_in", mum.id, None, "done"),
+    ]
+    with app.app_context():
+        assert set(db.session.scalars(select(AuditEvent.address))) == {"127.0.0.1"}
+
+
+def test_the_database_refuses_to_change_or_remove_an_audit_row(app: Flask, make: Factory) -> None:
+    """Through the app's own connection: no UPDATE, no DELETE (and on PostgreSQL no TRUNCATE)."""
+    make.family()
+    with app.app_context():
+        record_event(None, AuditAction.FAMILY_CREATE, family_id=1)
+        db.session.commit()
+        tampering: list[Executable] = [update(AuditEvent).values(action="nothing.happened"), delete(AuditEvent)]
+        if db.engine.dialect.name == "postgresql":
+            tampering.append(text("TRUNCATE audit_events"))
+        for statement in tampering:
+            with pytest.raises(DBAPIError, match="append-only"):
+                db.session.execute(statement)
+            db.session.rollback()
+        assert db.session.scalars(select(AuditEvent.action)).all() == ["family.create"]
+
+
+def test_a_person_is_named_in_the_log_by_a_key_that_points_at_nobody_once_they_are_gone(
+        app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    """Erasing an account (data rights) leaves its audit rows in place, naming nobody: rows hold a
+    random key of the person, not their account's id."""
+    family = make.family()
+    assert family.therapist is not None
+    sign_in_as(family.therapist).get(f"/families/{family.id}/timeline")
+    with app.app_context():
+        key = db.session.scalar(select(User.audit_key).where(User.id == family.therapist.id))
+        [row] = db.session.execute(select(AuditEvent.actor_key, AuditEvent.action)
+                                   .where(AuditEvent.action == "family.timeline.view")).all()
+        assert row == (key, "family.timeline.view")
+        assert str(family.therapist.id) != key and len(key or "") == 32
+        db.session.execute(delete(User).where(User.id == family.therapist.id))
+        db.session.commit()
+        assert db.session.scalars(select(AuditEvent.action)).all().count("family.timeline.view") == 1
 
 
 def test_the_therapists_last_look_is_when_they_last_opened_the_timeline(

@@ -14,12 +14,12 @@ from sqlalchemy import select, update
 
 from pipcompanion.config import ProductionConfig
 from pipcompanion.extensions import db
-from pipcompanion.models import AuditEvent, PasswordLink, PasswordLinkPurpose, User, utcnow
+from pipcompanion.models import PasswordLink, PasswordLinkPurpose, User, utcnow
 from pipcompanion.models.users import SignIn
 from pipcompanion.services.accounts import issue_password_link
 
 from .conftest import Factory
-from .helpers import PASSWORD, FamilyInfo, MakeClient, Person, page_text, post, sign_in
+from .helpers import PASSWORD, FamilyInfo, MakeClient, Person, audit_trail, page_text, post, sign_in
 
 CHROME_ON_ANDROID = ("Mozilla/5.0 (Linux; Android 13; SM-A135F) AppleWebKit/537.36 (KHTML, like Gecko) "
                      "Chrome/120.0.0.0 Mobile Safari/537.36")
@@ -97,9 +97,7 @@ def test_sign_out_everywhere_ends_every_sign_in_and_is_on_record(app: Flask, mak
     for client in (mum, laptop, kept):
         assert is_signed_out(client, family)
     assert sign_ins(app, family.carers[0]) == []
-    with app.app_context():
-        events = db.session.execute(select(AuditEvent.action, AuditEvent.actor_id)).all()
-    assert [tuple(event) for event in events] == [("sign_ins.end_all", family.carers[0].id)]
+    assert [(e.action, e.actor_id) for e in audit_trail(app)] == [("sign_out.everywhere", family.carers[0].id)]
 
 
 def test_a_new_password_signs_out_every_other_browser_and_cancels_password_links(

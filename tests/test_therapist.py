@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import AuditEvent, Focus, Moment, Reflection, Role, TherapySession, Visibility, utcnow
+from pipcompanion.models import Focus, Moment, Reflection, Role, TherapySession, Visibility, utcnow
 
 from .conftest import Factory
 from .helpers import (
@@ -26,6 +26,7 @@ from .helpers import (
     FamilyInfo,
     Person,
     SignInAs,
+    audit_trail,
     caseload_figures,
     count,
     kind_ids,
@@ -88,11 +89,7 @@ def add_session(client: FlaskClient, family: FamilyInfo, day: date | str, at: st
 
 
 def audit_actions(app: Flask, actor_id: int) -> list[tuple[str, int | None]]:
-    with app.app_context():
-        return list(db.session.execute(
-            select(AuditEvent.action, AuditEvent.family_id).where(AuditEvent.actor_id == actor_id)
-            .order_by(AuditEvent.id)
-        ).tuples())
+    return [(entry.action, entry.family_id) for entry in audit_trail(app) if entry.actor_id == actor_id]
 
 
 def section(html: str, heading_id: str) -> str:

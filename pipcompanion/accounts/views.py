@@ -33,6 +33,8 @@ from ..services.accounts import (
     change_password,
     normalize_email,
     open_password_link,
+    record_failed_sign_in,
+    record_sign_in,
     set_locale,
     use_password_link,
 )
@@ -85,6 +87,7 @@ def start_session(user: User) -> None:
     session.clear()
     session.permanent = True
     session[SIGN_IN_KEY] = start_sign_in(user, request.headers.get("User-Agent"))
+    record_sign_in(user)
     login_user(user)
     # The staff idle clock starts now: otherwise a first idle spell after sign-in would go unnoticed.
     session[LAST_SEEN_KEY] = int(time.time())
@@ -111,6 +114,7 @@ def login() -> Response | tuple[str, int]:
         if user is not None:
             start_session(user)
             return redirect(safe_next_url(request.args.get("next")) or home_url(user))
+        record_failed_sign_in(form.email.data)
         # One message for a wrong email, a wrong password and a closed account.
         form.form_errors.append(_("That email and password did not match an account. Please try again."))
     status = 400 if form.errors or form.form_errors else 200

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
+from wtforms.validators import Optional
 
-from ..forms import PageForm, choice_field, email_field, max_length, required
+from ..forms import FriendlyDateField, PageForm, choice_field, email_field, max_length, required
 from ..limits import CRISIS_CONTACTS_MAX, KIND_NAME_MAX, PERSON_NAME_MAX, SERVICE_NAME_MAX
 
 
@@ -45,3 +47,16 @@ class KindForm(PageForm):
         _l("Name"),
         validators=[required(_l("Please give the kind a name.")), max_length(KIND_NAME_MAX)],
     )
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, read from the address (GET), so a filtered view can be bookmarked."""
+
+    class Meta:
+        csrf = False
+
+    person = choice_field(_l("Person"), coerce=str, default="")
+    family = choice_field(_l("Family"), coerce=str, default="")
+    action = choice_field(_l("What"), coerce=str, default="")
+    date_from = FriendlyDateField(_l("From"), validators=[Optional()])
+    date_to = FriendlyDateField(_l("To"), validators=[Optional()])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,14 +14,15 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..forms import ConfirmForm, apply_service_error, as_choices
 from ..models import PasswordLinkPurpose, Role, User
+from ..models.audit import AuditAction
 from ..permissions import role_required
 from ..services import ServiceError
 from ..services.accounts import create_therapist, issue_password_link, set_therapist_active
-from ..services.audit import recent_events
+from ..services.audit import AuditFilters, audit_page
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
 from ..services.settings import service_settings, timezone_choices, update_service_settings
-from .forms import CaseloadForm, KindForm, SettingsForm, TherapistForm
+from .forms import AuditFilterForm, CaseloadForm, KindForm, SettingsForm, TherapistForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -175,9 +179,32 @@ def settings() -> Response | tuple[str, int]:
 
 @bp.route("/audit")
 @admin_only
-def audit_log() -> str:
-    """The newest audit events: who read or changed family data, and when."""
-    return render_template("admin/audit.html", events=recent_events())
+def audit_log() -> tuple[str, int]:
+    """The audit log, newest first, filtered by person, family, what and dates, a page at a time."""
+    form = AuditFilterForm(request.args)
+    form.person.choices = as_choices([("", _("Anyone")), *((str(user.id), f"{user.name} ({user.email})")
+                                                            for user in db.session.scalars(select(User).order_by(User.name)))])
+    form.family.choices = as_choices([("", _("Any family")), *((str(family.id), family.display_name)
+                                                                for family in all_families())])
+    form.action.choices = as_choices([("", _("Anything")), *((action.value, action.value) for action in AuditAction)])
+    before = request.args.get("before", "")
+    if (request.args and not form.validate()) or (before and not (before.isascii() and before.isdigit()
+                                                                  and 0 < int(before) < 2**63)):
+        return render_template("admin/audit.html", form=form, page=None), 400
+    if form.date_from.data and form.date_to.data and form.date_from.data > form.date_to.data:
+        form.date_to.errors = [_("The end date is before the start date.")]
+        return render_template("admin/audit.html", form=form, page=None), 400
+    filters = AuditFilters(
+        person_id=int(form.person.data) if form.person.data else None,
+        family_id=int(form.family.data) if form.family.data else None,
+        action=form.action.data or None, date_from=form.date_from.data, date_to=form.date_to.data,
+    )
+    page = audit_page(filters, before=int(before) if before else None, zone=ZoneInfo(service_settings().timezone))
+    older_url = None
+    if page.older_than:
+        kept: dict[str, Any] = {key: value for key, value in request.args.items() if key != "before"}
+        older_url = url_for("admin.audit_log", before=page.older_than, **kept)
+    return render_template("admin/audit.html", form=form, page=page, older_url=older_url), 200
 
 
 def _render_kinds(add_form: KindForm | None = None, *, status: int = 200) -> tuple[str, int]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Model, UTCDateTime, utcnow
+from .users import AUDIT_KEY_LENGTH
 
 
 class AuditAction(enum.StrEnum):
@@ -21,6 +22,10 @@ class AuditAction(enum.StrEnum):
     PLAN_VIEW = "family.plan.view"
     SESSION_VIEW = "family.session_view"
     MOMENTS_API_READ = "api.moments.read"
+    # Signing in, and refusals.
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in.failed"
+    ACCESS_REFUSED = "access.refused"
     # Changes.
     FAMILY_CREATE = "family.create"
     INVITATION_CREATE_CARER = "invitation.create.carer"
@@ -30,7 +35,7 @@ class AuditAction(enum.StrEnum):
     CASELOAD_UNASSIGN = "caseload.unassign"
     PASSWORD_LINK_RESET = "password_link.reset"
     PASSWORD_LINK_SETUP = "password_link.setup"
-    SIGN_OUT_EVERYWHERE = "sign_ins.end_all"
+    SIGN_OUT_EVERYWHERE = "sign_out.everywhere"
     THERAPIST_CREATE = "therapist.create"
     THERAPIST_ACTIVATE = "therapist.activate"
     THERAPIST_DEACTIVATE = "therapist.deactivate"
@@ -48,16 +53,60 @@ class AuditAction(enum.StrEnum):
     SESSION_DELETE = "session.delete"
 
 
+class AuditOutcome(enum.StrEnum):
+    DONE = "done"  # the read or change happened
+    REFUSED = "refused"  # the permission layer said no
+    FAILED = "failed"  # a sign-in with the wrong password or code
+
+
 class AuditEvent(Model):
+    """One row of the audit log. Append-only: the database itself refuses UPDATE and DELETE
+    (APPEND_ONLY_TRIGGERS). People are named by their pseudonymous `User.audit_key` and families by
+    a plain id, never by a foreign key that erasing a person or purging a family would have to
+    change; the words of a moment are never in it."""
+
     __tablename__ = "audit_events"
     __table_args__ = (
         # A family's trail, newest first.
         Index("ix_audit_events_family_created", "family_id", "created_at"),
+        Index("ix_audit_events_actor_created", "actor_key", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(60))
-    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"))
-    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_key: Mapped[str | None] = mapped_column(String(AUDIT_KEY_LENGTH))
+    action: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(10), default=AuditOutcome.DONE.value)
+    family_id: Mapped[int | None]
+    subject_key: Mapped[str | None] = mapped_column(String(AUDIT_KEY_LENGTH))
+    # The request's address, as the app sees it (after TRUSTED_PROXIES).
+    address: Mapped[str | None] = mapped_column(String(45))
+
+
+# The database refuses to change or remove an audit row, whoever asks (the app's own connection
+# included). Only the test suite and the bench, never production, lift this to empty their
+# databases (pipcompanion/maintenance.py).
+APPEND_ONLY_TRIGGERS: dict[str, tuple[list[str], list[str]]] = {
+    # dialect: (statements that install it, statements that remove it)
+    "postgresql": ([
+        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$",
+        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()",
+    ], [
+        "DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events",
+        "DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events",
+        "DROP FUNCTION IF EXISTS audit_events_append_only()",
+    ]),
+    "sqlite": ([
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    ], [
+        "DROP TRIGGER IF EXISTS audit_events_no_update",
+        "DROP TRIGGER IF EXISTS audit_events_no_delete",
+    ]),
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,13 @@ class Role(enum.StrEnum):
     VIEWER = "viewer"
 
 
+AUDIT_KEY_LENGTH = 32
+
+
+def new_audit_key() -> str:
+    return secrets.token_hex(AUDIT_KEY_LENGTH // 2)
+
+
 class User(UserMixin, Model):
     __tablename__ = "users"
 
@@ -36,6 +44,9 @@ class User(UserMixin, Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How the audit log names this person: a random key, not the account's id, so that erasing
+    # the account leaves the (append-only) log with rows that point at nobody.
+    audit_key: Mapped[str] = mapped_column(String(AUDIT_KEY_LENGTH), unique=True, default=new_audit_key)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, func, select, update
 from ..extensions import db
 from ..limits import PERSON_NAME_MAX
 from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
-from ..models.audit import AuditAction
+from ..models.audit import AuditAction, AuditOutcome
 from . import ServiceError
 from .audit import record_event
 from .passwords import hash_password, hash_to_keep, password_problem, verify_password
@@ -47,6 +47,20 @@ def authenticate(email: str, password: str) -> User | None:
         user.password_hash = kept
         db.session.commit()
     return user
+
+
+def record_sign_in(user: User) -> None:
+    """Put a successful sign-in on the audit record (committed with the new sign-in)."""
+    record_event(user, AuditAction.SIGN_IN)
+    db.session.commit()
+
+
+def record_failed_sign_in(email: str) -> None:
+    """Put a failed sign-in on the audit record, naming the account tried when there is one."""
+    tried = user_by_email(email)
+    record_event(None, AuditAction.SIGN_IN_FAILED, subject_user_id=tried.id if tried else None,
+                 outcome=AuditOutcome.FAILED)
+    db.session.commit()
 
 
 def check_new_password(password: str, *, email: str, name: str) -> None:

@@ -1,27 +1,43 @@
-"""The audit log: therapists' and admins' reads and changes of family data."""
+"""The audit log: who read or changed family data, signed in or was refused, and when.
+
+Rows are append-only (the database refuses UPDATE and DELETE) and name people by their
+pseudonymous `User.audit_key`, so erasing a person later leaves their rows in place, naming nobody.
+Never the words of a moment.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from flask import has_request_context, request
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import aliased
 
 from ..extensions import commit_keeping_loaded, db
 from ..models import AuditEvent, CaseloadAssignment, Family, User, utcnow
-from ..models.audit import AuditAction
+from ..models.audit import AuditAction, AuditOutcome
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _address() -> str | None:
+    """The request's address as the app sees it (after TRUSTED_PROXIES), when there is a request."""
+    return (request.remote_addr or None) if has_request_context() else None
 
 
 def record_event(
-    actor: User, action: AuditAction, *, family_id: int | None = None, subject_user_id: int | None = None
+    actor: User | None, action: AuditAction, *, family_id: int | None = None, subject_user_id: int | None = None,
+    outcome: AuditOutcome = AuditOutcome.DONE, at: datetime | None = None,
 ) -> None:
     """Add an audit event to the current transaction; the caller commits."""
-    db.session.add(
-        AuditEvent(
-            actor_id=actor.id, action=action.value, family_id=family_id, subject_user_id=subject_user_id
-        )
-    )
+    subject_key = (select(User.audit_key).where(User.id == subject_user_id).scalar_subquery()
+                   if subject_user_id is not None else None)
+    db.session.add(AuditEvent(
+        actor_key=actor.audit_key if actor is not None else None, action=action.value, outcome=outcome.value,
+        family_id=family_id, subject_key=subject_key, address=_address(), created_at=at or utcnow(),
+    ))
 
 
 def record_read(reader: User, action: AuditAction, family_id: int) -> None:
@@ -35,7 +51,7 @@ def record_read(reader: User, action: AuditAction, family_id: int) -> None:
     if not reader.is_staff:
         return
     now = utcnow()
-    db.session.add(AuditEvent(actor_id=reader.id, action=action.value, family_id=family_id, created_at=now))
+    record_event(reader, action, family_id=family_id, at=now)
     if action is AuditAction.TIMELINE_VIEW:
         db.session.execute(
             update(CaseloadAssignment)
@@ -45,24 +61,72 @@ def record_read(reader: User, action: AuditAction, family_id: int) -> None:
     commit_keeping_loaded()
 
 
+def record_refusal(person: User, family_id: int) -> None:
+    """Put on record that the permission layer refused this person a family's data (the 403s and
+    404s of require_family: someone trying another family's address, or a role's forbidden action)."""
+    record_event(person, AuditAction.ACCESS_REFUSED, family_id=family_id, outcome=AuditOutcome.REFUSED)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    person_id: int | None = None  # as actor or as subject
+    family_id: int | None = None
+    action: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
 @dataclass(frozen=True)
 class AuditRow:
+    id: int
     created_at: datetime
-    actor_name: str | None
+    actor_name: str | None  # None: nobody signed in, or an erased account
     action: str
+    outcome: str
     family_name: str | None
+    family_id: int | None
     subject_name: str | None
+    address: str | None
 
 
-def recent_events(limit: int = 200) -> list[AuditRow]:
-    """The newest audit events with names, in one query. Admins only."""
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    older_than: int | None  # the id to pass as `before` for the next page
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, zone)
+
+
+def audit_page(filters: AuditFilters, *, before: int | None = None, zone: ZoneInfo,
+               limit: int = AUDIT_PAGE_SIZE) -> AuditPage:
+    """One page of the audit log, newest first, filtered; names resolved in the same query. Admins only."""
     actor, subject = aliased(User), aliased(User)
-    rows = db.session.execute(
-        select(AuditEvent.created_at, actor.name, AuditEvent.action, Family.display_name, subject.name)
-        .outerjoin(actor, actor.id == AuditEvent.actor_id)
-        .outerjoin(subject, subject.id == AuditEvent.subject_user_id)
+    query = (
+        select(AuditEvent.id, AuditEvent.created_at, actor.name, AuditEvent.action, AuditEvent.outcome,
+               Family.display_name, AuditEvent.family_id, subject.name, AuditEvent.address)
+        .outerjoin(actor, actor.audit_key == AuditEvent.actor_key)
+        .outerjoin(subject, subject.audit_key == AuditEvent.subject_key)
         .outerjoin(Family, Family.id == AuditEvent.family_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
+        .order_by(AuditEvent.id.desc())
     )
-    return [AuditRow(*row) for row in rows]
+    conditions: list[ColumnElement[bool]] = []
+    if filters.person_id is not None:
+        key = select(User.audit_key).where(User.id == filters.person_id).scalar_subquery()
+        conditions.append(or_(AuditEvent.actor_key == key, AuditEvent.subject_key == key))
+    if filters.family_id is not None:
+        conditions.append(AuditEvent.family_id == filters.family_id)
+    if filters.action:
+        conditions.append(AuditEvent.action == filters.action)
+    if filters.date_from is not None:
+        conditions.append(AuditEvent.created_at >= _day_start(filters.date_from, zone))
+    if filters.date_to is not None and filters.date_to < date.max:
+        conditions.append(AuditEvent.created_at < _day_start(filters.date_to + timedelta(days=1), zone))
+    if before is not None:
+        conditions.append(AuditEvent.id < before)
+    rows = [AuditRow(*row) for row in db.session.execute(query.where(*conditions).limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AuditPage(rows, rows[-1].id if more and rows else None)
