@@ -37,7 +37,7 @@ import pytest
 import redis
 import requests
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -197,29 +197,26 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def trusting_browser(certificate: tuple[Path, Path]) -> Iterator[Browser]:
-    """Headless Debian Chromium that trusts our self-signed certificate, and only it.
+def trusting_browser(browser: Browser, certificate: tuple[Path, Path]) -> Iterator[Browser]:
+    """A second headless Debian Chromium, from the run's Playwright, that trusts our self-signed
+    certificate, and only it.
 
     `ignore_https_errors` lets pages load, but Chromium still refuses to register a service worker
     from an origin whose certificate it does not trust ("An SSL certificate error occurred when
     fetching the script"), and the outbox needs the worker. This Chromium trusts the certificate
     by its public key, so the worker registers as it would with a real service's certificate.
     """
-    executable = shutil.which(CHROMIUM)
-    if executable is None:
-        unavailable(f"Chromium was not found at {CHROMIUM} (set CHROMIUM_PATH, or apt-get install chromium)")
     _cert, key = certificate
     public_key = subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-outform", "DER"],
                                 check=True, capture_output=True, timeout=COMMAND_TIMEOUT_S).stdout
     fingerprint = base64.b64encode(hashlib.sha256(public_key).digest()).decode()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True,
-            args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={fingerprint}"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    trusting = browser.browser_type.launch(
+        executable_path=shutil.which(CHROMIUM), headless=True,
+        args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={fingerprint}"])
+    try:
+        yield trusting
+    finally:
+        trusting.close()
 
 
 def free_port() -> int:
