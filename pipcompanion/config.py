@@ -9,6 +9,10 @@ from typing import Any
 
 WEAK_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development-only-secret-key"}
 MIN_SECRET_KEY_LENGTH = 32
+# A random key of 32 characters or more has far more different characters than this, from more
+# than one kind (letters, digits, symbols); a key with fewer was typed, not made.
+MIN_SECRET_KEY_DISTINCT = 10
+MAKE_A_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 # More proxies than this in front of one app is a typo: trusting them would let a client choose
 # its own address (and dodge the sign-in throttling) by sending made-up X-Forwarded-For entries.
 MAX_TRUSTED_PROXIES = 5
@@ -68,6 +72,8 @@ class BaseConfig:
     FORCE_HTTPS = False
     # How many reverse proxies sit in front: their X-Forwarded-For/-Proto entries are believed.
     TRUSTED_PROXIES = 0
+    # Exactly one process serves the app, so the limiter may count in that process's memory.
+    SINGLE_PROCESS = False
     COMPRESS_MIMETYPES = [
         "text/html",
         "text/css",
@@ -125,6 +131,16 @@ def proxy_count(value: str) -> int:
     return int(text)
 
 
+def flag(value: str) -> bool:
+    """An on/off setting from the environment: 1, true, yes, on or 0, false, no, off."""
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"use 1 or 0, not {value!r}")
+
+
 # Environment variable -> (config key, converter). Documented in the README.
 ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("SECRET_KEY", str),
@@ -136,8 +152,9 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
     "STAFF_SIGN_IN_HOURS": ("STAFF_SIGN_IN_LIFETIME", lambda v: timedelta(hours=int(v))),
     "SIGN_IN_DAYS": ("SIGN_IN_LIFETIME", lambda v: timedelta(days=int(v))),
     "INVITATION_DAYS": ("INVITATION_LIFETIME", lambda v: timedelta(days=int(v))),
-    "FORCE_HTTPS": ("FORCE_HTTPS", lambda v: v not in {"0", "false", "no"}),
+    "FORCE_HTTPS": ("FORCE_HTTPS", flag),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", proxy_count),
+    "SINGLE_PROCESS": ("SINGLE_PROCESS", flag),
 }
 
 
@@ -159,16 +176,49 @@ def apply_environment(config: MutableMapping[str, Any], environ: MutableMapping[
                 raise ConfigError(f"{variable} has an invalid value: {error}.") from error
 
 
+def secret_key_weakness(key: str) -> str | None:
+    """Why this SECRET_KEY is too weak for production, or None for a key that looks random.
+
+    The rule is simple on purpose: long enough, not a well-known value, not one character or a
+    short piece repeated, enough different characters, and more than one kind of character.
+    """
+    if not key:
+        return "it is not set"
+    if key in WEAK_SECRET_KEYS:
+        return "it is a well-known value"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"it is {len(key)} characters long, it needs at least {MIN_SECRET_KEY_LENGTH}"
+    if len(set(key)) == 1:
+        return "it is one character repeated"
+    if any(key == (key[:size] * (len(key) // size + 1))[: len(key)] for size in range(2, len(key) // 2 + 1)):
+        return "it is a short piece repeated"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+        return f"it has only {len(set(key))} different characters, it needs at least {MIN_SECRET_KEY_DISTINCT}"
+    kinds = {"lower" if c.islower() else "upper" if c.isupper() else "digit" if c.isdigit() else "other"
+             for c in key}
+    if len(kinds) == 1:
+        return "it has only one kind of character (mix letters, digits and symbols)"
+    return None
+
+
 def check_production(config: MutableMapping[str, Any]) -> None:
-    """Refuse, in one line, a production config with a weak key or no real database."""
-    key = config.get("SECRET_KEY") or ""
-    if key in WEAK_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+    """Refuse, in one line, a production config with a weak key, no real database or per-process
+    throttling counts."""
+    weakness = secret_key_weakness(config.get("SECRET_KEY") or "")
+    if weakness:
         raise ConfigError(
-            f"SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
-            'in production (python -c "import secrets; print(secrets.token_urlsafe(48))").'
+            f"SECRET_KEY is too weak for production: {weakness}. Make a random one of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters with: {MAKE_A_SECRET_KEY}"
         )
     url = config.get("SQLALCHEMY_DATABASE_URI") or ""
     if not url:
         raise ConfigError("DATABASE_URL must be set in production (postgresql+psycopg://...).")
     if url.startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point at PostgreSQL in production, not SQLite.")
+    storage = config.get("RATELIMIT_STORAGE_URI") or ""
+    if storage.startswith("memory://") and not config.get("SINGLE_PROCESS"):
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI is memory:// in production, so each process would count sign-in "
+            "failures on its own: point it at Redis (redis://host:6379/0), or set SINGLE_PROCESS=1 "
+            "if exactly one process serves the app."
+        )

@@ -1,9 +1,12 @@
-"""Security headers (Flask-Talisman) and the fail-closed check on undeclared routes."""
+"""Security headers (Flask-Talisman) and the Origin check on requests that change something."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request
 from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFError
 
 # No inline script or style anywhere: everything comes from our own origin.
 CONTENT_SECURITY_POLICY = {
@@ -30,6 +33,12 @@ PERMISSIONS_POLICY = {
     "interest-cohort": "()",
 }
 
+# Our pages send their address to us alone (Flask-WTF's strict check on HTTPS needs a Referer that
+# names this site) and nothing to other sites. Invitation and password links carry a secret in
+# their path, but their pages move it out of the address at once by a redirect.
+REFERRER_POLICY = "same-origin"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 def init_app(app: Flask) -> None:
     production_https = bool(app.config["FORCE_HTTPS"])
@@ -42,12 +51,13 @@ def init_app(app: Flask) -> None:
         session_cookie_secure=bool(app.config["SESSION_COOKIE_SECURE"]),
         session_cookie_http_only=True,
         content_security_policy=CONTENT_SECURITY_POLICY,
-        # Invitation and reset links carry secrets in their path: never leak them onwards.
-        referrer_policy="no-referrer",
+        referrer_policy=REFERRER_POLICY,
         frame_options="DENY",
         permissions_policy=PERMISSIONS_POLICY,
         x_content_type_options=True,
     )
+
+    app.before_request(refuse_foreign_origin)
 
     @app.after_request
     def _no_store_for_signed_in_pages(response: Response) -> Response:
@@ -57,3 +67,28 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """The (scheme, host, port) of an origin or address; None for `null` or anything unreadable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
+
+
+def refuse_foreign_origin() -> None:
+    """before_request: a request that changes something (POST, PUT, PATCH, DELETE) and names an
+    Origin other than this app's own (as the app sees it, behind the trusted proxies) is refused
+    like a missing CSRF token. Browsers send `Origin: null` from pages whose referrer policy hides
+    their address, and another site's page may choose that policy, so `null` is refused too."""
+    origin = request.headers.get("Origin")
+    if origin is None or request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        return
+    own = origin_of(request.host_url)
+    if own is None or origin_of(origin) != own:
+        raise CSRFError("The origin does not match the host.")

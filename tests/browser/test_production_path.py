@@ -1,0 +1,480 @@
+"""The production path, as a service deploys it (README, Production deployment): a fresh
+PostgreSQL database migrated with `flask --app app db upgrade`, the first admin made with
+`flask --app app create-admin`, PIPCOMPANION_ENV=production, throttling counts in Redis, and
+gunicorn with two workers serving HTTPS itself; then a second, short gunicorn over plain HTTP
+behind a (pretend) TLS-ending proxy, with TRUSTED_PROXIES=1.
+
+Over HTTPS a carer signs in in headless Chromium, adds a moment online, loses the network, adds
+one offline, and sees it sent exactly once when the network is back; `requests` checks that a
+write from another origin is refused. Behind the proxy, a form sent as the browser sent it to the
+proxy works, and one that names another origin, or no page of ours, does not.
+
+It needs PostgreSQL (TEST_DATABASE_URL names the server; the test makes a database of its own
+there and drops it), Redis on 127.0.0.1:6379, openssl and Chromium. Without them it fails in CI
+and is skipped elsewhere, as the browser fixture does without Chromium. The production app always
+runs on PostgreSQL, so the test runs in the suite's SQLite pass as well as its PostgreSQL pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+import requests
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from pipcompanion import create_app
+from pipcompanion.config import ENVIRONMENT_SETTINGS
+from pipcompanion.extensions import db
+from pipcompanion.models import MemberKind, Moment
+from pipcompanion.services.accounts import create_therapist, use_password_link, user_by_email
+from pipcompanion.services.families import accept_invitation, create_family, create_invitation
+from pipcompanion.services.settings import today_for_service
+
+from ..conftest import IN_CI
+from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, BrowserProblems
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent  # the venv's own gunicorn and flask
+# This test's throttling counts live in a Redis database of their own, away from a service's /0.
+REDIS_URL = "redis://127.0.0.1:6379/15"
+STRONG_KEY = "pQ7-xR2_vL9mK4wT8nB3cY6hJ1dF5gS0zA-e"
+PASSWORD = "plum-harbour-lantern-42"
+START_TIMEOUT_S = 30
+COMMAND_TIMEOUT_S = 120
+HTTP_TIMEOUT_S = 10
+
+EXPIRED = "This form had expired"
+WRONG_PASSWORD = "That email and password did not match an account."
+SAVED_HERE = "Saved on this phone. It will be sent when you are online."
+SENT = "Sent. Thank you for noticing this moment."
+FETCH_HEALTHZ = "fetch('/healthz', {cache: 'no-store'}).then(() => 'reached', () => 'failed')"
+NETWORK_FAILURE = re.compile(r"net::ERR_(INTERNET_DISCONNECTED|FAILED)")
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# True once the page is controlled by its active service worker (a page still loading while the
+# worker activated is skipped by clients.claim(), and the next load is controlled); gives up after
+# the timeout it is given, as page.evaluate itself never does.
+CONTROLLED_ONCE_ACTIVE = """async (timeout) => {
+    const gaveUp = new Promise((_, reject) => setTimeout(() => reject(new Error("no service worker")), timeout));
+    const worker = (await Promise.race([navigator.serviceWorker.ready, gaveUp])).active;
+    if (worker.state !== "activated") {
+        await Promise.race([new Promise((resolve) => worker.addEventListener("statechange", resolve)), gaveUp]);
+    }
+    if (!navigator.serviceWorker.controller) {
+        await new Promise((resolve) => {
+            navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
+            setTimeout(resolve, 500);
+        });
+    }
+    return navigator.serviceWorker.controller !== null;
+}"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),  # our self-signed certificate
+]
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A missing service fails the run in CI (the test must run there) and skips the test elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{reason}: CI must run the production-path test.", pytrace=False)
+    pytest.skip(reason)
+
+
+# ---------------------------------------------------------------- the deployment
+
+
+@dataclass
+class Deployment:
+    """A fresh production database with a family in it, and the environment a service would set."""
+
+    environ: dict[str, str]
+    app: Flask  # the production app in this process, to read what the server stored
+    carer_email: str
+    carer_name: str
+
+    def moments_with(self, words: str) -> list[Moment]:
+        with self.app.app_context():
+            moments = list(db.session.scalars(select(Moment).where(Moment.text == words)))
+            db.session.expunge_all()
+            return moments
+
+
+def flask_command(environ: dict[str, str], *arguments: str) -> None:
+    """`flask --app app ...` in the service's environment, as README's deployment steps say."""
+    done = subprocess.run([str(BIN / "flask"), "--app", "app", *arguments], cwd=PROJECT_ROOT, env=environ,
+                          capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False)
+    assert done.returncode == 0, f"flask {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def production_environ(database_url: str) -> dict[str, str]:
+    """This process's environment without any app setting of its own, plus a production service's."""
+    environ = {name: value for name, value in os.environ.items()
+               if name not in ENVIRONMENT_SETTINGS and name != "PIPCOMPANION_ENV"}
+    environ.update(PIPCOMPANION_ENV="production", SECRET_KEY=STRONG_KEY, DATABASE_URL=database_url,
+                   RATELIMIT_STORAGE_URI=REDIS_URL)
+    return environ
+
+
+@pytest.fixture
+def deployment() -> Iterator[Deployment]:
+    """A new PostgreSQL database, migrated and given its admin by the CLI, then a therapist, a family
+    and its carer made with the app's own services (as the admin and the therapist would); dropped
+    afterwards."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        unavailable("TEST_DATABASE_URL is not set (the production path needs a PostgreSQL server)")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis is not answering on 127.0.0.1:6379 ({error})")
+    server = make_url(server_url).set(drivername="postgresql+psycopg")
+    name = f"pipc_production_{uuid.uuid4().hex[:8]}"
+    admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    environ = production_environ(server.set(database=name).render_as_string(hide_password=False))
+    app = None
+    try:
+        run = uuid.uuid4().hex[:8]
+        flask_command(environ, "db", "upgrade")
+        admin_email = f"lead-{run}@example.org"
+        flask_command(environ, "create-admin", admin_email, "--name", "Alex", "--password", PASSWORD)
+        with pytest.MonkeyPatch.context() as patch:
+            for variable, value in environ.items():
+                patch.setenv(variable, value)
+            app = create_app("production")
+        carer_email = f"jess-{run}@example.org"
+        with app.app_context():
+            admin = user_by_email(admin_email)
+            assert admin is not None
+            therapist = create_therapist(admin, name="Sam", email=f"sam-{run}@example.org")
+            use_password_link(therapist.setup_token, PASSWORD)
+            family = create_family(therapist.user, display_name="Rivers", baby_name="Ava", baby_date_of_birth=None,
+                                   today=today_for_service())
+            invitation = create_invitation(family, kind=MemberKind.CARER, relation="Mum", created_by=therapist.user)
+            accept_invitation(invitation.invitation.id, name="Jess", email=carer_email, password=PASSWORD, locale="en")
+        yield Deployment(environ, app, carer_email, "Jess")
+    finally:
+        if app is not None:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, valid for a day, as TOOLS.md makes it: (cert.pem, key.pem)."""
+    if shutil.which("openssl") is None:
+        unavailable("openssl is not installed (apt-get install openssl)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True, timeout=COMMAND_TIMEOUT_S)
+    return cert, key
+
+
+@pytest.fixture
+def trusting_browser(browser: Browser, certificate: tuple[Path, Path]) -> Iterator[Browser]:
+    """A second headless Debian Chromium, from the run's Playwright, that trusts our self-signed
+    certificate, and only it.
+
+    `ignore_https_errors` lets pages load, but Chromium still refuses to register a service worker
+    from an origin whose certificate it does not trust ("An SSL certificate error occurred when
+    fetching the script"), and the outbox needs the worker. This Chromium trusts the certificate
+    by its public key, so the worker registers as it would with a real service's certificate.
+    """
+    _cert, key = certificate
+    public_key = subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-outform", "DER"],
+                                check=True, capture_output=True, timeout=COMMAND_TIMEOUT_S).stdout
+    fingerprint = base64.b64encode(hashlib.sha256(public_key).digest()).decode()
+    trusting = browser.browser_type.launch(
+        executable_path=shutil.which(CHROMIUM), headless=True,
+        args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={fingerprint}"])
+    try:
+        yield trusting
+    finally:
+        trusting.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_client() -> requests.Session:
+    """requests as TOOLS.md says: no proxy or CA bundle from the environment, our certificate accepted."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = False
+    return session
+
+
+@contextmanager
+def gunicorn(environ: dict[str, str], log: Path, *options: str) -> Iterator[str]:
+    """`gunicorn ... app:app` on a free loopback port; gives its address once /healthz answers, and
+    always stops it. Its log is shown when it does not start."""
+    port = free_port()
+    base_url = f"{'https' if '--certfile' in options else 'http'}://127.0.0.1:{port}"
+    with log.open("w") as output:
+        # No control socket: its one default path would be shared by every gunicorn on the machine.
+        process = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+                                    *options, "app:app"],
+                                   cwd=PROJECT_ROOT, env=environ, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        with http_client() as http:
+            while True:
+                assert process.poll() is None, f"gunicorn stopped:\n{log.read_text()}"
+                try:
+                    # Plain HTTP is sent to HTTPS in production, unless a trusted proxy says it was HTTPS.
+                    if http.get(f"{base_url}/healthz", headers={"X-Forwarded-Proto": "https"},
+                                timeout=2, allow_redirects=False).status_code == 200:
+                        break
+                except (requests.ConnectionError, requests.Timeout):
+                    pass  # not listening yet, or its workers are still starting
+                assert time.monotonic() < deadline, f"gunicorn did not answer in {START_TIMEOUT_S} s:\n{log.read_text()}"
+                time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=HTTP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=HTTP_TIMEOUT_S)
+
+
+def csrf_token(page: requests.Response) -> str:
+    """The CSRF token of the form on this page."""
+    assert page.status_code == 200, page.text
+    match = CSRF_FIELD.search(page.text)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+# ---------------------------------------------------------------- on the phone
+
+
+def heading(page: Page, name: str) -> Locator:
+    return page.get_by_role("heading", name=name, exact=True, level=1)
+
+
+def announced(page: Page, message: str) -> Locator:
+    """The message in a live region (role=status), where a screen reader reads it out."""
+    return page.get_by_role("status").filter(has_text=message)
+
+
+def outbox_items(page: Page) -> Locator:
+    return page.get_by_role("region", name="Saved on this phone").get_by_role("listitem")
+
+
+def save_moment(page: Page, words: str) -> None:
+    """Save a moment with these words; the form is emptied once the moment is safe in the outbox."""
+    field = page.get_by_label("What happened? (optional)")
+    field.fill(words)
+    page.get_by_role("button", name="Save this moment", exact=True).first.click()
+    expect(field).to_have_value("")
+
+
+def reaches_server(page: Page) -> dict[str, bool]:
+    """Whether the page and its service worker reach the server."""
+    [worker] = page.context.service_workers
+    return {"page": page.evaluate(FETCH_HEALTHZ) == "reached", "worker": worker.evaluate(FETCH_HEALTHZ) == "reached"}
+
+
+class Network:
+    """The phone's network, cut for its pages and its service worker alike (offline, and every
+    request to the server aborted, in case going offline missed one)."""
+
+    def __init__(self, context: BrowserContext, base_url: str) -> None:
+        self.context = context
+        self.down = False
+        context.route(f"{base_url}/**", self._route)
+
+    def _route(self, route: Route) -> None:
+        if self.down:
+            route.abort("internetdisconnected")
+        else:
+            route.fallback()
+
+    def cut(self) -> None:
+        self.down = True
+        self.context.set_offline(True)
+
+    def restore(self) -> None:
+        self.down = False
+        self.context.set_offline(False)
+
+
+def carer_adds_moments_online_and_offline(page: Page, deployment: Deployment, base_url: str) -> None:
+    """Sign in as a person arrives, add a moment, lose the network, add one, get it back: each is stored once."""
+    page.goto("/")
+    expect(heading(page, "Sign in")).to_be_visible()
+    assert page.url == f"{base_url}/login"
+    page.get_by_label("Email", exact=True).fill(deployment.carer_email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(heading(page, f"Hello, {deployment.carer_name}")).to_be_visible()
+    assert page.url == f"{base_url}/home"
+
+    # Online: saved on the phone first, then sent through the API (CSRF token, Referer, Origin).
+    page.get_by_role("link", name="Add a moment", exact=True).click()
+    expect(heading(page, "Add a moment")).to_be_visible()
+    online_words = f"Ava laughed at the rain {uuid.uuid4().hex[:6]}"
+    save_moment(page, online_words)
+    expect(announced(page, SENT)).to_be_visible()
+    expect(outbox_items(page)).to_have_count(0)
+    [online] = deployment.moments_with(online_words)
+
+    # The service worker must control the page before the network goes, to keep the page working.
+    if not page.evaluate(CONTROLLED_ONCE_ACTIVE, TIMEOUT_MS):
+        page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    assert reaches_server(page) == {"page": True, "worker": True}
+    network = Network(page.context, base_url)
+    network.cut()
+    assert reaches_server(page) == {"page": False, "worker": False}
+
+    offline_words = f"Fed her on the bus, with no signal {uuid.uuid4().hex[:6]}"
+    save_moment(page, offline_words)
+    expect(announced(page, SAVED_HERE)).to_be_visible()
+    expect(outbox_items(page)).to_have_count(1)
+    expect(outbox_items(page)).to_contain_text(offline_words)
+    assert deployment.moments_with(offline_words) == []
+
+    network.restore()
+    expect(outbox_items(page)).to_have_count(0)
+    expect(announced(page, SENT)).to_be_visible()
+    [offline] = deployment.moments_with(offline_words)
+    assert offline.client_id != online.client_id
+    # A later replay (on each page load, every 30 s, by Background Sync) finds nothing left to send.
+    page.reload()
+    expect(heading(page, "Add a moment")).to_be_visible()
+    expect(outbox_items(page)).to_have_count(0)
+    assert len(deployment.moments_with(offline_words)) == len(deployment.moments_with(online_words)) == 1
+
+
+def writes_from_another_origin_are_refused(deployment: Deployment, base_url: str) -> None:
+    """With requests, signed in over HTTPS: a form and an API write naming another origin are refused."""
+    login = f"{base_url}/login"
+    with http_client() as http:
+        form = {"csrf_token": csrf_token(http.get(login, timeout=HTTP_TIMEOUT_S)),
+                "email": deployment.carer_email, "password": PASSWORD}
+        refused = http.post(login, data=form, headers={"Origin": "https://elsewhere.example", "Referer": login},
+                            timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+        assert refused.status_code == 400 and EXPIRED in refused.text
+        signed_in = http.post(login, data=form, headers={"Origin": base_url, "Referer": login},
+                              timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+        assert signed_in.status_code == 302 and urlsplit(signed_in.headers["Location"]).path == "/home"
+
+        token = http.get(f"{base_url}/api/v1/csrf", timeout=HTTP_TIMEOUT_S).json()["csrf_token"]
+        family_id = http.get(f"{base_url}/api/v1/me", timeout=HTTP_TIMEOUT_S).json()["families"][0]["id"]
+        words = f"Sent from another site {uuid.uuid4().hex[:6]}"
+        body = {"client_id": str(uuid.uuid4()), "family_id": family_id, "text": words}
+        headers = {"X-CSRFToken": token, "Referer": f"{base_url}/home", "Origin": "https://elsewhere.example"}
+        problem = http.post(f"{base_url}/api/v1/moments", json=body, headers=headers, timeout=HTTP_TIMEOUT_S)
+        assert problem.status_code == 400 and problem.headers["Content-Type"] == "application/problem+json"
+        assert problem.json()["type"].endswith("/csrf")
+        assert deployment.moments_with(words) == []
+
+
+def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) -> None:
+    """With requests, as a TLS-ending proxy would pass on what the browser sent it over HTTPS."""
+    browser_origin = base_url.replace("http://", "https://", 1)  # what the browser sees
+    login = f"{base_url}/login"
+    # A made-up address (TEST-NET-2) per run: the proxy's X-Forwarded-For is believed, and the
+    # throttling counts in Redis are kept under it.
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": address}
+    with http_client() as http:
+        # Asked over plain HTTP without the proxy's word for it, production sends the browser to HTTPS.
+        plain = http.get(login, timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+        assert plain.status_code in {301, 302} and plain.headers["Location"] == f"{browser_origin}/login"
+
+        page = http.get(login, headers=forwarded, timeout=HTTP_TIMEOUT_S)
+        # The session cookie is Secure, and requests keeps Secure cookies for https addresses only:
+        # the browser sends it to the proxy over HTTPS, and the proxy passes it on, so here by hand.
+        cookie = {"Cookie": f"session={page.cookies['session']}"}
+        form = {"csrf_token": csrf_token(page), "email": deployment.carer_email, "password": PASSWORD}
+        as_sent = {**forwarded, **cookie, "Origin": browser_origin, "Referer": f"{browser_origin}/login"}
+
+        def sign_in(headers: dict[str, str], password: str = PASSWORD) -> requests.Response:
+            return http.post(login, data={**form, "password": password}, headers=headers, timeout=HTTP_TIMEOUT_S,
+                             allow_redirects=False)
+
+        for spoiled in ({"Origin": "https://elsewhere.example"}, {"Origin": base_url},
+                        {"Referer": f"{base_url}/login"}, {"Referer": ""}):
+            refused = sign_in({**as_sent, **spoiled})
+            assert refused.status_code == 400, spoiled
+            assert EXPIRED in refused.text
+
+        throttle = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+        wrong = sign_in(as_sent, password="not-the-password-at-all")
+        try:
+            assert wrong.status_code == 400 and WRONG_PASSWORD in wrong.text
+            counted = [key.decode() for key in throttle.scan_iter(match="*", count=1000)
+                       if address.encode() in key or deployment.carer_email.encode() in key]
+            assert any(address in key for key in counted) and any(deployment.carer_email in key for key in counted)
+        finally:
+            for key in throttle.scan_iter(match="*", count=1000):
+                if address.encode() in key or deployment.carer_email.encode() in key:
+                    throttle.delete(key)
+            throttle.close()
+
+        signed_in = sign_in(as_sent)
+        assert signed_in.status_code == 302, signed_in.text
+        assert urlsplit(signed_in.headers["Location"]).path == "/home"
+        home = http.get(f"{base_url}/home", headers={**forwarded, "Cookie": f"session={signed_in.cookies['session']}"},
+                        timeout=HTTP_TIMEOUT_S)
+        assert home.status_code == 200 and f"Hello, {deployment.carer_name}" in home.text
+
+
+# ---------------------------------------------------------------- the test
+
+
+def test_production_path_over_https_and_behind_a_tls_ending_proxy(
+        deployment: Deployment, certificate: tuple[Path, Path], trusting_browser: Browser,
+        browser_problems: BrowserProblems, tmp_path: Path) -> None:
+    cert, key = certificate
+    with gunicorn(deployment.environ, tmp_path / "gunicorn-https.log",
+                  "--workers", "2", "--certfile", str(cert), "--keyfile", str(key)) as base_url:
+        context = trusting_browser.new_context(base_url=base_url, ignore_https_errors=True, **PHONE)
+        try:
+            context.set_default_timeout(TIMEOUT_MS)
+            browser_problems.watch(context)
+            carer_adds_moments_online_and_offline(context.new_page(), deployment, base_url)
+        finally:
+            context.close()
+        # A cut network makes the browser report failed loads; anything else is a fault.
+        unexpected = [problem for problem in browser_problems.take() if not NETWORK_FAILURE.search(problem)]
+        assert not unexpected, "\n".join(unexpected)
+        writes_from_another_origin_are_refused(deployment, base_url)
+
+    with gunicorn({**deployment.environ, "TRUSTED_PROXIES": "1"}, tmp_path / "gunicorn-http.log",
+                  "--workers", "1") as base_url:
+        forms_work_behind_a_tls_ending_proxy(deployment, base_url)

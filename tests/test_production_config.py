@@ -1,0 +1,147 @@
+"""Production refuses to start, in one line that says what to do, with a weak SECRET_KEY, no
+PostgreSQL, or sign-in throttling counted in each process's memory."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+import pytest
+
+from pipcompanion import create_app
+from pipcompanion.config import ENVIRONMENT_SETTINGS, ConfigError, secret_key_weakness
+
+STRONG_KEY = "Zq3-vT8_mW1xKp4Rb7nYc2Ls9Hd6Gf0Ej5Ua"
+POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS = "redis://127.0.0.1:6379/0"
+MAKE_A_KEY = (
+    'Make a random one of at least 32 characters with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+)
+MEMORY_REFUSED = (
+    "RATELIMIT_STORAGE_URI is memory:// in production, so each process would count sign-in failures on its own: "
+    "point it at Redis (redis://host:6379/0), or set SINGLE_PROCESS=1 if exactly one process serves the app."
+)
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """A production environment that starts (strong key, PostgreSQL, Redis); each test spoils one thing."""
+    for variable in [*ENVIRONMENT_SETTINGS, "PIPCOMPANION_ENV"]:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
+    monkeypatch.setenv("DATABASE_URL", POSTGRESQL)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", REDIS)
+    return monkeypatch
+
+
+def refusal() -> str:
+    """The one-line message production starts with, having refused."""
+    with pytest.raises(ConfigError) as raised:
+        create_app("production")
+    message = str(raised.value)
+    assert "\n" not in message
+    return message
+
+
+def test_production_starts_with_a_strong_key_postgresql_and_redis(environ: pytest.MonkeyPatch) -> None:
+    app = create_app("production")
+    assert app.config["RATELIMIT_STORAGE_URI"] == REDIS
+    assert app.config["SINGLE_PROCESS"] is False
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(("make_key", "size"), [(secrets.token_urlsafe, 48), (secrets.token_hex, 32),
+                                                (secrets.token_urlsafe, 24)])
+def test_random_keys_are_accepted(environ: pytest.MonkeyPatch, make_key: Callable[[int], str], size: int) -> None:
+    # The README's recipe, a hex key, and the shortest urlsafe key that is long enough (32 characters).
+    key = make_key(size)
+    environ.setenv("SECRET_KEY", key)
+    assert create_app("production").config["SECRET_KEY"] == key
+    # The rule never turns a random key down (a thousand more, straight to the rule, as it is quick).
+    assert [weak for weak in (make_key(size) for _ in range(1000)) if secret_key_weakness(weak)] == []
+
+
+def test_no_secret_key_is_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.delenv("SECRET_KEY")
+    assert refusal() == f"SECRET_KEY is too weak for production: it is not set. {MAKE_A_KEY}"
+
+
+def test_a_well_known_secret_key_is_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("SECRET_KEY", "change-me")
+    assert refusal() == f"SECRET_KEY is too weak for production: it is a well-known value. {MAKE_A_KEY}"
+
+
+def test_a_short_secret_key_is_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("SECRET_KEY", "Zq3-vT8_mW1xKp4Rb7nYc2L")
+    assert refusal() == (
+        f"SECRET_KEY is too weak for production: it is 23 characters long, it needs at least 32. {MAKE_A_KEY}"
+    )
+
+
+def test_a_secret_key_of_one_character_repeated_is_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("SECRET_KEY", "x" * 64)
+    assert refusal() == f"SECRET_KEY is too weak for production: it is one character repeated. {MAKE_A_KEY}"
+
+
+@pytest.mark.parametrize("key", ["ab12" * 10, "Password1!" * 4, "Zq3-vT8_mW1xKp4Rb" * 2 + "Zq3"])
+def test_a_secret_key_of_a_short_piece_repeated_is_refused(environ: pytest.MonkeyPatch, key: str) -> None:
+    environ.setenv("SECRET_KEY", key)
+    assert refusal() == f"SECRET_KEY is too weak for production: it is a short piece repeated. {MAKE_A_KEY}"
+
+
+def test_a_secret_key_with_few_different_characters_is_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("SECRET_KEY", "aB1-a1Ba-1aB11-aBB1a-a-1BaaB-1-1B1aa")
+    assert refusal() == (
+        f"SECRET_KEY is too weak for production: it has only 4 different characters, it needs at least 10. {MAKE_A_KEY}"
+    )
+
+
+@pytest.mark.parametrize("key", ["correcthorsebatterystapleplumlantern", "CORRECTHORSEBATTERYSTAPLEPLUMLANTERN",
+                                 "31415926535897932384626433832795028841"])
+def test_a_secret_key_of_one_kind_of_character_is_refused(environ: pytest.MonkeyPatch, key: str) -> None:
+    environ.setenv("SECRET_KEY", key)
+    assert refusal() == (
+        "SECRET_KEY is too weak for production: it has only one kind of character (mix letters, digits and "
+        f"symbols). {MAKE_A_KEY}"
+    )
+
+
+def test_no_database_url_is_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.delenv("DATABASE_URL")
+    assert refusal() == "DATABASE_URL must be set in production (postgresql+psycopg://...)."
+
+
+def test_sqlite_is_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("DATABASE_URL", "sqlite:///pip.sqlite3")
+    assert refusal() == "DATABASE_URL must point at PostgreSQL in production, not SQLite."
+
+
+def test_in_memory_throttling_counts_are_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    assert refusal() == MEMORY_REFUSED
+
+
+def test_the_default_in_memory_throttling_counts_are_refused(environ: pytest.MonkeyPatch) -> None:
+    environ.delenv("RATELIMIT_STORAGE_URI")
+    assert refusal() == MEMORY_REFUSED
+
+
+@pytest.mark.parametrize("value", ["0", "no", "false"])
+def test_single_process_off_does_not_allow_in_memory_counts(environ: pytest.MonkeyPatch, value: str) -> None:
+    environ.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    environ.setenv("SINGLE_PROCESS", value)
+    assert refusal() == MEMORY_REFUSED
+
+
+def test_in_memory_counts_start_when_the_app_runs_as_a_single_process(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    environ.setenv("SINGLE_PROCESS", "1")
+    app = create_app("production")
+    assert app.config["SINGLE_PROCESS"] is True
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+@pytest.mark.parametrize("variable", ["SINGLE_PROCESS", "FORCE_HTTPS"])
+def test_an_on_off_setting_that_is_neither_is_refused(environ: pytest.MonkeyPatch, variable: str) -> None:
+    environ.setenv(variable, "maybe")
+    assert refusal() == f"{variable} has an invalid value: use 1 or 0, not 'maybe'."
