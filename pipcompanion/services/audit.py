@@ -14,12 +14,13 @@ from ..models.audit import AuditAction
 
 
 def record_event(
-    actor: User, action: AuditAction, *, family_id: int | None = None, subject_user_id: int | None = None
+    actor: User | None, action: AuditAction, *, family_id: int | None = None, subject_user_id: int | None = None
 ) -> None:
-    """Add an audit event to the current transaction; the caller commits."""
+    """Add an audit event to the current transaction; the caller commits. No actor: the command line."""
     db.session.add(
         AuditEvent(
-            actor_id=actor.id, action=action.value, family_id=family_id, subject_user_id=subject_user_id
+            actor_id=actor.id if actor else None, action=action.value, family_id=family_id,
+            subject_user_id=subject_user_id,
         )
     )
 
