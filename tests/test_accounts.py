@@ -18,7 +18,7 @@ from pipcompanion.models import Family, MemberKind, PasswordLink, PasswordLinkPu
 from pipcompanion.services.accounts import create_therapist, issue_password_link
 from pipcompanion.services.families import create_invitation
 
-from .helpers import PASSWORD, Person, csrf_token, page_text, post, sign_in
+from .helpers import PASSWORD, Person, csrf_token, fresh_code, page_text, post, set_up_two_factor, sign_in
 
 HOMES = {Role.CARER: "/home", Role.VIEWER: "/overview", Role.THERAPIST: "/caseload", Role.ADMIN: "/admin/"}
 NO_MATCH = "That email and password did not match an account. Please try again."
@@ -105,6 +105,8 @@ def asks_to_wait_out_the_window(response, window_minutes: int) -> bool:  # type:
 def test_each_role_lands_on_its_home(app, make, role):
     person = make.user(role)
     browser, response = attempt(app, person.email, PASSWORD)
+    if person.totp_secret:  # staff: the code from their app, then home
+        response = post(browser, "/login/code", {"code": fresh_code(browser, person)})
     assert response.status_code == 302
     assert response.headers["Location"] == HOMES[role]
     home = browser.get(HOMES[role])
@@ -344,7 +346,8 @@ def test_page_asked_for_before_sign_in_opens_after_it(make, client):
 ])
 def test_next_to_another_site_is_not_followed(app, make, target):
     person = make.user(Role.THERAPIST)
-    _browser, response = attempt(app, person.email, PASSWORD, query_string={"next": target})
+    browser, response = attempt(app, person.email, PASSWORD, query_string={"next": target})
+    response = post(browser, response.headers["Location"], {"code": fresh_code(browser, person)})
     assert response.status_code == 302
     assert response.headers["Location"] == "/caseload"
 
@@ -482,7 +485,7 @@ def test_setup_link_gives_a_new_therapist_their_first_password(app, make):
     browser = app.test_client()
     assert choose(browser, token, NEW_PASSWORD).status_code == 302
     _browser, response = attempt(app, "sam@pip.example.org", NEW_PASSWORD)
-    assert response.headers["Location"] == "/caseload"
+    assert response.headers["Location"] == "/login/two-factor"  # a new therapist sets it up first
 
 
 def test_using_a_link_signs_out_the_persons_other_sessions(app, make, sign_in_as):
@@ -624,6 +627,7 @@ def test_idle_staff_are_signed_out_with_a_message(app, make, sign_in_as, role):
     assert signed_in_name(browser) is None
     # Signing in again returns to the page they were on.
     response = post(browser, login_url, {"email": person.email, "password": PASSWORD})
+    response = post(browser, response.headers["Location"], {"code": fresh_code(browser, person)})
     assert response.headers["Location"].startswith(HOMES[role])
 
 
@@ -868,7 +872,8 @@ def test_create_admin_makes_an_admin_who_can_sign_in(app):
         assert (admin.email, admin.name, admin.role) == ("lead@example.org", "Priya", Role.ADMIN)
         assert admin.active
     browser, response = attempt(app, "lead@example.org", NEW_PASSWORD)
-    assert response.headers["Location"] == "/admin/"
+    assert response.headers["Location"] == "/login/two-factor"  # a new admin sets it up first
+    set_up_two_factor(browser)
     assert "Priya" in page_text(browser.get("/settings"))
 
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from pipcompanion import create_app
-from pipcompanion.demo import DEMO_PASSWORD
+from pipcompanion.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from pipcompanion.extensions import db
 from pipcompanion.models import (
     AuditEvent,
@@ -25,11 +25,13 @@ from pipcompanion.models import (
     Role,
     ServiceSettings,
     User,
+    utcnow,
 )
 from pipcompanion.services.families import check_date_of_birth
 from pipcompanion.services.settings import today_for_service
+from pipcompanion.services.two_factor import code_at
 
-from .helpers import FamilyInfo, Person, page_text, post
+from .helpers import FamilyInfo, Person, fresh_code, page_text, post, set_up_two_factor
 from .test_families import NEW_PASSWORD, shown_secret
 
 CHOOSE_FROM_LIST = "Please choose from the list."
@@ -138,7 +140,8 @@ def test_admin_adds_a_therapist_who_chooses_a_password_through_a_one_time_link(
     assert "Your password is saved. Please sign in with it." in page_text(holder.get("/login"))
 
     signed_in = post(holder, "/login", {"email": "robin@example.org", "password": NEW_PASSWORD})
-    assert signed_in.headers["Location"] == "/caseload"
+    assert signed_in.headers["Location"] == "/login/two-factor"  # a new therapist sets it up first
+    set_up_two_factor(holder)
     assert "Your families" in page_text(holder.get("/caseload"))
 
     reused = make_client().get(link)
@@ -195,6 +198,7 @@ def test_a_deactivated_therapist_is_signed_out_at_once_until_reactivated(
     assert user_row(app, robin.id).active is True
     again = make_client()
     signed_in = post(again, "/login", {"email": robin.email, "password": robin.password})
+    signed_in = post(again, signed_in.headers["Location"], {"code": fresh_code(again, robin)})
     assert signed_in.headers["Location"] == "/caseload"
     assert "Your families" in page_text(again.get("/caseload"))
     actions = rows(app, select(AuditEvent.action).where(AuditEvent.subject_user_id == robin.id)
@@ -244,6 +248,8 @@ def test_an_admin_password_link_for_a_therapist_works_once(app, admin, robin, si
     assert goes_to_login(robins_tablet.get("/caseload"))
     assert sign_in_fails(make_client(), robin)
     signed_in = post(holder, "/login", {"email": robin.email, "password": NEW_PASSWORD})
+    assert signed_in.headers["Location"] == "/login/code"  # the link does not skip the second step
+    signed_in = post(holder, "/login/code", {"code": fresh_code(holder, robin)})
     assert signed_in.headers["Location"] == "/caseload"
 
     reused = make_client().get(link)
@@ -601,12 +607,15 @@ def test_load_demo_makes_accounts_that_sign_in_and_a_second_run_changes_nothing(
     assert "Demo data loaded." in result.output
     assert DEMO_PASSWORD == "demo-pass-2468"
     assert "demo-pass-2468" in result.output
+    assert "JBSWY3DPEHPK3PXP" in result.output
     loaded = _world(app)
     assert {email for email, *_ in loaded["users"]} == set(DEMO_HOMES)  # type: ignore[union-attr]
     for email, (home, greeting) in DEMO_HOMES.items():
         assert email in result.output
         client = make_client()
         response = post(client, "/login", {"email": email, "password": "demo-pass-2468"})
+        if response.headers["Location"] == "/login/code":  # the demo's staff: their app's code
+            response = post(client, "/login/code", {"code": code_at(DEMO_TOTP_SECRET, utcnow())})
         assert response.status_code == 302, email
         assert response.headers["Location"] == home, email
         assert greeting in page_text(client.get(home)), email
