@@ -124,6 +124,8 @@ def test_a_carer_sets_it_up_from_settings_with_the_qr_code_and_the_key_as_text(a
         address = setup_address(db.session.get_one(User, mum.id), secret)
         assert image.group(1) == qr_code_image(address)
     assert address == f"otpauth://totp/PIP%20Companion:{mum.email.replace('@', '%40')}?secret={secret}&issuer=PIP%20Companion"
+    # On the phone itself, a link opens the authenticator app with the same address.
+    assert f'href="{address.replace("&", "&amp;")}"' in html
     assert "style=" not in html and "<script>" not in html
     assert "img-src 'self' data: blob:" in page.headers["Content-Security-Policy"]
     # The same key is shown until it is confirmed (a reload does not change what was scanned).

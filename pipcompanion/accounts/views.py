@@ -247,8 +247,9 @@ def _set_up_two_factor(person: User, *, signing_in: bool) -> tuple[str, int]:
             # Shown in this answer only: nothing keeps them but the person.
             return render_template("accounts/recovery_codes.html", codes=codes, continue_url=continue_url), 200
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("accounts/two_factor_setup.html", form=form, signing_in=signing_in,
-                           qr_code=qr_code_image(setup_address(person, secret)), secret=grouped(secret)), status
+    address = setup_address(person, secret)
+    return render_template("accounts/two_factor_setup.html", form=form, signing_in=signing_in, address=address,
+                           qr_code=qr_code_image(address), secret=grouped(secret)), status
 
 
 @bp.route("/settings/two-factor/off", methods=["GET", "POST"])

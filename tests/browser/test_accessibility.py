@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
@@ -25,8 +26,8 @@ from pipcompanion.services.kinds import all_kinds
 from pipcompanion.services.moments import MomentInput, log_moment, set_pinned
 from pipcompanion.services.therapy import reflect_on_moment, set_focus
 
-from ..helpers import FamilyInfo, Person
-from .conftest import PHONE, TIMEOUT_MS, sign_in
+from ..helpers import TOTP_SECRET, FamilyInfo, Person
+from .conftest import PHONE, TIMEOUT_MS, sign_in, type_password
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -60,6 +61,7 @@ class World:
     own_moment: int
     invitation_token: str
     password_token: str
+    new_therapist: Person  # no second factor yet: sets it up after the password
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -68,10 +70,13 @@ def world(app: Flask, make) -> World:  # type: ignore[no-untyped-def]
     rivers = make.family("Rivers", carers=("Mum", "Dad"), viewers=("Nan",))
     brooks = make.family("Brooks", therapist=rivers.therapist, carers=("Mum",), viewers=())
     admin = make.user(Role.ADMIN, name="Alex")
+    robin = make.user(Role.THERAPIST, name="Robin", two_factor=False)
+    rivers.carers[1].totp_secret = TOTP_SECRET  # Dad has turned two-step sign-in on
     with app.test_request_context():
         family = db.session.get(Family, rivers.id)
         mum = db.session.get(User, rivers.carers[0].id)
         dad = db.session.get(User, rivers.carers[1].id)
+        dad.totp_secret, dad.two_factor_since = TOTP_SECRET, utcnow()  # type: ignore[union-attr]
         sam = db.session.get(User, rivers.therapist.id)  # type: ignore[union-attr]
         kinds = [kind.id for kind in all_kinds()]
         db.session.add(TherapySession(family_id=rivers.id, starts_at=utcnow() - timedelta(days=3)))
@@ -91,13 +96,15 @@ def world(app: Flask, make) -> World:  # type: ignore[no-untyped-def]
         invitation = create_invitation(family, kind=MemberKind.CARER, relation="Aunt", created_by=sam)
         token = issue_password_link(dad, PasswordLinkPurpose.RESET, sam)
         shared_id, private_id = shared.id, private.id
-    return World(rivers, brooks, admin, shared_id, private_id, invitation.token, token)
+    return World(rivers, brooks, admin, shared_id, private_id, invitation.token, token, robin)
 
 
 @dataclass(frozen=True)
 class Visit:
     endpoint: str
-    who: str  # "signed-out", "mum", "dad", "nan", "brooks-mum", "sam", "admin"
+    # "signed-out", "mum", "dad", "nan", "brooks-mum", "sam", "admin"; "sam-half" and "robin-half"
+    # have typed their password only (Robin has no second factor yet)
+    who: str
     path: Callable[[World], str]
     state: str = "with data"
     then: Callable[[Page], None] | None = None
@@ -113,6 +120,14 @@ def submit_empty(button: str) -> Callable[[Page], None]:
 def open_details(page: Page) -> None:
     for summary in page.locator("details summary").all():
         summary.click()
+
+
+def set_up_two_factor(page: Page) -> None:
+    """Type the app's code for the key the page shows, so the recovery codes show."""
+    secret = page.locator("#secret-key").inner_text().replace(" ", "")
+    page.get_by_label("The 6 numbers your app shows").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    page.get_by_role("heading", name="Your recovery codes").wait_for()
 
 
 def outbox_showing(page: Page) -> None:
@@ -139,6 +154,13 @@ VISITS = [
     Visit("accounts.choose_password", "signed-out", lambda w: f"/password/{w.password_token}", "form error",
           submit_empty("Save my password")),
     Visit("accounts.settings", "mum", lambda w: "/settings"),
+    Visit("accounts.login_code", "sam-half", lambda w: "/login/code"),
+    Visit("accounts.login_code", "sam-half", lambda w: "/login/code", "form error", submit_empty("Continue")),
+    Visit("accounts.login_two_factor_setup", "robin-half", lambda w: "/login/two-factor"),
+    Visit("accounts.login_two_factor_setup", "robin-half", lambda w: "/login/two-factor", "form error",
+          submit_empty("Turn on two-step sign-in")),
+    Visit("accounts.two_factor_off", "dad", lambda w: "/settings/two-factor/off", "form error",
+          submit_empty("Turn it off")),
     Visit("accounts.password", "mum", lambda w: "/settings/password", "form error",
           submit_empty("Save my new password")),
     Visit("pages.help_page", "signed-out", lambda w: "/help"),
@@ -183,6 +205,10 @@ VISITS = [
     Visit("admin.kinds", "admin", lambda w: "/admin/kinds"),
     Visit("admin.audit_log", "admin", lambda w: "/admin/audit"),
     Visit("pages.help_page", "signed-out", lambda w: "/no-such-page", "not found"),
+    Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor"),
+    # Last of Mum's visits: it turns two-step sign-in on for her.
+    Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor", "recovery codes shown",
+          set_up_two_factor),
 ]
 
 
@@ -201,6 +227,8 @@ def person_for(world: World, who: str) -> Person | None:
         "nan": world.rivers.viewers[0],
         "brooks-mum": world.brooks.carers[0],
         "sam": world.rivers.therapist,
+        "sam-half": world.rivers.therapist,
+        "robin-half": world.new_therapist,
         "admin": world.admin,
     }[who]
 
@@ -233,7 +261,9 @@ def test_no_axe_violations_on_any_page(browser: Browser, live_url: str, world: W
                 browser_problems.watch(context)
                 page = context.new_page()
                 person = person_for(world, visit.who)
-                if person is not None:
+                if visit.who.endswith("-half"):
+                    type_password(page, person)  # type: ignore[arg-type]
+                elif person is not None:
                     sign_in(page, person)
                 contexts[visit.who] = (context, page)
             context, page = contexts[visit.who]

@@ -20,7 +20,7 @@ from pipcompanion.models import Family, MemberKind, Role, User
 from pipcompanion.services.families import create_invitation
 
 from ..helpers import PASSWORD, FamilyInfo
-from .conftest import heading, path_of
+from .conftest import enter_code, heading, path_of
 
 PHONE_WIDTH = 360
 WRONG_PASSWORD_MESSAGE = "That email and password did not match an account. Please try again."
@@ -102,6 +102,7 @@ def test_therapist_invites_mum_who_joins_by_link_then_signs_in_on_another_phone(
     expect(heading(phone, "Sign in")).to_be_visible()
     check_phone_page(phone)
     sign_in(phone, therapist.email, PASSWORD)
+    enter_code(phone, therapist)  # staff: then the code from their app
     expect(heading(phone, "Your families")).to_be_visible()
     check_phone_page(phone)
 
