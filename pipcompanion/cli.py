@@ -64,8 +64,8 @@ def load_demo_command() -> None:
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for email, description in demo_sign_ins():
         click.echo(f"  {email:<24} {description}")
-    click.echo(f"The admin and the therapist then type a code from an authenticator app: add the key "
-               f"{DEMO_TOTP_SECRET} to one, or run `flask --app app demo-code` for the code now.")
+    click.echo("Two-step sign-in: the admin and the therapist then type the code an authenticator app shows")
+    click.echo(f"for the key {DEMO_TOTP_SECRET}, or the code from `.venv/bin/flask --app app demo-code`.")
 
 
 @click.command("demo-code")
