@@ -16,7 +16,7 @@ import sys
 import threading
 from collections import Counter
 
-from pipcompanion.demo import DEMO_PASSWORD
+from pipcompanion.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 from .run import request, sign_in
 
@@ -62,7 +62,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
-    cookies = {email: sign_in(options.port, email, DEMO_PASSWORD) for email in READERS}
+    cookies = {email: sign_in(options.port, email, DEMO_PASSWORD, DEMO_TOTP_SECRET) for email in READERS}
     failed = False
     for round_number in range(1, options.rounds + 1):
         statuses = burst(options.port, options.concurrency, cookies)

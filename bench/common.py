@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ RESULTS_DIR = REPO_ROOT / "bench" / "results"
 
 # Every bench account signs in with this password (hashed once per seed, with the app's own settings).
 BENCH_PASSWORD = "bench-harbour-lantern-9731"
+# The bench's therapists and admin sign in in two steps, as all staff do: their authenticator key.
+BENCH_TOTP_SECRET = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"
 BENCH_EMAIL_DOMAIN = "bench.example.org"
 DEFAULT_POSTGRESQL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LOCAL_HOSTS = {None, "", "127.0.0.1", "localhost", "::1"}
@@ -149,6 +152,21 @@ def bench_accounts(engine: Engine) -> BenchAccounts:
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def authenticator_code(secret: str) -> str:
+    """The code an authenticator app with this key shows now (the second step of a staff sign-in)."""
+    from pipcompanion.models import utcnow
+    from pipcompanion.services.two_factor import code_at
+
+    return code_at(secret, utcnow())
+
+
+def wait_for_the_next_code() -> None:
+    """Each code works once: a second sign-in as the same person within its 30 seconds waits for the next."""
+    from pipcompanion.services.two_factor import STEP_SECONDS
+
+    time.sleep(STEP_SECONDS - time.time() % STEP_SECONDS + 1)
 
 
 def csrf_token_in(html: str) -> str:

@@ -44,10 +44,12 @@ from sqlalchemy.engine import make_url
 
 from .common import (
     BENCH_PASSWORD,
+    BENCH_TOTP_SECRET,
     DEFAULT_POSTGRESQL_SERVER,
     REPO_ROOT,
     RESULTS_DIR,
     BenchRefused,
+    authenticator_code,
     bench_accounts,
     bench_database_url,
     bench_pages,
@@ -56,6 +58,7 @@ from .common import (
     engine_for,
     ensure_database,
     refuse_production,
+    wait_for_the_next_code,
 )
 
 HOST = "127.0.0.1"  # the only address this benchmark ever sends traffic to
@@ -211,8 +214,9 @@ def session_cookie(headers: http.client.HTTPMessage) -> str | None:
     return None
 
 
-def sign_in(port: int, email: str, password: str = BENCH_PASSWORD) -> str:
-    """Sign in as a browser does (the form's CSRF token, a POST) and return the session cookie."""
+def sign_in(port: int, email: str, password: str = BENCH_PASSWORD, totp_secret: str = BENCH_TOTP_SECRET) -> str:
+    """Sign in as a browser does (the form's CSRF token, a POST; for staff, then the code from their
+    authenticator app) and return the session cookie."""
     status, headers, html = request(port, "GET", "/login")
     cookie = session_cookie(headers)
     if status != 200 or cookie is None:
@@ -222,7 +226,23 @@ def sign_in(port: int, email: str, password: str = BENCH_PASSWORD) -> str:
     cookie = session_cookie(headers)
     if status != 302 or cookie is None:
         raise BenchRefused(f"signing in as {email} answered {status}, not a redirect with a new session")
+    if headers.get("Location") == "/login/code":
+        return second_step(port, email, cookie, totp_secret)
     return cookie
+
+
+def second_step(port: int, email: str, cookie: str, totp_secret: str) -> str:
+    """Type the code from the authenticator app; the session cookie of the finished sign-in."""
+    for _attempt in range(2):
+        _status, headers, html = request(port, "GET", "/login/code", cookie=cookie)
+        cookie = session_cookie(headers) or cookie
+        form = {"csrf_token": csrf_token_in(html), "code": authenticator_code(totp_secret)}
+        status, headers, _html = request(port, "POST", "/login/code", cookie=cookie, form=form)
+        signed_in = session_cookie(headers)
+        if status == 302 and signed_in is not None:
+            return signed_in
+        wait_for_the_next_code()  # this code was used a moment ago (the same person signed in twice)
+    raise BenchRefused(f"the code from the app did not sign in {email}")
 
 
 @dataclass

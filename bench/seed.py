@@ -12,8 +12,9 @@ visibilities (about 1 in 10 private), about a third reflected on, a few pinned, 
 and one to come, a focus with its history, and the therapist's last look at the timeline.
 
 Every account's password is BENCH_PASSWORD (bench/common.py), hashed once with the app's
-settings. The seed refuses a database that holds anyone but bench accounts unless told --force,
-and never runs with PIPCOMPANION_ENV=production.
+settings; therapists and the admin also have two-step sign-in, with the key BENCH_TOTP_SECRET. The
+seed refuses a database that holds anyone but bench accounts unless told --force, and never runs
+with PIPCOMPANION_ENV=production.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from pipcompanion.models.moments import MomentLinks, write_moment_links
 from .common import (
     BENCH_EMAIL_DOMAIN,
     BENCH_PASSWORD,
+    BENCH_TOTP_SECRET,
     REPO_ROOT,
     BenchRefused,
     bench_app,
@@ -177,6 +179,9 @@ class Seeder:
             "email": bench_email(local_part), "name": name, "role": role, "password_hash": self.password_hash,
             "locale": "en", "active": True, "created_at": created_at,
             "audit_key": f"{self.rng.getrandbits(128):032x}",
+            # Staff sign in in two steps: their authenticator key (BENCH_TOTP_SECRET).
+            "totp_secret": BENCH_TOTP_SECRET if role in (Role.THERAPIST, Role.ADMIN) else None,
+            "two_factor_since": created_at if role in (Role.THERAPIST, Role.ADMIN) else None,
         }
 
     def people_and_families(self, families: int, caseload: int) -> list[SeedFamily]:
@@ -432,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Seeded {report.families} families, {report.moments:,} moments, {report.reflections:,} reflections: "
           f"{report.rows:,} rows in {report.seconds:.1f} s ({report.rows / max(report.seconds, 1e-9):,.0f} rows/s).")
     print(f"Every account's password: {BENCH_PASSWORD} (e.g. {bench_email('family0001.mum')}, "
-          f"{bench_email('therapist001')}).")
+          f"{bench_email('therapist001')}); the staff's authenticator key: {BENCH_TOTP_SECRET}.")
     return 0
 
 

@@ -58,6 +58,8 @@ class BaseConfig:
     # who see many families; a month for carers and viewers on their own phones.
     STAFF_SIGN_IN_LIFETIME = timedelta(hours=12)
     SIGN_IN_LIFETIME = timedelta(days=30)
+    # After a right password, how long the code from the authenticator app may take to follow.
+    TWO_FACTOR_STEP_TIMEOUT = timedelta(minutes=10)
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the signed session
 

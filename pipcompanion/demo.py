@@ -30,6 +30,9 @@ from .services.passwords import hash_password
 from .services.settings import service_settings, today_for_service
 
 DEMO_PASSWORD = "demo-pass-2468"
+# The demo therapist's and admin's authenticator key (two-step sign-in): the well-known example key,
+# printed by `make run` and listed in the README. Development data only.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 DEMO_CRISIS_CONTACTS = """If you or your baby are in danger now, call 999.
 NHS 111 (press 2 for mental health crisis support), any time.
@@ -56,6 +59,8 @@ def load_demo_data() -> bool:
 
     def person(email: str, name: str, role: Role) -> User:
         user = User(email=email, name=name, role=role, password_hash=password_hash, locale="en")
+        if user.is_staff:  # staff always sign in in two steps
+            user.totp_secret, user.two_factor_since = DEMO_TOTP_SECRET, utcnow()
         db.session.add(user)
         return user
 

@@ -9,6 +9,8 @@ PERSON_NAME_MAX = 80  # users.name
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200  # only against absurd bodies: argon2 takes any length
 DEVICE_NAME_MAX = 80  # sign_ins.device ("Chrome Mobile on Android")
+TOTP_SECRET_MAX = 64  # users.totp_secret (ours are 32 base32 characters: 160 bits)
+TWO_FACTOR_CODE_MAX = 20  # as typed: 6 digits, or a recovery code, with any spaces and dashes
 
 # Families
 FAMILY_NAME_MAX = 80  # families.display_name

@@ -89,7 +89,19 @@ def signed_in_profile(email: str, folder: Path) -> None:
         page.get_by_label("Password").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state("networkidle")
+        if page.url.endswith("/login/code"):  # the demo's staff: then the code from their app
+            page.get_by_label("Code").fill(demo_code())
+            page.get_by_role("button", name="Continue").click()
+            page.wait_for_load_state("networkidle")
         context.close()
+
+
+def demo_code() -> str:
+    """The demo therapist's and admin's code for two-step sign-in now (`flask demo-code`)."""
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "demo-code"],
+                          env={**os.environ, "PIPCOMPANION_ENV": "development"}, cwd=ROOT,
+                          check=True, capture_output=True, text=True)
+    return done.stdout.split()[0]
 
 
 def run_lighthouse(binary: Path, url: str, profile: Path, output: Path) -> dict | None:

@@ -44,7 +44,18 @@ from pipcompanion.models.moments import MomentLinks, write_moment_links
 from pipcompanion.services.families import create_invitation
 from pipcompanion.services.passwords import hash_password
 
-from .helpers import PASSWORD, FamilyInfo, InvitationInfo, MakeClient, MomentSpec, Person, SignInAs, kind_ids, sign_in
+from .helpers import (
+    PASSWORD,
+    TOTP_SECRET,
+    FamilyInfo,
+    InvitationInfo,
+    MakeClient,
+    MomentSpec,
+    Person,
+    SignInAs,
+    kind_ids,
+    sign_in,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -125,16 +136,20 @@ class Factory:
         return self._password_hash
 
     def user(self, role: Role = Role.CARER, *, name: str | None = None, email: str | None = None,
-             active: bool = True) -> Person:
+             active: bool = True, two_factor: bool | None = None) -> Person:
+        """A person; therapists and admins have two-step sign-in (TOTP_SECRET) unless two_factor=False."""
         with self.app.app_context():
             self._count += 1
             name = name or f"{role.value.title()} {self._count}"
             email = email or f"{role.value}{self._count}@example.org"
+            if two_factor is None:
+                two_factor = role in (Role.THERAPIST, Role.ADMIN)
+            secret = TOTP_SECRET if two_factor else None
             user = User(email=email, name=name, role=role, password_hash=self._hash(), active=active,
-                        locale="en")
+                        locale="en", totp_secret=secret, two_factor_since=utcnow() if two_factor else None)
             db.session.add(user)
             db.session.commit()
-            return Person(user.id, email, name, role)
+            return Person(user.id, email, name, role, totp_secret=secret)
 
     def family(self, name: str = "Rivers", *, therapist: Person | None | bool = True,
                carers: tuple[str, ...] = ("Mum",), viewers: tuple[str, ...] = ("Nan",),

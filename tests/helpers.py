@@ -12,20 +12,23 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import ColumnElement, FromClause, Select, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, func, select, update
 from sqlalchemy.orm import aliased
 from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import AuditEvent, Role, User, Visibility
+from pipcompanion.models import AuditEvent, Role, User, Visibility, utcnow
 from pipcompanion.services.kinds import all_kinds
 from pipcompanion.services.settings import service_settings, today_for_service
 
 T = TypeVar("T")
 
 PASSWORD = "plum-harbour-lantern-42"
+# The authenticator key the factory gives therapists and admins (RFC 6238's test key, 160 bits).
+TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 # A strong password someone chooses for themselves in a test.
 NEW_PASSWORD = "velvet-orchard-compass-97"
 LONDON = ZoneInfo("Europe/London")
@@ -40,6 +43,7 @@ class Person:
     name: str
     role: Role
     password: str = PASSWORD
+    totp_secret: str | None = None  # set when the person has two-step sign-in (staff always)
 
 
 @dataclass
@@ -111,8 +115,43 @@ def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, **k
 
 
 def sign_in(client: FlaskClient, person: Person) -> None:
+    """Sign in with the password, then, for people with two-step sign-in, a code from their app."""
     response = post(client, "/login", {"email": person.email, "password": person.password})
     assert response.status_code == 302, response.get_data(as_text=True)
+    if response.headers["Location"] == "/login/two-factor":  # staff with no second factor yet
+        person.totp_secret = set_up_two_factor(client)
+    elif response.headers["Location"] == "/login/code":
+        response = post(client, "/login/code", {"code": fresh_code(client, person)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+
+SECRET_KEY_SHOWN = re.compile(r'id="secret-key">([A-Z2-7 ]+)<')
+
+
+def set_up_two_factor(client: FlaskClient, path: str = "/login/two-factor") -> str:
+    """Set up two-step sign-in as a person does (read the key off the page, type the app's code);
+    returns the secret. `path`: the setup page of the sign-in, or of Settings."""
+    match = SECRET_KEY_SHOWN.search(client.get(path).get_data(as_text=True))
+    assert match, f"no authenticator key on {path}"
+    secret = match.group(1).replace(" ", "")
+    response = post(client, path, {"code": pyotp.TOTP(secret).at(utcnow())})
+    assert response.status_code == 200 and "Your recovery codes" in page_text(response), page_text(response)
+    return secret
+
+
+def authenticator_code(person: Person) -> str:
+    """The code the person's authenticator app shows now (at the app's clock, which a test may set)."""
+    assert person.totp_secret is not None, f"{person.email} has no two-step sign-in"
+    return pyotp.TOTP(person.totp_secret).at(utcnow())
+
+
+def fresh_code(client: FlaskClient, person: Person) -> str:
+    """A code the server will accept now. Each code works once, so the server's memory of the last
+    one is forgotten first (as if 30 seconds had passed): a test may sign the same person in twice."""
+    with client.application.app_context():
+        db.session.execute(update(User).where(User.id == person.id).values(totp_last_step=None))
+        db.session.commit()
+    return authenticator_code(person)
 
 
 def goes_to_login(response: TestResponse) -> bool:

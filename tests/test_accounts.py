@@ -33,9 +33,11 @@ from .helpers import (
     SignInAs,
     count,
     csrf_token,
+    fresh_code,
     page_text,
     post,
     rows,
+    set_up_two_factor,
     sign_in,
 )
 
@@ -129,6 +131,8 @@ def asks_to_wait_out_the_window(response: TestResponse, window_minutes: int) -> 
 def test_each_role_lands_on_its_home(app: Flask, make: Factory, role: Role) -> None:
     person = make.user(role)
     browser, response = attempt(app, person.email, PASSWORD)
+    if person.totp_secret:  # staff: the code from their app, then home
+        response = post(browser, "/login/code", {"code": fresh_code(browser, person)})
     assert response.status_code == 302
     assert response.headers["Location"] == HOMES[role]
     home = browser.get(HOMES[role])
@@ -372,7 +376,8 @@ def test_page_asked_for_before_sign_in_opens_after_it(make: Factory, client: Fla
 ])
 def test_next_to_another_site_is_not_followed(app: Flask, make: Factory, target: str) -> None:
     person = make.user(Role.THERAPIST)
-    _browser, response = attempt(app, person.email, PASSWORD, query_string={"next": target})
+    browser, response = attempt(app, person.email, PASSWORD, query_string={"next": target})
+    response = post(browser, response.headers["Location"], {"code": fresh_code(browser, person)})
     assert response.status_code == 302
     assert response.headers["Location"] == "/caseload"
 
@@ -536,7 +541,7 @@ def test_setup_link_gives_a_new_therapist_their_first_password(app: Flask, make:
     browser = app.test_client()
     assert choose(browser, token, NEW_PASSWORD).status_code == 302
     _browser, response = attempt(app, "sam@pip.example.org", NEW_PASSWORD)
-    assert response.headers["Location"] == "/caseload"
+    assert response.headers["Location"] == "/login/two-factor"  # a new therapist sets it up first
 
 
 def test_using_a_link_signs_out_the_persons_other_sessions(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
@@ -710,6 +715,7 @@ def test_signing_in_again_after_idling_returns_to_the_page(app: Flask, make: Fac
     login_url = browser.get(HOMES[role]).headers["Location"]
 
     response = post(browser, login_url, {"email": person.email, "password": PASSWORD})
+    response = post(browser, response.headers["Location"], {"code": fresh_code(browser, person)})
 
     assert response.headers["Location"].startswith(HOMES[role])
 
@@ -950,7 +956,8 @@ def test_create_admin_makes_an_admin_who_can_sign_in(app: Flask) -> None:
         assert (admin.email, admin.name, admin.role) == ("lead@example.org", "Priya", Role.ADMIN)
         assert admin.active
     browser, response = attempt(app, "lead@example.org", NEW_PASSWORD)
-    assert response.headers["Location"] == "/admin/"
+    assert response.headers["Location"] == "/login/two-factor"  # a new admin sets it up first
+    set_up_two_factor(browser)
     assert "Priya" in page_text(browser.get("/settings"))
 
 

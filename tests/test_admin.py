@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from pipcompanion import create_app
-from pipcompanion.demo import DEMO_PASSWORD
+from pipcompanion.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from pipcompanion.extensions import db
 from pipcompanion.models import (
     Baby,
@@ -25,9 +25,11 @@ from pipcompanion.models import (
     Role,
     ServiceSettings,
     User,
+    utcnow,
 )
 from pipcompanion.services.families import check_date_of_birth
 from pipcompanion.services.settings import today_for_service
+from pipcompanion.services.two_factor import code_at
 
 from .conftest import Factory
 from .helpers import (
@@ -38,10 +40,12 @@ from .helpers import (
     SignInAs,
     audit_trail,
     count,
+    fresh_code,
     goes_to_login,
     page_text,
     post,
     rows,
+    set_up_two_factor,
     shown_secret,
 )
 
@@ -147,7 +151,8 @@ def test_the_new_therapist_chooses_a_password_through_the_link_and_signs_in(make
     assert chosen.headers["Location"] == "/login"
     assert "Your password is saved. Please sign in with it." in page_text(holder.get("/login"))
     signed_in = post(holder, "/login", {"email": "robin@example.org", "password": NEW_PASSWORD})
-    assert signed_in.headers["Location"] == "/caseload"
+    assert signed_in.headers["Location"] == "/login/two-factor"  # a new therapist sets it up first
+    set_up_two_factor(holder)
     assert "Your families" in page_text(holder.get("/caseload"))
 
 
@@ -216,6 +221,7 @@ def test_a_reactivated_therapist_can_sign_in_again(app: Flask, admin: Person, ro
     assert user_row(app, robin.id).active is True
     again = make_client()
     signed_in = post(again, "/login", {"email": robin.email, "password": robin.password})
+    signed_in = post(again, signed_in.headers["Location"], {"code": fresh_code(again, robin)})
     assert signed_in.headers["Location"] == "/caseload"
     assert "Your families" in page_text(again.get("/caseload"))
     actions = [entry.action for entry in audit_trail(app) if entry.subject_id == robin.id]
@@ -267,6 +273,8 @@ def test_an_admin_password_link_for_a_therapist_works_once(app: Flask, admin: Pe
     assert goes_to_login(robins_tablet.get("/caseload"))
     assert sign_in_fails(make_client(), robin)
     signed_in = post(holder, "/login", {"email": robin.email, "password": NEW_PASSWORD})
+    assert signed_in.headers["Location"] == "/login/code"  # the link does not skip the second step
+    signed_in = post(holder, "/login/code", {"code": fresh_code(holder, robin)})
     assert signed_in.headers["Location"] == "/caseload"
 
     reused = make_client().get(link)
@@ -670,11 +678,14 @@ def test_load_demo_makes_accounts_that_sign_in(app: Flask, make_client: MakeClie
     assert "Demo data loaded." in result.output
     assert DEMO_PASSWORD == "demo-pass-2468"
     assert "demo-pass-2468" in result.output
+    assert "JBSWY3DPEHPK3PXP" in result.output
     assert {email for email, *_ in _world(app)["users"]} == set(DEMO_HOMES)
     for email, (home, greeting) in DEMO_HOMES.items():
         assert email in result.output
         client = make_client()
         response = post(client, "/login", {"email": email, "password": "demo-pass-2468"})
+        if response.headers["Location"] == "/login/code":  # the demo's staff: their app's code
+            response = post(client, "/login/code", {"code": code_at(DEMO_TOTP_SECRET, utcnow())})
         assert response.status_code == 302, email
         assert response.headers["Location"] == home, email
         assert greeting in page_text(client.get(home)), email

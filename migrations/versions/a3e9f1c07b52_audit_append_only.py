@@ -3,7 +3,7 @@ theirs (users.audit_key), families by a plain id, so no foreign key ever has to 
 each row also keeps its outcome and the request's address; triggers refuse UPDATE and DELETE.
 
 Revision ID: a3e9f1c07b52
-Revises: 7c41d2e9a8b3
+Revises: 1fdb39fa366e
 Create Date: 2026-12-01 15:30:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a3e9f1c07b52'
-down_revision = '7c41d2e9a8b3'
+down_revision = '1fdb39fa366e'
 branch_labels = None
 depends_on = None
 

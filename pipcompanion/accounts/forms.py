@@ -1,4 +1,4 @@
-"""Forms for signing in, joining a family and passwords."""
+"""Forms for signing in (password, then code), joining a family, passwords and two-step sign-in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from ..forms import PageForm, as_choices, choice_field, email_field, max_length, new_password_fields, required
-from ..limits import INVITATION_CODE_MAX, PASSWORD_MAX, PERSON_NAME_MAX
+from ..limits import INVITATION_CODE_MAX, PASSWORD_MAX, PERSON_NAME_MAX, TWO_FACTOR_CODE_MAX
 
 
 class LoginForm(PageForm):
@@ -65,3 +65,29 @@ class ChangePasswordForm(PageForm):
 
 class LanguageForm(PageForm):
     locale = language_field()
+
+
+class SecondStepForm(PageForm):
+    code = StringField(
+        _l("Code"),
+        validators=[required(_l("Please type the code from your app.")), max_length(TWO_FACTOR_CODE_MAX)],
+        description=_l("The 6 numbers your authenticator app shows now. No phone? Type one of your "
+                       "recovery codes instead."),
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+class TurnOnTwoFactorForm(PageForm):
+    code = StringField(
+        _l("The 6 numbers your app shows"),
+        validators=[required(_l("Please type the 6 numbers your app shows.")), max_length(TWO_FACTOR_CODE_MAX)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
+    )
+
+
+class TurnOffTwoFactorForm(PageForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(message=_l("Please enter your password.")), max_length(PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )

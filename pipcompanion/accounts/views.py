@@ -16,10 +16,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..auth import LAST_SEEN_KEY, SIGN_IN_KEY, current_sign_in
+from ..auth import (
+    LAST_SEEN_KEY,
+    SECOND_STEP_KEY,
+    SIGN_IN_KEY,
+    begin_half_sign_in,
+    current_sign_in,
+    half_sign_in_next_url,
+    half_signed_in_person,
+    second_step_url,
+)
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_service_error
 from ..i18n import chosen_language
@@ -45,6 +55,17 @@ from ..services.families import (
     open_invitation_by_token,
 )
 from ..services.sign_ins import end_every_sign_in, end_sign_in, sign_ins_of, start_sign_in
+from ..services.two_factor import (
+    check_may_turn_off,
+    check_second_step,
+    grouped,
+    new_secret,
+    qr_code_image,
+    recovery_codes_left,
+    setup_address,
+    turn_off,
+    turn_on,
+)
 from .forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
@@ -52,12 +73,17 @@ from .forms import (
     JoinForm,
     LanguageForm,
     LoginForm,
+    SecondStepForm,
+    TurnOffTwoFactorForm,
+    TurnOnTwoFactorForm,
     offer_languages,
 )
 
 bp = Blueprint("accounts", __name__)
 
 PENDING_INVITATION_KEY = "pending_invitation"
+# The authenticator secret being set up ({"user": id, "secret": base32}), until a code confirms it.
+NEW_SECRET_KEY = "new_two_factor_secret"
 
 
 def _login_account_key() -> str:
@@ -67,6 +93,12 @@ def _login_account_key() -> str:
 def _failed(response: Response) -> bool:
     """Only failed sign-ins count towards the throttle (a success redirects)."""
     return response.status_code != 302
+
+
+def _second_step_account_key() -> str:
+    """Codes are throttled per person (named by the half sign-in's signed session), like passwords."""
+    value = session.get(SECOND_STEP_KEY)
+    return f"second-step:{value.get('user') if isinstance(value, dict) else None}"
 
 
 def _login_per_account() -> str:
@@ -93,6 +125,13 @@ def start_session(user: User) -> None:
     session[LAST_SEEN_KEY] = int(time.time())
 
 
+def start_half_session(user: User, next_url: str | None) -> None:
+    """The password was right and a second step follows: a brand-new session that signs nobody in."""
+    end_sign_in(session.get(SIGN_IN_KEY))  # whoever was signed in on this browser before
+    session.clear()
+    begin_half_sign_in(user, next_url)
+
+
 def end_session() -> None:
     """Sign this browser out, on the server too: a copy of its cookie gets nothing afterwards."""
     end_sign_in(session.get(SIGN_IN_KEY))
@@ -112,13 +151,132 @@ def login() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
+            next_url = safe_next_url(request.args.get("next"))
+            if user.has_two_factor or user.must_set_up_two_factor:
+                start_half_session(user, next_url)
+                return redirect(second_step_url(user))
             start_session(user)
-            return redirect(safe_next_url(request.args.get("next")) or home_url(user))
+            return redirect(next_url or home_url(user))
         record_failed_sign_in(form.email.data)
         # One message for a wrong email, a wrong password and a closed account.
         form.form_errors.append(_("That email and password did not match an account. Please try again."))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_per_account, key_func=_second_step_account_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_per_address, methods=["POST"], deduct_when=_failed)
+def login_code() -> Response | tuple[str, int]:
+    """Sign in, second step: the code from the authenticator app, or a recovery code (a person
+    whose password was right a moment ago)."""
+    person = half_signed_in_person()
+    if person is None or not person.has_two_factor:
+        return redirect(second_step_url(person) if person and person.must_set_up_two_factor
+                        else url_for("accounts.login"))
+    form = SecondStepForm()
+    if form.validate_on_submit():
+        try:
+            result = check_second_step(person, form.code.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            next_url = half_sign_in_next_url()
+            start_session(person)
+            if result.by_recovery_code:
+                flash(_recovery_code_used_message(person, result.recovery_codes_left or 0), "info")
+            return redirect(next_url or home_url(person))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/login_code.html", form=form), status
+
+
+def _recovery_code_used_message(person: User, left: int) -> str:
+    if left:
+        return ngettext("You signed in with a recovery code, so it will not work again. "
+                        "You have %(num)d recovery code left.",
+                        "You signed in with a recovery code, so it will not work again. "
+                        "You have %(num)d recovery codes left.", left)
+    if person.is_staff:
+        return _("You signed in with your last recovery code. Please ask your service lead to reset your "
+                 "two-step sign-in, so you can set it up again with new codes.")
+    return _("You signed in with your last recovery code. To get new codes, turn two-step sign-in off "
+             "and on again in Settings.")
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@public
+def login_two_factor_setup() -> Response | tuple[str, int]:
+    """Sign in, second step for therapists and admins with no second factor yet: set it up before
+    anything else (a person whose password was right a moment ago)."""
+    person = half_signed_in_person()
+    if person is None or not person.must_set_up_two_factor:
+        return redirect(second_step_url(person) if person else url_for("accounts.login"))
+    return _set_up_two_factor(person, signing_in=True)
+
+
+@bp.route("/settings/two-factor", methods=["GET", "POST"])
+@signed_in
+def two_factor_setup() -> Response | tuple[str, int]:
+    """Turn on two-step sign-in (any signed-in person without it: carers and viewers choose to)."""
+    if current_user.has_two_factor:
+        flash(_("Two-step sign-in is already on."), "info")
+        return redirect(url_for("accounts.settings"))
+    return _set_up_two_factor(current_user._get_current_object(), signing_in=False)
+
+
+def _set_up_two_factor(person: User, *, signing_in: bool) -> tuple[str, int]:
+    """The QR code and the secret as text; a code from the app turns it on; the recovery codes, once.
+
+    The new secret waits in this browser's session (signed, and shown on the page anyway) until a
+    code confirms it, so an abandoned setup leaves nothing in the database.
+    """
+    waiting = session.get(NEW_SECRET_KEY)
+    if not (isinstance(waiting, dict) and waiting.get("user") == person.id and isinstance(waiting.get("secret"), str)):
+        waiting = {"user": person.id, "secret": new_secret()}
+        session[NEW_SECRET_KEY] = waiting
+    secret: str = waiting["secret"]
+    form = TurnOnTwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            codes = turn_on(person, secret, form.code.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            session.pop(NEW_SECRET_KEY, None)
+            continue_url = url_for("accounts.settings")
+            if signing_in:
+                continue_url = half_sign_in_next_url() or home_url(person)
+                start_session(person)
+            # Shown in this answer only: nothing keeps them but the person.
+            return render_template("accounts/recovery_codes.html", codes=codes, continue_url=continue_url), 200
+    status = 400 if form.errors or form.form_errors else 200
+    address = setup_address(person, secret)
+    return render_template("accounts/two_factor_setup.html", form=form, signing_in=signing_in, address=address,
+                           qr_code=qr_code_image(address), secret=grouped(secret)), status
+
+
+@bp.route("/settings/two-factor/off", methods=["GET", "POST"])
+@signed_in
+def two_factor_off() -> Response | tuple[str, int]:
+    """Turn two-step sign-in off with one's password (carers and viewers; staff always keep it)."""
+    person: User = current_user._get_current_object()
+    try:
+        check_may_turn_off(person)
+    except ServiceError as error:
+        flash(error.message, "info")
+        return redirect(url_for("accounts.settings"))
+    form = TurnOffTwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            turn_off(person, form.password.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Two-step sign-in is off. You will sign in with your password only."), "success")
+            return redirect(url_for("accounts.settings"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/two_factor_off.html", form=form), status
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -245,7 +403,9 @@ def _render_settings(form: LanguageForm, status: int) -> tuple[str, int]:
     this_one = current_sign_in()
     return render_template("accounts/settings.html", form=form, viewer_families=viewer_families,
                            sign_ins=sign_ins_of(current_user), this_sign_in_id=this_one.id if this_one else None,
-                           confirm_form=ConfirmForm()), status
+                           confirm_form=ConfirmForm(),
+                           recovery_codes_left=recovery_codes_left(current_user) if current_user.has_two_factor else None,
+                           ), status
 
 
 @bp.route("/settings/sign-out-everywhere", methods=["POST"])

@@ -22,6 +22,7 @@ from ..services.audit import AuditFilters, audit_page
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
 from ..services.settings import service_settings, timezone_choices, update_service_settings
+from ..services.two_factor import reset_two_factor
 from .forms import AuditFilterForm, CaseloadForm, KindForm, SettingsForm, TherapistForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -105,6 +106,19 @@ def therapist_password_link(user_id: int) -> tuple[str, int]:
     token = issue_password_link(therapist, PasswordLinkPurpose.RESET, current_user)
     url = url_for("accounts.choose_password", token=token, _external=True)
     return _render_therapists(reset=(therapist, url), status=201)
+
+
+@bp.route("/therapists/<int:user_id>/two-factor-reset", methods=["POST"])
+@admin_only
+def therapist_two_factor_reset(user_id: int) -> Response:
+    """Reset a therapist's two-step sign-in (a lost phone): they are signed out and set it up again."""
+    therapist = _therapist_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    reset_two_factor(current_user, therapist)
+    flash(_("Two-step sign-in for %(name)s is reset. They are signed out, and will set it up again when "
+            "they next sign in.", name=therapist.name), "success")
+    return redirect(url_for("admin.therapists"))
 
 
 def _caseload_form() -> CaseloadForm:

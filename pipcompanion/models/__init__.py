@@ -12,7 +12,7 @@ from .moments import (
     Visibility,
 )
 from .service import ServiceSettings
-from .users import PasswordLink, PasswordLinkPurpose, Role, User
+from .users import PasswordLink, PasswordLinkPurpose, RecoveryCode, Role, User
 
 __all__ = [
     "Focus",
@@ -30,6 +30,7 @@ __all__ = [
     "Membership",
     "PasswordLink",
     "PasswordLinkPurpose",
+    "RecoveryCode",
     "Role",
     "ServiceSettings",
     "User",

@@ -1,4 +1,4 @@
-"""People who sign in, and the one-time links that set their passwords."""
+"""People who sign in, their sign-ins and second factors, and the one-time links that set their passwords."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..limits import DEVICE_NAME_MAX, EMAIL_MAX, PERSON_NAME_MAX
+from ..limits import DEVICE_NAME_MAX, EMAIL_MAX, PERSON_NAME_MAX, TOTP_SECRET_MAX
 from .base import Model, UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
@@ -47,6 +47,13 @@ class User(UserMixin, Model):
     # How the audit log names this person: a random key, not the account's id, so that erasing
     # the account leaves the (append-only) log with rows that point at nobody.
     audit_key: Mapped[str] = mapped_column(String(AUDIT_KEY_LENGTH), unique=True, default=new_audit_key)
+    # Two-step sign-in (services/two_factor.py): the authenticator app's shared secret (base32), kept
+    # as it is because the app has no encryption library to seal it with (README, Privacy); empty
+    # when the person has none. Required for staff, a choice for carers and viewers.
+    totp_secret: Mapped[str | None] = mapped_column(String(TOTP_SECRET_MAX))
+    # The 30-second time step of the last code accepted: a code works once, and never an older one.
+    totp_last_step: Mapped[int | None]
+    two_factor_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -64,6 +71,16 @@ class User(UserMixin, Model):
     def is_staff(self) -> bool:
         """Therapists and admins, who get the idle timeout."""
         return self.role in (Role.THERAPIST, Role.ADMIN)
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Whether signing in asks this person for a code after their password."""
+        return self.totp_secret is not None
+
+    @property
+    def must_set_up_two_factor(self) -> bool:
+        """Staff see families' data: they set up two-step sign-in before anything else."""
+        return self.is_staff and not self.has_two_factor
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -87,6 +104,20 @@ class SignIn(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(Model):
+    """One of a person's single-use recovery codes, for signing in without their authenticator.
+
+    Only a keyed hash is kept (services/tokens.py); a used code's row is deleted.
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PasswordLinkPurpose(enum.StrEnum):

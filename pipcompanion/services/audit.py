@@ -31,7 +31,8 @@ def record_event(
     actor: User | None, action: AuditAction, *, family_id: int | None = None, subject_user_id: int | None = None,
     outcome: AuditOutcome = AuditOutcome.DONE, at: datetime | None = None,
 ) -> None:
-    """Add an audit event to the current transaction; the caller commits."""
+    """Add an audit event to the current transaction; the caller commits. No actor: nobody signed in
+    (a failed sign-in) or the command line."""
     subject_key = (select(User.audit_key).where(User.id == subject_user_id).scalar_subquery()
                    if subject_user_id is not None else None)
     db.session.add(AuditEvent(

@@ -31,14 +31,15 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from sqlalchemy import update
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from pipcompanion.extensions import db
-from pipcompanion.models import MemberKind, PasswordLinkPurpose, User, Visibility, utcnow
+from pipcompanion.models import MemberKind, PasswordLinkPurpose, Role, User, Visibility, utcnow
 from pipcompanion.services.accounts import issue_password_link
 
 from ..conftest import IN_CI, Factory
-from ..helpers import FamilyInfo, Person
+from ..helpers import TOTP_SECRET, FamilyInfo, Person
 
 BROWSER_TESTS = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -260,6 +261,7 @@ class World:
     own_moment: int
     invitation_token: str
     password_token: str
+    new_therapist: Person  # no second factor yet: sets it up after the password
 
 
 @pytest.fixture
@@ -275,7 +277,13 @@ def world(app: Flask, make: Factory, rivers: FamilyInfo, admin: Person) -> World
     private = make.moment(rivers, mum, "Just for me.", visibility=Visibility.PRIVATE)
     make.focus(rivers, "This week, notice when she settles because you are there.")
     invitation = make.invitation(rivers, MemberKind.CARER, "Aunt")
+    robin = make.user(Role.THERAPIST, name="Robin", two_factor=False)
     with app.app_context():
         token = issue_password_link(db.session.get_one(User, dad.id), PasswordLinkPurpose.RESET,
                                     db.session.get_one(User, rivers.therapist.id))
-    return World(rivers, brooks, admin, shared, private, invitation.token, token)
+        # Dad has turned two-step sign-in on.
+        db.session.execute(update(User).where(User.id == dad.id).values(totp_secret=TOTP_SECRET,
+                                                                          two_factor_since=utcnow()))
+        db.session.commit()
+    dad.totp_secret = TOTP_SECRET
+    return World(rivers, brooks, admin, shared, private, invitation.token, token, robin)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from pipcompanion.extensions import db
 from pipcompanion.models import Moment
 
-from ..helpers import Person
+from ..helpers import Person, authenticator_code
 from .conftest import BrowserProblems
 
 NOT_FOUND = "We could not find that page"
@@ -29,12 +29,28 @@ def heading(page: Page, name: str) -> Locator:
 
 
 def sign_in(page: Page, person: Person) -> None:
-    """Sign in on the sign-in page and wait for this person's home page to arrive."""
+    """Sign in on the sign-in page (and the code page, with two-step sign-in) and wait for this
+    person's home page to arrive."""
+    type_password(page, person)
+    if person.totp_secret is not None:
+        enter_code(page, person)
+    page.wait_for_url(lambda url: urlsplit(url).path not in {"/login", "/", "/login/code"},
+                      wait_until="domcontentloaded")
+
+
+def type_password(page: Page, person: Person) -> None:
+    """The first step of signing in: email and password on the sign-in page."""
     page.goto("/login")
     page.get_by_label("Email", exact=True).fill(person.email)
     page.get_by_label("Password", exact=True).fill(person.password)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(lambda url: urlsplit(url).path not in {"/login", "/"}, wait_until="domcontentloaded")
+
+
+def enter_code(page: Page, person: Person) -> None:
+    """The second step of signing in: the code the person's authenticator app shows now."""
+    page.wait_for_url("**/login/code", wait_until="domcontentloaded")
+    page.get_by_label("Code", exact=True).fill(authenticator_code(person))
+    page.get_by_role("button", name="Continue", exact=True).click()
 
 
 def expect_announced(page: Page, message: str, role: Literal["status", "alert"] = "status") -> None:

@@ -20,7 +20,7 @@ from pipcompanion.models import MemberKind, Role
 from ..conftest import Factory
 from ..helpers import PASSWORD, FamilyInfo, post
 from .conftest import BrowserProblems
-from .pages import expect_announced, heading, path_of
+from .pages import enter_code, expect_announced, heading, path_of
 
 PHONE_WIDTH = 360
 WRONG_PASSWORD_MESSAGE = "That email and password did not match an account. Please try again."
@@ -85,6 +85,7 @@ def test_therapist_creates_a_family_and_is_shown_its_invitation_once(phone: Page
     expect(heading(phone, "Sign in")).to_be_visible()
     check_phone_page(phone)
     sign_in(phone, therapist.email, PASSWORD)
+    enter_code(phone, therapist)  # staff: then the code from their app
     expect(heading(phone, "Your families")).to_be_visible()
     check_phone_page(phone)
 
@@ -168,6 +169,7 @@ def test_once_mum_has_joined_the_therapist_sees_her_among_the_carers(new_family:
                                                                       priya: None) -> None:
     phone.goto("/login")
     sign_in(phone, new_family.therapist.email, PASSWORD)
+    enter_code(phone, new_family.therapist)  # staff: then the code from their app
     expect(heading(phone, "Your families")).to_be_visible()
 
     phone.goto(f"/families/{new_family.id}")
