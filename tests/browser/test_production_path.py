@@ -43,7 +43,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from pipcompanion import create_app
-from pipcompanion.config import ENVIRONMENT_SETTINGS
+from pipcompanion.config import ENVIRONMENT_SETTINGS, ProductionConfig
 from pipcompanion.extensions import db
 from pipcompanion.models import MemberKind, Moment
 from pipcompanion.services.accounts import create_therapist, use_password_link, user_by_email
@@ -62,6 +62,7 @@ PASSWORD = "plum-harbour-lantern-42"
 START_TIMEOUT_S = 30
 COMMAND_TIMEOUT_S = 120
 HTTP_TIMEOUT_S = 10
+SESSION_COOKIE = ProductionConfig.SESSION_COOKIE_NAME
 
 EXPIRED = "This form had expired"
 WRONG_PASSWORD = "That email and password did not match an account."
@@ -419,7 +420,8 @@ def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) 
         page = http.get(login, headers=forwarded, timeout=HTTP_TIMEOUT_S)
         # The session cookie is Secure, and requests keeps Secure cookies for https addresses only:
         # the browser sends it to the proxy over HTTPS, and the proxy passes it on, so here by hand.
-        cookie = {"Cookie": f"session={page.cookies['session']}"}
+        # Production names it __Host-session (Secure, this host only, the whole site).
+        cookie = {"Cookie": f"{SESSION_COOKIE}={page.cookies[SESSION_COOKIE]}"}
         form = {"csrf_token": csrf_token(page), "email": deployment.carer_email, "password": PASSWORD}
         as_sent = {**forwarded, **cookie, "Origin": browser_origin, "Referer": f"{browser_origin}/login"}
 
@@ -449,7 +451,8 @@ def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) 
         signed_in = sign_in(as_sent)
         assert signed_in.status_code == 302, signed_in.text
         assert urlsplit(signed_in.headers["Location"]).path == "/home"
-        home = http.get(f"{base_url}/home", headers={**forwarded, "Cookie": f"session={signed_in.cookies['session']}"},
+        home = http.get(f"{base_url}/home",
+                        headers={**forwarded, "Cookie": f"{SESSION_COOKIE}={signed_in.cookies[SESSION_COOKIE]}"},
                         timeout=HTTP_TIMEOUT_S)
         assert home.status_code == 200 and f"Hello, {deployment.carer_name}" in home.text
 
