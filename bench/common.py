@@ -208,7 +208,7 @@ def timeline_cursor_at(engine: Engine, family_id: int, depth: int) -> str | None
             .order_by(Moment.occurred_at.desc(), Moment.id.desc()).offset(depth - 1).limit(22)
         ).all()
     # Only when a full page and an older one follow, so the page looks like any other.
-    return encode_cursor(rows[0]) if len(rows) == 22 else None  # type: ignore[arg-type]  # a row has the occurred_at and id it needs
+    return encode_cursor(rows[0]) if len(rows) == 22 else None
 
 
 def bench_pages(engine: Engine, family_id: int, *, deep: bool = True) -> list[Page]:

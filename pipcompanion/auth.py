@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from datetime import timedelta
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -14,7 +15,7 @@ from flask_login import current_user, login_url, logout_user
 from werkzeug.wrappers import Response
 
 from .extensions import commit_keeping_loaded, db, login_manager
-from .models import User
+from .models import User, utcnow
 from .models.users import SignIn
 from .problems import ApiProblem, problem_response, wants_problem
 from .services.sign_ins import end_sign_in, note_use, signed_in_user
@@ -162,8 +163,11 @@ def sign_out_idle_staff() -> Response | None:
             return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
     if now - session.get(LAST_SEEN_KEY, 0) >= LAST_SEEN_RESOLUTION_SECONDS:
         session[LAST_SEEN_KEY] = now
-        sign_in = current_sign_in()
-        if sign_in is not None:
-            note_use(sign_in.id)
-            commit_keeping_loaded()
+    # "Last used" in Settings, at most once a minute a sign-in: judged by the row (loaded with the
+    # person), not the cookie, so a client that never stores the renewed cookie cannot make every
+    # one of its requests a write.
+    sign_in = current_sign_in()
+    if sign_in is not None and utcnow() - sign_in.last_seen_at >= timedelta(seconds=LAST_SEEN_RESOLUTION_SECONDS):
+        note_use(sign_in.id)
+        commit_keeping_loaded()
     return None

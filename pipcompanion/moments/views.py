@@ -12,14 +12,22 @@ from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
 from ..labels import FEELING_WORDS, VISIBILITY_LABELS
-from ..models import Family, MemberKind, Visibility, utcnow
+from ..models import Family, MemberKind, Membership, Visibility, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404
 from ..services import ServiceError
 from ..services.cards import load_card
 from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
-from ..services.moments import MomentConflict, delete_moment, log_moment, moment_input_from, set_pinned, update_moment
+from ..services.moments import (
+    MomentConflict,
+    MomentInput,
+    delete_moment,
+    log_moment,
+    moment_input_from,
+    set_pinned,
+    update_moment,
+)
 from ..services.settings import service_settings
 from ..services.timeline import TimelineFilters, timeline
 from ..therapist.forms import ReflectionForm
@@ -40,7 +48,7 @@ def _show_error(form: MomentForm, error: ServiceError) -> None:
     apply_service_error(form, ServiceError(error.message, "when") if error.field == "occurred_at" else error)
 
 
-def _form_input(form: MomentForm):  # type: ignore[no-untyped-def]
+def _form_input(form: MomentForm) -> MomentInput | None:
     """The form's moment, or None with the error on the form (a bad day in "When?")."""
     try:
         return form.to_input(service_settings().timezone, utcnow())
@@ -114,7 +122,7 @@ def moment_delete(family: Family, moment_id: int) -> Response | str:
                            moment=load_card(current_access(), moment))
 
 
-def _filters(form: TimelineFilterForm, page_carers) -> TimelineFilters | None:  # type: ignore[no-untyped-def]
+def _filters(form: TimelineFilterForm, page_carers: list[Membership]) -> TimelineFilters | None:
     """Filters from the address, or None when they are not right (the form then holds why)."""
     form.kind.choices = as_choices([("", _("Any kind")), *((str(kind.id), kind_name(kind)) for kind in all_kinds())])
     form.author.choices = as_choices([("", _("Anyone")), *((str(m.user_id), m.user.name) for m in page_carers)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -59,9 +60,19 @@ class TimelinePage:
     grouped: bool
 
 
-def encode_cursor(card: MomentCard) -> str:
-    micros = int(card.occurred_at.timestamp() * 1_000_000)
-    return f"{micros}.{card.id}"
+class Keyset(Protocol):
+    """What a page's last moment gives the next page's 'before' cursor (a card, or a bare row)."""
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> int: ...
+
+
+def encode_cursor(last: Keyset) -> str:
+    micros = int(last.occurred_at.timestamp() * 1_000_000)
+    return f"{micros}.{last.id}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
