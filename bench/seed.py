@@ -328,7 +328,7 @@ def forget_bench_reads(engine: Engine) -> int:
         select(func.max(AuditEvent.created_at))
         .where(AuditEvent.family_id == CaseloadAssignment.family_id, AuditEvent.action == AuditAction.TIMELINE_VIEW.value,
                AuditEvent.actor_key == select(User.audit_key).where(User.id == CaseloadAssignment.therapist_id)
-               .scalar_subquery())
+               .correlate(CaseloadAssignment).scalar_subquery())  # nested two deep: name the row it belongs to
         .scalar_subquery()
     )
     with engine.begin() as connection, audit_log_unlocked(connection):
