@@ -153,7 +153,7 @@ def refuse_undeclared_endpoints() -> None:
 
 
 def _declare(view: Callable[..., Any], rule: AccessRule) -> None:
-    view.access_rule = rule  # read back by access_rule()
+    view.__dict__["access_rule"] = rule  # read back by access_rule(); a function keeps attributes in its __dict__
 
 
 def public(view: View) -> View:
@@ -233,18 +233,20 @@ def require_family(user: User, family_id: int, action: FamilyAction, *,
         record_refusal(user, family_id)
         abort(403)
     found = db.session.execute(
-        select(Family, Membership.kind)
+        select(Family, Membership.kind, CaseloadAssignment.last_looked_at)
         .outerjoin(Membership, and_(Membership.family_id == Family.id, Membership.user_id == user.id))
+        .outerjoin(CaseloadAssignment, and_(CaseloadAssignment.family_id == Family.id,
+                                            CaseloadAssignment.therapist_id == user.id))
         .options(joinedload(Family.babies))
         .where(Family.id == family_id, family_scope(user, action))
     ).unique().first()
     if found is None:
         record_refusal(user, family_id)
         abort(404)
-    family, member_kind = found
+    family, member_kind, last_looked_at = found
     g.family_access = family_access(user, family.id, member_kind)
     if read is not None:
-        record_read(user, read, family.id)
+        record_read(user, read, family.id, last_looked_at=last_looked_at)
     return family
 
 

@@ -4,6 +4,7 @@ alike; the write shares the request's own connection, so a burst of reads cannot
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -18,7 +19,7 @@ from pipcompanion.models import AuditEvent, CaseloadAssignment, User, Visibility
 from pipcompanion.models.audit import AuditAction
 from pipcompanion.services.audit import record_event
 
-from .conftest import Factory
+from .conftest import Clock, Factory
 from .helpers import FamilyInfo, MakeClient, SignInAs, audit_trail, page_text, post, sign_in
 
 
@@ -198,3 +199,19 @@ def test_a_burst_of_64_concurrent_signed_in_reads_gets_no_server_error(app: Flas
     staff_reads = sum(1 for index, (_client, path) in enumerate(clients)
                       if people[index % len(people)] is family.therapist and path != "/caseload")
     assert len(_events(app)) == staff_reads  # every therapist read on record, and nobody else's
+
+
+def test_paging_through_the_timeline_is_one_look_and_a_later_visit_another(
+        app: Flask, make: Factory, sign_in_as: SignInAs, clock: Clock) -> None:
+    family = make.family()
+    assert family.therapist is not None
+    start = clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    sam = sign_in_as(family.therapist)
+    sam.get(f"/families/{family.id}/timeline")
+    clock.advance(timedelta(seconds=30))
+    sam.get(f"/families/{family.id}/timeline")  # the next page, half a minute on: the same look
+    assert _last_looked(app, family) == start
+    later = clock.advance(timedelta(minutes=5))
+    sam.get(f"/families/{family.id}/timeline")
+    assert _last_looked(app, family) == later
+    assert [action for action, _actor, _family in _events(app)].count("family.timeline.view") == 3  # every read on record

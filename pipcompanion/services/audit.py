@@ -41,19 +41,24 @@ def record_event(
     ))
 
 
-def record_read(reader: User, action: AuditAction, family_id: int) -> None:
+# A therapist's "last looked" moves at most this often (paging through a timeline is one look).
+LOOK_RESOLUTION = timedelta(minutes=1)
+
+
+def record_read(reader: User, action: AuditAction, family_id: int, *, last_looked_at: datetime | None = None) -> None:
     """Put a staff member's read of a family's data on record before anything of it is shown.
 
     Carers' and viewers' reads of their own family are not logged. The event is committed in the
     request's own transaction (never a second pooled connection, which concurrent requests
     would exhaust) and before the page loads its data, so the read is on record even if the page
-    then fails. A therapist's read of the timeline is also their "last looked" mark on the caseload.
+    then fails. A therapist's read of the timeline is also their "last looked" mark on the caseload
+    (`last_looked_at`, read with the family, spares that write when it moved under a minute ago).
     """
     if not reader.is_staff:
         return
     now = utcnow()
     record_event(reader, action, family_id=family_id, at=now)
-    if action is AuditAction.TIMELINE_VIEW:
+    if action is AuditAction.TIMELINE_VIEW and (last_looked_at is None or now - last_looked_at >= LOOK_RESOLUTION):
         db.session.execute(
             update(CaseloadAssignment)
             .where(CaseloadAssignment.therapist_id == reader.id, CaseloadAssignment.family_id == family_id)
