@@ -13,9 +13,10 @@ from pipcompanion.models import utcnow
 from .conftest import CountQueries, Factory
 from .helpers import FamilyInfo, MakeClient, sign_in
 
-# The therapist's timeline is the largest: its read goes on the audit record and moves their
-# "last looked" mark on the caseload (an INSERT and an UPDATE by key) before the page is read.
-MAX_STATEMENTS = 11
+# The therapist's timeline is the largest: its read goes on the audit record (an INSERT) before the
+# page is read. Its first view in a minute also moves the therapist's "last looked" mark on the
+# caseload (an UPDATE by key, one statement more): the warm-up visit below makes that one.
+MAX_STATEMENTS = 10
 PAGES = {
     "carer home": ("carer", "/home"),
     "carer timeline": ("carer", "/families/{family}/timeline"),
