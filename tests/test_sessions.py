@@ -184,3 +184,20 @@ def test_production_cookies_are_host_only_and_secure() -> None:
     assert ProductionConfig.SESSION_COOKIE_NAME.startswith("__Host-")
     assert ProductionConfig.SESSION_COOKIE_SECURE is True
     assert ProductionConfig.SESSION_COOKIE_HTTPONLY is True and ProductionConfig.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_the_new_session_holds_its_form_token_from_the_first_answer(
+        app: Flask, make: Factory, make_client: MakeClient) -> None:
+    """The page after signing in and the service worker's requests beside it share one token: none
+    of them makes its own, so no form on that page can find its token gone ("form expired")."""
+    family = make.family()
+    assert family.therapist is not None
+    for person in (family.carers[0], family.therapist):  # a full sign-in, and a half one (two steps)
+        client = make_client()
+        post(client, "/login", {"email": person.email, "password": person.password})
+        with client.session_transaction() as cookie_session:
+            token = cookie_session.get("csrf_token")
+        assert token, person.email
+        client.get("/offline")  # a request beside the next page, as the service worker makes
+        with client.session_transaction() as cookie_session:
+            assert cookie_session.get("csrf_token") == token, person.email

@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -18,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ..auth import (
@@ -119,10 +121,23 @@ def start_session(user: User) -> None:
     session.clear()
     session.permanent = True
     session[SIGN_IN_KEY] = start_sign_in(user, request.headers.get("User-Agent"))
+    new_form_token()
     record_sign_in(user)
     login_user(user)
     # The staff idle clock starts now: otherwise a first idle spell after sign-in would go unnoticed.
     session[LAST_SEEN_KEY] = int(time.time())
+
+
+def new_form_token() -> None:
+    """Put the new session's CSRF token in it now, with the answer that sets the session.
+
+    Otherwise the next page and the requests the browser makes beside it (the service worker's
+    shell, sent with the same new cookie) would each make a token of their own, and whichever cookie
+    arrived last would leave the page's form with a token its session no longer holds: "This form
+    had expired" on the very next step (seen in CI on the two-step sign-in's code page).
+    """
+    g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)  # the old session's token, cached by this request's form
+    generate_csrf()
 
 
 def start_half_session(user: User, next_url: str | None) -> None:
@@ -130,6 +145,7 @@ def start_half_session(user: User, next_url: str | None) -> None:
     end_sign_in(session.get(SIGN_IN_KEY))  # whoever was signed in on this browser before
     session.clear()
     begin_half_sign_in(user, next_url)
+    new_form_token()
 
 
 def end_session() -> None:
