@@ -261,3 +261,12 @@ def audit_trail(app: Flask, *, sign_ins: bool = False) -> list[AuditEntry]:
         if not sign_ins:
             query = query.where(AuditEvent.action.not_in(["sign_in", "sign_in.failed"]))
         return [AuditEntry(*row) for row in db.session.execute(query).tuples()]
+
+
+def user_row(app: Flask, user_id: int) -> User:
+    """The person's row as it is in the database now (detached, to read after the request)."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        db.session.expunge(user)
+        return user

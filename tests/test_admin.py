@@ -47,20 +47,13 @@ from .helpers import (
     rows,
     set_up_two_factor,
     shown_secret,
+    user_row,
 )
 
 CHOOSE_FROM_LIST = "Please choose from the list."
 
 
 # ---------------------------------------------------------------- helpers of this module
-
-
-def user_row(app: Flask, user_id: int) -> User:
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        assert user is not None
-        db.session.expunge(user)
-        return user
 
 
 def settings_row(app: Flask) -> tuple[str, str, str, str] | None:

@@ -50,6 +50,7 @@ from .helpers import (
     post,
     set_up_two_factor,
     sign_in,
+    user_row,
 )
 
 RECOVERY_CODE = re.compile(rf"\b[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{4}}\b")
@@ -64,14 +65,6 @@ NOW = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
 def password_step(client: FlaskClient, person: Person, **kwargs: Any) -> TestResponse:
     """The first step: the right password. Returns the answer (a redirect to the second step)."""
     return post(client, "/login", {"email": person.email, "password": person.password}, **kwargs)
-
-
-def user_row(app: Flask, user_id: int) -> User:
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        assert user is not None
-        db.session.expunge(user)
-        return user
 
 
 def actions_about(app: Flask, user_id: int) -> list[tuple[int | None, str]]:

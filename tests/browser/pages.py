@@ -7,7 +7,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from flask import Flask
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
 
@@ -95,3 +95,28 @@ def moments_by(app: Flask, person: Person) -> list[Moment]:
         moments = list(db.session.scalars(select(Moment).where(Moment.author_id == person.id).order_by(Moment.id)))
         db.session.expunge_all()
         return moments
+
+
+class Connection:
+    """The phone's connection to the server, cut (or only the API's) for its pages and its worker alike."""
+
+    def __init__(self, context: BrowserContext, live_url: str) -> None:
+        self.context = context
+        self.down = False
+        self.api_down = False
+        context.route(f"{live_url}/**", self._route)
+
+    def _route(self, route: Route) -> None:
+        path = urlsplit(route.request.url).path
+        if self.down or (self.api_down and path.startswith("/api/")):
+            route.abort("internetdisconnected")
+        else:
+            route.fallback()
+
+    def cut(self) -> None:
+        self.down = True
+        self.context.set_offline(True)
+
+    def restore(self) -> None:
+        self.down = False
+        self.context.set_offline(False)

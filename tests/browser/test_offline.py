@@ -29,7 +29,7 @@ from pipcompanion.pwa import views as pwa_views
 
 from ..helpers import FamilyInfo, Person, rows
 from .conftest import PHONE, BrowserProblems
-from .pages import SENT, expect_announced, heading, moments_by, sign_in
+from .pages import SENT, Connection, expect_announced, heading, moments_by, sign_in
 
 OFFLINE = "You are offline"
 SAVED_HERE = "Saved on this phone. It will be sent when you are online."
@@ -41,31 +41,6 @@ FETCH_HEALTHZ = "fetch('/healthz', {cache: 'no-store'}).then(() => 'reached', ()
 NETWORK_FAILURE = re.compile(r"net::ERR_(INTERNET_DISCONNECTED|FAILED)")
 # Phones' clocks drift; the server takes a time up to five minutes ahead as "now".
 PHONE_CLOCK_AHEAD = timedelta(minutes=2)
-
-
-class Connection:
-    """The phone's connection to the server, cut (or only the API's) for its pages and its worker alike."""
-
-    def __init__(self, context: BrowserContext, live_url: str) -> None:
-        self.context = context
-        self.down = False
-        self.api_down = False
-        context.route(f"{live_url}/**", self._route)
-
-    def _route(self, route: Route) -> None:
-        path = urlsplit(route.request.url).path
-        if self.down or (self.api_down and path.startswith("/api/")):
-            route.abort("internetdisconnected")
-        else:
-            route.fallback()
-
-    def cut(self) -> None:
-        self.down = True
-        self.context.set_offline(True)
-
-    def restore(self) -> None:
-        self.down = False
-        self.context.set_offline(False)
 
 
 def worker_of(page: Page) -> Worker:

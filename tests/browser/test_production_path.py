@@ -38,7 +38,7 @@ import pytest
 import redis
 import requests
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -52,6 +52,7 @@ from pipcompanion.services.settings import today_for_service
 
 from ..conftest import IN_CI
 from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, BrowserProblems
+from .pages import Connection
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's own gunicorn and flask
@@ -308,30 +309,6 @@ def reaches_server(page: Page) -> dict[str, bool]:
     return {"page": page.evaluate(FETCH_HEALTHZ) == "reached", "worker": worker.evaluate(FETCH_HEALTHZ) == "reached"}
 
 
-class Network:
-    """The phone's network, cut for its pages and its service worker alike (offline, and every
-    request to the server aborted, in case going offline missed one)."""
-
-    def __init__(self, context: BrowserContext, base_url: str) -> None:
-        self.context = context
-        self.down = False
-        context.route(f"{base_url}/**", self._route)
-
-    def _route(self, route: Route) -> None:
-        if self.down:
-            route.abort("internetdisconnected")
-        else:
-            route.fallback()
-
-    def cut(self) -> None:
-        self.down = True
-        self.context.set_offline(True)
-
-    def restore(self) -> None:
-        self.down = False
-        self.context.set_offline(False)
-
-
 def carer_adds_moments_online_and_offline(page: Page, deployment: Deployment, base_url: str) -> None:
     """Sign in as a person arrives, add a moment, lose the network, add one, get it back: each is stored once."""
     page.goto("/")
@@ -357,7 +334,7 @@ def carer_adds_moments_online_and_offline(page: Page, deployment: Deployment, ba
         page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     assert reaches_server(page) == {"page": True, "worker": True}
-    network = Network(page.context, base_url)
+    network = Connection(page.context, base_url)
     network.cut()
     assert reaches_server(page) == {"page": False, "worker": False}
 
