@@ -97,6 +97,25 @@ def moments_by(app: Flask, person: Person) -> list[Moment]:
         return moments
 
 
+# True once the page is controlled by its active service worker (a page still loading while the
+# worker activated is skipped by clients.claim(), and the next load is controlled); gives up after
+# the timeout it is given, as page.evaluate itself never does.
+CONTROLLED_ONCE_ACTIVE = """async (timeout) => {
+    const gaveUp = new Promise((_, reject) => setTimeout(() => reject(new Error("no service worker")), timeout));
+    const worker = (await Promise.race([navigator.serviceWorker.ready, gaveUp])).active;
+    if (worker.state !== "activated") {
+        await Promise.race([new Promise((resolve) => worker.addEventListener("statechange", resolve)), gaveUp]);
+    }
+    if (!navigator.serviceWorker.controller) {
+        await new Promise((resolve) => {
+            navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
+            setTimeout(resolve, 500);
+        });
+    }
+    return navigator.serviceWorker.controller !== null;
+}"""
+
+
 class Connection:
     """The phone's connection to the server, cut (or only the API's) for its pages and its worker alike."""
 

@@ -28,8 +28,8 @@ from pipcompanion.models.moments import moment_kind_links
 from pipcompanion.pwa import views as pwa_views
 
 from ..helpers import FamilyInfo, Person, rows
-from .conftest import PHONE, BrowserProblems
-from .pages import SENT, Connection, expect_announced, heading, moments_by, sign_in
+from .conftest import PHONE, TIMEOUT_MS, BrowserProblems
+from .pages import CONTROLLED_ONCE_ACTIVE, SENT, Connection, expect_announced, heading, moments_by, sign_in
 
 OFFLINE = "You are offline"
 SAVED_HERE = "Saved on this phone. It will be sent when you are online."
@@ -50,21 +50,6 @@ def worker_of(page: Page) -> Worker:
     return worker
 
 
-# True when the page is controlled once its worker is fully active; false when the page was
-# still loading as the worker activated (clients.claim() skips a page that is not ready yet).
-CONTROLLED_ONCE_ACTIVE = """async () => {
-    const worker = (await navigator.serviceWorker.ready).active;
-    if (worker.state !== "activated") {
-        await new Promise((resolve) => worker.addEventListener("statechange", resolve));
-    }
-    if (!navigator.serviceWorker.controller) {
-        await new Promise((resolve) => {
-            navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
-            setTimeout(resolve, 500);
-        });
-    }
-    return navigator.serviceWorker.controller !== null;
-}"""
 WORKER_STATES = """navigator.serviceWorker.getRegistration()
     .then((registration) => ({installing: Boolean(registration.installing), active: Boolean(registration.active)}))"""
 
@@ -72,7 +57,7 @@ WORKER_STATES = """navigator.serviceWorker.getRegistration()
 def controlled_page(page: Page) -> Worker:
     """This page under its service worker: a page that loaded while the worker was activating is
     left to itself (clients.claim() skips pages still loading), and the next load is controlled."""
-    if not page.evaluate(CONTROLLED_ONCE_ACTIVE):
+    if not page.evaluate(CONTROLLED_ONCE_ACTIVE, TIMEOUT_MS):
         page.reload()
     return worker_of(page)
 

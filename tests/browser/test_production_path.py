@@ -52,7 +52,7 @@ from pipcompanion.services.settings import today_for_service
 
 from ..conftest import IN_CI
 from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, BrowserProblems
-from .pages import Connection
+from .pages import CONTROLLED_ONCE_ACTIVE, Connection
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's own gunicorn and flask
@@ -72,23 +72,6 @@ SENT = "Sent. Thank you for noticing this moment."
 FETCH_HEALTHZ = "fetch('/healthz', {cache: 'no-store'}).then(() => 'reached', () => 'failed')"
 NETWORK_FAILURE = re.compile(r"net::ERR_(INTERNET_DISCONNECTED|FAILED)")
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-# True once the page is controlled by its active service worker (a page still loading while the
-# worker activated is skipped by clients.claim(), and the next load is controlled); gives up after
-# the timeout it is given, as page.evaluate itself never does.
-CONTROLLED_ONCE_ACTIVE = """async (timeout) => {
-    const gaveUp = new Promise((_, reject) => setTimeout(() => reject(new Error("no service worker")), timeout));
-    const worker = (await Promise.race([navigator.serviceWorker.ready, gaveUp])).active;
-    if (worker.state !== "activated") {
-        await Promise.race([new Promise((resolve) => worker.addEventListener("statechange", resolve)), gaveUp]);
-    }
-    if (!navigator.serviceWorker.controller) {
-        await new Promise((resolve) => {
-            navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
-            setTimeout(resolve, 500);
-        });
-    }
-    return navigator.serviceWorker.controller !== null;
-}"""
 
 pytestmark = [
     pytest.mark.browser,
