@@ -51,9 +51,10 @@ def text_direction() -> str:
 def request_translations() -> NullTranslations:
     """This request's catalog, looked up once: a page says `_()` a hundred times or more, and
     Flask-Babel finds the catalog afresh for each (the locale itself is fixed once chosen)."""
-    if "translations" not in g:
-        g.translations = get_translations()
-    return g.translations
+    translations: NullTranslations | None = g.get("translations")
+    if translations is None:
+        translations = g.translations = get_translations()
+    return translations
 
 
 def init_app(app: Flask) -> None:

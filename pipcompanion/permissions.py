@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from datetime import datetime
+from functools import cache, wraps
 from typing import Any, TypeVar, cast
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
@@ -198,25 +199,58 @@ def family_scope(user: User, action: FamilyAction) -> ColumnElement[bool]:
 
     Archived families are out of every scope, for every role: nobody works on a closed case.
     """
-    if user.role not in ACTION_ROLES[action]:
+    return _scope_for(user.role, action, user.id)
+
+
+def _scope_for(role: Role, action: FamilyAction, person_id: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """family_scope for a role, with the person's id as an expression (a value or a bound parameter)."""
+    if role not in ACTION_ROLES[action]:
         return false()
-    if user.role is Role.THERAPIST:
+    if role is Role.THERAPIST:
         belongs = exists().where(
-            CaseloadAssignment.family_id == Family.id, CaseloadAssignment.therapist_id == user.id
+            CaseloadAssignment.family_id == Family.id, CaseloadAssignment.therapist_id == person_id
         ).correlate(Family)
     else:
         kinds = [MemberKind.CARER] if action in CARERS_ONLY else list(MemberKind)
         belongs = exists().where(
             Membership.family_id == Family.id,
-            Membership.user_id == user.id,
+            Membership.user_id == person_id,
             Membership.kind.in_(kinds),
         ).correlate(Family)  # only Family: a query may join the person's Membership row too
     return and_(Family.archived.is_(False), belongs)
 
 
+@cache
+def _gate_statement(role: Role, action: FamilyAction) -> Select[tuple[Family, MemberKind, datetime | None]]:
+    """require_family's one statement for a role and action, built once: it runs on every family
+    page and API call, and composing it (and its cache key) anew each time cost more than running it."""
+    person_id = bindparam("person_id", type_=Integer)
+    return (
+        select(Family, Membership.kind, CaseloadAssignment.last_looked_at)
+        .outerjoin(Membership, and_(Membership.family_id == Family.id, Membership.user_id == person_id))
+        .outerjoin(CaseloadAssignment, and_(CaseloadAssignment.family_id == Family.id,
+                                            CaseloadAssignment.therapist_id == person_id))
+        .options(joinedload(Family.babies))
+        .where(Family.id == bindparam("family_id", type_=Integer), _scope_for(role, action, person_id))
+    )
+
+
 def families_for(user: User, action: FamilyAction = FamilyAction.VIEW) -> Select[tuple[Family]]:
     """SELECT of the families this user may do `action` to, by name."""
     return select(Family).where(family_scope(user, action)).order_by(Family.display_name, Family.id)
+
+
+def families_with_babies(user: User, action: FamilyAction) -> list[Family]:
+    """The families this user may do `action` to, by name, with their babies (the home pages and
+    the caseload name them), in one statement."""
+    return list(db.session.scalars(_families_with_babies_statement(user.role, action), {"person_id": user.id}).unique())
+
+
+@cache
+def _families_with_babies_statement(role: Role, action: FamilyAction) -> Select[tuple[Family]]:
+    """Built once per role and action: a landing page runs it on every visit."""
+    scope = _scope_for(role, action, bindparam("person_id", type_=Integer))
+    return select(Family).where(scope).order_by(Family.display_name, Family.id).options(joinedload(Family.babies))
 
 
 def require_family(user: User, family_id: int, action: FamilyAction, *,
@@ -233,12 +267,7 @@ def require_family(user: User, family_id: int, action: FamilyAction, *,
         record_refusal(user, family_id)
         abort(403)
     found = db.session.execute(
-        select(Family, Membership.kind, CaseloadAssignment.last_looked_at)
-        .outerjoin(Membership, and_(Membership.family_id == Family.id, Membership.user_id == user.id))
-        .outerjoin(CaseloadAssignment, and_(CaseloadAssignment.family_id == Family.id,
-                                            CaseloadAssignment.therapist_id == user.id))
-        .options(joinedload(Family.babies))
-        .where(Family.id == family_id, family_scope(user, action))
+        _gate_statement(user.role, action), {"person_id": user.id, "family_id": family_id}
     ).unique().first()
     if found is None:
         record_refusal(user, family_id)
@@ -308,7 +337,7 @@ def requested_family(family_id: int) -> Family:
     return require_family(current_user, family_id, rule.action, read=rule.read)
 
 
-def moment_scope(viewer_id: int, sees_therapy: bool) -> ColumnElement[bool]:
+def moment_scope(viewer_id: int | ColumnElement[int], sees_therapy: bool) -> ColumnElement[bool]:
     """A WHERE clause on Moment: the moments a person may see, in a family they may view.
 
     The one place the visibility rule lives: a private moment is its author's alone, in every
@@ -326,9 +355,9 @@ def visible_moments(access: FamilyAccess) -> ColumnElement[bool]:
     return and_(Moment.family_id == access.family_id, moment_scope(access.user_id, access.sees_therapy))
 
 
-def caseload_moment_scope(therapist: User) -> ColumnElement[bool]:
+def caseload_moment_scope(role: Role, therapist_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     """The moments a therapist sees in any family on their caseload (their role decides it all)."""
-    return moment_scope(therapist.id, role_may(therapist, FamilyAction.SEE_THERAPY))
+    return moment_scope(therapist_id, role in ACTION_ROLES[FamilyAction.SEE_THERAPY])
 
 
 def moment_or_404(family: Family, moment_id: int, *, own: bool = False) -> Moment:

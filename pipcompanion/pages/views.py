@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
 from ..models import MemberKind, Role
-from ..permissions import FamilyAction, families_for, family_access, public, role_required
+from ..permissions import FamilyAction, families_with_babies, family_access, public, role_required
 from ..services.home import carer_home as carer_home_data
 from .navigation import home_link, home_url
 
@@ -31,7 +31,7 @@ def index() -> Response:
 @role_required(Role.CARER)
 def carer_home() -> str:
     """A carer's home: Add a moment, the focus, reflections, the next session, recent moments."""
-    families = list(db.session.scalars(families_for(current_user, FamilyAction.LOG_MOMENTS)))
+    families = families_with_babies(current_user, FamilyAction.LOG_MOMENTS)
     family = families[0] if families else None
     # Reached through LOG_MOMENTS: a carer of this family.
     home = carer_home_data(family_access(current_user, family.id, MemberKind.CARER), family) if family else None
@@ -42,7 +42,7 @@ def carer_home() -> str:
 @role_required(Role.VIEWER)
 def viewer_home() -> str:
     """A viewer's home: the families they were invited into."""
-    families = list(db.session.scalars(families_for(current_user, FamilyAction.VIEW)))
+    families = families_with_babies(current_user, FamilyAction.VIEW)
     return render_template("pages/viewer_home.html", families=families)
 
 

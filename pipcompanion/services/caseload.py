@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, literal, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, Integer, ScalarSelect, Select, and_, bindparam, func, literal, select
 
 from ..extensions import db
-from ..models import CaseloadAssignment, Family, Moment, Reflection, User, utcnow
+from ..models import CaseloadAssignment, Family, Moment, Reflection, Role, User, utcnow
 from ..models.base import UTCDateTime
-from ..permissions import FamilyAction, caseload_moment_scope, families_for
+from ..permissions import FamilyAction, caseload_moment_scope, families_with_babies
 from .sessions import last_session_start, next_session_start
 
 
@@ -36,35 +36,11 @@ def caseload(therapist: User, *, now: datetime | None = None) -> list[CaseloadRo
     therapist last looked, since the last session, the pins, the newest one), so the page costs
     the same however long the families' histories grow.
     """
-    now = now or utcnow()
-    families = list(db.session.scalars(
-        families_for(therapist, FamilyAction.VIEW).options(joinedload(Family.babies))
-    ).unique())
-    rows = {family.id: CaseloadRow(family) for family in families}
+    rows = {family.id: CaseloadRow(family) for family in families_with_babies(therapist, FamilyAction.VIEW)}
     if not rows:
         return []
-    beginning = literal(BEGINNING, UTCDateTime)
-    of_family = and_(Moment.family_id == Family.id, caseload_moment_scope(therapist))
-
-    def moments(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
-        return select(func.count()).select_from(Moment).where(of_family, *conditions).scalar_subquery()
-
-    last_look = (
-        select(CaseloadAssignment.last_looked_at)
-        .where(CaseloadAssignment.family_id == Family.id, CaseloadAssignment.therapist_id == therapist.id)
-        .correlate(Family).scalar_subquery()  # nested two deep: name the family it belongs to
-    )
-    reflected = select(Reflection.id).where(Reflection.moment_id == Moment.id).exists()
-    figures = db.session.execute(
-        select(
-            Family.id,
-            moments(Moment.created_at > func.coalesce(last_look, beginning)),
-            moments(Moment.occurred_at > func.coalesce(last_session_start(Family.id, now), beginning), ~reflected),
-            moments(Moment.pinned_at.is_not(None)),
-            select(func.max(Moment.created_at)).where(of_family).scalar_subquery(),
-            next_session_start(Family.id, now),
-        ).where(Family.id.in_(list(rows)))
-    )
+    figures = db.session.execute(_figures_statement(therapist.role), {
+        "therapist_id": therapist.id, "now": now or utcnow(), "family_ids": list(rows)})
     for family_id, new, unreflected, pinned, last_activity, starts_at in figures:
         row = rows[family_id]
         row.new_since_last_look, row.unreflected, row.pinned = new, unreflected, pinned
@@ -72,3 +48,32 @@ def caseload(therapist: User, *, now: datetime | None = None) -> list[CaseloadRo
     far_future = datetime.max.replace(tzinfo=UTC)
     return sorted(rows.values(), key=lambda row: (
         row.next_session or far_future, -(row.unreflected + row.new_since_last_look), row.family.display_name))
+
+
+@cache
+def _figures_statement(role: Role) -> Select[tuple[int, int, int, int, datetime, datetime]]:
+    """The caseload's figures for the families named in `family_ids`: built once (with the
+    therapist, the time and the families as parameters), since composing a statement this size
+    costs more than running it."""
+    therapist_id = bindparam("therapist_id", type_=Integer)
+    now = bindparam("now", type_=UTCDateTime)
+    beginning = literal(BEGINNING, UTCDateTime)
+    of_family = and_(Moment.family_id == Family.id, caseload_moment_scope(role, therapist_id))
+
+    def moments(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+        return select(func.count()).select_from(Moment).where(of_family, *conditions).scalar_subquery()
+
+    last_look = (
+        select(CaseloadAssignment.last_looked_at)
+        .where(CaseloadAssignment.family_id == Family.id, CaseloadAssignment.therapist_id == therapist_id)
+        .correlate(Family).scalar_subquery()  # nested two deep: name the family it belongs to
+    )
+    reflected = select(Reflection.id).where(Reflection.moment_id == Moment.id).exists()
+    return select(
+        Family.id,
+        moments(Moment.created_at > func.coalesce(last_look, beginning)),
+        moments(Moment.occurred_at > func.coalesce(last_session_start(Family.id, now), beginning), ~reflected),
+        moments(Moment.pinned_at.is_not(None)),
+        select(func.max(Moment.created_at)).where(of_family).scalar_subquery(),
+        next_session_start(Family.id, now),
+    ).where(Family.id.in_(bindparam("family_ids", expanding=True)))

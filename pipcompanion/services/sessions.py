@@ -41,7 +41,7 @@ class FamilySessions:
         return past[-1] if past else None
 
 
-def next_session_start(family_id: FamilyIdColumn, now: datetime) -> ScalarSelect[datetime]:
+def next_session_start(family_id: FamilyIdColumn, now: datetime | ColumnElement[datetime]) -> ScalarSelect[datetime]:
     """When the family's next session starts (NULL when none is set), for a query over families."""
     return (
         select(func.min(TherapySession.starts_at))
@@ -50,7 +50,7 @@ def next_session_start(family_id: FamilyIdColumn, now: datetime) -> ScalarSelect
     )
 
 
-def last_session_start(family_id: FamilyIdColumn, now: datetime) -> ScalarSelect[datetime]:
+def last_session_start(family_id: FamilyIdColumn, now: datetime | ColumnElement[datetime]) -> ScalarSelect[datetime]:
     """When the family's last session started (NULL before the first), for a query over families."""
     return (
         select(func.max(TherapySession.starts_at))

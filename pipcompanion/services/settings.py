@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app, g
 from flask_babel import gettext as _
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -36,6 +38,18 @@ def service_settings() -> ServiceSettings:
             settings = db.session.get(ServiceSettings, SETTINGS_ROW)
         g.service_settings = settings
     return g.service_settings
+
+
+def settings_row_joined(query: Select[Any]) -> Select[Any]:
+    """`query` with the settings row as one more column (None until the row is made): every page
+    needs the settings, and reading them with the person who asks saves a round trip each."""
+    return query.add_columns(ServiceSettings).outerjoin(ServiceSettings, ServiceSettings.id == SETTINGS_ROW)
+
+
+def keep_for_request(settings: ServiceSettings | None) -> None:
+    """Settings read alongside something else serve the rest of this request."""
+    if settings is not None:
+        g.service_settings = settings
 
 
 def timezone_choices() -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import ua_parser
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ..extensions import db
 from ..limits import DEVICE_NAME_MAX
@@ -21,9 +21,17 @@ from ..models import User, utcnow
 from ..models.audit import AuditAction
 from ..models.users import SignIn
 from .audit import record_event
+from .settings import keep_for_request, settings_row_joined
 from .tokens import keyed_hash
 
 SIGN_IN_PURPOSE = "sign-in"
+
+# Every signed-in request runs this statement: built once, so its SQL is not composed, and its
+# cache key not worked out, afresh each time.
+SIGNED_IN_USER = settings_row_joined(
+    select(User, SignIn).join(SignIn, SignIn.user_id == User.id)
+    .where(User.id == bindparam("user_id"), SignIn.id == bindparam("sign_in_id"))
+)
 
 
 def lifetime_of(user: User) -> timedelta:
@@ -63,18 +71,17 @@ def _parse(cookie_value: object) -> tuple[int, str] | None:
 
 
 def signed_in_user(user_id: str, cookie_value: object, *, now: datetime | None = None) -> tuple[User, SignIn] | None:
-    """The person and sign-in a request's cookie stands for, in one statement; None when signed out."""
+    """The person and sign-in a request's cookie stands for, in one statement (which also reads the
+    service's settings for the rest of the request); None when signed out."""
     parsed = _parse(cookie_value)
     if parsed is None or not (user_id.isascii() and user_id.isdigit()):
         return None
     sign_in_id, secret = parsed
-    found = db.session.execute(
-        select(User, SignIn).join(SignIn, SignIn.user_id == User.id)
-        .where(User.id == int(user_id), SignIn.id == sign_in_id)
-    ).first()
+    found = db.session.execute(SIGNED_IN_USER, {"user_id": int(user_id), "sign_in_id": sign_in_id}).first()
     if found is None:
         return None
-    user, sign_in = found
+    user, sign_in, settings = found
+    keep_for_request(settings)
     if not hmac.compare_digest(sign_in.secret_hash, keyed_hash(secret, SIGN_IN_PURPOSE)):
         return None
     if sign_in.expires_at <= (now or utcnow()) or not user.active:
