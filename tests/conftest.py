@@ -9,12 +9,18 @@ database made on the server named by TEST_DATABASE_URL and dropped at the end.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -334,6 +340,63 @@ def sign_in_as(make_client: MakeClient) -> SignInAs:
 def mum(rivers: FamilyInfo, sign_in_as: SignInAs) -> FlaskClient:
     """Mum of the Rivers family, signed in on her phone."""
     return sign_in_as(rivers.carers[0])
+
+
+# ---------------------------------------------------------------- email
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class MailServer:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it is sent."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []  # the SMTP envelope's, one list per message
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # the name aiosmtpd calls
+        message = BytesParser(policy=policy.default).parsebytes(envelope.content)
+        assert isinstance(message, EmailMessage)
+        self.received.append(message)
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+    def only(self) -> EmailMessage:
+        """The one message received (fails when there were none, or more). A method: aiosmtpd reads
+        every attribute of its handler when it starts."""
+        assert len(self.received) == 1, f"{len(self.received)} messages received"
+        return self.received[0]
+
+
+@contextmanager
+def app_config(app: Flask, **settings: Any) -> Iterator[None]:
+    """The app with these settings for a while (the app is shared by the whole run)."""
+    kept = {key: app.config[key] for key in settings}
+    app.config.update(settings)
+    try:
+        yield
+    finally:
+        app.config.update(kept)
+
+
+@pytest.fixture
+def mail_server(app: Flask) -> Iterator[MailServer]:
+    """The app sends its mail to a real SMTP server on 127.0.0.1 (plain SMTP, as to a relay on the
+    same machine), which keeps what it receives."""
+    server = MailServer()
+    controller = Controller(server, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with app_config(app, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_SECURITY="none",
+                        MAIL_FROM="no-reply@pip.example.org", MAIL_TIMEOUT=5):
+            yield server
+    finally:
+        controller.stop()
 
 
 # ---------------------------------------------------------------- the clock
