@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from .config import ProductionConfig, apply_environment, check_production, config_class
+from .config import ProductionConfig, apply_environment, check_mail, check_production, config_class
 from .extensions import compress, csrf, db, limiter, migrate
 from .models.base import render_migration_type
 
@@ -57,6 +57,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         chosen = config_class(config)
         app.config.from_object(chosen)
         apply_environment(app.config, os.environ)
+    check_mail(app.config)
     if chosen is ProductionConfig:
         check_production(app.config)
     # The cookie lives as long as the longest sign-in; the sign-in row decides when it really ends.

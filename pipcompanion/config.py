@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import MutableMapping
 from datetime import timedelta
 from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
 
 WEAK_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development-only-secret-key"}
 MIN_SECRET_KEY_LENGTH = 32
@@ -94,9 +97,26 @@ class BaseConfig:
     CACHE_THRESHOLD = 4000  # cards per process, about 1 KB each
     CACHE_DEFAULT_TIMEOUT = 3600
 
+    # Email (pipcompanion/mail.py), for the password links staff make. No MAIL_SERVER: no email, and
+    # staff are shown each link once to hand over, as before.
+    MAIL_SERVER = ""
+    MAIL_PORT = 0  # 0: the usual port for MAIL_SECURITY (587 for starttls, 465 for tls, 25 for none)
+    # How the connection is protected: "starttls" (upgrade a plain connection), "tls" (implicit TLS
+    # from the start) or "none" (only for a relay on this machine; production refuses it elsewhere).
+    MAIL_SECURITY = "starttls"
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = ""  # the address mail comes from; the service's name is shown beside it
+    MAIL_TIMEOUT = 10  # seconds to wait for the mail server before telling staff it could not send
+    # Print each email to the terminal instead of sending it (development; production refuses it,
+    # as the log would then hold working password links).
+    MAIL_CONSOLE = False
+
 
 class DevelopmentConfig(BaseConfig):
     DEMO_DATA_ALLOWED = True
+    MAIL_CONSOLE = True
+    MAIL_FROM = "no-reply@pip-companion.example"
 
 
 class TestingConfig(BaseConfig):
@@ -133,6 +153,34 @@ def proxy_count(value: str) -> int:
     return int(text)
 
 
+MAIL_SECURITY_CHOICES = ("starttls", "tls", "none")
+MAX_MAIL_TIMEOUT = 60
+
+
+def mail_security(value: str) -> str:
+    """MAIL_SECURITY from the environment: starttls, tls or none."""
+    text = value.strip().lower()
+    if text not in MAIL_SECURITY_CHOICES:
+        raise ValueError(f"use starttls, tls or none, not {value!r}")
+    return text
+
+
+def port_number(value: str) -> int:
+    """MAIL_PORT from the environment: a TCP port, 1 to 65535."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise ValueError(f"use a port number from 1 to 65535, not {value!r}")
+    return int(text)
+
+
+def seconds(value: str) -> int:
+    """MAIL_TIMEOUT from the environment: whole seconds, 1 to MAX_MAIL_TIMEOUT (a page waits that long)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_MAIL_TIMEOUT:
+        raise ValueError(f"use a whole number of seconds from 1 to {MAX_MAIL_TIMEOUT}, not {value!r}")
+    return int(text)
+
+
 def flag(value: str) -> bool:
     """An on/off setting from the environment: 1, true, yes, on or 0, false, no, off."""
     text = value.strip().lower()
@@ -157,6 +205,14 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
     "FORCE_HTTPS": ("FORCE_HTTPS", flag),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", proxy_count),
     "SINGLE_PROCESS": ("SINGLE_PROCESS", flag),
+    "MAIL_SERVER": ("MAIL_SERVER", str.strip),
+    "MAIL_PORT": ("MAIL_PORT", port_number),
+    "MAIL_SECURITY": ("MAIL_SECURITY", mail_security),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_FROM": ("MAIL_FROM", str.strip),
+    "MAIL_TIMEOUT": ("MAIL_TIMEOUT", seconds),
+    "MAIL_CONSOLE": ("MAIL_CONSOLE", flag),
 }
 
 
@@ -203,9 +259,39 @@ def secret_key_weakness(key: str) -> str | None:
     return None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether this mail server name is this machine itself (localhost, 127.0.0.0/8, ::1)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_mail(config: MutableMapping[str, Any]) -> None:
+    """Refuse, in one line, mail settings that could never send: an unknown MAIL_SECURITY, or a mail
+    server with no usable MAIL_FROM. (Every environment: a typo here would only show when a link
+    could not be sent.)"""
+    if config.get("MAIL_SECURITY") not in MAIL_SECURITY_CHOICES:
+        raise ConfigError(f"MAIL_SECURITY must be starttls, tls or none, not {config.get('MAIL_SECURITY')!r}.")
+    if not config.get("MAIL_SERVER"):
+        return
+    sender = config.get("MAIL_FROM") or ""
+    try:
+        validate_email(sender, check_deliverability=False)
+    except EmailNotValidError:
+        raise ConfigError(
+            f"MAIL_FROM must be the plain address mail is sent from (such as no-reply@your-service.nhs.uk) when "
+            f"MAIL_SERVER is set, not {sender!r}."
+        ) from None
+
+
 def check_production(config: MutableMapping[str, Any]) -> None:
-    """Refuse, in one line, a production config with a weak key, no real database or per-process
-    throttling counts."""
+    """Refuse, in one line, a production config with a weak key, no real database, per-process
+    throttling counts, or mail that would leave password links readable (printed to the log, or sent
+    unencrypted across a network)."""
     weakness = secret_key_weakness(config.get("SECRET_KEY") or "")
     if weakness:
         raise ConfigError(
@@ -223,4 +309,15 @@ def check_production(config: MutableMapping[str, Any]) -> None:
             "RATELIMIT_STORAGE_URI is memory:// in production, so each process would count sign-in "
             "failures on its own: point it at Redis (redis://host:6379/0), or set SINGLE_PROCESS=1 "
             "if exactly one process serves the app."
+        )
+    if config.get("MAIL_CONSOLE"):
+        raise ConfigError(
+            "MAIL_CONSOLE is on in production: every email, with its working password link, would be printed "
+            "to the log. Set MAIL_SERVER to send mail, or leave both unset to show links to staff."
+        )
+    server = config.get("MAIL_SERVER") or ""
+    if server and config.get("MAIL_SECURITY") == "none" and not is_loopback(server):
+        raise ConfigError(
+            f"MAIL_SECURITY is none for the mail server {server}, so password links would cross the network "
+            "unencrypted: use starttls or tls, or a relay on this machine (localhost)."
         )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_translations
 from flask_login import current_user
 
 from .extensions import babel
-from .services.settings import service_settings
+from .services.settings import babel_locale, language_on_offer, service_settings
 
 
 def chosen_language() -> str:
@@ -18,17 +18,12 @@ def chosen_language() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user.is_authenticated and current_user.locale in offered:
         return current_user.locale
-    browser = request.accept_languages.best_match(list(offered))
-    if browser:
-        return browser
-    default = service_settings().default_locale
-    return default if default in offered else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return language_on_offer(request.accept_languages.best_match(list(offered)))
 
 
 def select_locale() -> str:
     """The Babel locale: the chosen language with its regional formats (en -> en_GB)."""
-    language = chosen_language()
-    return current_app.config["LOCALE_FORMATS"].get(language, language)
+    return babel_locale(chosen_language())
 
 
 def language_tag() -> str:
@@ -72,5 +67,6 @@ def init_app(app: Flask) -> None:
         language_tag=language_tag,
         format_date=format_date,
         format_datetime=format_datetime,
+        format_time=format_time,
         service_settings=service_settings,
     )

@@ -9,12 +9,19 @@ database made on the server named by TEST_DATABASE_URL and dropped at the end.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from limits.storage import MemoryStorage
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -100,8 +107,14 @@ def app(database_url: str) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _clean_state(app: Flask) -> Iterator[None]:
-    """Every test starts with empty tables and fresh rate-limit counters."""
+    """Every test starts with empty tables and fresh rate-limit counters, in this process's memory."""
     yield
+    if not isinstance(limiter.storage, MemoryStorage):
+        # Flask-Limiter keeps one storage for all the apps it is bound to: the last app made's. A test
+        # that made a production app left it on Redis, where both xdist workers (and anyone else's
+        # run on this machine) would share counts and one worker's reset would wipe the other's
+        # (seen as flaky throttling tests). A testing app puts it back in memory, before the reset.
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.app_context():
         db.session.remove()
         empty_tables(db.engine)
@@ -334,6 +347,63 @@ def sign_in_as(make_client: MakeClient) -> SignInAs:
 def mum(rivers: FamilyInfo, sign_in_as: SignInAs) -> FlaskClient:
     """Mum of the Rivers family, signed in on her phone."""
     return sign_in_as(rivers.carers[0])
+
+
+# ---------------------------------------------------------------- email
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class MailServer:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it is sent."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []  # the SMTP envelope's, one list per message
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # the name aiosmtpd calls
+        message = BytesParser(policy=policy.default).parsebytes(envelope.content)
+        assert isinstance(message, EmailMessage)
+        self.received.append(message)
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+    def only(self) -> EmailMessage:
+        """The one message received (fails when there were none, or more). A method: aiosmtpd reads
+        every attribute of its handler when it starts."""
+        assert len(self.received) == 1, f"{len(self.received)} messages received"
+        return self.received[0]
+
+
+@contextmanager
+def app_config(app: Flask, **settings: Any) -> Iterator[None]:
+    """The app with these settings for a while (the app is shared by the whole run)."""
+    kept = {key: app.config[key] for key in settings}
+    app.config.update(settings)
+    try:
+        yield
+    finally:
+        app.config.update(kept)
+
+
+@pytest.fixture
+def mail_server(app: Flask) -> Iterator[MailServer]:
+    """The app sends its mail to a real SMTP server on 127.0.0.1 (plain SMTP, as to a relay on the
+    same machine), which keeps what it receives."""
+    server = MailServer()
+    controller = Controller(server, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with app_config(app, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_SECURITY="none",
+                        MAIL_FROM="no-reply@pip.example.org", MAIL_TIMEOUT=5):
+            yield server
+    finally:
+        controller.stop()
 
 
 # ---------------------------------------------------------------- the clock

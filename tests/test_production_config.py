@@ -145,3 +145,57 @@ def test_in_memory_counts_start_when_the_app_runs_as_a_single_process(environ: p
 def test_an_on_off_setting_that_is_neither_is_refused(environ: pytest.MonkeyPatch, variable: str) -> None:
     environ.setenv(variable, "maybe")
     assert refusal() == f"{variable} has an invalid value: use 1 or 0, not 'maybe'."
+
+
+def test_production_sends_mail_through_the_server_it_is_given(environ: pytest.MonkeyPatch) -> None:
+    for variable, value in {"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": "2525", "MAIL_SECURITY": "tls",
+                            "MAIL_USERNAME": "pip", "MAIL_PASSWORD": "s3cret", "MAIL_FROM": "no-reply@example.org",
+                            "MAIL_TIMEOUT": "20"}.items():
+        environ.setenv(variable, value)
+    config = create_app("production").config
+    assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_SECURITY"], config["MAIL_USERNAME"],
+            config["MAIL_PASSWORD"], config["MAIL_FROM"], config["MAIL_TIMEOUT"]) == (
+        "smtp.example.org", 2525, "tls", "pip", "s3cret", "no-reply@example.org", 20)
+    assert config["MAIL_CONSOLE"] is False
+
+
+def test_production_without_a_mail_server_starts_and_prints_no_mail(environ: pytest.MonkeyPatch) -> None:
+    config = create_app("production").config
+    assert config["MAIL_SERVER"] == "" and config["MAIL_CONSOLE"] is False
+
+
+def test_printing_mail_is_refused_in_production(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("MAIL_CONSOLE", "1")
+    assert refusal() == (
+        "MAIL_CONSOLE is on in production: every email, with its working password link, would be printed to the "
+        "log. Set MAIL_SERVER to send mail, or leave both unset to show links to staff."
+    )
+
+
+def test_unencrypted_mail_across_a_network_is_refused_in_production(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("MAIL_SERVER", "smtp.example.org")
+    environ.setenv("MAIL_FROM", "no-reply@example.org")
+    environ.setenv("MAIL_SECURITY", "none")
+    assert refusal() == (
+        "MAIL_SECURITY is none for the mail server smtp.example.org, so password links would cross the network "
+        "unencrypted: use starttls or tls, or a relay on this machine (localhost)."
+    )
+
+
+@pytest.mark.parametrize("server", ["localhost", "127.0.0.1", "::1"])
+def test_unencrypted_mail_to_a_relay_on_this_machine_is_allowed(environ: pytest.MonkeyPatch, server: str) -> None:
+    environ.setenv("MAIL_SERVER", server)
+    environ.setenv("MAIL_FROM", "no-reply@example.org")
+    environ.setenv("MAIL_SECURITY", "none")
+    assert create_app("production").config["MAIL_SECURITY"] == "none"
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("MAIL_PORT", "70000", "use a port number from 1 to 65535, not '70000'"),
+    ("MAIL_SECURITY", "ssl", "use starttls, tls or none, not 'ssl'"),
+    ("MAIL_TIMEOUT", "600", "use a whole number of seconds from 1 to 60, not '600'"),
+])
+def test_a_mail_setting_that_makes_no_sense_is_refused(environ: pytest.MonkeyPatch, variable: str, value: str,
+                                                      message: str) -> None:
+    environ.setenv(variable, value)
+    assert refusal() == f"{variable} has an invalid value: {message}."

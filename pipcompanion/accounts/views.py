@@ -16,8 +16,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
@@ -41,10 +41,13 @@ from ..pages.navigation import home_url, safe_next_url
 from ..permissions import FamilyAction, families_for, public, signed_in
 from ..services import ServiceError
 from ..services.accounts import (
+    PasswordSetByLink,
     authenticate,
     change_password,
+    last_password_set_by_link,
     normalize_email,
     open_password_link,
+    password_reset_to_tell,
     record_failed_sign_in,
     record_sign_in,
     set_locale,
@@ -126,6 +129,21 @@ def start_session(user: User) -> None:
     login_user(user)
     # The staff idle clock starts now: otherwise a first idle spell after sign-in would go unnoticed.
     session[LAST_SEEN_KEY] = int(time.time())
+    reset = password_reset_to_tell(user)
+    if reset is not None:
+        flash(_password_reset_notice(user, reset), "info")
+
+
+def _password_reset_notice(user: User, reset: PasswordSetByLink) -> str:
+    """Told once, at the first sign-in after someone else's link set the person's password."""
+    when = {"date": format_date(reset.at, "d MMMM y"), "time": format_time(reset.at, "HH:mm"), "name": reset.made_by}
+    if user.is_staff:
+        return _("Your password was changed on %(date)s at %(time)s, with a link from %(name)s. If you did not "
+                 "ask for this, please tell your service lead straight away. You can also sign out everywhere in "
+                 "Settings.", **when)
+    return _("Your password was changed on %(date)s at %(time)s, with a link from %(name)s. If you did not ask "
+             "for this, please tell your therapist or the service straight away. You can also sign out everywhere "
+             "in Settings.", **when)
 
 
 def new_form_token() -> None:
@@ -419,6 +437,7 @@ def _render_settings(form: LanguageForm, status: int) -> tuple[str, int]:
     this_one = current_sign_in()
     return render_template("accounts/settings.html", form=form, viewer_families=viewer_families,
                            sign_ins=sign_ins_of(current_user), this_sign_in_id=this_one.id if this_one else None,
+                           password_set_by_link=last_password_set_by_link(current_user),
                            confirm_form=ConfirmForm(),
                            recovery_codes_left=recovery_codes_left(current_user) if current_user.has_two_factor else None,
                            ), status

@@ -17,7 +17,13 @@ from ..models import PasswordLinkPurpose, Role, User
 from ..models.audit import AuditAction
 from ..permissions import role_required
 from ..services import ServiceError
-from ..services.accounts import create_therapist, issue_password_link, set_therapist_active
+from ..services.accounts import (
+    GivenPasswordLink,
+    LinkDelivery,
+    create_therapist,
+    give_password_link,
+    set_therapist_active,
+)
 from ..services.audit import AuditFilters, audit_page
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
@@ -62,21 +68,28 @@ def _render_therapists(form: TherapistForm | None = None, *, setup: tuple[User, 
 
 @bp.route("/therapists", methods=["GET", "POST"])
 @admin_only
-def therapists() -> tuple[str, int]:
+def therapists() -> Response | tuple[str, int]:
     """List therapists; add one, who then chooses a password through a one-time link."""
     form = TherapistForm()
     if request.method == "GET":
         return _render_therapists(form)
     if form.validate_on_submit():
         try:
-            created = create_therapist(current_user, name=form.name.data, email=form.email.data)
+            setup = create_therapist(current_user, name=form.name.data, email=form.email.data)
         except ServiceError as error:
             db.session.rollback()
             apply_service_error(form, error)
         else:
-            url = url_for("accounts.choose_password", token=created.setup_token, _external=True)
-            return _render_therapists(setup=(created.user, url), status=201)
+            if setup.url is not None:
+                return _render_therapists(setup=(setup.person, setup.url), status=201)
+            return _told_about(setup)
     return _render_therapists(form, status=400)
+
+
+def _told_about(given: GivenPasswordLink) -> Response:
+    """An emailed link (or one that could not be sent) is a message on the list, never the link."""
+    flash(given.message, "success" if given.delivery is LinkDelivery.EMAILED else "error")
+    return redirect(url_for("admin.therapists"))
 
 
 @bp.route("/therapists/<int:user_id>/active", methods=["POST"])
@@ -98,14 +111,16 @@ def therapist_active(user_id: int) -> Response:
 
 @bp.route("/therapists/<int:user_id>/password-link", methods=["POST"])
 @admin_only
-def therapist_password_link(user_id: int) -> tuple[str, int]:
-    """Make a one-time password link (24 hours) for a therapist."""
+def therapist_password_link(user_id: int) -> Response | tuple[str, int]:
+    """Give a therapist a one-time password link (24 hours): emailed to them, or shown here once
+    where there is no email."""
     therapist = _therapist_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    token = issue_password_link(therapist, PasswordLinkPurpose.RESET, current_user)
-    url = url_for("accounts.choose_password", token=token, _external=True)
-    return _render_therapists(reset=(therapist, url), status=201)
+    given = give_password_link(therapist, PasswordLinkPurpose.RESET, current_user)
+    if given.url is not None:
+        return _render_therapists(reset=(therapist, given.url), status=201)
+    return _told_about(given)
 
 
 @bp.route("/therapists/<int:user_id>/two-factor-reset", methods=["POST"])

@@ -14,7 +14,7 @@ from ..models import Family, MemberKind, PasswordLinkPurpose, Role, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAction, current_access, family_scoped, role_required
 from ..services import ServiceError
-from ..services.accounts import issue_password_link
+from ..services.accounts import LinkDelivery, give_password_link
 from ..services.caseload import caseload as caseload_rows
 from ..services.families import (
     IssuedInvitation,
@@ -107,17 +107,20 @@ def carer_invitation_revoke(family: Family, invitation_id: int) -> Response:
 
 @bp.route("/families/<int:family_id>/members/<int:user_id>/password-link", methods=["POST"])
 @family_scoped(FamilyAction.MANAGE_CARERS)
-def member_password_link(family: Family, user_id: int) -> tuple[str, int]:
-    """The family's therapist makes a one-time password link (24 hours) for a member."""
+def member_password_link(family: Family, user_id: int) -> Response | tuple[str, int]:
+    """The family's therapist gives a member a one-time password link (24 hours): emailed to them,
+    or shown here once where there is no email."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         membership = membership_in(family, user_id)
     except ServiceError:
         abort(404)
-    token = issue_password_link(membership.user, PasswordLinkPurpose.RESET, current_user)
-    url = url_for("accounts.choose_password", token=token, _external=True)
-    return _render_family(family, reset_link=(membership.user.name, url), status=201)
+    given = give_password_link(membership.user, PasswordLinkPurpose.RESET, current_user)
+    if given.url is not None:
+        return _render_family(family, reset_link=(membership.user.name, given.url), status=201)
+    flash(given.message, "success" if given.delivery is LinkDelivery.EMAILED else "error")
+    return redirect(url_for("families.family_detail", family_id=family.id))
 
 
 @bp.route("/families/<int:family_id>/viewers")

@@ -33,8 +33,14 @@ class AuditAction(enum.StrEnum):
     INVITATION_REVOKE = "invitation.revoke"
     CASELOAD_ASSIGN = "caseload.assign"
     CASELOAD_UNASSIGN = "caseload.unassign"
+    # A password link made by staff and shown to them once, to hand over...
     PASSWORD_LINK_RESET = "password_link.reset"
     PASSWORD_LINK_SETUP = "password_link.setup"
+    # ...or emailed to the person (outcome failed: the email could not be sent and the link was cancelled).
+    PASSWORD_LINK_RESET_EMAILED = "password_link.reset.emailed"
+    PASSWORD_LINK_SETUP_EMAILED = "password_link.setup.emailed"
+    # Its holder chose a password with a link (the actor: the account the link was for).
+    PASSWORD_LINK_USED = "password_link.used"
     SIGN_OUT_EVERYWHERE = "sign_out.everywhere"
     TWO_FACTOR_ENROL = "two_factor.enrol"
     TWO_FACTOR_RECOVERY_SIGN_IN = "two_factor.recovery_sign_in"
@@ -60,7 +66,7 @@ class AuditAction(enum.StrEnum):
 class AuditOutcome(enum.StrEnum):
     DONE = "done"  # the read or change happened
     REFUSED = "refused"  # the permission layer said no
-    FAILED = "failed"  # a sign-in with the wrong password or code
+    FAILED = "failed"  # a sign-in with the wrong password or code, or an email that could not be sent
 
 
 class AuditEvent(Model):

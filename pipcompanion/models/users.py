@@ -126,7 +126,13 @@ class PasswordLinkPurpose(enum.StrEnum):
 
 
 class PasswordLink(Model):
-    """A single-use link that lets one person choose a new password."""
+    """A single-use link that lets one person choose a new password.
+
+    It stops working (`used_at`) when it is used, replaced by a newer link, or cancelled when its
+    email could not be sent; `password_set_at` tells a real use apart. When someone else (a
+    therapist, an admin) made the link, its holder is told at their next sign-in (`holder_told_at`)
+    and Settings shows who and when for good.
+    """
 
     __tablename__ = "password_links"
 
@@ -138,5 +144,9 @@ class PasswordLink(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its holder chose a password with it (empty for links that were never used).
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its holder was shown, at a sign-in, that someone else's link set their password.
+    holder_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])

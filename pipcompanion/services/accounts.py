@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 
 from ..extensions import db
 from ..limits import PERSON_NAME_MAX
+from ..mail import MailNotSent, mail_is_on, send_mail
 from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from ..models.audit import AuditAction, AuditOutcome
 from . import ServiceError
+from .account_mail import lifetime_words, password_link_mail
 from .audit import record_event
 from .passwords import hash_password, hash_to_keep, password_problem, verify_password
 from .sign_ins import end_sign_ins
 from .tokens import keyed_hash, new_link_token
 
 LINK_PURPOSE = "password-link"
+# What the audit log calls a link staff made, by how it reached the person: shown to staff, or emailed.
 PASSWORD_LINK_ACTIONS = {
     PasswordLinkPurpose.RESET: AuditAction.PASSWORD_LINK_RESET,
     PasswordLinkPurpose.SETUP: AuditAction.PASSWORD_LINK_SETUP,
+}
+PASSWORD_LINK_EMAILED_ACTIONS = {
+    PasswordLinkPurpose.RESET: AuditAction.PASSWORD_LINK_RESET_EMAILED,
+    PasswordLinkPurpose.SETUP: AuditAction.PASSWORD_LINK_SETUP_EMAILED,
 }
 
 
@@ -117,11 +126,12 @@ def set_password(user: User, new_password: str) -> None:
     cancel_password_links(user)
 
 
-def cancel_password_links(user: User) -> None:
-    """Every open password link for this person stops working."""
+def cancel_password_links(user: User, *, keep: PasswordLink | None = None) -> None:
+    """Every open password link for this person stops working (but `keep`, when given)."""
     db.session.execute(
         update(PasswordLink)
-        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None),
+               *([PasswordLink.id != keep.id] if keep is not None else []))
         .values(used_at=utcnow())
     )
 
@@ -134,30 +144,110 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     db.session.commit()
 
 
+def password_link_lifetime(purpose: PasswordLinkPurpose) -> timedelta:
+    """How long a new link of this kind works (config: a new therapist's is longer)."""
+    return current_app.config[
+        "ACCOUNT_SETUP_LIFETIME" if purpose is PasswordLinkPurpose.SETUP else "PASSWORD_RESET_LIFETIME"
+    ]
+
+
+def password_link_url(token: str) -> str:
+    """The full address of a password link, to show or to email (needs a request: its host is ours)."""
+    return url_for("accounts.choose_password", token=token, _external=True)
+
+
+def _add_password_link(user: User, purpose: PasswordLinkPurpose, created_by: User | None) -> tuple[PasswordLink, str]:
+    """A new open link in the session (the caller commits), and its secret token."""
+    token = new_link_token()
+    link = PasswordLink(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=keyed_hash(token, LINK_PURPOSE),
+        created_by_id=created_by.id if created_by else None,
+        expires_at=utcnow() + password_link_lifetime(purpose),
+    )
+    db.session.add(link)
+    return link, token
+
+
 def issue_password_link(user: User, purpose: PasswordLinkPurpose, created_by: User | None) -> str:
     """Make a one-time password link for `user` and return its secret token (shown once).
 
     Earlier open links for the same person stop working.
     """
-    now = utcnow()
     cancel_password_links(user)
-    lifetime = current_app.config[
-        "ACCOUNT_SETUP_LIFETIME" if purpose is PasswordLinkPurpose.SETUP else "PASSWORD_RESET_LIFETIME"
-    ]
-    token = new_link_token()
-    db.session.add(
-        PasswordLink(
-            user_id=user.id,
-            purpose=purpose,
-            token_hash=keyed_hash(token, LINK_PURPOSE),
-            created_by_id=created_by.id if created_by else None,
-            expires_at=now + lifetime,
-        )
-    )
+    _link, token = _add_password_link(user, purpose, created_by)
     if created_by is not None:
         record_event(created_by, PASSWORD_LINK_ACTIONS[purpose], subject_user_id=user.id)
     db.session.commit()
     return token
+
+
+class LinkDelivery(enum.StrEnum):
+    SHOWN = "shown"  # no email here: the staff member is shown the link once, to hand over
+    EMAILED = "emailed"
+    NOT_SENT = "not-sent"  # the email could not be sent, so the link was cancelled
+
+
+@dataclass(frozen=True)
+class GivenPasswordLink:
+    """A password link as the staff member who made it learns of it: never the link itself, unless
+    it is theirs to hand over (no email here)."""
+
+    person: User
+    purpose: PasswordLinkPurpose
+    delivery: LinkDelivery
+    url: str | None = None  # only when SHOWN
+
+    @property
+    def message(self) -> str:
+        """What the staff member is told when the link was emailed, or could not be (a shown link
+        is shown instead)."""
+        assert self.delivery is not LinkDelivery.SHOWN, "a shown link has its own panel"
+        name, email = self.person.name, self.person.email
+        lifetime = lifetime_words(password_link_lifetime(self.purpose))
+        setup = self.purpose is PasswordLinkPurpose.SETUP
+        if self.delivery is LinkDelivery.EMAILED and setup:
+            return _("The account for %(name)s is ready. We have emailed them a link to choose a password, at "
+                     "%(email)s. It works once, for %(lifetime)s.", name=name, email=email, lifetime=lifetime)
+        if self.delivery is LinkDelivery.EMAILED:
+            return _("We have emailed a password link to %(name)s at %(email)s. It works once, for %(lifetime)s. "
+                     "If it has not arrived in a few minutes, ask them to look in their junk mail, or make a new link.",
+                     name=name, email=email, lifetime=lifetime)
+        if setup:
+            return _("The account for %(name)s is ready, but we could not email them a link to choose a password "
+                     "just now. Please try again in a few minutes with the button “Password link for %(name)s”.",
+                     name=name)
+        return _("We could not send the email to %(name)s just now, so no link was made and nothing else has "
+                 "changed. Please try again in a few minutes.", name=name)
+
+
+def give_password_link(person: User, purpose: PasswordLinkPurpose, staff: User) -> GivenPasswordLink:
+    """A therapist or admin gives someone a one-time password link (the view has checked they may):
+    emailed to the person where email is set up, otherwise shown to the staff member once.
+
+    An emailed link replaces the person's earlier ones only once the email is on its way; one
+    that could not be sent is cancelled at once, so no working link is left that nobody has.
+    """
+    if not mail_is_on():
+        token = issue_password_link(person, purpose, staff)
+        return GivenPasswordLink(person, purpose, LinkDelivery.SHOWN, password_link_url(token))
+    link, token = _add_password_link(person, purpose, staff)
+    # Saved before the mail server is asked, so no transaction stays open while it answers.
+    db.session.commit()
+    try:
+        send_mail(password_link_mail(person, purpose, made_by=staff, url=password_link_url(token),
+                                     lifetime=password_link_lifetime(purpose)))
+    except MailNotSent:
+        link.used_at = utcnow()
+        record_event(staff, PASSWORD_LINK_EMAILED_ACTIONS[purpose], subject_user_id=person.id,
+                     outcome=AuditOutcome.FAILED)
+        db.session.commit()
+        return GivenPasswordLink(person, purpose, LinkDelivery.NOT_SENT)
+    cancel_password_links(person, keep=link)
+    record_event(staff, PASSWORD_LINK_EMAILED_ACTIONS[purpose], subject_user_id=person.id)
+    db.session.commit()
+    return GivenPasswordLink(person, purpose, LinkDelivery.EMAILED)
 
 
 def open_password_link(token: str) -> PasswordLink | None:
@@ -180,32 +270,71 @@ def use_password_link(token: str, new_password: str) -> User:
     check_new_password(new_password, email=link.user.email, name=link.user.name)
     # Claimed first: a concurrent use of the same link finds it used. An UPDATE's result is a
     # CursorResult (with its rowcount); Session.execute is typed for any statement.
+    now = utcnow()
     claimed = cast(CursorResult[Any], db.session.execute(
         update(PasswordLink)
         .where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=now, password_set_at=now)
     ))
     if claimed.rowcount != 1:  # used by a concurrent request a moment ago
         db.session.rollback()
         raise ServiceError(_("This link has expired or has already been used."))
     set_password(link.user, new_password)
+    record_event(link.user, AuditAction.PASSWORD_LINK_USED)
     db.session.commit()
     return link.user
 
 
 @dataclass(frozen=True)
-class NewTherapist:
-    user: User
-    setup_token: str
+class PasswordSetByLink:
+    """A password chosen through a link someone else (a therapist, an admin) made: whose, and when."""
+
+    made_by: str  # their name
+    at: datetime
 
 
-def create_therapist(admin: User, *, name: str, email: str) -> NewTherapist:
-    """An admin adds a therapist, who chooses a password through a one-time link."""
+def _set_through_others_links(person: User) -> Select[tuple[int, str, datetime | None]]:
+    """The person's links that someone else made and that set their password, newest use first."""
+    return (
+        select(PasswordLink.id, User.name, PasswordLink.password_set_at)
+        .join(User, User.id == PasswordLink.created_by_id)
+        .where(PasswordLink.user_id == person.id, PasswordLink.password_set_at.is_not(None),
+               PasswordLink.created_by_id != person.id)
+        .order_by(PasswordLink.password_set_at.desc(), PasswordLink.id.desc())
+    )
+
+
+def last_password_set_by_link(person: User) -> PasswordSetByLink | None:
+    """For the person's Settings: the last time someone else's link set their password, if ever."""
+    row = db.session.execute(_set_through_others_links(person).limit(1)).first()
+    return PasswordSetByLink(row.name, row.password_set_at) if row and row.password_set_at else None
+
+
+def password_reset_to_tell(person: User) -> PasswordSetByLink | None:
+    """At a sign-in: the newest reset of the person's password through someone else's link that they
+    have not been told of, now marked as told (it is shown once). A new therapist's setup link is not
+    news to them: Settings still shows it."""
+    found = db.session.execute(
+        _set_through_others_links(person)
+        .where(PasswordLink.purpose == PasswordLinkPurpose.RESET, PasswordLink.holder_told_at.is_(None))
+    ).all()
+    if not found:
+        return None
+    db.session.execute(update(PasswordLink).where(PasswordLink.id.in_([row.id for row in found]))
+                       .values(holder_told_at=utcnow()))
+    db.session.commit()
+    newest = found[0]
+    assert newest.password_set_at is not None  # selected for it
+    return PasswordSetByLink(newest.name, newest.password_set_at)
+
+
+def create_therapist(admin: User, *, name: str, email: str) -> GivenPasswordLink:
+    """An admin adds a therapist, who chooses a password through a one-time link: emailed to them,
+    or shown to the admin where there is no email (the account stays made if the email fails)."""
     user = create_user(email=email, name=name, role=Role.THERAPIST, password=None)
     db.session.flush()
     record_event(admin, AuditAction.THERAPIST_CREATE, subject_user_id=user.id)
-    token = issue_password_link(user, PasswordLinkPurpose.SETUP, admin)
-    return NewTherapist(user, token)
+    return give_password_link(user, PasswordLinkPurpose.SETUP, admin)
 
 
 def set_therapist_active(admin: User, therapist: User, active: bool) -> None:

@@ -52,6 +52,20 @@ def keep_for_request(settings: ServiceSettings | None) -> None:
         g.service_settings = settings
 
 
+def language_on_offer(wish: str | None = None) -> str:
+    """`wish` if that language is on offer, else the service's default, else the app's."""
+    offered = current_app.config["LANGUAGES"]
+    if wish is not None and wish in offered:
+        return wish
+    default = service_settings().default_locale
+    return default if default in offered else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def babel_locale(language: str) -> str:
+    """The Babel locale a language is shown with: its regional formats (en -> en_GB)."""
+    return current_app.config["LOCALE_FORMATS"].get(language, language)
+
+
 def timezone_choices() -> list[str]:
     return sorted(zone for zone in available_timezones() if "/" in zone and zone[0].isupper())
 

@@ -150,14 +150,15 @@ def deployment() -> Iterator[Deployment]:
                 patch.setenv(variable, value)
             app = create_app("production")
         carer_email = f"jess-{run}@example.org"
-        with app.app_context():
+        with app.test_request_context():  # the setup link is a full address, made for a request
             admin = user_by_email(admin_email)
             assert admin is not None
-            therapist = create_therapist(admin, name="Sam", email=f"sam-{run}@example.org")
-            use_password_link(therapist.setup_token, PASSWORD)
-            family = create_family(therapist.user, display_name="Rivers", baby_name="Ava", baby_date_of_birth=None,
+            setup = create_therapist(admin, name="Sam", email=f"sam-{run}@example.org")
+            assert setup.url is not None  # no mail server: shown to the admin
+            therapist = use_password_link(setup.url.rpartition("/")[2], PASSWORD)
+            family = create_family(therapist, display_name="Rivers", baby_name="Ava", baby_date_of_birth=None,
                                    today=today_for_service())
-            invitation = create_invitation(family, kind=MemberKind.CARER, relation="Mum", created_by=therapist.user)
+            invitation = create_invitation(family, kind=MemberKind.CARER, relation="Mum", created_by=therapist)
             accept_invitation(invitation.invitation.id, name="Jess", email=carer_email, password=PASSWORD, locale="en")
         yield Deployment(environ, app, carer_email, "Jess")
     finally:
