@@ -26,7 +26,9 @@ class ConfigError(RuntimeError):
 class BaseConfig:
     SECRET_KEY = "development-only-secret-key"
     SQLALCHEMY_DATABASE_URI = ""
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (and so the traceback Flask logs) names the
+    # statement but never its values, such as the words of a moment (health data).
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True

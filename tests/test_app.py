@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from pipcompanion import create_app
@@ -17,7 +20,7 @@ from pipcompanion.maintenance import MaintenanceRefused, empty_tables
 from pipcompanion.models import User
 
 from .conftest import Factory
-from .helpers import count, page_text, post
+from .helpers import SignInAs, count, page_text, post
 
 STRONG_KEY = "k" * 20 + "random-enough-value-0123456789"
 
@@ -157,6 +160,43 @@ def test_server_error_is_friendly_500(app: Flask, monkeypatch: pytest.MonkeyPatc
         app.testing = True
     assert response.status_code == 500
     assert "Sorry, something went wrong on our side" in page_text(response)
+
+
+def test_a_database_error_is_logged_without_the_words_of_the_moment(
+        app: Flask, make: Factory, sign_in_as: SignInAs, caplog: pytest.LogCaptureFixture) -> None:
+    """A database that fails while a moment is saved (here the statement is spoiled on its way, so
+    the database itself refuses it) is logged with its traceback and statement, but never the
+    statement's values: the words of a moment are health data."""
+    family = make.family()
+    phone = sign_in_as(family.carers[0])
+    token = (phone.get("/api/v1/csrf").json or {})["csrf_token"]
+    words = "Ava held my finger until she fell asleep"
+
+    def spoil(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> tuple[str, Any]:
+        if statement.startswith("INSERT INTO moments "):
+            statement = statement.replace("INSERT INTO moments ", "INSERT INTO no_such_table ", 1)
+        return statement, parameters
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", spoil, retval=True)
+    app.testing = False  # errors are handled and logged, as in production
+    try:
+        with caplog.at_level(logging.ERROR, logger=app.logger.name):
+            response = phone.post("/api/v1/moments", headers={"X-CSRFToken": token},
+                                  json={"client_id": str(uuid.uuid4()), "family_id": family.id, "text": words})
+    finally:
+        app.testing = True
+        event.remove(engine, "before_cursor_execute", spoil)
+
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    assert words not in response.get_data(as_text=True)
+    logged = caplog.text
+    # The error is on the log, with the statement that failed...
+    assert "Exception on /api/v1/moments [POST]" in logged and "INSERT INTO no_such_table" in logged
+    assert "SQL parameters hidden due to hide_parameters=True" in logged
+    # ...but not the words (nor any piece of them).
+    assert words not in logged and "finger" not in logged
 
 
 def _proxied_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, trusted_proxies: str) -> tuple[Flask, dict[str, object]]:
