@@ -47,7 +47,8 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. `config` is an environment name, or a mapping of overrides on 'testing'."""
+    """Build the app. `config` is an environment name, or a mapping of overrides on 'testing'; with
+    neither, PIPCOMPANION_ENV names it, and the app refuses to start when it is not set."""
     app = Flask(__name__, instance_relative_config=True)
     if isinstance(config, Mapping):
         chosen = config_class("testing")

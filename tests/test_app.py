@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any, NoReturn
@@ -14,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from pipcompanion import create_app
-from pipcompanion.config import ConfigError
+from pipcompanion.config import ENVIRONMENT_SETTINGS, ConfigError
 from pipcompanion.extensions import db
 from pipcompanion.maintenance import MaintenanceRefused, empty_tables
 from pipcompanion.models import User
@@ -23,6 +26,12 @@ from .conftest import Factory
 from .helpers import SignInAs, count, page_text, post
 
 STRONG_KEY = "k" * 20 + "random-enough-value-0123456789"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FLASK = Path(sys.executable).parent / "flask"  # the venv's own
+NO_ENVIRONMENT_NAMED = (
+    "PIPCOMPANION_ENV is not set: set it to production on a server (README, Production deployment), "
+    "or to development on your own computer (make run sets it for you)."
+)
 
 
 def test_healthz_reports_database_ok(client: FlaskClient) -> None:
@@ -73,6 +82,38 @@ def test_unknown_environment_name_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("PIPCOMPANION_ENV", "staging")
     with pytest.raises(ConfigError, match="PIPCOMPANION_ENV"):
         create_app()
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_with_no_environment_named_the_app_refuses_to_start(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
+    """A server that forgot PIPCOMPANION_ENV must not run with the development settings (a published
+    key, no HTTPS, demo data allowed)."""
+    if value is None:
+        monkeypatch.delenv("PIPCOMPANION_ENV", raising=False)
+    else:
+        monkeypatch.setenv("PIPCOMPANION_ENV", value)
+    with pytest.raises(ConfigError) as raised:
+        create_app()
+    assert str(raised.value) == NO_ENVIRONMENT_NAMED
+
+
+def test_a_flask_command_needs_the_environment_named(tmp_path: Path) -> None:
+    """`flask --app app ...` (and gunicorn's app:app) as someone types it: without PIPCOMPANION_ENV it
+    stops and says what to set; with it named it runs."""
+    environ = {name: value for name, value in os.environ.items()
+               if name not in ENVIRONMENT_SETTINGS and name != "PIPCOMPANION_ENV"}
+    environ["DATABASE_URL"] = f"sqlite:///{tmp_path}/pip.sqlite3"
+
+    def demo_code(**more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(FLASK), "--app", "app", "demo-code"], cwd=PROJECT_ROOT, env={**environ, **more},
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    refused = demo_code()
+    assert refused.returncode != 0 and NO_ENVIRONMENT_NAMED in refused.stderr
+    assert refused.stdout == ""
+    named = demo_code(PIPCOMPANION_ENV="development")
+    assert named.returncode == 0, named.stderr
+    assert "a new code every 30 seconds" in named.stdout
 
 
 def test_embedded_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
