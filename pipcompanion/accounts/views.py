@@ -78,6 +78,7 @@ from .forms import (
     SecondStepForm,
     TurnOffTwoFactorForm,
     TurnOnTwoFactorForm,
+    TurnOnTwoFactorInSettingsForm,
     offer_languages,
 )
 
@@ -252,10 +253,12 @@ def _set_up_two_factor(person: User, *, signing_in: bool) -> tuple[str, int]:
         waiting = {"user": person.id, "secret": new_secret()}
         session[NEW_SECRET_KEY] = waiting
     secret: str = waiting["secret"]
-    form = TurnOnTwoFactorForm()
+    # At sign-in the password was checked a moment ago; in Settings it is asked again.
+    form = TurnOnTwoFactorForm() if signing_in else TurnOnTwoFactorInSettingsForm()
     if form.validate_on_submit():
+        password = form.password.data if isinstance(form, TurnOnTwoFactorInSettingsForm) else None
         try:
-            codes = turn_on(person, secret, form.code.data)
+            codes = turn_on(person, secret, form.code.data, password=password)
         except ServiceError as error:
             apply_service_error(form, error)
         else:

@@ -131,14 +131,19 @@ def wrong_code_message() -> str:
     return _("That code did not work. Please type the 6 numbers your app shows now, or one of your recovery codes.")
 
 
-def turn_on(user: User, secret: str, typed: str, *, now: datetime | None = None) -> list[str]:
+def turn_on(user: User, secret: str, typed: str, *, password: str | None, now: datetime | None = None) -> list[str]:
     """Turn on two-step sign-in with `secret`, once the person typed a current code from their app.
 
+    `password`: the person's current password, asked again in Settings (a stolen session or an
+    unlocked phone must not add its holder's authenticator and lock the person out). None only when
+    setting it up at sign-in, whose password step was a moment ago.
     Returns the ten recovery codes, to be shown once. The person themself (any role).
     """
     now = now or utcnow()
     if user.has_two_factor:
         raise ServiceError(_("Two-step sign-in is already on."))
+    if password is not None and not verify_password(user.password_hash, password):
+        raise ServiceError(_("That is not your password."), "password")
     code = _typed_digits(typed)
     step = _matching_step(secret, code, now, None) if code else None
     if step is None:
