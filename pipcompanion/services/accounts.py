@@ -14,7 +14,7 @@ from ..extensions import db
 from ..limits import PERSON_NAME_MAX
 from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from ..models.audit import AuditAction, AuditOutcome
-from . import ServiceError
+from . import ServiceError, WrongPasswordError
 from .audit import record_event
 from .passwords import hash_password, hash_to_keep, password_problem, verify_password
 from .sign_ins import end_sign_ins
@@ -129,7 +129,7 @@ def cancel_password_links(user: User) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """A signed-in person changes their own password."""
     if not verify_password(user.password_hash, current_password):
-        raise ServiceError(_("That is not your current password."), "current_password")
+        raise WrongPasswordError(_("That is not your current password."), "current_password")
     set_password(user, new_password)
     db.session.commit()
 

@@ -28,7 +28,7 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 from ..extensions import db
 from ..models import RecoveryCode, Role, User, utcnow
 from ..models.audit import AuditAction
-from . import ServiceError
+from . import ServiceError, WrongPasswordError
 from .audit import record_event
 from .passwords import verify_password
 from .settings import service_settings
@@ -143,7 +143,7 @@ def turn_on(user: User, secret: str, typed: str, *, password: str | None, now: d
     if user.has_two_factor:
         raise ServiceError(_("Two-step sign-in is already on."))
     if password is not None and not verify_password(user.password_hash, password):
-        raise ServiceError(_("That is not your password."), "password")
+        raise WrongPasswordError(_("That is not your password."), "password")
     code = _typed_digits(typed)
     step = _matching_step(secret, code, now, None) if code else None
     if step is None:
@@ -228,7 +228,7 @@ def turn_off(user: User, password: str) -> None:
     """A carer or viewer turns two-step sign-in off, with their password; staff cannot."""
     check_may_turn_off(user)
     if not verify_password(user.password_hash, password):
-        raise ServiceError(_("That is not your password."), "password")
+        raise WrongPasswordError(_("That is not your password."), "password")
     _forget_second_factor(user)
     record_event(user, AuditAction.TWO_FACTOR_OFF, subject_user_id=user.id)
     db.session.commit()
