@@ -197,10 +197,10 @@ def test_turning_it_on_in_settings_asks_for_the_password(app: Flask, make: Facto
         refused = post(phone, "/settings/two-factor", {"password": password, "code": pyotp.TOTP(secret).now()})
         assert refused.status_code == 400, password
         assert message in page_text(refused), password
-        # Nothing turned on, no recovery codes, nothing on record; the same key to try again with.
+        # Nothing turned on, no recovery codes, no enrolment on record; the same key to try again with.
         row = user_row(app, mum.id)
         assert (row.totp_secret, row.totp_last_step, row.two_factor_since) == (None, None, None)
-        assert recovery_codes_stored(app, mum.id) == [] and actions_about(app, mum.id) == []
+        assert recovery_codes_stored(app, mum.id) == [] and (mum.id, "two_factor.enrol") not in actions_about(app, mum.id)
         assert key.group(1) in refused.get_data(as_text=True)
         assert not RECOVERY_CODE.findall(page_text(refused))
     assert "Two-step sign-in Off" in page_text(phone.get("/settings"))
@@ -208,6 +208,8 @@ def test_turning_it_on_in_settings_asks_for_the_password(app: Flask, make: Facto
     done = post(phone, "/settings/two-factor", {"password": PASSWORD, "code": pyotp.TOTP(secret).now()})
     assert done.status_code == 200 and len(RECOVERY_CODE.findall(page_text(done))) == 10
     assert user_row(app, mum.id).totp_secret == secret
+    # Only the wrong password was a failed check (an empty or overlong one never reached it).
+    assert actions_about(app, mum.id) == [(mum.id, "password.check_failed"), (mum.id, "two_factor.enrol")]
 
 
 def test_turning_it_on_needs_the_password_unless_at_sign_in(app: Flask, make: Factory) -> None:

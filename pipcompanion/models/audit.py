@@ -25,7 +25,11 @@ class AuditAction(enum.StrEnum):
     # Signing in, and refusals.
     SIGN_IN = "sign_in"
     SIGN_IN_FAILED = "sign_in.failed"
+    # A wrong code (or recovery code) at the second step: no actor, the person as subject.
+    SIGN_IN_CODE_FAILED = "sign_in.code_failed"
     ACCESS_REFUSED = "access.refused"
+    # The password asked again in Settings was wrong (to change it, or turn two-step sign-in on or off).
+    PASSWORD_CHECK_FAILED = "password.check_failed"
     # Changes.
     FAMILY_CREATE = "family.create"
     INVITATION_CREATE_CARER = "invitation.create.carer"
@@ -35,6 +39,10 @@ class AuditAction(enum.StrEnum):
     CASELOAD_UNASSIGN = "caseload.unassign"
     PASSWORD_LINK_RESET = "password_link.reset"
     PASSWORD_LINK_SETUP = "password_link.setup"
+    # A password chosen through a link: the actor is who issued the link (whoever holds a link can
+    # use it), the subject whose password it now is.
+    PASSWORD_LINK_USE = "password_link.use"
+    PASSWORD_CHANGE = "password.change"
     SIGN_OUT_EVERYWHERE = "sign_out.everywhere"
     TWO_FACTOR_ENROL = "two_factor.enrol"
     TWO_FACTOR_RECOVERY_SIGN_IN = "two_factor.recovery_sign_in"
@@ -60,7 +68,7 @@ class AuditAction(enum.StrEnum):
 class AuditOutcome(enum.StrEnum):
     DONE = "done"  # the read or change happened
     REFUSED = "refused"  # the permission layer said no
-    FAILED = "failed"  # a sign-in with the wrong password or code
+    FAILED = "failed"  # a sign-in, or a password asked again, with the wrong password or code
 
 
 class AuditEvent(Model):
