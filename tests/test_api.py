@@ -25,8 +25,10 @@ from pipcompanion.extensions import db
 from pipcompanion.models import Moment
 from pipcompanion.services.kinds import all_kinds
 
-from .conftest import Factory
-from .helpers import FamilyInfo, MakeClient, Person, audit_trail, sign_in
+from .conftest import Factory, MakeApp
+from .helpers import CSRF_FIELD, FamilyInfo, MakeClient, Person, audit_trail, sign_in
+
+HTTPS = "https://localhost"
 
 
 def json_of(response: TestResponse) -> dict[str, Any]:
@@ -77,6 +79,59 @@ def test_signed_out_api_calls_get_401_problem_not_a_redirect(client: FlaskClient
         assert response.status_code == 401
         assert response.mimetype == "application/problem+json"
         assert json_of(response)["title"] == "Please sign in again."
+
+
+def refused_for_plain_http(response: TestResponse) -> bool:
+    """A 403 problem that says to use HTTPS, and no redirect."""
+    body = json_of(response)
+    assert "Location" not in response.headers
+    return (response.status_code == 403 and response.mimetype == "application/problem+json"
+            and body["type"].endswith("/https-required") and body["title"] == "This API answers over HTTPS only"
+            and body["detail"] == "Nothing was done. Send the request again to the same address, starting with https://.")
+
+
+def test_in_production_the_api_over_plain_http_is_refused_while_pages_redirect(
+        production_app: MakeApp, make: Factory) -> None:
+    family = make.family()
+    production = production_app()
+    phone = production.test_client()
+    # Signed in over HTTPS, as a phone would be.
+    form_token = CSRF_FIELD.search(phone.get("/login", base_url=HTTPS).get_data(as_text=True))
+    assert form_token
+    signed_in = phone.post("/login", base_url=HTTPS, headers={"Origin": HTTPS, "Referer": f"{HTTPS}/login"}, data={
+        "csrf_token": form_token.group(1), "email": family.carers[0].email, "password": family.carers[0].password})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/home"
+    token = json_of(phone.get("/api/v1/csrf", base_url=HTTPS))["csrf_token"]
+    headers = {"X-CSRFToken": token, "Origin": HTTPS, "Referer": f"{HTTPS}/home"}
+    moment = new_moment(family)
+
+    for response in (phone.get("/api/v1/me"), phone.get("/api/v1/openapi.json"),
+                     phone.get(f"/api/v1/moments?family={family.id}"),
+                     phone.post("/api/v1/moments", json=moment, headers={**headers, "Origin": "http://localhost"})):
+        assert refused_for_plain_http(response), response.request.path
+    assert moment_count(production) == 0
+    # A page over plain HTTP is still sent to HTTPS.
+    page = phone.get("/home")
+    assert page.status_code == 302 and page.headers["Location"] == f"{HTTPS}/home"
+    # Over HTTPS the same calls work.
+    assert json_of(phone.get("/api/v1/me", base_url=HTTPS))["user"]["id"] == family.carers[0].id
+    assert phone.post("/api/v1/moments", base_url=HTTPS, json=moment, headers=headers).status_code == 201
+    assert moment_count(production) == 1
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_decides_for_the_api(production_app: MakeApp) -> None:
+    proxied = production_app(TRUSTED_PROXIES=1).test_client()
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    assert proxied.get("/api/v1/me", headers={**forwarded, "X-Forwarded-Proto": "https"}).status_code == 401
+    assert refused_for_plain_http(proxied.get("/api/v1/me", headers={**forwarded, "X-Forwarded-Proto": "http"}))
+    assert refused_for_plain_http(proxied.get("/api/v1/me", headers=forwarded))
+    # With no trusted proxy in front, a client cannot claim HTTPS for itself.
+    direct = production_app().test_client()
+    assert refused_for_plain_http(direct.get("/api/v1/me", headers={"X-Forwarded-Proto": "https"}))
+
+
+def test_outside_production_the_api_answers_over_plain_http(client: FlaskClient) -> None:
+    assert client.get("/api/v1/openapi.json").status_code == 200
 
 
 def test_create_is_201_then_200_for_the_same_client_id(app: Flask, make: Factory, make_client: MakeClient) -> None:
