@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Moment
+from pipcompanion.models import Moment, Reflection, Role, User, utcnow
 from pipcompanion.services.kinds import all_kinds
 
 from .conftest import Factory, MakeApp
@@ -145,6 +145,33 @@ def test_create_is_201_then_200_for_the_same_client_id(app: Flask, make: Factory
     again = client.post("/api/v1/moments", json=body, headers=headers)
     assert again.status_code == 200 and json_of(again)["id"] == json_of(first)["id"]
     assert moment_count(app) == 1
+
+
+def test_fields_the_api_does_not_take_are_ignored(app: Flask, make: Factory, make_client: MakeClient) -> None:
+    """Mass assignment: a body naming the author, the times, a pin, a reflection or a role sets none
+    of them; the server sets who wrote it and when, and the moment is saved as if they were absent."""
+    family, other = make.family(carers=("Mum", "Dad")), make.family("Brooks")
+    mum, dad = family.carers
+    client, headers = api_client(make_client, mum)
+    long_ago = "2020-01-01T00:00:00Z"
+    body = new_moment(family, id=424242, author_id=dad.id, author={"id": dad.id}, created_at=long_ago,
+                      updated_at=long_ago, pinned_at=long_ago, pinned_by_id=family.therapist.id,
+                      reflections=[{"text": "Planted"}], role="admin", user_id=other.carers[0].id, is_admin=True)
+    before = utcnow()
+
+    response = client.post("/api/v1/moments", json=body, headers=headers)
+
+    assert response.status_code == 201, response.json
+    answer = json_of(response)
+    assert answer["author"] == {"id": mum.id, "name": "Mum"} and answer["reflections"] == []
+    with app.app_context():
+        moment = db.session.get_one(Moment, answer["id"])
+        assert moment.id != 424242 and moment.family_id == family.id and moment.author_id == mum.id
+        assert moment.created_at >= before and moment.updated_at >= before
+        assert (moment.pinned_at, moment.pinned_by_id) == (None, None)
+        assert moment.text == "She laughed at the dog"
+        assert db.session.scalars(select(Reflection)).all() == []
+        assert db.session.get_one(User, mum.id).role is Role.CARER
 
 
 def test_reused_client_id_with_other_content_is_409_and_keeps_the_first(

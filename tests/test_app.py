@@ -20,9 +20,9 @@ from pipcompanion import create_app
 from pipcompanion.config import ENVIRONMENT_SETTINGS, ConfigError
 from pipcompanion.extensions import db
 from pipcompanion.maintenance import MaintenanceRefused, empty_tables
-from pipcompanion.models import User
+from pipcompanion.models import User, Visibility
 
-from .conftest import Factory
+from .conftest import Factory, MakeApp
 from .helpers import SignInAs, count, page_text, post
 
 STRONG_KEY = "k" * 20 + "random-enough-value-0123456789"
@@ -134,6 +134,73 @@ def test_security_headers_on_every_page(client: FlaskClient) -> None:
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+# The whole Content-Security-Policy, directive by directive: our own origin only, no plug-ins, no
+# <base>, forms to us, never framed; images also data: (the QR code) and blob:.
+FULL_POLICY = {
+    "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data: blob:",
+    "connect-src": "'self'", "font-src": "'self'", "manifest-src": "'self'", "worker-src": "'self'",
+    "object-src": "'none'", "base-uri": "'none'", "form-action": "'self'", "frame-ancestors": "'none'",
+}
+ONE_YEAR = 365 * 24 * 60 * 60
+
+
+def policy_of(header: str) -> dict[str, str]:
+    directives = [part.strip().split(" ", 1) for part in header.split(";") if part.strip()]
+    return {name: value for name, value in directives}
+
+
+def test_production_sends_hsts_and_the_full_csp_on_every_kind_of_answer(production_app: MakeApp) -> None:
+    """Pages, error pages, the API (answers and problems), static files and the service worker, over HTTPS."""
+    client = production_app().test_client()
+    for path, status in (("/login", 200), ("/no/such/page", 404), ("/api/v1/openapi.json", 200),
+                         ("/api/v1/me", 401), ("/static/css/app.css", 200), ("/sw.js", 200)):
+        with client.get(path, base_url="https://localhost") as response:
+            assert response.status_code == status, path
+            hsts = response.headers["Strict-Transport-Security"]
+            max_age = int(hsts.split(";")[0].removeprefix("max-age="))
+            assert max_age >= ONE_YEAR and hsts.split("; ")[1:] == ["includeSubDomains"], (path, hsts)
+            assert policy_of(response.headers["Content-Security-Policy"]) == FULL_POLICY, path
+            assert response.headers["X-Content-Type-Options"] == "nosniff", path
+    # Over plain HTTP a page is sent to HTTPS (HSTS means nothing over HTTP, so it is not sent there).
+    with client.get("/login") as plain:
+        assert plain.status_code == 302 and plain.headers["Location"] == "https://localhost/login"
+
+
+def test_outside_production_there_is_no_hsts(client: FlaskClient) -> None:
+    """A developer's http://127.0.0.1 must not be told to use HTTPS for a year."""
+    assert "Strict-Transport-Security" not in client.get("/login", base_url="https://localhost").headers
+
+
+MARKUP = """<script>alert("moment")</script><img src=x onerror="alert('pip')"> & <b>bold</b>"""
+
+
+def test_markup_in_a_moment_is_shown_as_the_words_typed(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    """Whatever a carer types is shown as text on every page that shows it, never run as markup."""
+    family = make.family()
+    mum = family.carers[0]
+    moment_id = make.moment(family, mum, MARKUP, visibility=Visibility.FAMILY, pinned_by=mum)
+    make.reflection(moment_id, family.therapist, MARKUP)
+    pages = {
+        mum.id: ["/home", f"/families/{family.id}/timeline", f"/families/{family.id}/moments/{moment_id}",
+                 f"/families/{family.id}/moments/{moment_id}/edit"],
+        family.therapist.id: [f"/families/{family.id}/timeline", f"/families/{family.id}/moments/{moment_id}",
+                              f"/families/{family.id}/session"],
+        family.viewers[0].id: [f"/families/{family.id}/timeline"],
+    }
+    for person in (mum, family.therapist, family.viewers[0]):
+        client = sign_in_as(person)
+        for path in pages[person.id]:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            html = response.get_data(as_text=True)
+            assert "<script>alert" not in html and "<img src=x" not in html and "<b>bold" not in html, path
+            assert "&lt;script&gt;alert(" in html and "&lt;img src=x onerror=" in html, path
+            assert MARKUP in page_text(response), path  # the words, as typed
+    # The API gives the words as JSON text, for the page's script to show with textContent.
+    answer = sign_in_as(mum).get(f"/api/v1/moments?family={family.id}")
+    assert answer.mimetype == "application/json" and (answer.json or {})["moments"][0]["text"] == MARKUP
 
 
 def test_pages_have_no_inline_script_or_style(client: FlaskClient) -> None:
