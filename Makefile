@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app app
 PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test typecheck test-sqlite test-postgresql translations translations-compile clean lighthouse
+.PHONY: run demo-code test typecheck test-sqlite test-postgresql translations translations-compile clean lighthouse
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,19 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The app refuses to start unless PIPCOMPANION_ENV names its environment; the demo is development,
+# whatever the shell says.
+run demo-code: export PIPCOMPANION_ENV := development
+
 run: $(VENV)/.installed translations-compile
 	$(FLASK) db upgrade
 	$(FLASK) load-demo
 	@echo "Serving on http://127.0.0.1:$(PORT)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The code the demo therapist's and admin's authenticator app would show now.
+demo-code: $(VENV)/.installed
+	@$(FLASK) demo-code
 
 # Types first (mypy, settings in pyproject.toml); the suite on SQLite; then on PostgreSQL too
 # when TEST_DATABASE_URL is set.

@@ -47,7 +47,8 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. `config` is an environment name, or a mapping of overrides on 'testing'."""
+    """Build the app. `config` is an environment name, or a mapping of overrides on 'testing'; with
+    neither, PIPCOMPANION_ENV names it, and the app refuses to start when it is not set."""
     app = Flask(__name__, instance_relative_config=True)
     if isinstance(config, Mapping):
         chosen = config_class("testing")
@@ -84,13 +85,18 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         app, db, directory=os.path.join(app.root_path, os.pardir, "migrations"), render_as_batch=True,
         render_item=render_migration_type, compare_type=True,
     )
+    from . import security
+
+    # First of all hooks (the form token, throttling, sign-in, Talisman's redirect): an API call over
+    # plain HTTP in production is refused before anything reads it.
+    app.before_request(security.refuse_plain_http_api)
     csrf.init_app(app)
     limiter.init_app(app)
     compress.init_app(app)
     # Registered after Flask-Compress's own hook, so it runs before it (Flask runs them in reverse).
     app.after_request(_close_streamed_body)
 
-    from . import auth, fragments, i18n, permissions, security
+    from . import auth, fragments, i18n, permissions
 
     auth.init_app(app)
     i18n.init_app(app)

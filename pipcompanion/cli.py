@@ -65,7 +65,7 @@ def load_demo_command() -> None:
     for email, description in demo_sign_ins():
         click.echo(f"  {email:<24} {description}")
     click.echo("Two-step sign-in: the admin and the therapist then type the code an authenticator app shows")
-    click.echo(f"for the key {DEMO_TOTP_SECRET}, or the code from `.venv/bin/flask --app app demo-code`.")
+    click.echo(f"for the key {DEMO_TOTP_SECRET}, or the code from `make demo-code`.")
 
 
 @click.command("demo-code")

@@ -29,7 +29,9 @@ class ConfigError(RuntimeError):
 class BaseConfig:
     SECRET_KEY = "development-only-secret-key"
     SQLALCHEMY_DATABASE_URI = ""
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (and so the traceback Flask logs) names the
+    # statement but never its values, such as the words of a moment (health data).
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
@@ -217,8 +219,17 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
 
 
 def config_class(name: str | None = None) -> type[BaseConfig]:
-    """The config class named by `name` or PIPCOMPANION_ENV (development by default)."""
-    name = name or os.environ.get("PIPCOMPANION_ENV", "development")
+    """The config class named by `name`, else by PIPCOMPANION_ENV, which must then be set.
+
+    There is no default: a server that forgot the variable would otherwise run with the development
+    settings (a published key, no HTTPS, demo data allowed). `make run` names development itself.
+    """
+    name = (name or os.environ.get("PIPCOMPANION_ENV") or "").strip()
+    if not name:
+        raise ConfigError(
+            "PIPCOMPANION_ENV is not set: set it to production on a server (README, Production deployment), "
+            "or to development on your own computer (make run sets it for you)."
+        )
     if name not in CONFIGS:
         raise ConfigError(f"PIPCOMPANION_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.")
     return CONFIGS[name]

@@ -1,12 +1,16 @@
-"""Security headers (Flask-Talisman) and the Origin check on requests that change something."""
+"""Security headers (Flask-Talisman), HTTPS for the API, and the Origin check on requests that
+change something."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
+from flask_babel import gettext as _
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
+
+from .problems import ApiProblem, wants_problem
 
 # No inline script or style anywhere: everything comes from our own origin.
 CONTENT_SECURITY_POLICY = {
@@ -67,6 +71,18 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+def refuse_plain_http_api() -> None:
+    """before_request, ahead of every other hook: with FORCE_HTTPS (production), a call to the JSON
+    API over plain HTTP is refused with a problem, where a page is redirected to HTTPS. By then the
+    call has sent its cookie and body in the clear; a redirect would hide that from the client
+    (ASVS 4.1.2). Behind TRUSTED_PROXIES the scheme the proxy forwards counts (ProxyFix); a client's
+    own X-Forwarded-Proto does not."""
+    if current_app.config["FORCE_HTTPS"] and wants_problem() and not request.is_secure:
+        raise ApiProblem(
+            403, "https-required", _("This API answers over HTTPS only"),
+            detail=_("Nothing was done. Send the request again to the same address, starting with https://."))
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:

@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from pipcompanion import create_app
+from pipcompanion.config import ProductionConfig
 from pipcompanion.extensions import db, limiter
 from pipcompanion.maintenance import empty_tables
 from pipcompanion.models import (
@@ -119,6 +120,32 @@ def _clean_state(app: Flask) -> Iterator[None]:
         db.session.remove()
         empty_tables(db.engine)
         limiter.reset()
+
+
+# Production's own settings (ProductionConfig over the base: HTTPS forced, HSTS, the __Host- cookie),
+# all but its key, which production reads from the environment.
+PRODUCTION_SETTINGS = {name: value for name, value in vars(ProductionConfig).items()
+                       if name.isupper() and name != "SECRET_KEY"}
+MakeApp = Callable[..., Flask]
+
+
+@pytest.fixture
+def production_app(database_url: str) -> Iterator[MakeApp]:
+    """Makes apps with production's own settings on this run's database (production itself refuses
+    SQLite, and a test has no other database to give it); keyword arguments are further settings,
+    such as TRUSTED_PROXIES=1."""
+    made: list[Flask] = []
+
+    def make_app(**settings: object) -> Flask:
+        made.append(create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": None,
+                                **PRODUCTION_SETTINGS, **settings}))
+        return made[-1]
+
+    yield make_app
+    for each in made:
+        with each.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pyotp
 import pytest
 from click.testing import Result
 from flask import Flask
@@ -27,6 +28,7 @@ from .conftest import Clock, Factory
 from .helpers import (
     NEW_PASSWORD,
     PASSWORD,
+    TOTP_SECRET,
     FamilyInfo,
     InvitationInfo,
     Person,
@@ -39,6 +41,7 @@ from .helpers import (
     rows,
     set_up_two_factor,
     sign_in,
+    user_row,
 )
 
 HOMES = {Role.CARER: "/home", Role.VIEWER: "/overview", Role.THERAPIST: "/caseload", Role.ADMIN: "/admin/"}
@@ -282,6 +285,96 @@ def test_address_throttle_follows_the_configured_limit(app: Flask, make: Factory
         assert response.status_code == 400
     _browser, response = attempt(app, "mum@example.org", PASSWORD)
     assert asks_to_wait_out_the_window(response, 15)
+
+
+# A Settings form that asks for the current password, arranged for a signed-in person: its address,
+# the form it sends with a given password, and whether what it would change is still unchanged.
+PasswordCheckForm = tuple[str, Callable[[str], dict[str, str]], Callable[[], bool]]
+SettingsPasswordCheck = Callable[[Flask, FlaskClient, Person], PasswordCheckForm]
+
+
+def _change_password(app: Flask, phone: FlaskClient, person: Person) -> PasswordCheckForm:
+    before = stored(app, person).password_hash
+    return ("/settings/password",
+            lambda password: {"current_password": password, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+            lambda: stored(app, person).password_hash == before)
+
+
+def _turn_on_two_factor(app: Flask, phone: FlaskClient, person: Person) -> PasswordCheckForm:
+    key = re.search(r'id="secret-key">([A-Z2-7 ]+)<', phone.get("/settings/two-factor").get_data(as_text=True))
+    assert key
+    secret = key.group(1).replace(" ", "")
+    return ("/settings/two-factor",
+            lambda password: {"password": password, "code": pyotp.TOTP(secret).at(utcnow())},
+            lambda: user_row(app, person.id).totp_secret is None)
+
+
+def _turn_off_two_factor(app: Flask, phone: FlaskClient, person: Person) -> PasswordCheckForm:
+    set_columns(app, person, totp_secret=TOTP_SECRET, two_factor_since=utcnow())  # turned on since signing in
+    return ("/settings/two-factor/off", lambda password: {"password": password},
+            lambda: user_row(app, person.id).totp_secret == TOTP_SECRET)
+
+
+SETTINGS_PASSWORD_CHECKS = [
+    pytest.param(_change_password, "That is not your current password.", id="change-password"),
+    pytest.param(_turn_on_two_factor, "That is not your password.", id="turn-on-two-step"),
+    pytest.param(_turn_off_two_factor, "That is not your password.", id="turn-off-two-step"),
+]
+
+
+@pytest.mark.parametrize(("arrange", "wrong_message"), SETTINGS_PASSWORD_CHECKS)
+def test_guessing_the_password_in_settings_is_throttled_like_signing_in(
+        app: Flask, make: Factory, sign_in_as: SignInAs, arrange: SettingsPasswordCheck, wrong_message: str) -> None:
+    """Someone holding a signed-in phone cannot guess the password in Settings without limit: after
+    as many wrong passwords as sign-in allows for one account, even the right one waits."""
+    person = make.user(Role.CARER, name="Mum")
+    phone = sign_in_as(person)
+    path, form, unchanged = arrange(app, phone, person)
+    allowed = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for attempt in range(allowed):
+        refused = post(phone, path, form(f"not-my-password-{attempt}"))
+        assert refused.status_code == 400 and wrong_message in page_text(refused), attempt
+
+    waits = post(phone, path, form(PASSWORD))
+
+    assert asks_to_wait_out_the_window(waits, 15)
+    assert unchanged()
+    assert signed_in_name(phone) == "Mum"  # only the password checks wait, not the person's phone
+    # Someone else's checks are not held up.
+    other = make.user(Role.CARER, name="Dad")
+    assert post(sign_in_as(other), "/settings/password", {
+        "current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+
+
+def test_the_settings_password_checks_share_one_count(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    """Wrong passwords on one form count for the others: three forms do not give three times the guesses."""
+    person = make.user(Role.CARER, name="Mum")
+    phone = sign_in_as(person)
+    allowed = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for attempt in range(allowed):
+        wrong = {"current_password": f"not-my-password-{attempt}", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        assert post(phone, "/settings/password", wrong).status_code == 400
+    path, form, unchanged = _turn_on_two_factor(app, phone, person)
+    assert asks_to_wait_out_the_window(post(phone, path, form(PASSWORD)), 15)
+    assert unchanged()
+
+
+def test_only_a_wrong_current_password_counts_towards_the_settings_throttle(
+        app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    """A new password too easy to guess, or a mistyped code from the app, is not a guess at the
+    password: trying again and again never waits."""
+    person = make.user(Role.CARER, name="Mum")
+    phone = sign_in_as(person)
+    allowed = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for attempt in range(allowed + 2):
+        weak = post(phone, "/settings/password", {"current_password": PASSWORD, "password": "password123",
+                                                  "confirm": "password123"})
+        assert weak.status_code == 400 and EASY_TO_GUESS in page_text(weak), attempt
+        mistyped = post(phone, "/settings/two-factor", {"password": PASSWORD, "code": "12345"})
+        assert mistyped.status_code == 400 and "That code did not match." in page_text(mistyped), attempt
+    changed = post(phone, "/settings/password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
+                                                 "confirm": NEW_PASSWORD})
+    assert changed.status_code == 302 and changed.headers["Location"] == "/settings"
 
 
 # ---------------------------------------------------------------- the session

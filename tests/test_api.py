@@ -22,11 +22,13 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Moment
+from pipcompanion.models import Moment, Reflection, Role, User, utcnow
 from pipcompanion.services.kinds import all_kinds
 
-from .conftest import Factory
-from .helpers import FamilyInfo, MakeClient, Person, audit_trail, sign_in
+from .conftest import Factory, MakeApp
+from .helpers import CSRF_FIELD, FamilyInfo, MakeClient, Person, audit_trail, sign_in
+
+HTTPS = "https://localhost"
 
 
 def json_of(response: TestResponse) -> dict[str, Any]:
@@ -79,6 +81,59 @@ def test_signed_out_api_calls_get_401_problem_not_a_redirect(client: FlaskClient
         assert json_of(response)["title"] == "Please sign in again."
 
 
+def refused_for_plain_http(response: TestResponse) -> bool:
+    """A 403 problem that says to use HTTPS, and no redirect."""
+    body = json_of(response)
+    assert "Location" not in response.headers
+    return (response.status_code == 403 and response.mimetype == "application/problem+json"
+            and body["type"].endswith("/https-required") and body["title"] == "This API answers over HTTPS only"
+            and body["detail"] == "Nothing was done. Send the request again to the same address, starting with https://.")
+
+
+def test_in_production_the_api_over_plain_http_is_refused_while_pages_redirect(
+        production_app: MakeApp, make: Factory) -> None:
+    family = make.family()
+    production = production_app()
+    phone = production.test_client()
+    # Signed in over HTTPS, as a phone would be.
+    form_token = CSRF_FIELD.search(phone.get("/login", base_url=HTTPS).get_data(as_text=True))
+    assert form_token
+    signed_in = phone.post("/login", base_url=HTTPS, headers={"Origin": HTTPS, "Referer": f"{HTTPS}/login"}, data={
+        "csrf_token": form_token.group(1), "email": family.carers[0].email, "password": family.carers[0].password})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/home"
+    token = json_of(phone.get("/api/v1/csrf", base_url=HTTPS))["csrf_token"]
+    headers = {"X-CSRFToken": token, "Origin": HTTPS, "Referer": f"{HTTPS}/home"}
+    moment = new_moment(family)
+
+    for response in (phone.get("/api/v1/me"), phone.get("/api/v1/openapi.json"),
+                     phone.get(f"/api/v1/moments?family={family.id}"),
+                     phone.post("/api/v1/moments", json=moment, headers={**headers, "Origin": "http://localhost"})):
+        assert refused_for_plain_http(response), response.request.path
+    assert moment_count(production) == 0
+    # A page over plain HTTP is still sent to HTTPS.
+    page = phone.get("/home")
+    assert page.status_code == 302 and page.headers["Location"] == f"{HTTPS}/home"
+    # Over HTTPS the same calls work.
+    assert json_of(phone.get("/api/v1/me", base_url=HTTPS))["user"]["id"] == family.carers[0].id
+    assert phone.post("/api/v1/moments", base_url=HTTPS, json=moment, headers=headers).status_code == 201
+    assert moment_count(production) == 1
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_decides_for_the_api(production_app: MakeApp) -> None:
+    proxied = production_app(TRUSTED_PROXIES=1).test_client()
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    assert proxied.get("/api/v1/me", headers={**forwarded, "X-Forwarded-Proto": "https"}).status_code == 401
+    assert refused_for_plain_http(proxied.get("/api/v1/me", headers={**forwarded, "X-Forwarded-Proto": "http"}))
+    assert refused_for_plain_http(proxied.get("/api/v1/me", headers=forwarded))
+    # With no trusted proxy in front, a client cannot claim HTTPS for itself.
+    direct = production_app().test_client()
+    assert refused_for_plain_http(direct.get("/api/v1/me", headers={"X-Forwarded-Proto": "https"}))
+
+
+def test_outside_production_the_api_answers_over_plain_http(client: FlaskClient) -> None:
+    assert client.get("/api/v1/openapi.json").status_code == 200
+
+
 def test_create_is_201_then_200_for_the_same_client_id(app: Flask, make: Factory, make_client: MakeClient) -> None:
     family = make.family()
     client, headers = api_client(make_client, family.carers[0])
@@ -90,6 +145,33 @@ def test_create_is_201_then_200_for_the_same_client_id(app: Flask, make: Factory
     again = client.post("/api/v1/moments", json=body, headers=headers)
     assert again.status_code == 200 and json_of(again)["id"] == json_of(first)["id"]
     assert moment_count(app) == 1
+
+
+def test_fields_the_api_does_not_take_are_ignored(app: Flask, make: Factory, make_client: MakeClient) -> None:
+    """Mass assignment: a body naming the author, the times, a pin, a reflection or a role sets none
+    of them; the server sets who wrote it and when, and the moment is saved as if they were absent."""
+    family, other = make.family(carers=("Mum", "Dad")), make.family("Brooks")
+    mum, dad = family.carers
+    client, headers = api_client(make_client, mum)
+    long_ago = "2020-01-01T00:00:00Z"
+    body = new_moment(family, id=424242, author_id=dad.id, author={"id": dad.id}, created_at=long_ago,
+                      updated_at=long_ago, pinned_at=long_ago, pinned_by_id=family.therapist.id,
+                      reflections=[{"text": "Planted"}], role="admin", user_id=other.carers[0].id, is_admin=True)
+    before = utcnow()
+
+    response = client.post("/api/v1/moments", json=body, headers=headers)
+
+    assert response.status_code == 201, response.json
+    answer = json_of(response)
+    assert answer["author"] == {"id": mum.id, "name": "Mum"} and answer["reflections"] == []
+    with app.app_context():
+        moment = db.session.get_one(Moment, answer["id"])
+        assert moment.id != 424242 and moment.family_id == family.id and moment.author_id == mum.id
+        assert moment.created_at >= before and moment.updated_at >= before
+        assert (moment.pinned_at, moment.pinned_by_id) == (None, None)
+        assert moment.text == "She laughed at the dog"
+        assert db.session.scalars(select(Reflection)).all() == []
+        assert db.session.get_one(User, mum.id).role is Role.CARER
 
 
 def test_reused_client_id_with_other_content_is_409_and_keeps_the_first(

@@ -15,12 +15,26 @@ from sqlalchemy.sql.expression import Executable
 
 from pipcompanion import create_app
 from pipcompanion.extensions import db
-from pipcompanion.models import AuditEvent, CaseloadAssignment, User, Visibility
+from pipcompanion.models import AuditEvent, CaseloadAssignment, Role, User, Visibility
 from pipcompanion.models.audit import AuditAction
 from pipcompanion.services.audit import record_event
 
 from .conftest import Clock, Factory
-from .helpers import FamilyInfo, MakeClient, SignInAs, audit_trail, page_text, post, sign_in
+from .helpers import (
+    NEW_PASSWORD,
+    PASSWORD,
+    FamilyInfo,
+    MakeClient,
+    Person,
+    SignInAs,
+    audit_trail,
+    authenticator_code,
+    fresh_code,
+    page_text,
+    post,
+    shown_secret,
+    sign_in,
+)
 
 
 def _events(app: Flask) -> list[tuple[str, int | None, int | None]]:
@@ -97,6 +111,93 @@ def test_sign_ins_are_on_record_with_their_outcome_and_address(
     ]
     with app.app_context():
         assert set(db.session.scalars(select(AuditEvent.address))) == {"127.0.0.1"}
+
+
+def _holds_none_of(app: Flask, secrets: list[str]) -> bool:
+    """No audit row holds any of these (a typed code, a password) in any of its columns."""
+    with app.app_context():
+        values = [str(value) for row in db.session.execute(select(AuditEvent)).scalars()
+                  for value in (row.actor_key, row.action, row.outcome, row.family_id, row.subject_key, row.address)]
+    return not any(secret.lower() in value.lower() for secret in secrets for value in values)
+
+
+def _half_sign_in(client: FlaskClient, person: Person) -> None:
+    """The first step: the right password, then the page asks for the code."""
+    response = post(client, "/login", {"email": person.email, "password": person.password})
+    assert response.headers["Location"] == "/login/code"
+
+
+def test_a_wrong_second_step_code_is_on_record_as_failed(app: Flask, make: Factory, make_client: MakeClient) -> None:
+    therapist = make.user(Role.THERAPIST, name="Sam")
+    tablet = make_client()
+    _half_sign_in(tablet, therapist)
+    wrong_code = str((int(authenticator_code(therapist)) + 1) % 1_000_000).zfill(6)
+    for typed in (wrong_code, "ZZZZ-ZZZZ"):  # from the app, and a recovery code
+        assert post(tablet, "/login/code", {"code": typed}).status_code == 400
+    assert post(tablet, "/login/code", {"code": fresh_code(tablet, therapist)}).status_code == 302
+
+    # Nobody was signed in yet: no actor; the person whose code it was is the subject.
+    assert [(e.action, e.actor_id, e.subject_id, e.outcome) for e in audit_trail(app, sign_ins=True)] == [
+        ("sign_in.code_failed", None, therapist.id, "failed"),
+        ("sign_in.code_failed", None, therapist.id, "failed"),
+        ("sign_in", therapist.id, None, "done"),
+    ]
+    with app.app_context():
+        assert set(db.session.scalars(select(AuditEvent.address))) == {"127.0.0.1"}
+    assert _holds_none_of(app, [wrong_code, "ZZZZ"])
+
+
+def test_a_password_change_in_settings_is_on_record(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    mum = make.user(Role.CARER, name="Mum")
+    phone = sign_in_as(mum)
+    wrong = post(phone, "/settings/password", {"current_password": "not-my-password-9", "password": NEW_PASSWORD,
+                                               "confirm": NEW_PASSWORD})
+    assert wrong.status_code == 400
+    changed = post(phone, "/settings/password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
+                                                 "confirm": NEW_PASSWORD})
+    assert changed.status_code == 302
+
+    assert [(e.action, e.actor_id, e.subject_id, e.outcome) for e in audit_trail(app)] == [
+        ("password.check_failed", mum.id, mum.id, "failed"),
+        ("password.change", mum.id, mum.id, "done"),
+    ]
+    assert _holds_none_of(app, [PASSWORD, NEW_PASSWORD, "not-my-password-9"])
+
+
+def test_a_wrong_password_to_turn_two_step_sign_in_on_or_off_is_on_record(
+        app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    mum = make.user(Role.CARER, name="Mum")
+    phone = sign_in_as(mum)
+    assert post(phone, "/settings/two-factor", {"password": "not-my-password-9", "code": "123456"}).status_code == 400
+    dad = make.user(Role.CARER, name="Dad", two_factor=True)
+    assert post(sign_in_as(dad), "/settings/two-factor/off", {"password": "not-my-password-9"}).status_code == 400
+    assert [(e.action, e.actor_id, e.subject_id, e.outcome) for e in audit_trail(app)] == [
+        ("password.check_failed", mum.id, mum.id, "failed"),
+        ("password.check_failed", dad.id, dad.id, "failed"),
+    ]
+
+
+def test_a_password_chosen_through_a_link_is_on_record_naming_who_issued_it(
+        app: Flask, make: Factory, sign_in_as: SignInAs, make_client: MakeClient) -> None:
+    family = make.family("Rivers", carers=("Mum",))
+    mum, sam = family.carers[0], family.therapist
+    admin = make.user(Role.ADMIN, name="Alex")
+    issued = post(sign_in_as(sam), f"/families/{family.id}/members/{mum.id}/password-link")
+    assert issued.status_code == 201
+    path, _code = shown_secret(issued)
+
+    chosen = post(make_client(), path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+
+    assert chosen.status_code == 302 and chosen.headers["Location"] == "/login"
+    # Who issued the link is the actor of its use too (whoever held it chose the password); the
+    # person whose password it now is, the subject.
+    assert [(e.action, e.actor_id, e.subject_id, e.outcome) for e in audit_trail(app)] == [
+        ("password_link.reset", sam.id, mum.id, "done"),
+        ("password_link.use", sam.id, mum.id, "done"),
+    ]
+    assert _holds_none_of(app, [NEW_PASSWORD, path.rsplit("/", 1)[-1]])
+    log = page_text(sign_in_as(admin).get("/admin/audit"))
+    assert "Sam password_link.use — Mum done 127.0.0.1" in log
 
 
 def test_the_database_refuses_to_change_or_remove_an_audit_row(app: Flask, make: Factory) -> None:

@@ -153,7 +153,7 @@ def test_an_emailed_link_is_on_the_audit_record_as_emailed(app: Flask, rivers: F
     mum = rivers.carers[0]
     assert link_events(app) == [
         AuditEntry("password_link.reset.emailed", rivers.therapist.id, None, mum.id),
-        AuditEntry("password_link.used", mum.id, None, None),
+        AuditEntry("password_link.use", rivers.therapist.id, None, mum.id),
     ]
 
 
@@ -409,7 +409,7 @@ def test_using_a_link_is_on_the_audit_record_with_the_address(app: Flask, rivers
                                                               make_client: MakeClient, mail_server: MailServer) -> None:
     mums_link(rivers, sign_in_as(rivers.therapist))
     choose_password(make_client(), link_in(mail_server.only()))
-    [address] = rows(app, select(AuditEvent.address).where(AuditEvent.action == "password_link.used"))
+    [address] = rows(app, select(AuditEvent.address).where(AuditEvent.action == "password_link.use"))
     assert address == "127.0.0.1"
 
 

@@ -96,7 +96,7 @@ def turn_on_for(app: Flask, person: Person, client: FlaskClient) -> list[str]:
     secret = re.search(r'id="secret-key">([A-Z2-7 ]+)<', secret_page.get_data(as_text=True))
     assert secret
     person.totp_secret = secret.group(1).replace(" ", "")
-    shown = post(client, "/settings/two-factor", {"code": authenticator_code(person)})
+    shown = post(client, "/settings/two-factor", {"password": person.password, "code": authenticator_code(person)})
     assert shown.status_code == 200
     return RECOVERY_CODE.findall(page_text(shown))
 
@@ -137,12 +137,13 @@ def test_a_carer_sets_it_up_from_settings_with_the_qr_code_and_the_key_as_text(
     # The same key is shown until it is confirmed (a reload does not change what was scanned).
     assert shown in phone.get("/settings/two-factor").get_data(as_text=True)
 
-    wrong = post(phone, "/settings/two-factor", {"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
+    wrong = post(phone, "/settings/two-factor",
+                 {"password": PASSWORD, "code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
     assert wrong.status_code == 400
     assert "That code did not match. Please type the 6 numbers your app shows now." in page_text(wrong)
     assert user_row(app, mum.id).totp_secret is None
 
-    done = post(phone, "/settings/two-factor", {"code": pyotp.TOTP(secret).now()})
+    done = post(phone, "/settings/two-factor", {"password": PASSWORD, "code": pyotp.TOTP(secret).now()})
 
     assert done.status_code == 200
     text = page_text(done)
@@ -170,10 +171,58 @@ def test_the_code_typed_to_set_it_up_cannot_then_sign_in(app: Flask, make: Facto
     secret = new_secret()
     with app.test_request_context():
         user = db.session.get_one(User, person.id)
-        turn_on(user, secret, code_at(secret, NOW), now=NOW)
+        turn_on(user, secret, code_at(secret, NOW), password=PASSWORD, now=NOW)
         with pytest.raises(ServiceError):
             check_second_step(user, code_at(secret, NOW), now=NOW)
         assert check_second_step(user, code_at(secret, NOW + timedelta(seconds=30)), now=NOW).by_recovery_code is False
+
+
+def test_turning_it_on_in_settings_asks_for_the_password(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    """Someone holding Mum's signed-in phone (or who chose her password through a link) cannot add
+    their own authenticator and lock her out: Settings asks for her password first."""
+    mum = make.user(Role.CARER, name="Mum")
+    phone = sign_in_as(mum)
+    page = phone.get("/settings/two-factor")
+    html = page.get_data(as_text=True)
+    assert "Your password" in page_text(page)
+    field = re.search(r'<input [^>]*name="password"[^>]*>', html)
+    assert field and 'type="password"' in field.group(0) and 'autocomplete="current-password"' in field.group(0)
+    key = re.search(r'id="secret-key">([A-Z2-7 ]+)<', html)
+    assert key
+    secret = key.group(1).replace(" ", "")
+
+    for password, message in (("not-her-password-at-all", "That is not your password."),
+                              ("", "Please enter your password."),
+                              ("p" * 201, "Please use at most 200 characters.")):
+        refused = post(phone, "/settings/two-factor", {"password": password, "code": pyotp.TOTP(secret).now()})
+        assert refused.status_code == 400, password
+        assert message in page_text(refused), password
+        # Nothing turned on, no recovery codes, no enrolment on record; the same key to try again with.
+        row = user_row(app, mum.id)
+        assert (row.totp_secret, row.totp_last_step, row.two_factor_since) == (None, None, None)
+        assert recovery_codes_stored(app, mum.id) == [] and (mum.id, "two_factor.enrol") not in actions_about(app, mum.id)
+        assert key.group(1) in refused.get_data(as_text=True)
+        assert not RECOVERY_CODE.findall(page_text(refused))
+    assert "Two-step sign-in Off" in page_text(phone.get("/settings"))
+
+    done = post(phone, "/settings/two-factor", {"password": PASSWORD, "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and len(RECOVERY_CODE.findall(page_text(done))) == 10
+    assert user_row(app, mum.id).totp_secret == secret
+    # Only the wrong password was a failed check (an empty or overlong one never reached it).
+    assert actions_about(app, mum.id) == [(mum.id, "password.check_failed"), (mum.id, "two_factor.enrol")]
+
+
+def test_turning_it_on_needs_the_password_unless_at_sign_in(app: Flask, make: Factory) -> None:
+    """The service: a wrong password turns nothing on; None is for the sign-in, whose password step
+    was a moment ago."""
+    person = make.user(Role.CARER)
+    secret = new_secret()
+    with app.test_request_context():
+        user = db.session.get_one(User, person.id)
+        with pytest.raises(ServiceError, match="That is not your password.") as raised:
+            turn_on(user, secret, code_at(secret, NOW), password="not-the-password-9", now=NOW)
+        assert raised.value.field == "password" and user.totp_secret is None
+        assert len(turn_on(user, secret, code_at(secret, NOW), password=None, now=NOW)) == RECOVERY_CODE_COUNT
 
 
 # ---------------------------------------------------------------- staff: set it up before anything else
@@ -199,8 +248,11 @@ def test_staff_with_no_second_factor_set_it_up_before_anything_else(
     assert (api.json or {})["type"].endswith("/second-step-needed")
     assert sign_ins_of(app, robin.id) == 0
 
-    setup = page_text(tablet.get("/login/two-factor"))
+    setup_page = tablet.get("/login/two-factor")
+    setup = page_text(setup_page)
     assert "Because you see families' information, you also need a code from your phone" in setup
+    # The password was typed a moment ago: only the app's code is asked for.
+    assert 'name="password"' not in setup_page.get_data(as_text=True)
 
     robin.totp_secret = set_up_two_factor(tablet)
 
@@ -417,7 +469,7 @@ def test_the_last_recovery_code_says_what_to_do_next(app: Flask, make: Factory, 
     therapist = make.user(Role.THERAPIST, two_factor=False)
     therapist.totp_secret = secret = new_secret()
     with app.test_request_context():
-        codes = turn_on(db.session.get_one(User, therapist.id), secret, code_at(secret, NOW), now=NOW)
+        codes = turn_on(db.session.get_one(User, therapist.id), secret, code_at(secret, NOW), password=None, now=NOW)
         for code in codes[:-1]:
             check_second_step(db.session.get_one(User, therapist.id), code)
     tablet = make_client()

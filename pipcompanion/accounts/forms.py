@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired
@@ -77,17 +78,37 @@ class SecondStepForm(PageForm):
     )
 
 
-class TurnOnTwoFactorForm(PageForm):
-    code = StringField(
+def your_password_field(description: str | LazyString = "") -> PasswordField:
+    """The person's current password, asked again before a change to how they sign in."""
+    return PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(message=_l("Please enter your password.")), max_length(PASSWORD_MAX)],
+        description=description,
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def new_key_code_field() -> StringField:
+    """A code from the authenticator app, for the key being set up."""
+    return StringField(
         _l("The 6 numbers your app shows"),
         validators=[required(_l("Please type the 6 numbers your app shows.")), max_length(TWO_FACTOR_CODE_MAX)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
     )
 
 
+class TurnOnTwoFactorForm(PageForm):
+    """Setting it up at sign-in: the password was typed a moment ago."""
+
+    code = new_key_code_field()
+
+
+class TurnOnTwoFactorInSettingsForm(PageForm):
+    """Turning it on in Settings: the password again, then the code."""
+
+    password = your_password_field(_l("We ask for it again, so that nobody else can turn this on for you."))
+    code = new_key_code_field()
+
+
 class TurnOffTwoFactorForm(PageForm):
-    password = PasswordField(
-        _l("Your password"),
-        validators=[InputRequired(message=_l("Please enter your password.")), max_length(PASSWORD_MAX)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = your_password_field()

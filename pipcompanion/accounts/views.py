@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
@@ -39,7 +40,7 @@ from ..limits import LINK_TOKEN_MAX
 from ..models import User
 from ..pages.navigation import home_url, safe_next_url
 from ..permissions import FamilyAction, families_for, public, signed_in
-from ..services import ServiceError
+from ..services import ServiceError, WrongPasswordError
 from ..services.accounts import (
     PasswordSetByLink,
     authenticate,
@@ -81,6 +82,7 @@ from .forms import (
     SecondStepForm,
     TurnOffTwoFactorForm,
     TurnOnTwoFactorForm,
+    TurnOnTwoFactorInSettingsForm,
     offer_languages,
 )
 
@@ -116,6 +118,31 @@ def _login_per_address() -> str:
 
 def _token_per_address() -> str:
     return current_app.config["TOKEN_LIMIT_PER_ADDRESS"]
+
+
+def _current_password_key() -> str:
+    """The Settings forms that ask for the current password share one count per person."""
+    return f"current-password:{current_user.get_id()}"
+
+
+def _wrong_current_password(_response: Response) -> bool:
+    """Only a wrong current password counts (not a weak new password, or a mistyped code)."""
+    return bool(g.get("wrong_current_password"))
+
+
+def _refuse(form: FlaskForm, error: ServiceError) -> None:
+    """Show a refusal on the form; a wrong current password also counts towards the throttle."""
+    apply_service_error(form, error)
+    if isinstance(error, WrongPasswordError):
+        g.wrong_current_password = True
+
+
+# Guessing a signed-in person's password in Settings (changing it, turning two-step sign-in on or
+# off) is throttled like guessing it at sign-in: LOGIN_LIMIT_PER_ACCOUNT wrong passwords, then a wait.
+_current_password_throttle = limiter.shared_limit(
+    _login_per_account, "current-password", key_func=_current_password_key, methods=["POST"],
+    deduct_when=_wrong_current_password,
+)
 
 
 def start_session(user: User) -> None:
@@ -251,6 +278,7 @@ def login_two_factor_setup() -> Response | tuple[str, int]:
 
 @bp.route("/settings/two-factor", methods=["GET", "POST"])
 @signed_in
+@_current_password_throttle
 def two_factor_setup() -> Response | tuple[str, int]:
     """Turn on two-step sign-in (any signed-in person without it: carers and viewers choose to)."""
     if current_user.has_two_factor:
@@ -270,12 +298,14 @@ def _set_up_two_factor(person: User, *, signing_in: bool) -> tuple[str, int]:
         waiting = {"user": person.id, "secret": new_secret()}
         session[NEW_SECRET_KEY] = waiting
     secret: str = waiting["secret"]
-    form = TurnOnTwoFactorForm()
+    # At sign-in the password was checked a moment ago; in Settings it is asked again.
+    form = TurnOnTwoFactorForm() if signing_in else TurnOnTwoFactorInSettingsForm()
     if form.validate_on_submit():
+        password = form.password.data if isinstance(form, TurnOnTwoFactorInSettingsForm) else None
         try:
-            codes = turn_on(person, secret, form.code.data)
+            codes = turn_on(person, secret, form.code.data, password=password)
         except ServiceError as error:
-            apply_service_error(form, error)
+            _refuse(form, error)
         else:
             session.pop(NEW_SECRET_KEY, None)
             continue_url = url_for("accounts.settings")
@@ -292,6 +322,7 @@ def _set_up_two_factor(person: User, *, signing_in: bool) -> tuple[str, int]:
 
 @bp.route("/settings/two-factor/off", methods=["GET", "POST"])
 @signed_in
+@_current_password_throttle
 def two_factor_off() -> Response | tuple[str, int]:
     """Turn two-step sign-in off with one's password (carers and viewers; staff always keep it)."""
     person: User = current_user._get_current_object()
@@ -305,7 +336,7 @@ def two_factor_off() -> Response | tuple[str, int]:
         try:
             turn_off(person, form.password.data)
         except ServiceError as error:
-            apply_service_error(form, error)
+            _refuse(form, error)
         else:
             flash(_("Two-step sign-in is off. You will sign in with your password only."), "success")
             return redirect(url_for("accounts.settings"))
@@ -457,6 +488,7 @@ def sign_out_everywhere() -> Response:
 
 @bp.route("/settings/password", methods=["GET", "POST"])
 @signed_in
+@_current_password_throttle
 def password() -> Response | str | tuple[str, int]:
     """Change one's own password (any signed-in person); other sessions are signed out."""
     form = ChangePasswordForm()
@@ -464,7 +496,7 @@ def password() -> Response | str | tuple[str, int]:
         try:
             change_password(current_user, form.current_password.data, form.password.data)
         except ServiceError as error:
-            apply_service_error(form, error)
+            _refuse(form, error)
         else:
             start_session(current_user._get_current_object())
             flash(_("Your new password is saved."), "success")

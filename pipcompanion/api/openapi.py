@@ -24,7 +24,8 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Moments for the signed-in person. Sign in through the web page; the session cookie "
                 "authenticates calls. Unsafe calls also carry a CSRF token (GET /api/v1/csrf) in the "
-                "X-CSRFToken header. Errors are RFC 9457 problem details."
+                "X-CSRFToken header. Errors are RFC 9457 problem details. Where the service forces HTTPS, a "
+                "call over plain HTTP is refused (403, https-required), never redirected."
             ),
         },
         "servers": [{"url": "/"}],

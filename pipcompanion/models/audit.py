@@ -25,7 +25,11 @@ class AuditAction(enum.StrEnum):
     # Signing in, and refusals.
     SIGN_IN = "sign_in"
     SIGN_IN_FAILED = "sign_in.failed"
+    # A wrong code (or recovery code) at the second step: no actor, the person as subject.
+    SIGN_IN_CODE_FAILED = "sign_in.code_failed"
     ACCESS_REFUSED = "access.refused"
+    # The password asked again in Settings was wrong (to change it, or turn two-step sign-in on or off).
+    PASSWORD_CHECK_FAILED = "password.check_failed"
     # Changes.
     FAMILY_CREATE = "family.create"
     INVITATION_CREATE_CARER = "invitation.create.carer"
@@ -39,8 +43,10 @@ class AuditAction(enum.StrEnum):
     # ...or emailed to the person (outcome failed: the email could not be sent and the link was cancelled).
     PASSWORD_LINK_RESET_EMAILED = "password_link.reset.emailed"
     PASSWORD_LINK_SETUP_EMAILED = "password_link.setup.emailed"
-    # Its holder chose a password with a link (the actor: the account the link was for).
-    PASSWORD_LINK_USED = "password_link.used"
+    # A password chosen through a link: the actor is who issued the link (whoever holds a link can
+    # use it), the subject whose password it now is.
+    PASSWORD_LINK_USE = "password_link.use"
+    PASSWORD_CHANGE = "password.change"
     SIGN_OUT_EVERYWHERE = "sign_out.everywhere"
     TWO_FACTOR_ENROL = "two_factor.enrol"
     TWO_FACTOR_RECOVERY_SIGN_IN = "two_factor.recovery_sign_in"
@@ -66,7 +72,7 @@ class AuditAction(enum.StrEnum):
 class AuditOutcome(enum.StrEnum):
     DONE = "done"  # the read or change happened
     REFUSED = "refused"  # the permission layer said no
-    FAILED = "failed"  # a sign-in with the wrong password or code, or an email that could not be sent
+    FAILED = "failed"  # a sign-in or a password asked again, wrong; or an email that could not be sent
 
 
 class AuditEvent(Model):

@@ -10,3 +10,8 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class WrongPasswordError(ServiceError):
+    """The current password, asked again before a change to how the person signs in, was wrong.
+    Views count these towards a throttle, as sign-in failures are counted."""

@@ -17,9 +17,9 @@ from ..limits import PERSON_NAME_MAX
 from ..mail import MailNotSent, mail_is_on, send_mail
 from ..models import PasswordLink, PasswordLinkPurpose, Role, User, utcnow
 from ..models.audit import AuditAction, AuditOutcome
-from . import ServiceError
+from . import ServiceError, WrongPasswordError
 from .account_mail import lifetime_words, password_link_mail
-from .audit import record_event
+from .audit import record_event, record_failed_password_check
 from .passwords import hash_password, hash_to_keep, password_problem, verify_password
 from .sign_ins import end_sign_ins
 from .tokens import keyed_hash, new_link_token
@@ -139,8 +139,10 @@ def cancel_password_links(user: User, *, keep: PasswordLink | None = None) -> No
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """A signed-in person changes their own password."""
     if not verify_password(user.password_hash, current_password):
-        raise ServiceError(_("That is not your current password."), "current_password")
+        record_failed_password_check(user)
+        raise WrongPasswordError(_("That is not your current password."), "current_password")
     set_password(user, new_password)
+    record_event(user, AuditAction.PASSWORD_CHANGE, subject_user_id=user.id)
     db.session.commit()
 
 
@@ -280,7 +282,8 @@ def use_password_link(token: str, new_password: str) -> User:
         db.session.rollback()
         raise ServiceError(_("This link has expired or has already been used."))
     set_password(link.user, new_password)
-    record_event(link.user, AuditAction.PASSWORD_LINK_USED)
+    issuer = db.session.get(User, link.created_by_id) if link.created_by_id is not None else None
+    record_event(issuer, AuditAction.PASSWORD_LINK_USE, subject_user_id=link.user_id)
     db.session.commit()
     return link.user
 

@@ -74,6 +74,13 @@ def record_refusal(person: User, family_id: int) -> None:
     db.session.commit()
 
 
+def record_failed_password_check(person: User) -> None:
+    """Put on record that the password a signed-in person was asked for again was wrong (the change
+    it guarded is refused, so this is committed at once)."""
+    record_event(person, AuditAction.PASSWORD_CHECK_FAILED, subject_user_id=person.id, outcome=AuditOutcome.FAILED)
+    db.session.commit()
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     person_id: int | None = None  # as actor or as subject

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import pyotp
 import segno
@@ -27,9 +27,9 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from ..extensions import db
 from ..models import RecoveryCode, Role, User, utcnow
-from ..models.audit import AuditAction
-from . import ServiceError
-from .audit import record_event
+from ..models.audit import AuditAction, AuditOutcome
+from . import ServiceError, WrongPasswordError
+from .audit import record_event, record_failed_password_check
 from .passwords import verify_password
 from .settings import service_settings
 from .sign_ins import end_sign_ins
@@ -131,14 +131,20 @@ def wrong_code_message() -> str:
     return _("That code did not work. Please type the 6 numbers your app shows now, or one of your recovery codes.")
 
 
-def turn_on(user: User, secret: str, typed: str, *, now: datetime | None = None) -> list[str]:
+def turn_on(user: User, secret: str, typed: str, *, password: str | None, now: datetime | None = None) -> list[str]:
     """Turn on two-step sign-in with `secret`, once the person typed a current code from their app.
 
+    `password`: the person's current password, asked again in Settings (a stolen session or an
+    unlocked phone must not add its holder's authenticator and lock the person out). None only when
+    setting it up at sign-in, whose password step was a moment ago.
     Returns the ten recovery codes, to be shown once. The person themself (any role).
     """
     now = now or utcnow()
     if user.has_two_factor:
         raise ServiceError(_("Two-step sign-in is already on."))
+    if password is not None and not verify_password(user.password_hash, password):
+        record_failed_password_check(user)
+        raise WrongPasswordError(_("That is not your password."), "password")
     code = _typed_digits(typed)
     step = _matching_step(secret, code, now, None) if code else None
     if step is None:
@@ -166,16 +172,18 @@ def check_second_step(user: User, typed: str, *, now: datetime | None = None) ->
 
     A 6-digit code from the app is accepted within one step of clock drift, and only if its time
     step is later than the last accepted one (a replay is refused); a recovery code is deleted as it
-    is used, and the use is on the audit record. Raises a ServiceError on the 'code' field otherwise.
+    is used, and the use is on the audit record. Otherwise the failure is on the audit record (never
+    what was typed), and a ServiceError is raised on the 'code' field.
     """
     now = now or utcnow()
+    user_id = user.id  # a refused claim rolls back, and the refusal is recorded after it
     if user.totp_secret is None:
-        raise ServiceError(wrong_code_message(), "code")
+        _refuse_code(user_id)
     code = _typed_digits(typed)
     if code is not None:
         step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
         if step is None or not _claim_step(user, step):
-            raise ServiceError(wrong_code_message(), "code")
+            _refuse_code(user_id)
         db.session.commit()
         return SecondStep(by_recovery_code=False)
     # A DELETE that removed the row is the one use: a second request with the same code removes nothing.
@@ -184,11 +192,18 @@ def check_second_step(user: User, typed: str, *, now: datetime | None = None) ->
     ))
     if used.rowcount != 1:
         db.session.rollback()
-        raise ServiceError(wrong_code_message(), "code")
+        _refuse_code(user_id)
     record_event(user, AuditAction.TWO_FACTOR_RECOVERY_SIGN_IN, subject_user_id=user.id)
     left = recovery_codes_left(user)
     db.session.commit()
     return SecondStep(by_recovery_code=True, recovery_codes_left=left)
+
+
+def _refuse_code(user_id: int) -> NoReturn:
+    """Put a wrong second-step code on the audit record (nobody is signed in yet) and refuse it."""
+    record_event(None, AuditAction.SIGN_IN_CODE_FAILED, subject_user_id=user_id, outcome=AuditOutcome.FAILED)
+    db.session.commit()
+    raise ServiceError(wrong_code_message(), "code")
 
 
 def _claim_step(user: User, step: int) -> bool:
@@ -223,7 +238,8 @@ def turn_off(user: User, password: str) -> None:
     """A carer or viewer turns two-step sign-in off, with their password; staff cannot."""
     check_may_turn_off(user)
     if not verify_password(user.password_hash, password):
-        raise ServiceError(_("That is not your password."), "password")
+        record_failed_password_check(user)
+        raise WrongPasswordError(_("That is not your password."), "password")
     _forget_second_factor(user)
     record_event(user, AuditAction.TWO_FACTOR_OFF, subject_user_id=user.id)
     db.session.commit()

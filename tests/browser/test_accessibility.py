@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
 
-from ..helpers import Person
+from ..helpers import PASSWORD, Person
 from .conftest import PHONE, TIMEOUT_MS, BrowserProblems, World
 from .pages import sign_in, type_password
 
@@ -63,8 +63,10 @@ def submit_empty(button: str) -> Callable[[Page], None]:
 
 
 def set_up_two_factor(page: Page) -> None:
-    """Type the app's code for the key the page shows, so the recovery codes show."""
+    """In Settings: type the password and the app's code for the key the page shows, so the recovery
+    codes show."""
     secret = page.locator("#secret-key").inner_text().replace(" ", "")
+    page.get_by_label("Your password", exact=True).fill(PASSWORD)
     page.get_by_label("The 6 numbers your app shows").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Turn on two-step sign-in").click()
     page.get_by_role("heading", name="Your recovery codes").wait_for()
@@ -156,6 +158,8 @@ VISITS = [
     Visit("admin.audit_log", "admin", lambda w: "/admin/audit"),
     Visit("pages.help_page", "signed-out", lambda w: "/no-such-page", "not found"),
     Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor"),
+    Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor", "form error",
+          submit_empty("Turn on two-step sign-in")),
     # Last of Mum's visits: it turns two-step sign-in on for her.
     Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor", "recovery codes shown",
           set_up_two_factor),

@@ -366,7 +366,8 @@ def writes_from_another_origin_are_refused(deployment: Deployment, base_url: str
 
 
 def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) -> None:
-    """With requests, as a TLS-ending proxy would pass on what the browser sent it over HTTPS."""
+    """With requests, as a TLS-ending proxy would pass on what the browser sent it over HTTPS (and
+    what a client sends over plain HTTP: pages are sent to HTTPS, the API is refused)."""
     browser_origin = base_url.replace("http://", "https://", 1)  # what the browser sees
     login = f"{base_url}/login"
     # A made-up address (TEST-NET-2) per run: the proxy's X-Forwarded-For is believed, and the
@@ -377,6 +378,10 @@ def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) 
         # Asked over plain HTTP without the proxy's word for it, production sends the browser to HTTPS.
         plain = http.get(login, timeout=HTTP_TIMEOUT_S, allow_redirects=False)
         assert plain.status_code in {301, 302} and plain.headers["Location"] == f"{browser_origin}/login"
+        # The API is refused instead: its call has already gone out in the clear.
+        api = http.get(f"{base_url}/api/v1/me", timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+        assert api.status_code == 403 and api.headers["Content-Type"] == "application/problem+json"
+        assert api.json()["type"].endswith("/https-required") and "Location" not in api.headers
 
         page = http.get(login, headers=forwarded, timeout=HTTP_TIMEOUT_S)
         # The session cookie is Secure, and requests keeps Secure cookies for https addresses only:
@@ -412,10 +417,12 @@ def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) 
         signed_in = sign_in(as_sent)
         assert signed_in.status_code == 302, signed_in.text
         assert urlsplit(signed_in.headers["Location"]).path == "/home"
-        home = http.get(f"{base_url}/home",
-                        headers={**forwarded, "Cookie": f"{SESSION_COOKIE}={signed_in.cookies[SESSION_COOKIE]}"},
-                        timeout=HTTP_TIMEOUT_S)
+        signed_in_cookie = {"Cookie": f"{SESSION_COOKIE}={signed_in.cookies[SESSION_COOKIE]}"}
+        home = http.get(f"{base_url}/home", headers={**forwarded, **signed_in_cookie}, timeout=HTTP_TIMEOUT_S)
         assert home.status_code == 200 and f"Hello, {deployment.carer_name}" in home.text
+        # With the proxy's word that the browser spoke HTTPS, the API answers.
+        me = http.get(f"{base_url}/api/v1/me", headers={**forwarded, **signed_in_cookie}, timeout=HTTP_TIMEOUT_S)
+        assert me.status_code == 200 and me.json()["user"]["name"] == deployment.carer_name
 
 
 # ---------------------------------------------------------------- the test
