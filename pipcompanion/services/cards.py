@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy import BindParameter, Select, bindparam, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -41,6 +41,21 @@ class MomentCard:
     reflections: list[Reflection] = field(default_factory=list)
 
 
+# Every page of cards runs these two: built once, with the page's moment ids as the parameter.
+_PAGE_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+# A moment's kinds ("k"), carers who were there ("c") and babies ("b"), as (moment id, link, id).
+LINKS_OF_MOMENTS = union_all(
+    select(moment_kind_links.c.moment_id, literal("k").label("link"), moment_kind_links.c.kind_id.label("ref"))
+    .where(moment_kind_links.c.moment_id.in_(_PAGE_IDS)),
+    select(moment_carers.c.moment_id, literal("c"), moment_carers.c.user_id).where(moment_carers.c.moment_id.in_(_PAGE_IDS)),
+    select(moment_babies.c.moment_id, literal("b"), moment_babies.c.baby_id).where(moment_babies.c.moment_id.in_(_PAGE_IDS)),
+)
+REFLECTIONS_ON_MOMENTS = (
+    select(Reflection).options(joinedload(Reflection.author)).where(Reflection.moment_id.in_(_PAGE_IDS))
+    .order_by(Reflection.created_at, Reflection.id)
+)
+
+
 def newest_first(access: FamilyAccess) -> Select[tuple[Moment]]:
     """SELECT of the moments of the family that this person may see, newest first, with authors."""
     return (
@@ -59,24 +74,15 @@ def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, Us
     """
     if not moments:
         return []
-    ids = [moment.id for moment in moments]
+    ids = {"ids": [moment.id for moment in moments]}
     kinds = {kind.id: kind for kind in all_kinds()}
-    links = union_all(
-        select(moment_kind_links.c.moment_id, literal("k").label("link"), moment_kind_links.c.kind_id.label("ref"))
-        .where(moment_kind_links.c.moment_id.in_(ids)),
-        select(moment_carers.c.moment_id, literal("c"), moment_carers.c.user_id).where(moment_carers.c.moment_id.in_(ids)),
-        select(moment_babies.c.moment_id, literal("b"), moment_babies.c.baby_id).where(moment_babies.c.moment_id.in_(ids)),
-    )
     linked: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for moment_id, link, ref in db.session.execute(links):
+    for moment_id, link, ref in db.session.execute(LINKS_OF_MOMENTS, ids):
         linked[moment_id][link].append(ref)
     reflections: dict[int, list[Reflection]] = defaultdict(list)
     therapy = access.sees_therapy
     if therapy and with_reflections:
-        for reflection in db.session.scalars(
-            select(Reflection).options(joinedload(Reflection.author)).where(Reflection.moment_id.in_(ids))
-            .order_by(Reflection.created_at, Reflection.id)
-        ):
+        for reflection in db.session.scalars(REFLECTIONS_ON_MOMENTS, ids):
             reflections[reflection.moment_id].append(reflection)
     cards = []
     for moment in moments:
