@@ -105,7 +105,11 @@ def _clean_state(app: Flask) -> Iterator[None]:
     with app.app_context():
         db.session.remove()
         empty_tables(db.engine)
-        limiter.reset()
+    # Fresh counters in this process's memory, never a reset of a shared store: the limiter is one
+    # object, and the last app created binds it to its own storage. A production app made by a test
+    # (test_production_config, the production path) points it at Redis, where reset() would empty
+    # the counts of every other test run on the machine, and later tests would count there too.
+    limiter.init_app(app)
 
 
 @pytest.fixture
