@@ -1,8 +1,10 @@
 """The production path, as a service deploys it (README, Production deployment): a fresh
 PostgreSQL database migrated with `flask --app app db upgrade`, the first admin made with
-`flask --app app create-admin`, PIPCOMPANION_ENV=production, throttling counts in Redis, and
-gunicorn with two workers serving HTTPS itself; then a second, short gunicorn over plain HTTP
-behind a (pretend) TLS-ending proxy, with TRUSTED_PROXIES=1.
+`flask --app app create-admin`, PIPCOMPANION_ENV=production, throttling counts in Redis (a
+redis-server of the test's own), and gunicorn with two workers serving HTTPS itself; beside it a
+second gunicorn, also with two workers, over plain HTTP behind a (pretend) TLS-ending proxy, with
+TRUSTED_PROXIES=1. The module's tests share the one deployment and its servers (module fixtures:
+a pytest process makes them once).
 
 Over HTTPS a carer signs in in headless Chromium, adds a moment online, loses the network, adds
 one offline, and sees it sent exactly once when the network is back; `requests` checks that a
@@ -10,9 +12,9 @@ write from another origin is refused. Behind the proxy, a form sent as the brows
 proxy works, and one that names another origin, or no page of ours, does not.
 
 It needs PostgreSQL (TEST_DATABASE_URL names the server; the test makes a database of its own
-there and drops it), Redis on 127.0.0.1:6379, openssl and Chromium. Without them it fails in CI
-and is skipped elsewhere, as the browser fixture does without Chromium. The production app always
-runs on PostgreSQL, so the test runs in the suite's SQLite pass as well as its PostgreSQL pass.
+there and drops it), redis-server, openssl and Chromium. Without them it fails in CI and is
+skipped elsewhere, as the browser fixture does without Chromium. The production app always runs
+on PostgreSQL, so the test runs in the suite's SQLite pass as well as its PostgreSQL pass.
 """
 
 from __future__ import annotations
@@ -56,8 +58,6 @@ from .pages import CONTROLLED_ONCE_ACTIVE, Connection
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's own gunicorn and flask
-# This test's throttling counts live in a Redis database of their own, away from a service's /0.
-REDIS_URL = "redis://127.0.0.1:6379/15"
 STRONG_KEY = "pQ7-xR2_vL9mK4wT8nB3cY6hJ1dF5gS0zA-e"
 PASSWORD = "plum-harbour-lantern-42"
 START_TIMEOUT_S = 30
@@ -112,33 +112,63 @@ def flask_command(environ: dict[str, str], *arguments: str) -> None:
     assert done.returncode == 0, f"flask {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}"
 
 
-def production_environ(database_url: str) -> dict[str, str]:
+def production_environ(database_url: str, redis_url: str) -> dict[str, str]:
     """This process's environment without any app setting of its own, plus a production service's."""
     environ = {name: value for name, value in os.environ.items()
                if name not in ENVIRONMENT_SETTINGS and name != "PIPCOMPANION_ENV"}
     environ.update(PIPCOMPANION_ENV="production", SECRET_KEY=STRONG_KEY, DATABASE_URL=database_url,
-                   RATELIMIT_STORAGE_URI=REDIS_URL)
+                   RATELIMIT_STORAGE_URI=redis_url)
     return environ
 
 
-@pytest.fixture
-def deployment() -> Iterator[Deployment]:
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server of this module's own, on a free loopback port, for the throttling counts that
+    the gunicorn workers share; stopped afterwards. Its own, so its counts are this run's alone and
+    start at nothing: another test run on the machine may write into a shared Redis, or empty it."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        unavailable("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    log = folder / "redis.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                                    "--appendonly", "no", "--dir", str(folder)],
+                                   stdout=output, stderr=subprocess.STDOUT)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        with redis.Redis.from_url(url, socket_timeout=2) as client:
+            while True:
+                assert process.poll() is None, f"redis-server stopped:\n{log.read_text()}"
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    pass  # not listening yet
+                assert time.monotonic() < deadline, f"redis-server did not answer in {START_TIMEOUT_S} s"
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=HTTP_TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def deployment(redis_url: str) -> Iterator[Deployment]:
     """A new PostgreSQL database, migrated and given its admin by the CLI, then a therapist, a family
     and its carer made with the app's own services (as the admin and the therapist would); dropped
-    afterwards."""
+    after the module's tests."""
     server_url = os.environ.get("TEST_DATABASE_URL")
     if not server_url:
         unavailable("TEST_DATABASE_URL is not set (the production path needs a PostgreSQL server)")
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
-    except redis.RedisError as error:
-        unavailable(f"Redis is not answering on 127.0.0.1:6379 ({error})")
     server = make_url(server_url).set(drivername="postgresql+psycopg")
     name = f"pipc_production_{uuid.uuid4().hex[:8]}"
     admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    environ = production_environ(server.set(database=name).render_as_string(hide_password=False))
+    environ = production_environ(server.set(database=name).render_as_string(hide_password=False), redis_url)
     app = None
     try:
         run = uuid.uuid4().hex[:8]
@@ -170,12 +200,13 @@ def deployment() -> Iterator[Deployment]:
         admin_engine.dispose()
 
 
-@pytest.fixture
-def certificate(tmp_path: Path) -> tuple[Path, Path]:
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, valid for a day, as TOOLS.md makes it: (cert.pem, key.pem)."""
     if shutil.which("openssl") is None:
         unavailable("openssl is not installed (apt-get install openssl)")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
                     "-days", "1", "-subj", "/CN=127.0.0.1"],
                    check=True, capture_output=True, timeout=COMMAND_TIMEOUT_S)
@@ -205,6 +236,33 @@ def trusting_browser(browser: Browser, certificate: tuple[Path, Path]) -> Iterat
         trusting.close()
 
 
+@dataclass
+class Service:
+    """A running gunicorn: its address and its log."""
+
+    base_url: str
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def https_service(deployment: Deployment, certificate: tuple[Path, Path],
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """gunicorn with two workers serving HTTPS itself, as README's first way to serve."""
+    cert, key = certificate
+    log = tmp_path_factory.mktemp("gunicorn-https") / "gunicorn.log"
+    with gunicorn(deployment.environ, log, "--workers", "2", "--certfile", str(cert), "--keyfile", str(key)) as base_url:
+        yield Service(base_url, log)
+
+
+@pytest.fixture(scope="module")
+def proxied_service(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """gunicorn with two workers over plain HTTP behind one TLS-ending proxy (TRUSTED_PROXIES=1),
+    README's second way to serve; the test plays the proxy."""
+    log = tmp_path_factory.mktemp("gunicorn-http") / "gunicorn.log"
+    with gunicorn({**deployment.environ, "TRUSTED_PROXIES": "1"}, log, "--workers", "2") as base_url:
+        yield Service(base_url, log)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -217,6 +275,13 @@ def http_client() -> requests.Session:
     session.trust_env = False
     session.verify = False
     return session
+
+
+def made_up_address() -> str:
+    """A client address the (pretend) proxy names, made up (IPv6 documentation prefix) and new on
+    each call, so its throttling counts in Redis are this run's alone."""
+    digits = uuid.uuid4().hex
+    return f"2001:db8:{digits[:4]}:{digits[4:8]}::{digits[8:12]}"
 
 
 @contextmanager
@@ -340,8 +405,27 @@ def carer_adds_moments_online_and_offline(page: Page, deployment: Deployment, ba
     assert len(deployment.moments_with(offline_words)) == len(deployment.moments_with(online_words)) == 1
 
 
-def writes_from_another_origin_are_refused(deployment: Deployment, base_url: str) -> None:
+def test_a_carer_adds_moments_online_and_offline_over_https(
+        deployment: Deployment, https_service: Service, trusting_browser: Browser,
+        browser_problems: BrowserProblems) -> None:
+    context = trusting_browser.new_context(base_url=https_service.base_url, ignore_https_errors=True, **PHONE)
+    try:
+        context.set_default_timeout(TIMEOUT_MS)
+        browser_problems.watch(context)
+        carer_adds_moments_online_and_offline(context.new_page(), deployment, https_service.base_url)
+    finally:
+        context.close()
+    # A cut network makes the browser report failed loads; anything else is a fault.
+    unexpected = [problem for problem in browser_problems.take() if not NETWORK_FAILURE.search(problem)]
+    assert not unexpected, "\n".join(unexpected)
+
+
+# ---------------------------------------------------------------- with requests
+
+
+def test_writes_from_another_origin_are_refused_over_https(deployment: Deployment, https_service: Service) -> None:
     """With requests, signed in over HTTPS: a form and an API write naming another origin are refused."""
+    base_url = https_service.base_url
     login = f"{base_url}/login"
     with http_client() as http:
         form = {"csrf_token": csrf_token(http.get(login, timeout=HTTP_TIMEOUT_S)),
@@ -364,13 +448,13 @@ def writes_from_another_origin_are_refused(deployment: Deployment, base_url: str
         assert deployment.moments_with(words) == []
 
 
-def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) -> None:
+def test_forms_work_behind_a_tls_ending_proxy(deployment: Deployment, proxied_service: Service) -> None:
     """With requests, as a TLS-ending proxy would pass on what the browser sent it over HTTPS."""
+    base_url = proxied_service.base_url
     browser_origin = base_url.replace("http://", "https://", 1)  # what the browser sees
     login = f"{base_url}/login"
-    # A made-up address (TEST-NET-2) per run: the proxy's X-Forwarded-For is believed, and the
-    # throttling counts in Redis are kept under it.
-    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    # The proxy's X-Forwarded-For is believed, and the throttling counts in Redis are kept under it.
+    address = made_up_address()
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": address}
     with http_client() as http:
         # Asked over plain HTTP without the proxy's word for it, production sends the browser to HTTPS.
@@ -395,7 +479,7 @@ def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) 
             assert refused.status_code == 400, spoiled
             assert EXPIRED in refused.text
 
-        throttle = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+        throttle = redis.Redis.from_url(deployment.environ["RATELIMIT_STORAGE_URI"], socket_timeout=2)
         wrong = sign_in(as_sent, password="not-the-password-at-all")
         try:
             assert wrong.status_code == 400 and WRONG_PASSWORD in wrong.text
@@ -415,29 +499,3 @@ def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) 
                         headers={**forwarded, "Cookie": f"{SESSION_COOKIE}={signed_in.cookies[SESSION_COOKIE]}"},
                         timeout=HTTP_TIMEOUT_S)
         assert home.status_code == 200 and f"Hello, {deployment.carer_name}" in home.text
-
-
-# ---------------------------------------------------------------- the test
-
-
-def test_production_path_over_https_and_behind_a_tls_ending_proxy(
-        deployment: Deployment, certificate: tuple[Path, Path], trusting_browser: Browser,
-        browser_problems: BrowserProblems, tmp_path: Path) -> None:
-    cert, key = certificate
-    with gunicorn(deployment.environ, tmp_path / "gunicorn-https.log",
-                  "--workers", "2", "--certfile", str(cert), "--keyfile", str(key)) as base_url:
-        context = trusting_browser.new_context(base_url=base_url, ignore_https_errors=True, **PHONE)
-        try:
-            context.set_default_timeout(TIMEOUT_MS)
-            browser_problems.watch(context)
-            carer_adds_moments_online_and_offline(context.new_page(), deployment, base_url)
-        finally:
-            context.close()
-        # A cut network makes the browser report failed loads; anything else is a fault.
-        unexpected = [problem for problem in browser_problems.take() if not NETWORK_FAILURE.search(problem)]
-        assert not unexpected, "\n".join(unexpected)
-        writes_from_another_origin_are_refused(deployment, base_url)
-
-    with gunicorn({**deployment.environ, "TRUSTED_PROXIES": "1"}, tmp_path / "gunicorn-http.log",
-                  "--workers", "1") as base_url:
-        forms_work_behind_a_tls_ending_proxy(deployment, base_url)
