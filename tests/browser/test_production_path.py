@@ -9,7 +9,9 @@ a pytest process makes them once).
 Over HTTPS a carer signs in in headless Chromium, adds a moment online, loses the network, adds
 one offline, and sees it sent exactly once when the network is back; `requests` checks that a
 write from another origin is refused. Behind the proxy, a form sent as the browser sent it to the
-proxy works, and one that names another origin, or no page of ours, does not.
+proxy works, and one that names another origin, or no page of ours, does not; and the sign-in
+throttling holds across the two workers exactly as README documents it, per account and per
+address (each count is kept once, in Redis, whichever worker answers).
 
 It needs PostgreSQL (TEST_DATABASE_URL names the server; the test makes a database of its own
 there and drops it), redis-server, openssl and Chromium. Without them it fails in CI and is
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import os
 import re
 import shutil
@@ -34,12 +37,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import redis
 import requests
 from flask import Flask
+from limits import RateLimitItem
+from limits import parse as parse_limit
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
@@ -47,12 +52,13 @@ from sqlalchemy.engine import make_url
 from pipcompanion import create_app
 from pipcompanion.config import ENVIRONMENT_SETTINGS, ProductionConfig
 from pipcompanion.extensions import db
-from pipcompanion.models import MemberKind, Moment
+from pipcompanion.models import Family, MemberKind, Moment, User
 from pipcompanion.services.accounts import create_therapist, use_password_link, user_by_email
 from pipcompanion.services.families import accept_invitation, create_family, create_invitation
 from pipcompanion.services.settings import today_for_service
 
 from ..conftest import IN_CI
+from ..helpers import page_text_of
 from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, BrowserProblems
 from .pages import CONTROLLED_ONCE_ACTIVE, Connection
 
@@ -65,8 +71,14 @@ COMMAND_TIMEOUT_S = 120
 HTTP_TIMEOUT_S = 10
 SESSION_COOKIE = ProductionConfig.SESSION_COOKIE_NAME
 
+# Each gunicorn logs, for every request it answers, the worker's process id and the request's
+# X-Test-Request header: the throttling tests tag their requests to see which worker answered.
+ACCESS_LOG_FORMAT = '%(p)s %({x-test-request}i)s "%(r)s" %(s)s'
+ACCESS_LINE = re.compile(r'^<(?P<worker>\d+)> (?P<tag>\S+) "')
+
 EXPIRED = "This form had expired"
 WRONG_PASSWORD = "That email and password did not match an account."
+PLEASE_WAIT = "Please wait a little"
 SAVED_HERE = "Saved on this phone. It will be sent when you are online."
 SENT = "Sent. Thank you for noticing this moment."
 FETCH_HEALTHZ = "fetch('/healthz', {cache: 'no-store'}).then(() => 'reached', () => 'failed')"
@@ -97,12 +109,26 @@ class Deployment:
     app: Flask  # the production app in this process, to read what the server stored
     carer_email: str
     carer_name: str
+    family_id: int
+    therapist_id: int
 
     def moments_with(self, words: str) -> list[Moment]:
         with self.app.app_context():
             moments = list(db.session.scalars(select(Moment).where(Moment.text == words)))
             db.session.expunge_all()
             return moments
+
+    def new_carer(self, name: str) -> str:
+        """One more carer of the family, invited by the therapist, with an account of their own
+        (password PASSWORD); gives their email, new on every run."""
+        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
+        with self.app.app_context():
+            therapist = db.session.get_one(User, self.therapist_id)
+            invitation = create_invitation(db.session.get_one(Family, self.family_id), kind=MemberKind.CARER,
+                                           relation="Dad", created_by=therapist)
+            accept_invitation(invitation.invitation.id, name=name, email=email, password=PASSWORD, locale="en")
+            db.session.remove()
+        return email
 
 
 def flask_command(environ: dict[str, str], *arguments: str) -> None:
@@ -189,7 +215,8 @@ def deployment(redis_url: str) -> Iterator[Deployment]:
                                    today=today_for_service())
             invitation = create_invitation(family, kind=MemberKind.CARER, relation="Mum", created_by=therapist.user)
             accept_invitation(invitation.invitation.id, name="Jess", email=carer_email, password=PASSWORD, locale="en")
-        yield Deployment(environ, app, carer_email, "Jess")
+            family_id, therapist_id = family.id, therapist.user.id
+        yield Deployment(environ, app, carer_email, "Jess", family_id, therapist_id)
     finally:
         if app is not None:
             with app.app_context():
@@ -238,10 +265,23 @@ def trusting_browser(browser: Browser, certificate: tuple[Path, Path]) -> Iterat
 
 @dataclass
 class Service:
-    """A running gunicorn: its address and its log."""
+    """A running gunicorn: its address, and its log, which names the worker that answered each
+    request the test tagged (X-Test-Request)."""
 
     base_url: str
     log: Path
+
+    def worker_that_answered(self, tag: str) -> str:
+        """The process id of the worker that answered the request tagged so (gunicorn logs a
+        request just after sending its answer, so this waits a little for the line)."""
+        deadline = time.monotonic() + HTTP_TIMEOUT_S
+        while True:
+            for line in self.log.read_text().splitlines():
+                match = ACCESS_LINE.match(line)
+                if match and match["tag"] == tag:
+                    return match["worker"]
+            assert time.monotonic() < deadline, f"gunicorn logged no request tagged {tag}:\n{self.log.read_text()}"
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -287,12 +327,13 @@ def made_up_address() -> str:
 @contextmanager
 def gunicorn(environ: dict[str, str], log: Path, *options: str) -> Iterator[str]:
     """`gunicorn ... app:app` on a free loopback port; gives its address once /healthz answers, and
-    always stops it. Its log is shown when it does not start."""
+    always stops it. Its log (with every request, ACCESS_LOG_FORMAT) is shown when it does not start."""
     port = free_port()
     base_url = f"{'https' if '--certfile' in options else 'http'}://127.0.0.1:{port}"
     with log.open("w") as output:
         # No control socket: its one default path would be shared by every gunicorn on the machine.
         process = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+                                    "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
                                     *options, "app:app"],
                                    cwd=PROJECT_ROOT, env=environ, stdout=output, stderr=subprocess.STDOUT)
     try:
@@ -499,3 +540,160 @@ def test_forms_work_behind_a_tls_ending_proxy(deployment: Deployment, proxied_se
                         headers={**forwarded, "Cookie": f"{SESSION_COOKIE}={signed_in.cookies[SESSION_COOKIE]}"},
                         timeout=HTTP_TIMEOUT_S)
         assert home.status_code == 200 and f"Hello, {deployment.carer_name}" in home.text
+
+
+# ---------------------------------------------------------------- sign-in throttling across the two workers
+
+
+def documented_limit(setting: str) -> RateLimitItem:
+    """The default of a throttling setting (the deployment leaves it unset), which README's
+    Configuration table must give as it is."""
+    value = getattr(ProductionConfig, setting)
+    assert f"| `{setting}` | `{value}` |" in (PROJECT_ROOT / "README.md").read_text(), \
+        f"README's Configuration table does not give {setting} as {value!r}"
+    return parse_limit(value)
+
+
+@dataclass(frozen=True)
+class SignInPage:
+    """The sign-in page as one browser got it through the proxy: its session cookie and form token
+    (a failed sign-in changes neither, so each try sends the same)."""
+
+    service: Service
+    cookie: str
+    csrf_token: str
+
+
+def open_sign_in_page(service: Service) -> SignInPage:
+    with http_client() as http:
+        page = http.get(f"{service.base_url}/login", timeout=HTTP_TIMEOUT_S,
+                        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": made_up_address()})
+        cookie = page.cookies.get(SESSION_COOKIE)
+        assert cookie, "the sign-in page set no session cookie"
+        return SignInPage(service, cookie, csrf_token(page))
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    words: str  # what the page says
+    worker: str  # the process id of the gunicorn worker that answered
+
+
+class SignInAttempt:
+    """One sign-in as the proxy passes it on from `address`, on a connection of its own. The request
+    line and headers go at once, the form only when `answer()` sends it: meanwhile the worker that
+    took the connection waits for the form (as for a phone on a slow network) and answers nobody
+    else, so a request sent in the meantime is answered by the other worker."""
+
+    def __init__(self, page: SignInPage, email: str, password: str, address: str) -> None:
+        self.service = page.service
+        self.tag = f"sign-in-{uuid.uuid4().hex[:12]}"
+        self.form = urlencode({"csrf_token": page.csrf_token, "email": email, "password": password}).encode()
+        netloc = urlsplit(self.service.base_url).netloc
+        browser_origin = f"https://{netloc}"  # what the browser sent to the proxy
+        self.connection = http.client.HTTPConnection(netloc, timeout=HTTP_TIMEOUT_S)
+        self.connection.putrequest("POST", "/login")
+        for name, value in {"X-Forwarded-Proto": "https", "X-Forwarded-For": address,
+                            "Cookie": f"{SESSION_COOKIE}={page.cookie}", "Origin": browser_origin,
+                            "Referer": f"{browser_origin}/login", "Content-Type": "application/x-www-form-urlencoded",
+                            "Content-Length": str(len(self.form)), "X-Test-Request": self.tag}.items():
+            self.connection.putheader(name, value)
+        self.connection.endheaders()
+
+    def answer(self) -> Answer:
+        """Send the form; the answer, and which worker gave it."""
+        try:
+            self.connection.send(self.form)
+            response = self.connection.getresponse()
+            words = page_text_of(response.read().decode())
+        finally:
+            self.connection.close()
+        return Answer(response.status, words, self.service.worker_that_answered(self.tag))
+
+
+def sign_in_once(page: SignInPage, email: str, password: str, address: str) -> Answer:
+    return SignInAttempt(page, email, password, address).answer()
+
+
+def sign_ins_on_both_workers(page: SignInPage, first: tuple[str, str, str],
+                             second: tuple[str, str, str]) -> list[Answer]:
+    """Two sign-ins (email, password, address) that the two workers answer, one each: the first is
+    held back before its form until the second has its answer, so the second is counted first."""
+    held = SignInAttempt(page, *first)
+    second_answer = sign_in_once(page, *second)
+    first_answer = held.answer()
+    assert first_answer.worker != second_answer.worker, f"worker {first_answer.worker} answered both"
+    return [first_answer, second_answer]
+
+
+def described(answers: list[Answer]) -> str:
+    """For a failure's message: each answer's status, worker and first words."""
+    return "\n".join(f"{answer.status} from worker {answer.worker}: {answer.words[:120]}" for answer in answers)
+
+
+def did_not_match(answer: Answer) -> bool:
+    """The usual answer to a wrong email or password: the sign-in page again, saying so."""
+    return answer.status == 400 and WRONG_PASSWORD in answer.words
+
+
+def asks_to_wait(answer: Answer, window_minutes: int) -> bool:
+    """The throttled answer: a page that says, in words, to wait out the window that began with the
+    first counted failure (a few seconds ago)."""
+    return answer.status == 429 and PLEASE_WAIT in answer.words and (
+        f"There have been too many tries. Please try again in {window_minutes} minutes." in answer.words)
+
+
+def test_failed_sign_ins_for_one_account_are_counted_once_across_the_workers(
+        deployment: Deployment, proxied_service: Service) -> None:
+    """LOGIN_LIMIT_PER_ACCOUNT ("5 per 15 minutes" by default) counts the failed sign-ins for one
+    email, normalised as sign-in does: the first five wrong passwords get the usual answer, and the
+    sixth try is refused, even with the right password, whichever worker answers it.
+
+    Each try comes from an address of its own (a guesser with many), so nothing but the account's
+    count can refuse it. Both workers answer some of the five failures, so neither saw five itself:
+    were the counts kept in each process, as with memory://, neither would refuse the sixth."""
+    limit = documented_limit("LOGIN_LIMIT_PER_ACCOUNT")
+    window_minutes = limit.get_expiry() // 60
+    email = deployment.new_carer("Tom")
+    # As it gets typed on phones: capitals, a space before or after, a tab. One account all the same.
+    spellings = [email, email.upper(), f" {email.title()}", f"{email} ", f"\t{email}"]
+    page = open_sign_in_page(proxied_service)
+    wrong = "not-the-password-at-all"
+
+    failed = sign_ins_on_both_workers(page, (spellings[0], wrong, made_up_address()),
+                                      (spellings[1], wrong, made_up_address()))
+    failed += [sign_in_once(page, spellings[number % len(spellings)], wrong, made_up_address())
+               for number in range(len(failed), limit.amount)]
+    assert len(failed) == limit.amount and all(did_not_match(answer) for answer in failed), described(failed)
+
+    refused = sign_ins_on_both_workers(page, (email, PASSWORD, made_up_address()), (email, PASSWORD, made_up_address()))
+    assert all(asks_to_wait(answer, window_minutes) for answer in refused), described(refused)
+    assert {answer.worker for answer in failed} == {answer.worker for answer in refused}
+
+
+def test_failed_sign_ins_from_one_address_are_counted_once_across_the_workers(
+        deployment: Deployment, proxied_service: Service) -> None:
+    """LOGIN_LIMIT_PER_ADDRESS ("20 per 15 minutes" by default) counts the failed sign-ins from one
+    address (as the trusted proxy names it), whichever emails they try: twenty get the usual
+    answer, and the twenty-first is refused, even for a real account with its right password,
+    whichever worker answers it. The same person signs in from another address."""
+    limit = documented_limit("LOGIN_LIMIT_PER_ADDRESS")
+    window_minutes = limit.get_expiry() // 60
+    email = deployment.new_carer("Kit")
+    address = made_up_address()
+    page = open_sign_in_page(proxied_service)
+    wrong = "not-the-password-at-all"
+    # A different made-up email each time, so no account's count comes near its own limit.
+    guesses = [f"guess-{number}-{uuid.uuid4().hex[:6]}@example.org" for number in range(limit.amount)]
+
+    failed = sign_ins_on_both_workers(page, (guesses[0], wrong, address), (guesses[1], wrong, address))
+    failed += [sign_in_once(page, guess, wrong, address) for guess in guesses[len(failed):]]
+    assert len(failed) == limit.amount and all(did_not_match(answer) for answer in failed), described(failed)
+
+    refused = sign_ins_on_both_workers(page, (email, PASSWORD, address), (email, PASSWORD, address))
+    assert all(asks_to_wait(answer, window_minutes) for answer in refused), described(refused)
+    assert {answer.worker for answer in failed} == {answer.worker for answer in refused}
+
+    signed_in = sign_in_once(page, email, PASSWORD, made_up_address())
+    assert signed_in.status == 302 and "/home" in signed_in.words, described([signed_in])
