@@ -593,13 +593,17 @@ class SignInAttempt:
         netloc = urlsplit(self.service.base_url).netloc
         browser_origin = f"https://{netloc}"  # what the browser sent to the proxy
         self.connection = http.client.HTTPConnection(netloc, timeout=HTTP_TIMEOUT_S)
-        self.connection.putrequest("POST", "/login")
-        for name, value in {"X-Forwarded-Proto": "https", "X-Forwarded-For": address,
-                            "Cookie": f"{SESSION_COOKIE}={page.cookie}", "Origin": browser_origin,
-                            "Referer": f"{browser_origin}/login", "Content-Type": "application/x-www-form-urlencoded",
-                            "Content-Length": str(len(self.form)), "X-Test-Request": self.tag}.items():
-            self.connection.putheader(name, value)
-        self.connection.endheaders()
+        try:
+            self.connection.putrequest("POST", "/login")
+            for name, value in {"X-Forwarded-Proto": "https", "X-Forwarded-For": address,
+                                "Cookie": f"{SESSION_COOKIE}={page.cookie}", "Origin": browser_origin,
+                                "Referer": f"{browser_origin}/login", "Content-Type": "application/x-www-form-urlencoded",
+                                "Content-Length": str(len(self.form)), "X-Test-Request": self.tag}.items():
+                self.connection.putheader(name, value)
+            self.connection.endheaders()
+        except BaseException:
+            self.connection.close()
+            raise
 
     def answer(self) -> Answer:
         """Send the form; the answer, and which worker gave it."""
@@ -621,8 +625,10 @@ def sign_ins_on_both_workers(page: SignInPage, first: tuple[str, str, str],
     """Two sign-ins (email, password, address) that the two workers answer, one each: the first is
     held back before its form until the second has its answer, so the second is counted first."""
     held = SignInAttempt(page, *first)
-    second_answer = sign_in_once(page, *second)
-    first_answer = held.answer()
+    try:
+        second_answer = sign_in_once(page, *second)
+    finally:
+        first_answer = held.answer()  # whatever happened: its worker must not wait for the form until it times out
     assert first_answer.worker != second_answer.worker, f"worker {first_answer.worker} answered both"
     return [first_answer, second_answer]
 
