@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from limits.storage import MemoryStorage
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -110,16 +109,14 @@ def app(database_url: str) -> Iterator[Flask]:
 def _clean_state(app: Flask) -> Iterator[None]:
     """Every test starts with empty tables and fresh rate-limit counters, in this process's memory."""
     yield
-    if not isinstance(limiter.storage, MemoryStorage):
-        # Flask-Limiter keeps one storage for all the apps it is bound to: the last app made's. A test
-        # that made a production app left it on Redis, where both xdist workers (and anyone else's
-        # run on this machine) would share counts and one worker's reset would wipe the other's
-        # (seen as flaky throttling tests). A testing app puts it back in memory, before the reset.
-        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.app_context():
         db.session.remove()
         empty_tables(db.engine)
-        limiter.reset()
+    # Fresh counters in this process's memory, never a reset of a shared store: the limiter is one
+    # object, and the last app created binds it to its own storage. A production app made by a test
+    # (test_production_config, the production path) points it at Redis, where reset() would empty
+    # the counts of every other test run on the machine, and later tests would count there too.
+    limiter.init_app(app)
 
 
 # Production's own settings (ProductionConfig over the base: HTTPS forced, HSTS, the __Host- cookie),

@@ -27,9 +27,9 @@ from pipcompanion.models import Moment, MomentKind
 from pipcompanion.models.moments import moment_kind_links
 from pipcompanion.pwa import views as pwa_views
 
-from ..helpers import FamilyInfo, Person, rows
+from ..helpers import FamilyInfo, Person, goes_to_login, rows
 from .conftest import PHONE, TIMEOUT_MS, BrowserProblems
-from .pages import CONTROLLED_ONCE_ACTIVE, SENT, Connection, expect_announced, heading, moments_by, sign_in
+from .pages import CONTROLLED_ONCE_ACTIVE, SENT, Connection, expect_announced, heading, moments_by, path_of, sign_in
 
 OFFLINE = "You are offline"
 SAVED_HERE = "Saved on this phone. It will be sent when you are online."
@@ -429,6 +429,75 @@ def test_signing_out_clears_the_outbox_and_the_next_carer_sends_nothing_of_it(
     expect(outbox_items(phone)).to_have_count(0)
     assert stored_texts(app, dad) == ["Dad's moment"]
     assert moments_by(app, mum) == []
+    forget_provoked(browser_problems)
+
+
+# Every cache of this origin and the paths it holds (the app shell's: the offline page and static files).
+CACHED_PATHS = """async () => {
+    const cached = {};
+    for (const name of await caches.keys()) {
+        const requests = await (await caches.open(name)).keys();
+        cached[name] = requests.map((request) => new URL(request.url).pathname);
+    }
+    return cached;
+}"""
+
+
+def test_signing_out_on_the_sign_out_page_leaves_nothing_of_hers_on_the_phone(
+        app: Flask, phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: BrowserProblems) -> None:
+    """The /logout page's form (opened by its address, from a bookmark say; the header's button
+    posts to it directly) does all that the header's Sign out does: after asking, it deletes her
+    unsent moment and every cache but the app shell from the phone, and the server ends her
+    sign-in, so going back to a page of hers, or reloading it, asks to sign in."""
+    mum = rivers.carers[0]
+    sign_in(phone, mum)
+    expect(heading(phone, "Hello, Mum")).to_be_visible()
+    [session_cookie] = [cookie["value"] for cookie in phone.context.cookies() if cookie["name"] == "session"]
+    # The worker caches no page, but a copy of one (from an older release, say) must not outlive the
+    # sign-in either: put one of her home page in Cache Storage.
+    phone.evaluate("caches.open('pages').then((cache) => cache.add('/home'))")
+    open_add_a_moment(phone)
+    [shell] = [name for name in phone.evaluate("caches.keys()") if name.startswith("pip-shell-")]
+    assert phone.evaluate(CACHED_PATHS)["pages"] == ["/home"]
+
+    connection = Connection(phone.context, live_url)
+    connection.cut()
+    expect_cut(phone)
+    save_moment(phone, "Fed her on the bus, with no signal")
+    expect_announced(phone, SAVED_HERE)
+    expect(outbox_items(phone)).to_have_count(1)
+    # A connection again, but the server's API still does not answer: the moment stays unsent.
+    connection.api_down = True
+    connection.restore()
+
+    phone.goto("/logout")
+    expect(heading(phone, "Sign out")).to_be_visible()
+    expect(outbox_items(phone)).to_have_count(1)
+    asked: list[str] = []
+    phone.once("dialog", answering(asked, yes=True))
+    phone.get_by_role("main").get_by_role("button", name="Sign out now", exact=True).click()
+
+    expect(heading(phone, "Sign in")).to_be_visible()
+    expect_announced(phone, "You have signed out. See you soon.")
+    assert asked == ["1 moment on this phone has not been sent yet. Signing out deletes it from this phone. "
+                     "Sign out anyway?"]
+    assert stored_on_phone(phone) == [] and stored_on_phone(phone, "context") == []
+    cached = phone.evaluate(CACHED_PATHS)
+    assert list(cached) == [shell]
+    assert all(path == "/offline" or path.startswith("/static/") for path in cached[shell]), cached
+    # On the server, her sign-in is over: a copy of the cookie she had gets the sign-in page.
+    copy = app.test_client()
+    copy.set_cookie("session", session_cookie)
+    assert goes_to_login(copy.get("/home"))
+
+    phone.go_back()  # the sign-out page, which now says she is signed out
+    expect(phone.get_by_role("main")).to_contain_text("You are signed out.")
+    phone.go_back()  # the Add a moment page, of her family
+    expect(heading(phone, "Sign in")).to_be_visible()
+    assert path_of(phone) == "/login"
+    phone.reload()
+    expect(heading(phone, "Sign in")).to_be_visible()
+    assert stored_on_phone(phone) == []
     forget_provoked(browser_problems)
 
 

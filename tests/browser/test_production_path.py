@@ -1,24 +1,29 @@
 """The production path, as a service deploys it (README, Production deployment): a fresh
 PostgreSQL database migrated with `flask --app app db upgrade`, the first admin made with
-`flask --app app create-admin`, PIPCOMPANION_ENV=production, throttling counts in Redis, and
-gunicorn with two workers serving HTTPS itself; then a second, short gunicorn over plain HTTP
-behind a (pretend) TLS-ending proxy, with TRUSTED_PROXIES=1.
+`flask --app app create-admin`, PIPCOMPANION_ENV=production, throttling counts in Redis (a
+redis-server of the test's own), and gunicorn with two workers serving HTTPS itself; beside it a
+second gunicorn, also with two workers, over plain HTTP behind a (pretend) TLS-ending proxy, with
+TRUSTED_PROXIES=1. The module's tests share the one deployment and its servers (module fixtures:
+a pytest process makes them once).
 
 Over HTTPS a carer signs in in headless Chromium, adds a moment online, loses the network, adds
 one offline, and sees it sent exactly once when the network is back; `requests` checks that a
 write from another origin is refused. Behind the proxy, a form sent as the browser sent it to the
-proxy works, and one that names another origin, or no page of ours, does not.
+proxy works, and one that names another origin, or no page of ours, does not; and the sign-in
+throttling holds across the two workers exactly as README documents it, per account and per
+address (each count is kept once, in Redis, whichever worker answers).
 
 It needs PostgreSQL (TEST_DATABASE_URL names the server; the test makes a database of its own
-there and drops it), Redis on 127.0.0.1:6379, openssl and Chromium. Without them it fails in CI
-and is skipped elsewhere, as the browser fixture does without Chromium. The production app always
-runs on PostgreSQL, so the test runs in the suite's SQLite pass as well as its PostgreSQL pass.
+there and drops it), redis-server, openssl and Chromium. Without them it fails in CI and is
+skipped elsewhere, as the browser fixture does without Chromium. The production app always runs
+on PostgreSQL, so the test runs in the suite's SQLite pass as well as its PostgreSQL pass.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import os
 import re
 import shutil
@@ -32,12 +37,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import redis
 import requests
 from flask import Flask
+from limits import RateLimitItem
+from limits import parse as parse_limit
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
@@ -45,19 +52,18 @@ from sqlalchemy.engine import make_url
 from pipcompanion import create_app
 from pipcompanion.config import ENVIRONMENT_SETTINGS, ProductionConfig
 from pipcompanion.extensions import db
-from pipcompanion.models import MemberKind, Moment
+from pipcompanion.models import Family, MemberKind, Moment, User
 from pipcompanion.services.accounts import create_therapist, use_password_link, user_by_email
 from pipcompanion.services.families import accept_invitation, create_family, create_invitation
 from pipcompanion.services.settings import today_for_service
 
 from ..conftest import IN_CI
+from ..helpers import page_text_of
 from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, BrowserProblems
 from .pages import CONTROLLED_ONCE_ACTIVE, Connection
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's own gunicorn and flask
-# This test's throttling counts live in a Redis database of their own, away from a service's /0.
-REDIS_URL = "redis://127.0.0.1:6379/15"
 STRONG_KEY = "pQ7-xR2_vL9mK4wT8nB3cY6hJ1dF5gS0zA-e"
 PASSWORD = "plum-harbour-lantern-42"
 START_TIMEOUT_S = 30
@@ -65,8 +71,14 @@ COMMAND_TIMEOUT_S = 120
 HTTP_TIMEOUT_S = 10
 SESSION_COOKIE = ProductionConfig.SESSION_COOKIE_NAME
 
+# Each gunicorn logs, for every request it answers, the worker's process id and the request's
+# X-Test-Request header: the throttling tests tag their requests to see which worker answered.
+ACCESS_LOG_FORMAT = '%(p)s %({x-test-request}i)s "%(r)s" %(s)s'
+ACCESS_LINE = re.compile(r'^<(?P<worker>\d+)> (?P<tag>\S+) "')
+
 EXPIRED = "This form had expired"
 WRONG_PASSWORD = "That email and password did not match an account."
+PLEASE_WAIT = "Please wait a little"
 SAVED_HERE = "Saved on this phone. It will be sent when you are online."
 SENT = "Sent. Thank you for noticing this moment."
 FETCH_HEALTHZ = "fetch('/healthz', {cache: 'no-store'}).then(() => 'reached', () => 'failed')"
@@ -97,12 +109,26 @@ class Deployment:
     app: Flask  # the production app in this process, to read what the server stored
     carer_email: str
     carer_name: str
+    family_id: int
+    therapist_id: int
 
     def moments_with(self, words: str) -> list[Moment]:
         with self.app.app_context():
             moments = list(db.session.scalars(select(Moment).where(Moment.text == words)))
             db.session.expunge_all()
             return moments
+
+    def new_carer(self, name: str) -> str:
+        """One more carer of the family, invited by the therapist, with an account of their own
+        (password PASSWORD); gives their email, new on every run."""
+        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
+        with self.app.app_context():
+            therapist = db.session.get_one(User, self.therapist_id)
+            invitation = create_invitation(db.session.get_one(Family, self.family_id), kind=MemberKind.CARER,
+                                           relation="Dad", created_by=therapist)
+            accept_invitation(invitation.invitation.id, name=name, email=email, password=PASSWORD, locale="en")
+            db.session.remove()
+        return email
 
 
 def flask_command(environ: dict[str, str], *arguments: str) -> None:
@@ -112,33 +138,63 @@ def flask_command(environ: dict[str, str], *arguments: str) -> None:
     assert done.returncode == 0, f"flask {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}"
 
 
-def production_environ(database_url: str) -> dict[str, str]:
+def production_environ(database_url: str, redis_url: str) -> dict[str, str]:
     """This process's environment without any app setting of its own, plus a production service's."""
     environ = {name: value for name, value in os.environ.items()
                if name not in ENVIRONMENT_SETTINGS and name != "PIPCOMPANION_ENV"}
     environ.update(PIPCOMPANION_ENV="production", SECRET_KEY=STRONG_KEY, DATABASE_URL=database_url,
-                   RATELIMIT_STORAGE_URI=REDIS_URL)
+                   RATELIMIT_STORAGE_URI=redis_url)
     return environ
 
 
-@pytest.fixture
-def deployment() -> Iterator[Deployment]:
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server of this module's own, on a free loopback port, for the throttling counts that
+    the gunicorn workers share; stopped afterwards. Its own, so its counts are this run's alone and
+    start at nothing: another test run on the machine may write into a shared Redis, or empty it."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        unavailable("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    log = folder / "redis.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                                    "--appendonly", "no", "--dir", str(folder)],
+                                   stdout=output, stderr=subprocess.STDOUT)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        with redis.Redis.from_url(url, socket_timeout=2) as client:
+            while True:
+                assert process.poll() is None, f"redis-server stopped:\n{log.read_text()}"
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    pass  # not listening yet
+                assert time.monotonic() < deadline, f"redis-server did not answer in {START_TIMEOUT_S} s"
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=HTTP_TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def deployment(redis_url: str) -> Iterator[Deployment]:
     """A new PostgreSQL database, migrated and given its admin by the CLI, then a therapist, a family
     and its carer made with the app's own services (as the admin and the therapist would); dropped
-    afterwards."""
+    after the module's tests."""
     server_url = os.environ.get("TEST_DATABASE_URL")
     if not server_url:
         unavailable("TEST_DATABASE_URL is not set (the production path needs a PostgreSQL server)")
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
-    except redis.RedisError as error:
-        unavailable(f"Redis is not answering on 127.0.0.1:6379 ({error})")
     server = make_url(server_url).set(drivername="postgresql+psycopg")
     name = f"pipc_production_{uuid.uuid4().hex[:8]}"
     admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    environ = production_environ(server.set(database=name).render_as_string(hide_password=False))
+    environ = production_environ(server.set(database=name).render_as_string(hide_password=False), redis_url)
     app = None
     try:
         run = uuid.uuid4().hex[:8]
@@ -160,7 +216,8 @@ def deployment() -> Iterator[Deployment]:
                                    today=today_for_service())
             invitation = create_invitation(family, kind=MemberKind.CARER, relation="Mum", created_by=therapist)
             accept_invitation(invitation.invitation.id, name="Jess", email=carer_email, password=PASSWORD, locale="en")
-        yield Deployment(environ, app, carer_email, "Jess")
+            family_id, therapist_id = family.id, therapist.user.id
+        yield Deployment(environ, app, carer_email, "Jess", family_id, therapist_id)
     finally:
         if app is not None:
             with app.app_context():
@@ -171,12 +228,13 @@ def deployment() -> Iterator[Deployment]:
         admin_engine.dispose()
 
 
-@pytest.fixture
-def certificate(tmp_path: Path) -> tuple[Path, Path]:
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, valid for a day, as TOOLS.md makes it: (cert.pem, key.pem)."""
     if shutil.which("openssl") is None:
         unavailable("openssl is not installed (apt-get install openssl)")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
                     "-days", "1", "-subj", "/CN=127.0.0.1"],
                    check=True, capture_output=True, timeout=COMMAND_TIMEOUT_S)
@@ -206,6 +264,46 @@ def trusting_browser(browser: Browser, certificate: tuple[Path, Path]) -> Iterat
         trusting.close()
 
 
+@dataclass
+class Service:
+    """A running gunicorn: its address, and its log, which names the worker that answered each
+    request the test tagged (X-Test-Request)."""
+
+    base_url: str
+    log: Path
+
+    def worker_that_answered(self, tag: str) -> str:
+        """The process id of the worker that answered the request tagged so (gunicorn logs a
+        request just after sending its answer, so this waits a little for the line)."""
+        deadline = time.monotonic() + HTTP_TIMEOUT_S
+        while True:
+            for line in self.log.read_text().splitlines():
+                match = ACCESS_LINE.match(line)
+                if match and match["tag"] == tag:
+                    return match["worker"]
+            assert time.monotonic() < deadline, f"gunicorn logged no request tagged {tag}:\n{self.log.read_text()}"
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def https_service(deployment: Deployment, certificate: tuple[Path, Path],
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """gunicorn with two workers serving HTTPS itself, as README's first way to serve."""
+    cert, key = certificate
+    log = tmp_path_factory.mktemp("gunicorn-https") / "gunicorn.log"
+    with gunicorn(deployment.environ, log, "--workers", "2", "--certfile", str(cert), "--keyfile", str(key)) as base_url:
+        yield Service(base_url, log)
+
+
+@pytest.fixture(scope="module")
+def proxied_service(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """gunicorn with two workers over plain HTTP behind one TLS-ending proxy (TRUSTED_PROXIES=1),
+    README's second way to serve; the test plays the proxy."""
+    log = tmp_path_factory.mktemp("gunicorn-http") / "gunicorn.log"
+    with gunicorn({**deployment.environ, "TRUSTED_PROXIES": "1"}, log, "--workers", "2") as base_url:
+        yield Service(base_url, log)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -220,15 +318,23 @@ def http_client() -> requests.Session:
     return session
 
 
+def made_up_address() -> str:
+    """A client address the (pretend) proxy names, made up (IPv6 documentation prefix) and new on
+    each call, so its throttling counts in Redis are this run's alone."""
+    digits = uuid.uuid4().hex
+    return f"2001:db8:{digits[:4]}:{digits[4:8]}::{digits[8:12]}"
+
+
 @contextmanager
 def gunicorn(environ: dict[str, str], log: Path, *options: str) -> Iterator[str]:
     """`gunicorn ... app:app` on a free loopback port; gives its address once /healthz answers, and
-    always stops it. Its log is shown when it does not start."""
+    always stops it. Its log (with every request, ACCESS_LOG_FORMAT) is shown when it does not start."""
     port = free_port()
     base_url = f"{'https' if '--certfile' in options else 'http'}://127.0.0.1:{port}"
     with log.open("w") as output:
         # No control socket: its one default path would be shared by every gunicorn on the machine.
         process = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+                                    "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
                                     *options, "app:app"],
                                    cwd=PROJECT_ROOT, env=environ, stdout=output, stderr=subprocess.STDOUT)
     try:
@@ -341,8 +447,27 @@ def carer_adds_moments_online_and_offline(page: Page, deployment: Deployment, ba
     assert len(deployment.moments_with(offline_words)) == len(deployment.moments_with(online_words)) == 1
 
 
-def writes_from_another_origin_are_refused(deployment: Deployment, base_url: str) -> None:
+def test_a_carer_adds_moments_online_and_offline_over_https(
+        deployment: Deployment, https_service: Service, trusting_browser: Browser,
+        browser_problems: BrowserProblems) -> None:
+    context = trusting_browser.new_context(base_url=https_service.base_url, ignore_https_errors=True, **PHONE)
+    try:
+        context.set_default_timeout(TIMEOUT_MS)
+        browser_problems.watch(context)
+        carer_adds_moments_online_and_offline(context.new_page(), deployment, https_service.base_url)
+    finally:
+        context.close()
+    # A cut network makes the browser report failed loads; anything else is a fault.
+    unexpected = [problem for problem in browser_problems.take() if not NETWORK_FAILURE.search(problem)]
+    assert not unexpected, "\n".join(unexpected)
+
+
+# ---------------------------------------------------------------- with requests
+
+
+def test_writes_from_another_origin_are_refused_over_https(deployment: Deployment, https_service: Service) -> None:
     """With requests, signed in over HTTPS: a form and an API write naming another origin are refused."""
+    base_url = https_service.base_url
     login = f"{base_url}/login"
     with http_client() as http:
         form = {"csrf_token": csrf_token(http.get(login, timeout=HTTP_TIMEOUT_S)),
@@ -365,14 +490,14 @@ def writes_from_another_origin_are_refused(deployment: Deployment, base_url: str
         assert deployment.moments_with(words) == []
 
 
-def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) -> None:
+def test_forms_work_behind_a_tls_ending_proxy(deployment: Deployment, proxied_service: Service) -> None:
     """With requests, as a TLS-ending proxy would pass on what the browser sent it over HTTPS (and
     what a client sends over plain HTTP: pages are sent to HTTPS, the API is refused)."""
+    base_url = proxied_service.base_url
     browser_origin = base_url.replace("http://", "https://", 1)  # what the browser sees
     login = f"{base_url}/login"
-    # A made-up address (TEST-NET-2) per run: the proxy's X-Forwarded-For is believed, and the
-    # throttling counts in Redis are kept under it.
-    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    # The proxy's X-Forwarded-For is believed, and the throttling counts in Redis are kept under it.
+    address = made_up_address()
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": address}
     with http_client() as http:
         # Asked over plain HTTP without the proxy's word for it, production sends the browser to HTTPS.
@@ -401,7 +526,7 @@ def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) 
             assert refused.status_code == 400, spoiled
             assert EXPIRED in refused.text
 
-        throttle = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+        throttle = redis.Redis.from_url(deployment.environ["RATELIMIT_STORAGE_URI"], socket_timeout=2)
         wrong = sign_in(as_sent, password="not-the-password-at-all")
         try:
             assert wrong.status_code == 400 and WRONG_PASSWORD in wrong.text
@@ -425,27 +550,164 @@ def forms_work_behind_a_tls_ending_proxy(deployment: Deployment, base_url: str) 
         assert me.status_code == 200 and me.json()["user"]["name"] == deployment.carer_name
 
 
-# ---------------------------------------------------------------- the test
+# ---------------------------------------------------------------- sign-in throttling across the two workers
 
 
-def test_production_path_over_https_and_behind_a_tls_ending_proxy(
-        deployment: Deployment, certificate: tuple[Path, Path], trusting_browser: Browser,
-        browser_problems: BrowserProblems, tmp_path: Path) -> None:
-    cert, key = certificate
-    with gunicorn(deployment.environ, tmp_path / "gunicorn-https.log",
-                  "--workers", "2", "--certfile", str(cert), "--keyfile", str(key)) as base_url:
-        context = trusting_browser.new_context(base_url=base_url, ignore_https_errors=True, **PHONE)
+def documented_limit(setting: str) -> RateLimitItem:
+    """The default of a throttling setting (the deployment leaves it unset), which README's
+    Configuration table must give as it is."""
+    value = getattr(ProductionConfig, setting)
+    assert f"| `{setting}` | `{value}` |" in (PROJECT_ROOT / "README.md").read_text(), \
+        f"README's Configuration table does not give {setting} as {value!r}"
+    return parse_limit(value)
+
+
+@dataclass(frozen=True)
+class SignInPage:
+    """The sign-in page as one browser got it through the proxy: its session cookie and form token
+    (a failed sign-in changes neither, so each try sends the same)."""
+
+    service: Service
+    cookie: str
+    csrf_token: str
+
+
+def open_sign_in_page(service: Service) -> SignInPage:
+    with http_client() as http:
+        page = http.get(f"{service.base_url}/login", timeout=HTTP_TIMEOUT_S,
+                        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": made_up_address()})
+        cookie = page.cookies.get(SESSION_COOKIE)
+        assert cookie, "the sign-in page set no session cookie"
+        return SignInPage(service, cookie, csrf_token(page))
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    words: str  # what the page says
+    worker: str  # the process id of the gunicorn worker that answered
+
+
+class SignInAttempt:
+    """One sign-in as the proxy passes it on from `address`, on a connection of its own. The request
+    line and headers go at once, the form only when `answer()` sends it: meanwhile the worker that
+    took the connection waits for the form (as for a phone on a slow network) and answers nobody
+    else, so a request sent in the meantime is answered by the other worker."""
+
+    def __init__(self, page: SignInPage, email: str, password: str, address: str) -> None:
+        self.service = page.service
+        self.tag = f"sign-in-{uuid.uuid4().hex[:12]}"
+        self.form = urlencode({"csrf_token": page.csrf_token, "email": email, "password": password}).encode()
+        netloc = urlsplit(self.service.base_url).netloc
+        browser_origin = f"https://{netloc}"  # what the browser sent to the proxy
+        self.connection = http.client.HTTPConnection(netloc, timeout=HTTP_TIMEOUT_S)
         try:
-            context.set_default_timeout(TIMEOUT_MS)
-            browser_problems.watch(context)
-            carer_adds_moments_online_and_offline(context.new_page(), deployment, base_url)
-        finally:
-            context.close()
-        # A cut network makes the browser report failed loads; anything else is a fault.
-        unexpected = [problem for problem in browser_problems.take() if not NETWORK_FAILURE.search(problem)]
-        assert not unexpected, "\n".join(unexpected)
-        writes_from_another_origin_are_refused(deployment, base_url)
+            self.connection.putrequest("POST", "/login")
+            for name, value in {"X-Forwarded-Proto": "https", "X-Forwarded-For": address,
+                                "Cookie": f"{SESSION_COOKIE}={page.cookie}", "Origin": browser_origin,
+                                "Referer": f"{browser_origin}/login", "Content-Type": "application/x-www-form-urlencoded",
+                                "Content-Length": str(len(self.form)), "X-Test-Request": self.tag}.items():
+                self.connection.putheader(name, value)
+            self.connection.endheaders()
+        except BaseException:
+            self.connection.close()
+            raise
 
-    with gunicorn({**deployment.environ, "TRUSTED_PROXIES": "1"}, tmp_path / "gunicorn-http.log",
-                  "--workers", "1") as base_url:
-        forms_work_behind_a_tls_ending_proxy(deployment, base_url)
+    def answer(self) -> Answer:
+        """Send the form; the answer, and which worker gave it."""
+        try:
+            self.connection.send(self.form)
+            response = self.connection.getresponse()
+            words = page_text_of(response.read().decode())
+        finally:
+            self.connection.close()
+        return Answer(response.status, words, self.service.worker_that_answered(self.tag))
+
+
+def sign_in_once(page: SignInPage, email: str, password: str, address: str) -> Answer:
+    return SignInAttempt(page, email, password, address).answer()
+
+
+def sign_ins_on_both_workers(page: SignInPage, first: tuple[str, str, str],
+                             second: tuple[str, str, str]) -> list[Answer]:
+    """Two sign-ins (email, password, address) that the two workers answer, one each: the first is
+    held back before its form until the second has its answer, so the second is counted first."""
+    held = SignInAttempt(page, *first)
+    try:
+        second_answer = sign_in_once(page, *second)
+    finally:
+        first_answer = held.answer()  # whatever happened: its worker must not wait for the form until it times out
+    assert first_answer.worker != second_answer.worker, f"worker {first_answer.worker} answered both"
+    return [first_answer, second_answer]
+
+
+def described(answers: list[Answer]) -> str:
+    """For a failure's message: each answer's status, worker and first words."""
+    return "\n".join(f"{answer.status} from worker {answer.worker}: {answer.words[:120]}" for answer in answers)
+
+
+def did_not_match(answer: Answer) -> bool:
+    """The usual answer to a wrong email or password: the sign-in page again, saying so."""
+    return answer.status == 400 and WRONG_PASSWORD in answer.words
+
+
+def asks_to_wait(answer: Answer, window_minutes: int) -> bool:
+    """The throttled answer: a page that says, in words, to wait out the window that began with the
+    first counted failure (a few seconds ago)."""
+    return answer.status == 429 and PLEASE_WAIT in answer.words and (
+        f"There have been too many tries. Please try again in {window_minutes} minutes." in answer.words)
+
+
+def test_failed_sign_ins_for_one_account_are_counted_once_across_the_workers(
+        deployment: Deployment, proxied_service: Service) -> None:
+    """LOGIN_LIMIT_PER_ACCOUNT ("5 per 15 minutes" by default) counts the failed sign-ins for one
+    email, normalised as sign-in does: the first five wrong passwords get the usual answer, and the
+    sixth try is refused, even with the right password, whichever worker answers it.
+
+    Each try comes from an address of its own (a guesser with many), so nothing but the account's
+    count can refuse it. Both workers answer some of the five failures, so neither saw five itself:
+    were the counts kept in each process, as with memory://, neither would refuse the sixth."""
+    limit = documented_limit("LOGIN_LIMIT_PER_ACCOUNT")
+    window_minutes = limit.get_expiry() // 60
+    email = deployment.new_carer("Tom")
+    # As it gets typed on phones: capitals, a space before or after, a tab. One account all the same.
+    spellings = [email, email.upper(), f" {email.title()}", f"{email} ", f"\t{email}"]
+    page = open_sign_in_page(proxied_service)
+    wrong = "not-the-password-at-all"
+
+    failed = sign_ins_on_both_workers(page, (spellings[0], wrong, made_up_address()),
+                                      (spellings[1], wrong, made_up_address()))
+    failed += [sign_in_once(page, spellings[number % len(spellings)], wrong, made_up_address())
+               for number in range(len(failed), limit.amount)]
+    assert len(failed) == limit.amount and all(did_not_match(answer) for answer in failed), described(failed)
+
+    refused = sign_ins_on_both_workers(page, (email, PASSWORD, made_up_address()), (email, PASSWORD, made_up_address()))
+    assert all(asks_to_wait(answer, window_minutes) for answer in refused), described(refused)
+    assert {answer.worker for answer in failed} == {answer.worker for answer in refused}
+
+
+def test_failed_sign_ins_from_one_address_are_counted_once_across_the_workers(
+        deployment: Deployment, proxied_service: Service) -> None:
+    """LOGIN_LIMIT_PER_ADDRESS ("20 per 15 minutes" by default) counts the failed sign-ins from one
+    address (as the trusted proxy names it), whichever emails they try: twenty get the usual
+    answer, and the twenty-first is refused, even for a real account with its right password,
+    whichever worker answers it. The same person signs in from another address."""
+    limit = documented_limit("LOGIN_LIMIT_PER_ADDRESS")
+    window_minutes = limit.get_expiry() // 60
+    email = deployment.new_carer("Kit")
+    address = made_up_address()
+    page = open_sign_in_page(proxied_service)
+    wrong = "not-the-password-at-all"
+    # A different made-up email each time, so no account's count comes near its own limit.
+    guesses = [f"guess-{number}-{uuid.uuid4().hex[:6]}@example.org" for number in range(limit.amount)]
+
+    failed = sign_ins_on_both_workers(page, (guesses[0], wrong, address), (guesses[1], wrong, address))
+    failed += [sign_in_once(page, guess, wrong, address) for guess in guesses[len(failed):]]
+    assert len(failed) == limit.amount and all(did_not_match(answer) for answer in failed), described(failed)
+
+    refused = sign_ins_on_both_workers(page, (email, PASSWORD, address), (email, PASSWORD, address))
+    assert all(asks_to_wait(answer, window_minutes) for answer in refused), described(refused)
+    assert {answer.worker for answer in failed} == {answer.worker for answer in refused}
+
+    signed_in = sign_in_once(page, email, PASSWORD, made_up_address())
+    assert signed_in.status == 302 and "/home" in signed_in.words, described([signed_in])
