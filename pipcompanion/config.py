@@ -146,6 +146,15 @@ CONFIGS: dict[str, type[BaseConfig]] = {
 }
 
 
+def host_names(value: str) -> list[str]:
+    """TRUSTED_HOSTS from the environment: host names separated by commas (a leading dot takes subdomains)."""
+    names = [name.strip().lower() for name in value.split(",") if name.strip()]
+    if not names or any(not name.isascii() or any(c in name for c in "/:@ ") for name in names):
+        raise ValueError(f"use the host names people reach the service at, separated by commas "
+                         f"(such as pip.example.nhs.uk), not {value!r}")
+    return names
+
+
 def proxy_count(value: str) -> int:
     """TRUSTED_PROXIES from the environment: a whole number from 0 to MAX_TRUSTED_PROXIES."""
     text = value.strip()
@@ -206,6 +215,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Any]] = {
     "INVITATION_DAYS": ("INVITATION_LIFETIME", lambda v: timedelta(days=int(v))),
     "FORCE_HTTPS": ("FORCE_HTTPS", flag),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", proxy_count),
+    "TRUSTED_HOSTS": ("TRUSTED_HOSTS", host_names),
     "SINGLE_PROCESS": ("SINGLE_PROCESS", flag),
     "MAIL_SERVER": ("MAIL_SERVER", str.strip),
     "MAIL_PORT": ("MAIL_PORT", port_number),
@@ -327,6 +337,12 @@ def check_production(config: MutableMapping[str, Any]) -> None:
             "to the log. Set MAIL_SERVER to send mail, or leave both unset to show links to staff."
         )
     server = config.get("MAIL_SERVER") or ""
+    if server and not config.get("TRUSTED_HOSTS"):
+        raise ConfigError(
+            "TRUSTED_HOSTS is not set, and MAIL_SERVER is: emailed password links are built from the address a "
+            "request names, so a request naming another site could mail a link to it. Set TRUSTED_HOSTS to the "
+            "host names people reach the service at (such as pip.example.nhs.uk)."
+        )
     if server and config.get("MAIL_SECURITY") == "none" and not is_loopback(server):
         raise ConfigError(
             f"MAIL_SECURITY is none for the mail server {server}, so password links would cross the network "

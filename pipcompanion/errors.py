@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .extensions import db, limiter
 from .problems import ApiProblem, problem_response, wants_problem
@@ -76,6 +76,14 @@ def init_app(app: Flask) -> None:
             _("This form had expired"),
             _("For your safety, forms stop working after a while. Please go back, reload the page and try again."),
         )
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError) -> ResponseReturnValue:
+        # A Host outside TRUSTED_HOSTS: no address can be built for this request, so no page either.
+        title, message = error_text(400)
+        if wants_problem():
+            return problem_response(ApiProblem(400, "http-400", title, detail=message))
+        return f"{title}. {message}", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

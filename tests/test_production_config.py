@@ -11,6 +11,8 @@ import pytest
 from pipcompanion import create_app
 from pipcompanion.config import ENVIRONMENT_SETTINGS, ConfigError, secret_key_weakness
 
+from .conftest import MakeApp
+
 STRONG_KEY = "Zq3-vT8_mW1xKp4Rb7nYc2Ls9Hd6Gf0Ej5Ua"
 POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS = "redis://127.0.0.1:6379/0"
@@ -150,7 +152,7 @@ def test_an_on_off_setting_that_is_neither_is_refused(environ: pytest.MonkeyPatc
 def test_production_sends_mail_through_the_server_it_is_given(environ: pytest.MonkeyPatch) -> None:
     for variable, value in {"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": "2525", "MAIL_SECURITY": "tls",
                             "MAIL_USERNAME": "pip", "MAIL_PASSWORD": "s3cret", "MAIL_FROM": "no-reply@example.org",
-                            "MAIL_TIMEOUT": "20"}.items():
+                            "MAIL_TIMEOUT": "20", "TRUSTED_HOSTS": "pip.example.org"}.items():
         environ.setenv(variable, value)
     config = create_app("production").config
     assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_SECURITY"], config["MAIL_USERNAME"],
@@ -176,6 +178,7 @@ def test_unencrypted_mail_across_a_network_is_refused_in_production(environ: pyt
     environ.setenv("MAIL_SERVER", "smtp.example.org")
     environ.setenv("MAIL_FROM", "no-reply@example.org")
     environ.setenv("MAIL_SECURITY", "none")
+    environ.setenv("TRUSTED_HOSTS", "pip.example.org")
     assert refusal() == (
         "MAIL_SECURITY is none for the mail server smtp.example.org, so password links would cross the network "
         "unencrypted: use starttls or tls, or a relay on this machine (localhost)."
@@ -187,10 +190,40 @@ def test_unencrypted_mail_to_a_relay_on_this_machine_is_allowed(environ: pytest.
     environ.setenv("MAIL_SERVER", server)
     environ.setenv("MAIL_FROM", "no-reply@example.org")
     environ.setenv("MAIL_SECURITY", "none")
+    environ.setenv("TRUSTED_HOSTS", "pip.example.org")
     assert create_app("production").config["MAIL_SECURITY"] == "none"
 
 
+def test_mail_without_trusted_hosts_is_refused_in_production(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("MAIL_SERVER", "smtp.example.org")
+    environ.setenv("MAIL_FROM", "no-reply@example.org")
+    assert refusal() == (
+        "TRUSTED_HOSTS is not set, and MAIL_SERVER is: emailed password links are built from the address a "
+        "request names, so a request naming another site could mail a link to it. Set TRUSTED_HOSTS to the "
+        "host names people reach the service at (such as pip.example.nhs.uk)."
+    )
+
+
+def test_trusted_hosts_are_read_as_a_list_of_names(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("TRUSTED_HOSTS", " pip.example.org, .pip.example.nhs.uk ")
+    assert create_app("production").config["TRUSTED_HOSTS"] == ["pip.example.org", ".pip.example.nhs.uk"]
+
+
+def test_a_request_naming_a_host_the_service_does_not_answer_to_is_refused(production_app: MakeApp) -> None:
+    """So no link built from the request (an emailed password link) can point at another site."""
+    client = production_app(TRUSTED_HOSTS=["pip.example.org"]).test_client()
+    forged = client.get("/login", base_url="https://elsewhere.example")
+    assert forged.status_code == 400
+    assert "elsewhere.example" not in forged.get_data(as_text=True)
+    assert "Something in that request was not right" in forged.get_data(as_text=True)
+    api = client.get("/api/v1/me", base_url="https://elsewhere.example")
+    assert api.status_code == 400 and api.headers["Content-Type"] == "application/problem+json"
+    assert client.get("/login", base_url="https://pip.example.org").status_code == 200
+
+
 @pytest.mark.parametrize(("variable", "value", "message"), [
+    ("TRUSTED_HOSTS", "https://pip.example.org/", "use the host names people reach the service at, separated by "
+                                                  "commas (such as pip.example.nhs.uk), not 'https://pip.example.org/'"),
     ("MAIL_PORT", "70000", "use a port number from 1 to 65535, not '70000'"),
     ("MAIL_SECURITY", "ssl", "use starttls, tls or none, not 'ssl'"),
     ("MAIL_TIMEOUT", "600", "use a whole number of seconds from 1 to 60, not '600'"),
