@@ -51,7 +51,7 @@ from sqlalchemy.engine import make_url
 
 from pipcompanion import create_app
 from pipcompanion.config import ENVIRONMENT_SETTINGS, ProductionConfig
-from pipcompanion.extensions import db
+from pipcompanion.extensions import db, limiter
 from pipcompanion.models import Family, MemberKind, Moment, User
 from pipcompanion.services.accounts import create_therapist, use_password_link, user_by_email
 from pipcompanion.services.families import accept_invitation, create_family, create_invitation
@@ -182,7 +182,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def deployment(redis_url: str) -> Iterator[Deployment]:
+def deployment(redis_url: str, app: Flask) -> Iterator[Deployment]:
     """A new PostgreSQL database, migrated and given its admin by the CLI, then a therapist, a family
     and its carer made with the app's own services (as the admin and the therapist would); dropped
     after the module's tests."""
@@ -195,7 +195,7 @@ def deployment(redis_url: str) -> Iterator[Deployment]:
     with admin_engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     environ = production_environ(server.set(database=name).render_as_string(hide_password=False), redis_url)
-    app = None
+    production = None
     try:
         run = uuid.uuid4().hex[:8]
         flask_command(environ, "db", "upgrade")
@@ -204,9 +204,13 @@ def deployment(redis_url: str) -> Iterator[Deployment]:
         with pytest.MonkeyPatch.context() as patch:
             for variable, value in environ.items():
                 patch.setenv(variable, value)
-            app = create_app("production")
+            production = create_app("production")
+        # The limiter is one object, bound to the last app made: bind it back to the suite's own
+        # (in memory) at once, so that nothing after this, even a failure below, counts in this
+        # module's Redis, which is gone after the module.
+        limiter.init_app(app)
         carer_email = f"jess-{run}@example.org"
-        with app.test_request_context():  # the setup link is a full address, made for a request
+        with production.test_request_context():  # the setup link is a full address, made for a request
             admin = user_by_email(admin_email)
             assert admin is not None
             setup = create_therapist(admin, name="Sam", email=f"sam-{run}@example.org")
@@ -216,11 +220,11 @@ def deployment(redis_url: str) -> Iterator[Deployment]:
                                    today=today_for_service())
             invitation = create_invitation(family, kind=MemberKind.CARER, relation="Mum", created_by=therapist)
             accept_invitation(invitation.invitation.id, name="Jess", email=carer_email, password=PASSWORD, locale="en")
-            family_id, therapist_id = family.id, therapist.user.id
-        yield Deployment(environ, app, carer_email, "Jess", family_id, therapist_id)
+            family_id, therapist_id = family.id, therapist.id
+        yield Deployment(environ, production, carer_email, "Jess", family_id, therapist_id)
     finally:
-        if app is not None:
-            with app.app_context():
+        if production is not None:
+            with production.app_context():
                 db.session.remove()
                 db.engine.dispose()
         with admin_engine.connect() as connection:
