@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
@@ -220,24 +220,31 @@ def _scope_for(role: Role, action: FamilyAction, person_id: int | ColumnElement[
     return and_(Family.archived.is_(False), belongs)
 
 
+# The person a statement built once (below) is about, given when it runs: {"person_id": user.id}.
+_PERSON_ID: BindParameter[int] = bindparam("person_id", type_=Integer)
+
+
 @cache
 def _gate_statement(role: Role, action: FamilyAction) -> Select[tuple[Family, MemberKind, datetime | None]]:
     """require_family's one statement for a role and action, built once: it runs on every family
     page and API call, and composing it (and its cache key) anew each time cost more than running it."""
-    person_id = bindparam("person_id", type_=Integer)
     return (
         select(Family, Membership.kind, CaseloadAssignment.last_looked_at)
-        .outerjoin(Membership, and_(Membership.family_id == Family.id, Membership.user_id == person_id))
+        .outerjoin(Membership, and_(Membership.family_id == Family.id, Membership.user_id == _PERSON_ID))
         .outerjoin(CaseloadAssignment, and_(CaseloadAssignment.family_id == Family.id,
-                                            CaseloadAssignment.therapist_id == person_id))
+                                            CaseloadAssignment.therapist_id == _PERSON_ID))
         .options(joinedload(Family.babies))
-        .where(Family.id == bindparam("family_id", type_=Integer), _scope_for(role, action, person_id))
+        .where(Family.id == bindparam("family_id", type_=Integer), _scope_for(role, action, _PERSON_ID))
     )
 
 
 def families_for(user: User, action: FamilyAction = FamilyAction.VIEW) -> Select[tuple[Family]]:
     """SELECT of the families this user may do `action` to, by name."""
-    return select(Family).where(family_scope(user, action)).order_by(Family.display_name, Family.id)
+    return _families_of(user.role, action, user.id)
+
+
+def _families_of(role: Role, action: FamilyAction, person_id: int | ColumnElement[int]) -> Select[tuple[Family]]:
+    return select(Family).where(_scope_for(role, action, person_id)).order_by(Family.display_name, Family.id)
 
 
 def families_with_babies(user: User, action: FamilyAction) -> list[Family]:
@@ -249,8 +256,7 @@ def families_with_babies(user: User, action: FamilyAction) -> list[Family]:
 @cache
 def _families_with_babies_statement(role: Role, action: FamilyAction) -> Select[tuple[Family]]:
     """Built once per role and action: a landing page runs it on every visit."""
-    scope = _scope_for(role, action, bindparam("person_id", type_=Integer))
-    return select(Family).where(scope).order_by(Family.display_name, Family.id).options(joinedload(Family.babies))
+    return _families_of(role, action, _PERSON_ID).options(joinedload(Family.babies))
 
 
 def require_family(user: User, family_id: int, action: FamilyAction, *,

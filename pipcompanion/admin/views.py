@@ -19,7 +19,6 @@ from ..permissions import role_required
 from ..services import ServiceError
 from ..services.accounts import (
     GivenPasswordLink,
-    LinkDelivery,
     create_therapist,
     give_password_link,
     set_therapist_active,
@@ -88,7 +87,7 @@ def therapists() -> Response | tuple[str, int]:
 
 def _told_about(given: GivenPasswordLink) -> Response:
     """An emailed link (or one that could not be sent) is a message on the list, never the link."""
-    flash(given.message, "success" if given.delivery is LinkDelivery.EMAILED else "error")
+    flash(given.message, given.flash_category)
     return redirect(url_for("admin.therapists"))
 
 

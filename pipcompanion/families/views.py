@@ -14,7 +14,7 @@ from ..models import Family, MemberKind, PasswordLinkPurpose, Role, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAction, current_access, family_scoped, role_required
 from ..services import ServiceError
-from ..services.accounts import LinkDelivery, give_password_link
+from ..services.accounts import give_password_link
 from ..services.caseload import caseload as caseload_rows
 from ..services.families import (
     IssuedInvitation,
@@ -119,7 +119,7 @@ def member_password_link(family: Family, user_id: int) -> Response | tuple[str, 
     given = give_password_link(membership.user, PasswordLinkPurpose.RESET, current_user)
     if given.url is not None:
         return _render_family(family, reset_link=(membership.user.name, given.url), status=201)
-    flash(given.message, "success" if given.delivery is LinkDelivery.EMAILED else "error")
+    flash(given.message, given.flash_category)
     return redirect(url_for("families.family_detail", family_id=family.id))
 
 

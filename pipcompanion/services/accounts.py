@@ -202,6 +202,11 @@ class GivenPasswordLink:
     url: str | None = None  # only when SHOWN
 
     @property
+    def flash_category(self) -> str:
+        """How the message is shown: good news when the email went, a problem when it did not."""
+        return "success" if self.delivery is LinkDelivery.EMAILED else "error"
+
+    @property
     def message(self) -> str:
         """What the staff member is told when the link was emailed, or could not be (a shown link
         is shown instead)."""
