@@ -24,6 +24,7 @@ MOMENT_TEXT_MAX = 2000
 KIND_NAME_MAX = 40  # moment_kinds.custom_name
 REFLECTION_MAX = 1000
 FOCUS_MAX = 300  # focuses.text
+CHECK_IN_QUESTION_MAX = 150  # check_in_questions.custom_text
 
 # The service
 SERVICE_NAME_MAX = 80  # service_settings.service_name

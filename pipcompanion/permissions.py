@@ -16,11 +16,11 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import BindParameter, ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from .extensions import db, login_manager
-from .models import CaseloadAssignment, Family, MemberKind, Membership, Moment, Role, User, Visibility
+from .models import CaseloadAssignment, CheckIn, Family, MemberKind, Membership, Moment, Role, User, Visibility
 from .models.audit import AuditAction
 from .services.audit import record_read, record_refusal
 
@@ -45,6 +45,12 @@ class FamilyAction(enum.StrEnum):
     # See the therapy around the moments: reflections, pins, feelings, session dates and the
     # focus. Carers and the therapist; never viewers (family and friends see the moments alone).
     SEE_THERAPY = "see-therapy"
+    CHECK_IN = "check-in"  # answer one's own confidence check-ins: the carers
+    # See every carer's own feelings and check-ins over time: the family's therapist. A carer sees
+    # only their own; viewers never see either.
+    SEE_EACH_CARER = "see-each-carer"
+    # Choose what the family's viewers see (whether the therapist is named): the carers.
+    SHOW_TO_VIEWERS = "show-to-viewers"
 
 
 # Which roles an action is open to at all (membership is checked on top).
@@ -56,11 +62,14 @@ ACTION_ROLES: dict[FamilyAction, frozenset[Role]] = {
     FamilyAction.PIN: frozenset({Role.THERAPIST, Role.CARER}),
     FamilyAction.REFLECT: frozenset({Role.THERAPIST}),
     FamilyAction.SEE_THERAPY: frozenset({Role.THERAPIST, Role.CARER}),
+    FamilyAction.CHECK_IN: frozenset({Role.CARER}),
+    FamilyAction.SEE_EACH_CARER: frozenset({Role.THERAPIST}),
+    FamilyAction.SHOW_TO_VIEWERS: frozenset({Role.CARER}),
 }
 
 # Actions a member may do only as one of the family's carers (not as its viewer).
 CARERS_ONLY = frozenset({FamilyAction.MANAGE_VIEWERS, FamilyAction.LOG_MOMENTS, FamilyAction.PIN,
-                         FamilyAction.SEE_THERAPY})
+                         FamilyAction.SEE_THERAPY, FamilyAction.CHECK_IN, FamilyAction.SHOW_TO_VIEWERS})
 
 def _allows(action: FamilyAction) -> property:
     """A FamilyAccess property: whether the person may do `action` (for templates: `access.pin`)."""
@@ -89,6 +98,9 @@ class FamilyAccess:
     manage_carers = _allows(FamilyAction.MANAGE_CARERS)
     manage_viewers = _allows(FamilyAction.MANAGE_VIEWERS)
     sees_therapy = _allows(FamilyAction.SEE_THERAPY)  # reflections, pins, feelings, session dates, focus
+    check_in = _allows(FamilyAction.CHECK_IN)
+    sees_each_carer = _allows(FamilyAction.SEE_EACH_CARER)  # every carer's feelings over time and check-ins
+    show_to_viewers = _allows(FamilyAction.SHOW_TO_VIEWERS)
 
     def may_change(self, author_id: int) -> bool:
         """Whether this person may edit or delete a moment by `author_id` (their own, as a carer)."""
@@ -379,3 +391,36 @@ def moment_or_404(family: Family, moment_id: int, *, own: bool = False) -> Momen
     if moment is None:
         abort(404)
     return moment
+
+
+def own_reflection_scope(access: FamilyAccess,
+                         author: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """A WHERE clause on a carer's own reflective data in `access`'s family, given the column naming
+    its carer (`Moment.author_id` for feelings over time, `CheckIn.carer_id` for check-ins): the
+    carer sees their own, the family's therapist sees every carer's, and nobody else sees any
+    (not the other carer, not a viewer)."""
+    if access.sees_each_carer:
+        return true()
+    if access.check_in:  # a carer of this family
+        return author == access.user_id
+    return false()
+
+
+def visible_check_ins(access: FamilyAccess) -> ColumnElement[bool]:
+    """The check-ins of `access`'s family that its person may see."""
+    return and_(CheckIn.family_id == access.family_id, own_reflection_scope(access, CheckIn.carer_id))
+
+
+def book_moment_scope(access: FamilyAccess, *, with_my_own: bool) -> ColumnElement[bool]:
+    """A WHERE clause on Moment: what a memory book made by `access`'s person may hold.
+
+    A keepsake is for the family to keep: the moments shared with family, and, when a carer
+    chooses (`with_my_own`), their own moments of every visibility. Never another person's
+    private or therapist-only moment, and nothing when this person may not see the therapy.
+    """
+    if not access.sees_therapy:
+        return false()
+    shared = Moment.visibility == Visibility.FAMILY
+    if with_my_own and access.log_moments:
+        shared = or_(shared, Moment.author_id == access.user_id)
+    return and_(Moment.family_id == access.family_id, shared)

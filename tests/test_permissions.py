@@ -166,6 +166,9 @@ def test_the_roles_each_family_action_is_open_to() -> None:
         A.PIN: {Role.THERAPIST, Role.CARER},
         A.REFLECT: {Role.THERAPIST},
         A.SEE_THERAPY: {Role.THERAPIST, Role.CARER},
+        A.CHECK_IN: {Role.CARER},
+        A.SEE_EACH_CARER: {Role.THERAPIST},
+        A.SHOW_TO_VIEWERS: {Role.CARER},
     }
 
 

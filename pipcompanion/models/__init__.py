@@ -1,6 +1,7 @@
 """Typed models, one module per aggregate."""
 
 from .audit import AuditEvent
+from .check_ins import CheckIn, CheckInAnswer, CheckInQuestion
 from .base import utcnow
 from .families import Baby, CaseloadAssignment, Family, Invitation, MemberKind, Membership
 from .moments import (
@@ -22,6 +23,9 @@ __all__ = [
     "TherapySession",
     "Visibility",
     "AuditEvent",
+    "CheckIn",
+    "CheckInAnswer",
+    "CheckInQuestion",
     "Baby",
     "CaseloadAssignment",
     "Family",

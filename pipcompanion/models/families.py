@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..limits import BABY_NAME_MAX, FAMILY_NAME_MAX, RELATION_MAX
@@ -25,6 +25,8 @@ class Family(Model):
     # Chosen by the service; never required to be a real surname.
     display_name: Mapped[str] = mapped_column(String(FAMILY_NAME_MAX))
     archived: Mapped[bool] = mapped_column(default=False)
+    # The carers' choice: whether family and friends on the app see the therapist's name.
+    viewers_see_therapist: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     babies: Mapped[list[Baby]] = relationship(

@@ -18,3 +18,5 @@ class ServiceSettings(Model):
     crisis_contacts: Mapped[str] = mapped_column(Text, default="")
     default_locale: Mapped[str] = mapped_column(String(10), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # How often a carer's home offers a check-in, in days; 0: the service asks none.
+    check_in_every_days: Mapped[int] = mapped_column(default=14, server_default="14")
