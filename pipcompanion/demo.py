@@ -12,6 +12,8 @@ from .extensions import db
 from .models import (
     Baby,
     CaseloadAssignment,
+    CheckIn,
+    CheckInAnswer,
     Family,
     Focus,
     MemberKind,
@@ -25,6 +27,7 @@ from .models import (
     utcnow,
 )
 from .models.moments import MomentLinks, write_moment_links
+from .services.check_ins import asked_questions
 from .services.kinds import all_kinds
 from .services.passwords import hash_password
 from .services.settings import service_settings, today_for_service
@@ -93,38 +96,63 @@ def load_demo_data() -> bool:
     return True
 
 
-# (days ago, time, who, kinds, text, feeling, visibility, Sam's reflection, pinned)
+# (days ago, time, who noted it, who was there with Ava, kinds, text, feeling, visibility, Sam's reflection,
+# pinned). Six weeks with a gentle trend, as the therapy hopes: more playing together, and more
+# time for Mum and Ava on their own while Dad steps back a little.
 RIVERS_MOMENTS = [
-    (20, "07:40", "Mum", ["close"], "Ava fell asleep on my chest after her feed. I just stayed there and felt her breathing.", 3, "therapist", "You let yourself stay with her. She felt safe enough to sleep on you.", False),
-    (19, "16:10", "Dad", ["playing"], "Peekaboo with the muslin. She laughed for the first time at me!", 5, "therapist", None, False),
-    (18, "02:30", "Mum", ["comforting"], "Night feed. She was crying hard and I rocked her until she calmed. I didn't think I could, but I did.", 2, "therapist", "You comforted her, and she used you as her safe base. That is exactly it.", True),
-    (17, "11:00", "Mum", [], "Felt very low this morning. Writing it here just for me.", 1, "private", None, False),
-    (16, "18:20", "Dad", ["care-time"], "Bath time. She kicked and splashed and kept looking at my face.", 4, "family", None, False),
-    (15, "10:15", "Mum", ["noticing"], "She was rubbing her eyes and I knew she was tired before she cried.", 3, "therapist", "You read her signals early. She is learning that you understand her.", False),
-    (14, "15:45", "Mum", ["talking"], "Sang 'You are my sunshine' while changing her. She went quiet and watched my mouth.", 4, "family", None, False),
-    (12, "09:30", "Mum", ["came-to-me"], "Nan was holding her and she turned and reached for me.", 4, "therapist", "She reached for you. You are her person.", True),
-    (11, "20:00", "Dad", ["comforting", "close"], "She settled on my shoulder after a long cry. We swayed by the window.", 3, "therapist", None, False),
-    (10, "13:20", "Mum", ["new-thing"], "Took her to the baby group on my own. Scary, but we stayed for the whole song time.", 3, "therapist", "You tried something new together, and you both managed it.", False),
-    (9, "08:05", "Mum", [], "Did not want to get up today. Dad did the morning. I want to remember I still fed her.", 2, "private", None, False),
-    (8, "17:30", "Mum", ["playing"], "Tummy time on the rug. I lay down next to her and she lifted her head to look at me.", 4, "family", None, False),
-    (7, "11:40", "Dad", ["talking"], "Read her the farm book. She grabbed the page with the cow.", 4, "family", None, False),
-    (6, "14:00", "Mum", ["close"], "Long cuddle on the sofa after the health visitor left. Just us.", 4, "therapist", "Time just for the two of you. She will remember how that feels.", False),
-    (5, "03:10", "Mum", ["comforting", "noticing"], "She woke crying and I could tell it was wind, not hunger. Rubbed her back and she burped and smiled.", 4, "therapist", None, True),
-    (4, "16:50", "Dad", ["care-time"], "Gave her the bottle and she held my finger the whole time.", 4, "therapist", None, False),
-    (3, "10:30", "Mum", ["playing", "talking"], "We had a 'conversation': I said something, she cooed back, again and again.", 5, "therapist", "A real conversation. You waited for her turn, and she took it.", False),
-    (2, "19:15", "Mum", ["came-to-me"], "Dad was holding her but she cried until I took her, then she calmed.", 5, "therapist", None, False),
-    (1, "09:00", "Mum", ["new-thing"], "Pushed the pram to the park by myself. She watched the trees the whole way.", 4, "family", None, False),
-    (0, "07:20", "Dad", ["close"], "Morning snuggles in our bed, all three of us.", 5, "therapist", None, False),
+    (41, "18:00", "Dad", "both", ["care-time"], "First bath together, all three of us. Ava was not sure about the water.", 3, "family", None, False),
+    (40, "03:20", "Mum", "Mum", ["comforting"], "Long night. Tom took over at 3. I held her for a bit first.", 2, "therapist", "You held her first, even when you were so tired.", False),
+    (38, "12:30", "Dad", "Dad", ["care-time"], "Did the lunchtime bottle so Jess could sleep.", 4, "therapist", None, False),
+    (36, "16:00", "Mum", "both", ["close"], "Skin to skin on the sofa with Tom next to us.", 3, "family", None, False),
+    (34, "10:00", "Dad", "both", ["playing"], "Ava watched the mobile while we both talked to her.", 4, "family", None, False),
+    (33, "21:10", "Mum", "Mum", [], "Cried after she went down. I don't feel like I know what I'm doing.", 1, "private", None, False),
+    (31, "09:15", "Mum", "both", ["talking"], "Tom read and I sang. She kicked her legs at the song.", 3, "therapist", None, False),
+    (29, "14:40", "Dad", "Dad", ["comforting"], "Walked her round the garden until she settled.", 4, "therapist", None, False),
+    (27, "11:30", "Mum", "Mum", ["noticing"], "I saw her turn away from the bottle and gave her a break. She came back to it.", 3, "therapist", "You let her set the pace, and she came back to you.", False),
+    (26, "17:45", "Mum", "both", ["playing"], "She grabbed my hair and I pretended to be surprised. She did it again.", 4, "family", None, False),
+    (24, "08:30", "Dad", "Dad", ["care-time"], "Morning nappy and a song before work.", 4, "family", None, False),
+    (23, "15:20", "Mum", "Mum", ["playing"], "Rolled a ball towards her on the mat. She watched it all the way.", 3, "family", None, False),
+    (22, "19:00", "Mum", "both", ["close"], "Fell asleep between us on the bed.", 4, "therapist", None, False),
+    (20, "07:40", "Mum", "Mum", ["close"], "Ava fell asleep on my chest after her feed. I just stayed there and felt her breathing.", 3, "therapist", "You let yourself stay with her. She felt safe enough to sleep on you.", False),
+    (19, "16:10", "Dad", "Dad", ["playing"], "Peekaboo with the muslin. She laughed for the first time at me!", 5, "therapist", None, False),
+    (18, "02:30", "Mum", "Mum", ["comforting"], "Night feed. She was crying hard and I rocked her until she calmed. I didn't think I could, but I did.", 2, "therapist", "You comforted her, and she used you as her safe base. That is exactly it.", True),
+    (17, "11:00", "Mum", "Mum", [], "Felt very low this morning. Writing it here just for me.", 1, "private", None, False),
+    (16, "18:20", "Dad", "both", ["care-time"], "Bath time. She kicked and splashed and kept looking at my face.", 4, "family", None, False),
+    (15, "10:15", "Mum", "Mum", ["noticing"], "She was rubbing her eyes and I knew she was tired before she cried.", 3, "therapist", "You read her signals early. She is learning that you understand her.", False),
+    (14, "15:45", "Mum", "Mum", ["talking", "playing"], "Sang 'You are my sunshine' while changing her. She went quiet and watched my mouth.", 4, "family", None, False),
+    (13, "17:10", "Mum", "Mum", ["playing"], "Splashing in the bath, just the two of us. She smacked the water and laughed.", 4, "family", None, False),
+    (12, "09:30", "Mum", "Mum", ["came-to-me"], "Nan was holding her and she turned and reached for me.", 4, "therapist", "She reached for you. You are her person.", True),
+    (11, "20:00", "Dad", "Dad", ["comforting", "close"], "She settled on my shoulder after a long cry. We swayed by the window.", 3, "therapist", None, False),
+    (10, "13:20", "Mum", "Mum", ["new-thing", "playing"], "Took her to the baby group on my own. Scary, but we stayed for the whole song time.", 3, "therapist", "You tried something new together, and you both managed it.", False),
+    (9, "08:05", "Mum", "Mum", [], "Did not want to get up today. Dad did the morning. I want to remember I still fed her.", 2, "private", None, False),
+    (8, "17:30", "Mum", "Mum", ["playing"], "Tummy time on the rug. I lay down next to her and she lifted her head to look at me.", 4, "family", None, False),
+    (7, "11:40", "Dad", "Dad", ["talking"], "Read her the farm book. She grabbed the page with the cow.", 4, "family", None, False),
+    (6, "14:00", "Mum", "Mum", ["close"], "Long cuddle on the sofa after the health visitor left. Just us.", 4, "therapist", "Time just for the two of you. She will remember how that feels.", False),
+    (5, "03:10", "Mum", "Mum", ["comforting", "noticing"], "She woke crying and I could tell it was wind, not hunger. Rubbed her back and she burped and smiled.", 4, "therapist", None, True),
+    (4, "16:50", "Mum", "Mum", ["playing"], "Blew raspberries on her tummy. She giggled and grabbed my nose.", 5, "family", None, False),
+    (3, "10:30", "Mum", "Mum", ["playing", "talking"], "We had a 'conversation': I said something, she cooed back, again and again.", 5, "therapist", "A real conversation. You waited for her turn, and she took it.", False),
+    (2, "19:15", "Mum", "both", ["came-to-me"], "Tom was holding her but she cried until I took her, then she calmed.", 5, "therapist", None, False),
+    (1, "09:00", "Mum", "Mum", ["new-thing", "playing"], "Pushed the pram to the park by myself and we played on the swings. She watched the trees the whole way.", 4, "family", None, False),
+    (0, "07:20", "Dad", "both", ["close"], "Morning snuggles in our bed, all three of us.", 5, "therapist", None, False),
+]
+
+# Check-ins: (days ago, who, {question key: step}). Mum's move from "A bit" to "Quite a lot"; Dad has
+# one from a month ago, so his home offers him the next.
+RIVERS_CHECK_INS = [
+    (40, "Mum", {"confident": 2, "enjoying": 2, "understanding": 2}),
+    (26, "Mum", {"confident": 2, "enjoying": 3, "understanding": 3}),
+    (33, "Dad", {"confident": 4, "enjoying": 4, "understanding": 3}),
+    (12, "Mum", {"confident": 4, "enjoying": 4, "understanding": 3}),
 ]
 
 BROOKS_MOMENTS = [
-    (3, "12:00", "Mum", ["care-time"], "Leo finished his whole feed and looked up at me at the end.", 4, "therapist", None, False),
-    (1, "18:30", "Mum", ["playing"], "Leo grabbed the rattle I was shaking. So proud of him.", 4, "therapist", None, False),
+    (3, "12:00", "Mum", "Mum", ["care-time"], "Leo finished his whole feed and looked up at me at the end.", 4, "therapist", None, False),
+    (1, "18:30", "Mum", "Mum", ["playing"], "Leo grabbed the rattle I was shaking. So proud of him.", 4, "therapist", None, False),
 ]
 
 
 def _demo_moments(rivers: Family, brooks: Family, sam: User) -> None:
-    """About three weeks of Rivers moments with sessions, reflections, pins and a focus."""
+    """Six weeks of Rivers moments with weekly sessions, reflections, pins, focuses and check-ins."""
     zone = ZoneInfo(service_settings().timezone)
     today = today_for_service()
     now = utcnow()
@@ -138,7 +166,7 @@ def _demo_moments(rivers: Family, brooks: Family, sam: User) -> None:
     links: list[MomentLinks] = []
     for family, moments in ((rivers, RIVERS_MOMENTS), (brooks, BROOKS_MOMENTS)):
         carers = {m.relation: m.user for m in family.memberships if m.kind is MemberKind.CARER}
-        for days_ago, clock, who, kind_keys, text, feeling, visibility, reflection, pinned in moments:
+        for days_ago, clock, who, there, kind_keys, text, feeling, visibility, reflection, pinned in moments:
             occurred = local(days_ago, clock)
             moment = Moment(
                 family_id=family.id, author_id=carers[who].id, client_id=str(uuid.uuid4()),
@@ -149,17 +177,26 @@ def _demo_moments(rivers: Family, brooks: Family, sam: User) -> None:
             db.session.add(moment)
             db.session.flush()
             links.append(MomentLinks(moment.id, kind_ids=[kinds[key] for key in kind_keys],
-                                     carer_ids=[carers[who].id], baby_ids=[family.babies[0].id]))
+                                     carer_ids=sorted(carers[relation].id for relation in
+                                                      (("Mum", "Dad") if there == "both" else (there,))),
+                                     baby_ids=[family.babies[0].id]))
             if reflection:
                 db.session.add(Reflection(moment_id=moment.id, family_id=family.id, author_id=sam.id, text=reflection,
                                           created_at=occurred + timedelta(hours=20), updated_at=occurred + timedelta(hours=20)))
     write_moment_links(db.session, links)
-    # Two past sessions (13 and 6 days ago) and the next one tomorrow, at 10 in the morning.
-    for days_from_today in (-13, -6, 1):
+    # Weekly sessions since therapy began six weeks ago, and the next one tomorrow, at 10 in the morning.
+    for days_from_today in (-41, -34, -27, -20, -13, -6, 1):
         starts = datetime.combine(today + timedelta(days=days_from_today), time(10, 0), zone)
         db.session.add(TherapySession(family_id=rivers.id, starts_at=starts, created_by_id=sam.id))
-    db.session.add(Focus(family_id=rivers.id, set_by_id=sam.id, created_at=now - timedelta(days=13),
-                         text="Notice the moments when Ava looks for you."))
-    db.session.add(Focus(family_id=rivers.id, set_by_id=sam.id, created_at=now - timedelta(days=6),
-                         text="This week, notice when she settles because you are there."))
+    for days_ago, focus in ((34, "Notice one moment each day when you and Ava enjoy each other."),
+                            (13, "Notice the moments when Ava looks for you."),
+                            (6, "This week, notice when she settles because you are there.")):
+        db.session.add(Focus(family_id=rivers.id, set_by_id=sam.id, created_at=now - timedelta(days=days_ago), text=focus))
+    rivers_carers = {m.relation: m.user for m in rivers.memberships if m.kind is MemberKind.CARER}
+    questions = {question.key: question.id for question in asked_questions()}
+    for days_ago, who, steps in RIVERS_CHECK_INS:
+        db.session.add(CheckIn(
+            family_id=rivers.id, carer_id=rivers_carers[who].id, created_at=local(days_ago, "21:00"),
+            answers=[CheckInAnswer(question_id=questions[key], step=step) for key, step in steps.items()],
+        ))
     db.session.commit()
