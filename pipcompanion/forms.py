@@ -26,6 +26,21 @@ def max_length(limit: int) -> Length:
     return Length(max=limit, message=_l("Please use at most %(max)d characters.", max=limit))
 
 
+class _UncutLength(Length):
+    """Length without the `maxlength` attribute WTForms would put on the box (see words_max_length)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(max=limit, message=_l("Please use at most %(max)d characters.", max=limit))
+        self.field_flags: dict[str, object] = {}
+
+
+def words_max_length(limit: int) -> Length:
+    """A limit for a box of someone's own words: no `maxlength`, which makes a browser drop whatever
+    goes past it without a word (a long paste cut short). The page counts instead (`data-limit`),
+    and words over the limit come back whole with the reason."""
+    return _UncutLength(limit)
+
+
 def email_field(label: str | None = None) -> EmailField:
     return EmailField(
         label or _l("Email"),

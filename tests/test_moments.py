@@ -501,6 +501,31 @@ def test_words_of_exactly_2000_characters_are_fine(app: Flask, rivers: FamilyInf
     assert saved_moments(app)[0]["text"] == "a" * 2000
 
 
+def test_words_over_the_limit_come_back_whole_with_the_reason_never_cut(app: Flask, rivers: FamilyInfo,
+                                                                        mum: FlaskClient) -> None:
+    """Without JavaScript too: the box has no `maxlength` (a browser drops what goes past it without a
+    word), and words over the limit come back in the box, every one of them, with the reason."""
+    form = mum.get(f"/families/{rivers.id}/moments/new").get_data(as_text=True)
+    textarea = re.search(r"<textarea[^>]*>", form)
+    assert textarea and 'data-limit="2000"' in textarea[0] and "maxlength" not in textarea[0]
+    words = "Her first giggle. " * 120  # 2,160 characters
+
+    response = add_moment(mum, rivers.id, text=words)
+
+    assert response.status_code == 400
+    assert "Please use at most 2000 characters." in page_text(response)
+    assert words.rstrip() in response.get_data(as_text=True)
+    assert_nothing_saved(app)
+
+
+def test_the_date_picker_offers_no_day_after_today(rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
+    clock.set(datetime(2026, 7, 1, 0, 30, tzinfo=LONDON))  # still 30 June in UTC: the service's day counts
+
+    form = mum.get(f"/families/{rivers.id}/moments/new").get_data(as_text=True)
+
+    assert re.search(r'<input[^>]*id="day"[^>]*max="2026-07-01"', form)
+
+
 def test_only_carers_of_the_family_can_open_the_form(app: Flask, rivers: FamilyInfo, brooks: FamilyInfo,
                                                      sign_in_as: SignInAs) -> None:
     path = f"/families/{rivers.id}/moments/new"

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import Optional
 
-from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, max_length
+from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, words_max_length
 from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..limits import MOMENT_TEXT_MAX
 from ..models import Visibility
@@ -47,9 +47,11 @@ class MomentForm(PageForm):
     kinds = MultiCheckboxField(_l("What kind of moment?"), description=_l("Pick any that fit."))
     text = TextAreaField(
         _l("What happened? (optional)"),
-        validators=[max_length(MOMENT_TEXT_MAX)],
+        validators=[words_max_length(MOMENT_TEXT_MAX)],
         description=_l("A few words are plenty."),
-        render_kw={"rows": 3, "maxlength": MOMENT_TEXT_MAX},
+        # No `maxlength`: a browser silently drops whatever goes past it (a long paste lost without a
+        # word). The page counts instead (data-limit), and the server refuses with the words kept.
+        render_kw={"rows": 3, "data-limit": MOMENT_TEXT_MAX},
     )
     when = RadioField(_l("When?"), choices=as_choices(WHEN_CHOICES), default="now",
                       invalid_choice_message=_choice_message())
@@ -92,6 +94,10 @@ class MomentForm(PageForm):
             self.day.errors = [str(_l("Please enter the day, like 2 June 2026."))]
             raise ValueError("no day")
         return datetime.combine(day, self.at_time.data or DEFAULT_TIME, zone)
+
+    def offer_days_until(self, today: date) -> None:
+        """The date picker offers no day after `today` (the service's today): a moment has happened."""
+        self.day.render_kw = {**(self.day.render_kw or {}), "max": today.isoformat()}
 
     def to_input(self, timezone: str, now: datetime) -> MomentInput:
         return MomentInput(

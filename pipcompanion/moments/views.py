@@ -28,7 +28,7 @@ from ..services.moments import (
     set_pinned,
     update_moment,
 )
-from ..services.settings import service_settings
+from ..services.settings import service_settings, today_for_service
 from ..services.timeline import TimelineFilters, timeline
 from ..therapist.forms import ReflectionForm
 from .forms import MomentForm, TimelineFilterForm
@@ -37,6 +37,7 @@ bp = Blueprint("moments", __name__)
 
 
 def _offer_choices(form: MomentForm, family: Family, *, keep_kind_ids: frozenset[int] = frozenset()) -> None:
+    form.offer_days_until(today_for_service())
     form.kinds.choices = as_choices((kind.id, kind_name(kind)) for kind in all_kinds()
                                     if not kind.hidden or kind.id in keep_kind_ids)
     form.carers.choices = as_choices((m.user_id, f"{m.user.name} ({m.relation})") for m in members(family, MemberKind.CARER))

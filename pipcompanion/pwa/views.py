@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..i18n import language_tag, text_direction
+from ..limits import MOMENT_TEXT_MAX
 from ..permissions import public
 from ..services.settings import service_settings
 
@@ -102,4 +103,4 @@ def service_worker() -> Response:
 @public
 def offline() -> str:
     """Shown by the worker when a page cannot be reached: the outbox and a simple Add a moment."""
-    return render_template("pwa/offline.html")
+    return render_template("pwa/offline.html", moment_text_max=MOMENT_TEXT_MAX)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -12,7 +12,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import ServiceSettings
+from ..models import ServiceSettings, utcnow
 from . import ServiceError
 
 # The settings live in one row with this id, so two first requests cannot make two.
@@ -91,4 +91,4 @@ def update_service_settings(
 
 def today_for_service() -> date:
     """Today's date where the service is (what 'the future' means for dates people enter)."""
-    return datetime.now(ZoneInfo(service_settings().timezone)).date()
+    return utcnow().astimezone(ZoneInfo(service_settings().timezone)).date()

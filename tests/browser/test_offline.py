@@ -34,7 +34,7 @@ from .pages import CONTROLLED_ONCE_ACTIVE, SENT, Connection, expect_announced, h
 OFFLINE = "You are offline"
 SAVED_HERE = "Saved on this phone. It will be sent when you are online."
 NEEDS_LOOK = "Needs a look:"
-IN_THE_FUTURE = "A moment cannot be in the future. Please choose a time that has passed."
+TOO_LONG_AGO = "Please choose a date within the last year."
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FETCH_HEALTHZ = "fetch('/healthz', {cache: 'no-store'}).then(() => 'reached', () => 'failed')"
 # What a cut connection makes the browser report; each test forgets these once it has seen them.
@@ -309,34 +309,35 @@ def test_a_flaky_network_still_stores_every_moment_exactly_once(
     forget_provoked(browser_problems, r"net::ERR_CONNECTION_RESET")
 
 
-def tomorrow_on_the_phone() -> str:
-    return (datetime.now(ZoneInfo(PHONE["timezone_id"])).date() + timedelta(days=1)).isoformat()
+def over_a_year_ago_on_the_phone() -> str:
+    return (datetime.now(ZoneInfo(PHONE["timezone_id"])).date() - timedelta(days=400)).isoformat()
 
 
-REFUSED = f"{NEEDS_LOOK} {IN_THE_FUTURE}"
+# The phone checks what it can (nothing chosen, the future); a date over a year ago only the server refuses.
+REFUSED = f"{NEEDS_LOOK} {TOO_LONG_AGO}"
 
 
 @pytest.fixture
 def refused(phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: BrowserProblems) -> str:
-    """Two moments Mum saved offline for tomorrow, which the server refused once she was back online;
-    the day she gave them."""
+    """Two moments Mum saved offline for a day over a year ago, which the server refused once she was
+    back online; the day she gave them."""
     sign_in(phone, rivers.carers[0])
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
     connection.cut()
     phone.get_by_text("When, who, how I felt, who can see it", exact=True).click()
-    tomorrow = tomorrow_on_the_phone()
-    for text in ("Too soon A", "Too soon B"):
+    long_ago = over_a_year_ago_on_the_phone()
+    for text in ("Too long ago A", "Too long ago B"):
         phone.get_by_label("What happened? (optional)").fill(text)
         phone.get_by_label("Another day", exact=True).check()
-        phone.get_by_label("Which day?", exact=True).fill(tomorrow)
+        phone.get_by_label("Which day?", exact=True).fill(long_ago)
         phone.get_by_role("button", name="Save this moment", exact=True).first.click()
         expect(outbox_items(phone).filter(has_text=text)).to_contain_text("Saved on this phone")
     connection.restore()
-    for text in ("Too soon A", "Too soon B"):
+    for text in ("Too long ago A", "Too long ago B"):
         expect(outbox_items(phone).filter(has_text=text)).to_contain_text(REFUSED)
     forget_provoked(browser_problems, r"^400 for POST .*/api/v1/moments$")
-    return tomorrow
+    return long_ago
 
 
 def answering(asked: list[str], *, yes: bool) -> Callable[[Dialog], None]:
@@ -367,14 +368,14 @@ def test_moments_the_server_refuses_wait_on_the_phone_marked_needs_a_look(app: F
     phone.reload()
 
     expect(outbox_items(phone)).to_have_count(2)
-    expect(outbox_items(phone).filter(has_text="Too soon A")).to_contain_text(REFUSED)
+    expect(outbox_items(phone).filter(has_text="Too long ago A")).to_contain_text(REFUSED)
 
 
 def test_discarding_a_refused_moment_asks_first(phone: Page, refused: str) -> None:
-    asked = discard(phone, "Too soon A", yes=False)
+    asked = discard(phone, "Too long ago A", yes=False)
     expect(outbox_items(phone)).to_have_count(2)
 
-    asked += discard(phone, "Too soon A", yes=True)
+    asked += discard(phone, "Too long ago A", yes=True)
 
     expect(outbox_items(phone)).to_have_count(1)
     expect_announced(phone, "Deleted from this phone.")
@@ -383,13 +384,13 @@ def test_discarding_a_refused_moment_asks_first(phone: Page, refused: str) -> No
 
 def test_a_refused_moment_opens_in_the_form_to_be_changed_and_sent(app: Flask, phone: Page, rivers: FamilyInfo,
                                                                    refused: str) -> None:
-    discard(phone, "Too soon A", yes=True)
+    discard(phone, "Too long ago A", yes=True)
     expect(outbox_items(phone)).to_have_count(1)
 
-    outbox_items(phone).filter(has_text="Too soon B").get_by_role("link", name="Change it", exact=True).click()
+    outbox_items(phone).filter(has_text="Too long ago B").get_by_role("link", name="Change it", exact=True).click()
 
     expect(heading(phone, "Add a moment")).to_be_visible()
-    expect(phone.get_by_label("What happened? (optional)")).to_have_value("Too soon B")
+    expect(phone.get_by_label("What happened? (optional)")).to_have_value("Too long ago B")
     expect(phone.get_by_label("Another day", exact=True)).to_be_checked()
     expect(phone.get_by_label("Which day?", exact=True)).to_have_value(refused)
     expect_announced(phone, REFUSED)
@@ -399,7 +400,7 @@ def test_a_refused_moment_opens_in_the_form_to_be_changed_and_sent(app: Flask, p
     expect(outbox_items(phone)).to_have_count(0)
     # Only the one changed is stored; the one discarded never reached the server.
     [moment] = moments_by(app, rivers.carers[0])
-    assert moment.text == "Too soon B"
+    assert moment.text == "Too long ago B"
     assert stored_on_phone(phone) == []
 
 

@@ -68,6 +68,64 @@ function payloadFrom(form) {
   };
 }
 
+// The counter shows once fewer than this many characters are left: no noise for a few words.
+const COUNT_FROM_LEFT = 200;
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+function message(key, values = {}) {
+  let text = messages[key] || "";
+  for (const [name, value] of Object.entries(values)) text = text.replace(`{${name}}`, value);
+  return text;
+}
+
+/** How many characters are over the box's limit (0 when within it). */
+function charactersOver(textarea) {
+  const limit = Number(textarea?.dataset.limit || 0);
+  return limit && textarea ? Math.max(0, textarea.value.length - limit) : 0;
+}
+
+/** A live count under the words box near its limit: nothing is ever cut, the person shortens it. */
+function countCharacters(counter) {
+  const textarea = document.getElementById(counter.dataset.charCount);
+  const limit = Number(textarea?.dataset.limit || 0);
+  if (!textarea || !limit) return;
+  const update = () => {
+    const left = limit - textarea.value.length;
+    counter.hidden = left > COUNT_FROM_LEFT;
+    counter.classList.toggle("field__count--over", left < 0);
+    counter.textContent = left < 0
+      ? message("charactersOver", { count: -left })
+      : message("charactersLeft", { count: left });
+  };
+  textarea.addEventListener("input", update);
+  update();
+}
+
+/** Show why the form was not saved, in the error style, and move focus there. */
+function showFormError(form, text) {
+  const box = form.querySelector("[data-form-error]");
+  if (!box) { announce(text); return; }
+  box.querySelector("[data-form-error-text]").textContent = text;
+  box.hidden = false;
+  box.focus();
+}
+
+function clearFormError(form) {
+  const box = form.querySelector("[data-form-error]");
+  if (box) box.hidden = true;
+}
+
+/** Why this moment cannot be saved as it is, or null: the same rules the server keeps. */
+function refusal(form, payload, now) {
+  if (!payload.text.trim() && payload.kind_ids.length === 0) return message("pickSomething");
+  if (charactersOver(form.elements.text)) {
+    return message("charactersOver", { count: charactersOver(form.elements.text) });
+  }
+  if (payload.occurred_at === "invalid") return message("whichDay");
+  if (new Date(payload.occurred_at).getTime() > now.getTime() + CLOCK_SKEW_MS) return message("inTheFuture");
+  return null;
+}
+
 function resetForm(form) {
   form.reset();
   for (const input of form.querySelectorAll("input[data-default-checked]")) input.checked = true;
@@ -121,24 +179,38 @@ async function enhance(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const payload = payloadFrom(form);
-    const hasWords = payload.text.trim().length > 0;
-    if (!hasWords && payload.kind_ids.length === 0) {
-      announce(messages.pickSomething || "");
-      form.querySelector('input[name="kinds"], textarea')?.focus();
+    const refused = refusal(form, payload, new Date());
+    if (refused) {
+      showFormError(form, refused);
       return;
     }
+    clearFormError(form);
     // Replacing an entry that needed a look keeps its client id: it was never stored.
     await outbox.remove(payload.client_id);
     await outbox.enqueue(userId, payload);
+    // Not awaited: on a first visit the worker may still be installing, and sending must not wait for it.
+    askForBackgroundSync();
+    if (navigator.onLine) {
+      // Online: say what the server said. A refusal is shown as an error with the words still in
+      // the form (and kept in the outbox, "needs a look"), never as "saved on this phone".
+      await replayOutbox({ force: true });
+      const left = await outbox.get(payload.client_id);
+      if (left?.state === "needs-look") {
+        showFormError(form, `${message("notSaved")} ${left.messages.join(" ")}`);
+        return;
+      }
+      if (!left) {
+        resetForm(form);
+        // replayOutbox said "Sent" in the status line: focus it, so a screen reader says so.
+        document.querySelector("[data-outbox-status]")?.focus();
+        return;
+      }
+    }
+    // Offline, or the network failed on the way: the moment is safe on this phone.
     resetForm(form);
     await renderOutbox();
     // Focus moves to the status line, so a screen reader says the moment is safe.
     (await announce(messages.savedHere || ""))?.focus();
-    // Not awaited: on a first visit the worker may still be installing, and sending must not wait for it.
-    askForBackgroundSync();
-    if (navigator.onLine) {
-      await replayOutbox({ force: true });
-    }
   });
   if (form.dataset.context !== "offline") {
     await saveContext(form);
@@ -169,5 +241,6 @@ async function buildOfflineForm(form) {
   await enhance(form);
 }
 
+for (const counter of document.querySelectorAll("[data-char-count]")) countCharacters(counter);
 for (const form of document.querySelectorAll("form[data-moment-form]")) enhance(form);
 for (const form of document.querySelectorAll("form[data-offline-form]")) buildOfflineForm(form);
