@@ -67,10 +67,18 @@ def test_me_describes_the_person_family_and_kinds(app: Flask, make: Factory, mak
     assert body["user"]["id"] == family.carers[0].id and body["user"]["role"] == "carer"
     [shown] = body["families"]
     assert shown["id"] == family.id and shown["relation"] == "Mum" and shown["can_log_moments"] is True
+    assert shown["add_moment_url"] == f"/families/{family.id}/moments/new"
     assert [c["relation"] for c in shown["carers"]] == ["Mum", "Dad"]
     assert [b["id"] for b in shown["babies"]] == [family.baby_id]
     assert body["kinds"][0]["name"] == "Comforting"
     assert {f["word"] for f in body["feelings"]} >= {"Unsure", "Confident"}
+
+
+def test_me_gives_a_viewer_nowhere_to_add_a_moment(make: Factory, make_client: MakeClient) -> None:
+    family = make.family(carers=("Mum",), viewers=("Nan",))
+    client, _headers = api_client(make_client, family.viewers[0])
+    [shown] = json_of(client.get("/api/v1/me"))["families"]
+    assert shown["can_log_moments"] is False and shown["add_moment_url"] is None
 
 
 def test_signed_out_api_calls_get_401_problem_not_a_redirect(client: FlaskClient) -> None:

@@ -187,6 +187,8 @@ def openapi_document() -> dict[str, Any]:
                                 "id": {"type": "integer"}, "display_name": {"type": "string"},
                                 "relation": {"type": ["string", "null"]},
                                 "can_log_moments": {"type": "boolean"},
+                                "add_moment_url": {"type": ["string", "null"],
+                                                   "description": "The Add a moment page, for those who may add one"},
                                 "carers": {"type": "array", "items": {"type": "object", "properties": {
                                     "id": {"type": "integer"}, "name": {"type": "string"},
                                     "relation": {"type": "string"}}}},

@@ -96,6 +96,9 @@ def me() -> Response:
     """The signed-in person, their families with carers and babies, and the kinds of moment."""
     families = list(db.session.scalars(families_for(current_user, FamilyAction.VIEW)))
     memberships = {m.family_id: m for m in current_user.memberships}
+    access = {family.id: family_access(current_user, family.id,
+                                       memberships[family.id].kind if family.id in memberships else None)
+              for family in families}
     body = {
         "user": {"id": current_user.id, "name": current_user.name, "email": current_user.email,
                  "role": current_user.role.value, "locale": current_user.locale},
@@ -104,9 +107,10 @@ def me() -> Response:
                 "id": family.id,
                 "display_name": family.display_name,
                 "relation": memberships[family.id].relation if family.id in memberships else None,
-                "can_log_moments": family_access(
-                    current_user, family.id, memberships[family.id].kind if family.id in memberships else None,
-                ).log_moments,
+                "can_log_moments": access[family.id].log_moments,
+                # Where a carer adds a moment (the offline page's form sends its moments "from" here).
+                "add_moment_url": (url_for("moments.moment_create", family_id=family.id)
+                                   if access[family.id].log_moments else None),
                 "carers": [{"id": m.user_id, "name": m.user.name, "relation": m.relation}
                            for m in members(family, MemberKind.CARER)],
                 "babies": [{"id": b.id, "name": b.name,

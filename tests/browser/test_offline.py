@@ -202,6 +202,35 @@ def test_the_offline_page_takes_a_moment_that_is_sent_once_back_online(
     forget_provoked(browser_problems)
 
 
+def test_after_opening_only_the_home_page_the_offline_page_still_offers_the_form(
+        app: Flask, phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: BrowserProblems) -> None:
+    """Mum opens the app on its home page, never Add a moment, and then loses signal: whatever page
+    she opens next, the offline page offers the form, and what she notes there arrives once."""
+    mum = rivers.carers[0]
+    sign_in(phone, mum)
+    expect(heading(phone, "Hello, Mum")).to_be_visible()
+    controlled_page(phone)
+    # The home page kept what the form needs (the family, its kinds and babies) on the phone.
+    phone.wait_for_function("""() => self.PipOutbox.loadContext(document.querySelector('meta[name="pip-user"]').content)
+        .then((context) => Boolean(context && context.kinds.length))""")
+    connection = Connection(phone.context, live_url)
+    connection.cut()
+    expect_cut(phone)
+
+    phone.goto(f"/families/{rivers.id}/timeline")
+
+    expect(heading(phone, OFFLINE)).to_be_visible()
+    phone.get_by_text("Playing together", exact=True).click()
+    phone.get_by_label("What happened? (optional)").fill("Splashing in the bath")
+    phone.get_by_role("button", name="Save this moment", exact=True).click()
+    expect(outbox_items(phone)).to_contain_text("Playing together · Splashing in the bath")
+    connection.restore()
+    expect_announced(phone, SENT)
+    [moment] = moments_by(app, mum)
+    assert moment.text == "Splashing in the bath" and moment.family_id == rivers.id
+    forget_provoked(browser_problems)
+
+
 # ---------------------------------------------------------------- the outbox
 
 

@@ -99,6 +99,37 @@ export async function askForBackgroundSync() {
   }
 }
 
+// How long the offline page may offer the form from what an earlier page learnt (kinds can change).
+const CONTEXT_FRESH_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Keep what the offline page needs to offer a carer the form (their family, its kinds and babies),
+ * from whatever signed-in page was opened last: a parent who opened only the home page and then
+ * lost signal can still note a moment. The Add a moment page keeps it too, from its own form.
+ */
+async function keepOfflineContext() {
+  if (!document.querySelector("[data-outbox]")) return; // only people who add moments have an outbox
+  try {
+    const saved = await outbox.loadContext(userId);
+    if (saved?.savedAt && Date.now() - saved.savedAt < CONTEXT_FRESH_MS) return;
+    const response = await fetch("/api/v1/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const me = await response.json();
+    const family = (me.families || []).find((each) => each.can_log_moments && each.add_moment_url);
+    if (!family || String(me.user?.id) !== String(userId)) return;
+    await outbox.saveContext({
+      userId,
+      familyId: family.id,
+      kinds: me.kinds.filter((kind) => !kind.hidden).map(({ id, name }) => ({ id, name })),
+      babyIds: family.babies.map((baby) => baby.id),
+      formUrl: family.add_moment_url,
+      savedAt: Date.now(),
+    });
+  } catch (error) {
+    // No signal yet, or storage refused: the next page tries again.
+  }
+}
+
 function showUpdatePrompt(registration) {
   const prompt = document.querySelector("[data-update-prompt]");
   if (!prompt || !registration.waiting) return;
@@ -164,6 +195,7 @@ async function start() {
   registerWorker().catch(() => {});
   if (!outbox || !userId) return;
   await outbox.setCurrentUser(userId);
+  keepOfflineContext();
   await renderOutbox();
   await replayOutbox();
   window.addEventListener("online", () => replayOutbox({ force: true }));

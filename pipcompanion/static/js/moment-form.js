@@ -169,6 +169,7 @@ function saveContext(form) {
     kinds,
     babyIds: JSON.parse(form.dataset.babyIds || "[]"),
     formUrl: form.dataset.formUrl,
+    savedAt: Date.now(),
   });
 }
 
