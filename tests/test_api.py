@@ -68,6 +68,9 @@ def test_me_describes_the_person_family_and_kinds(app: Flask, make: Factory, mak
     [shown] = body["families"]
     assert shown["id"] == family.id and shown["relation"] == "Mum" and shown["can_log_moments"] is True
     assert shown["add_moment_url"] == f"/families/{family.id}/moments/new"
+    assert shown["visibility_choices"] == [{"value": "private", "label": "Only me"},
+                                           {"value": "therapist", "label": "Me, Dad and Sam"},
+                                           {"value": "family", "label": "Also Nan"}]
     assert [c["relation"] for c in shown["carers"]] == ["Mum", "Dad"]
     assert [b["id"] for b in shown["babies"]] == [family.baby_id]
     assert body["kinds"][0]["name"] == "Comforting"
@@ -79,6 +82,7 @@ def test_me_gives_a_viewer_nowhere_to_add_a_moment(make: Factory, make_client: M
     client, _headers = api_client(make_client, family.viewers[0])
     [shown] = json_of(client.get("/api/v1/me"))["families"]
     assert shown["can_log_moments"] is False and shown["add_moment_url"] is None
+    assert shown["visibility_choices"] == []
 
 
 def test_signed_out_api_calls_get_401_problem_not_a_redirect(client: FlaskClient) -> None:

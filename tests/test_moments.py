@@ -518,6 +518,24 @@ def test_words_over_the_limit_come_back_whole_with_the_reason_never_cut(app: Fla
     assert_nothing_saved(app)
 
 
+def test_who_can_see_it_names_the_people_and_is_never_folded_away(rivers: FamilyInfo, mum: FlaskClient) -> None:
+    page = mum.get(f"/families/{rivers.id}/moments/new").get_data(as_text=True)
+
+    folded = page[page.index("<details"):page.index("</details>")]
+    choices = page[page.index('id="visibility"'):]
+    choices = choices[:choices.index("</fieldset>")]
+    assert 'name="visibility"' not in folded
+    assert [re.sub(r"\s+", " ", label).strip() for label in re.findall(r">([^<]*)</label>", choices)] == [
+        "Only me", "Me, Dad and Sam", "Also Nan"]
+
+
+def test_who_can_see_it_says_so_when_nobody_else_is_there_yet(make: Factory, sign_in_as: SignInAs) -> None:
+    alone = make.family("Alone", therapist=None, carers=("Mum",), viewers=())
+    page = sign_in_as(alone.carers[0]).get(f"/families/{alone.id}/moments/new").get_data(as_text=True)
+
+    assert "Only me, for now" in page and "Also family and friends, once you invite them" in page
+
+
 def test_the_date_picker_offers_no_day_after_today(rivers: FamilyInfo, mum: FlaskClient, clock: Clock) -> None:
     clock.set(datetime(2026, 7, 1, 0, 30, tzinfo=LONDON))  # still 30 June in UTC: the service's day counts
 

@@ -189,6 +189,11 @@ def openapi_document() -> dict[str, Any]:
                                 "can_log_moments": {"type": "boolean"},
                                 "add_moment_url": {"type": ["string", "null"],
                                                    "description": "The Add a moment page, for those who may add one"},
+                                "visibility_choices": {"type": "array", "description":
+                                    "Who can see a moment this person adds, naming the people (empty for others)",
+                                    "items": {"type": "object", "properties": {
+                                        "value": {"type": "string", "enum": ["private", "therapist", "family"]},
+                                        "label": {"type": "string"}}}},
                                 "carers": {"type": "array", "items": {"type": "object", "properties": {
                                     "id": {"type": "integer"}, "name": {"type": "string"},
                                     "relation": {"type": "string"}}}},

@@ -33,6 +33,7 @@ from ..permissions import (
 )
 from ..problems import ApiProblem
 from ..services import ServiceError
+from ..services.audience import FamilyAudience
 from ..services.cards import MomentCard, load_card
 from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
@@ -111,6 +112,10 @@ def me() -> Response:
                 # Where a carer adds a moment (the offline page's form sends its moments "from" here).
                 "add_moment_url": (url_for("moments.moment_create", family_id=family.id)
                                    if access[family.id].log_moments else None),
+                # The form's "Who can see this?" choices for this person, naming the people.
+                "visibility_choices": ([{"value": value.value, "label": label} for value, label in
+                                        FamilyAudience.of(family).choices_for(current_user.id).items()]
+                                       if access[family.id].log_moments else []),
                 "carers": [{"id": m.user_id, "name": m.user.name, "relation": m.relation}
                            for m in members(family, MemberKind.CARER)],
                 "babies": [{"id": b.id, "name": b.name,

@@ -11,11 +11,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
-from ..labels import FEELING_WORDS, VISIBILITY_LABELS
+from ..labels import FEELING_WORDS
 from ..models import Family, MemberKind, Membership, Visibility, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404
 from ..services import ServiceError
+from ..services.audience import FamilyAudience
 from ..services.cards import load_card
 from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
@@ -40,7 +41,10 @@ def _offer_choices(form: MomentForm, family: Family, *, keep_kind_ids: frozenset
     form.offer_days_until(today_for_service())
     form.kinds.choices = as_choices((kind.id, kind_name(kind)) for kind in all_kinds()
                                     if not kind.hidden or kind.id in keep_kind_ids)
-    form.carers.choices = as_choices((m.user_id, f"{m.user.name} ({m.relation})") for m in members(family, MemberKind.CARER))
+    audience = FamilyAudience.of(family)
+    form.carers.choices = as_choices((m.user_id, f"{m.user.name} ({m.relation})") for m in audience.carers)
+    form.visibility.choices = as_choices((value.value, label)
+                                         for value, label in audience.choices_for(current_user.id).items())
     form.babies.choices = as_choices((baby.id, baby.name) for baby in family.babies)
 
 
@@ -209,11 +213,6 @@ def _back_to(family: Family, moment_id: int) -> str:
 def feeling_word(feeling: int | None) -> str:
     """'Confident' for 5: feelings are shown in words, never as bare numbers."""
     return str(FEELING_WORDS.get(feeling, "")) if feeling else ""
-
-
-@bp.app_template_global()
-def visibility_label(visibility: Visibility) -> str:
-    return str(VISIBILITY_LABELS[visibility])
 
 
 bp.add_app_template_global(kind_name, "kind_name")

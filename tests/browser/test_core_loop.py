@@ -35,7 +35,7 @@ from .pages import (
     sign_in,
 )
 
-MORE_CHOICES = "When, who, how I felt, who can see it"
+MORE_CHOICES = "More: when, who was there, how I felt"
 REFLECTION = "You comforted her, and she used you as her safe base."
 
 

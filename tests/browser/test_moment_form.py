@@ -102,7 +102,7 @@ def test_nothing_chosen_is_an_error_with_focus_on_it(app: Flask, phone: Page, ri
 
 def test_a_day_in_the_future_cannot_be_picked_nor_saved(app: Flask, phone: Page, rivers: FamilyInfo) -> None:
     open_the_form(phone, rivers)
-    phone.get_by_text("When, who, how I felt, who can see it", exact=True).click()
+    phone.get_by_text("More: when, who was there, how I felt", exact=True).click()
     phone.get_by_label("Another day", exact=True).check()
     day = phone.get_by_label("Which day?", exact=True)
     expect(day).to_have_attribute("max", london_today().isoformat())
@@ -118,7 +118,7 @@ def test_a_day_in_the_future_cannot_be_picked_nor_saved(app: Flask, phone: Page,
 def test_a_refusal_while_online_is_shown_as_not_saved_with_the_words_kept(
         app: Flask, phone: Page, rivers: FamilyInfo, browser_problems: BrowserProblems) -> None:
     open_the_form(phone, rivers)
-    phone.get_by_text("When, who, how I felt, who can see it", exact=True).click()
+    phone.get_by_text("More: when, who was there, how I felt", exact=True).click()
     words = phone.get_by_label(WORDS)
     words.fill("Our first walk in the snow")
     phone.get_by_label("Another day", exact=True).check()
@@ -138,3 +138,23 @@ def test_a_refusal_while_online_is_shown_as_not_saved_with_the_words_kept(
     expect(form_error(phone)).to_be_hidden()
     expect(phone.get_by_role("region", name="Saved on this phone")).to_be_hidden()  # the same moment, sent
     assert [moment.text for moment in moments_by(app, rivers.carers[0])] == ["Our first walk in the snow"]
+
+
+def test_who_can_see_it_is_in_view_and_the_day_and_time_only_when_they_apply(phone: Page, rivers: FamilyInfo) -> None:
+    open_the_form(phone, rivers)
+
+    # Without opening anything, Mum sees who will read her moment, by name.
+    who = phone.get_by_role("group", name="Who can see this?")
+    expect(who).to_be_visible()
+    expect(who.get_by_label("Me, Dad and Sam", exact=True)).to_be_checked()
+    expect(who.get_by_label("Also Nan", exact=True)).to_be_visible()
+    phone.get_by_text("More: when, who was there, how I felt", exact=True).click()
+    day, time = phone.get_by_label("Which day?", exact=True), phone.get_by_label("About what time? (optional)")
+    expect(day).to_be_hidden()
+    expect(time).to_be_hidden()  # "Just now" needs neither
+
+    phone.get_by_label("Yesterday", exact=True).check()
+    expect(time).to_be_visible()
+    expect(day).to_be_hidden()
+    phone.get_by_label("Another day", exact=True).check()
+    expect(day).to_be_visible()

@@ -23,7 +23,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Dialog, Locator, Page, Route, Worker, expect
 from sqlalchemy import select
 
-from pipcompanion.models import Moment, MomentKind
+from pipcompanion.models import Moment, MomentKind, Visibility
 from pipcompanion.models.moments import moment_kind_links
 from pipcompanion.pwa import views as pwa_views
 
@@ -222,12 +222,16 @@ def test_after_opening_only_the_home_page_the_offline_page_still_offers_the_form
     expect(heading(phone, OFFLINE)).to_be_visible()
     phone.get_by_text("Playing together", exact=True).click()
     phone.get_by_label("What happened? (optional)").fill("Splashing in the bath")
+    # Who can see it, naming the people, as on the Add a moment page; she keeps it to herself.
+    expect(phone.get_by_label("Me, Dad and Sam", exact=True)).to_be_checked()
+    phone.get_by_label("Only me", exact=True).check()
     phone.get_by_role("button", name="Save this moment", exact=True).click()
     expect(outbox_items(phone)).to_contain_text("Playing together · Splashing in the bath")
     connection.restore()
     expect_announced(phone, SENT)
     [moment] = moments_by(app, mum)
     assert moment.text == "Splashing in the bath" and moment.family_id == rivers.id
+    assert moment.visibility is Visibility.PRIVATE
     forget_provoked(browser_problems)
 
 
@@ -354,7 +358,7 @@ def refused(phone: Page, rivers: FamilyInfo, live_url: str, browser_problems: Br
     open_add_a_moment(phone)
     connection = Connection(phone.context, live_url)
     connection.cut()
-    phone.get_by_text("When, who, how I felt, who can see it", exact=True).click()
+    phone.get_by_text("More: when, who was there, how I felt", exact=True).click()
     long_ago = over_a_year_ago_on_the_phone()
     for text in ("Too long ago A", "Too long ago B"):
         phone.get_by_label("What happened? (optional)").fill(text)

@@ -121,6 +121,7 @@ async function keepOfflineContext() {
       userId,
       familyId: family.id,
       kinds: me.kinds.filter((kind) => !kind.hidden).map(({ id, name }) => ({ id, name })),
+      visibilities: family.visibility_choices || [],
       babyIds: family.babies.map((baby) => baby.id),
       formUrl: family.add_moment_url,
       savedAt: Date.now(),

@@ -126,6 +126,19 @@ function refusal(form, payload, now) {
   return null;
 }
 
+/** "Which day?" only for another day, "About what time?" only when it is not just now. */
+function showWhenFieldsThatApply(form) {
+  const parts = [...form.querySelectorAll("[data-shown-when]")];
+  if (!parts.length) return;
+  const update = () => {
+    const when = form.querySelector('input[name="when"]:checked')?.value || "now";
+    for (const part of parts) part.hidden = !part.dataset.shownWhen.split(" ").includes(when);
+  };
+  for (const input of form.querySelectorAll('input[name="when"]')) input.addEventListener("change", update);
+  form.addEventListener("reset", () => window.setTimeout(update));
+  update();
+}
+
 function resetForm(form) {
   form.reset();
   for (const input of form.querySelectorAll("input[data-default-checked]")) input.checked = true;
@@ -149,7 +162,9 @@ async function fillFromOutbox(form) {
   if (form.elements.feeling) form.elements.feeling.value = payload.feeling ? String(payload.feeling) : "";
   const when = new Date(payload.occurred_at);
   if (!Number.isNaN(when.getTime()) && form.elements.day) {
-    form.querySelector('input[name="when"][value="date"]').checked = true;
+    const another = form.querySelector('input[name="when"][value="date"]');
+    another.checked = true;
+    another.dispatchEvent(new Event("change")); // shows "Which day?"
     form.elements.day.value = isoDay(when);
     form.elements.at_time.value = `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
   }
@@ -163,10 +178,15 @@ function saveContext(form) {
     id: Number(input.value),
     name: form.querySelector(`label[for="${input.id}"]`)?.textContent || "",
   }));
+  const visibilities = [...form.querySelectorAll('input[name="visibility"]')].map((input) => ({
+    value: input.value,
+    label: input.closest("label")?.textContent.trim() || "",
+  }));
   return outbox.saveContext({
     userId,
     familyId: Number(form.dataset.familyId),
     kinds,
+    visibilities,
     babyIds: JSON.parse(form.dataset.babyIds || "[]"),
     formUrl: form.dataset.formUrl,
     savedAt: Date.now(),
@@ -237,11 +257,26 @@ async function buildOfflineForm(form) {
     option.append(input, label);
     return option;
   }));
+  // Who can see it, naming the people, as the Add a moment page offers it ("Me, Tom and Sam").
+  const choices = context.visibilities || [];
+  const fieldset = form.querySelector("[data-visibility-choices]");
+  if (fieldset && choices.length) {
+    fieldset.querySelector("[data-visibility-list]").replaceChildren(...choices.map((choice) => {
+      const label = Object.assign(document.createElement("label"), { className: "radio-option" });
+      const input = Object.assign(document.createElement("input"), {
+        type: "radio", name: "visibility", value: choice.value, checked: choice.value === "therapist",
+      });
+      label.append(input, ` ${choice.label}`);
+      return label;
+    }));
+    fieldset.hidden = false;
+  }
   form.elements.client_id.value = newClientId();
   form.hidden = false;
   await enhance(form);
 }
 
 for (const counter of document.querySelectorAll("[data-char-count]")) countCharacters(counter);
+for (const form of document.querySelectorAll("form.moment-form")) showWhenFieldsThatApply(form);
 for (const form of document.querySelectorAll("form[data-moment-form]")) enhance(form);
 for (const form of document.querySelectorAll("form[data-offline-form]")) buildOfflineForm(form);
