@@ -110,7 +110,7 @@ def moment_card_content(card: MomentCard) -> tuple[object, ...]:
         tuple((kind.id, kind.key, kind.custom_name) for kind in card.kinds),
         tuple((carer.id, carer.name) for carer in card.carers),
         tuple((baby.id, baby.name) for baby in card.babies),
-        tuple((r.id, r.author_id, r.author.name, r.text) for r in card.reflections),
+        tuple((r.id, r.author_id, r.author.name, r.text) for r in card.reflections), card.who_can_see,
     )
 
 

@@ -18,7 +18,19 @@ from werkzeug.test import TestResponse
 from pipcompanion import fragments
 from pipcompanion.extensions import db
 from pipcompanion.fragments import LeastRecentlyUsedCache
-from pipcompanion.models import Baby, Family, Moment, MomentKind, Reflection, User, Visibility, utcnow
+from pipcompanion.models import (
+    Baby,
+    Family,
+    MemberKind,
+    Membership,
+    Moment,
+    MomentKind,
+    Reflection,
+    Role,
+    User,
+    Visibility,
+    utcnow,
+)
 from pipcompanion.models.moments import MomentLinks, write_moment_links
 
 from .conftest import Factory
@@ -82,8 +94,18 @@ CHANGES: dict[str, tuple[Callable[[Factory, FamilyInfo, int], object], str]] = {
     "shared with family": (
         lambda make, family, moment_id: _run(make.app, update(Moment).where(Moment.id == moment_id)
                                              .values(visibility=Visibility.FAMILY)),
-        "Shared with family and friends"),
+        "You, Mum and Dad can see this, and also Nan"),
+    "a carer joined": (
+        lambda make, family, moment_id: _join(make, family, "Grandma Jo", MemberKind.CARER),
+        "You, Mum, Dad and Grandma Jo can see this"),
 }
+
+
+def _join(make: Factory, family: FamilyInfo, name: str, kind: MemberKind) -> None:
+    person = make.user(Role.CARER if kind is MemberKind.CARER else Role.VIEWER, name=name)
+    with make.app.app_context():
+        db.session.add(Membership(family_id=family.id, user_id=person.id, kind=kind, relation=name))
+        db.session.commit()
 
 
 @pytest.mark.parametrize("change", list(CHANGES))

@@ -258,7 +258,7 @@ def test_the_saved_row_holds_everything_chosen(app: Flask, rivers: FamilyInfo, m
     assert "Peekaboo and giggles" in page
     assert "Who was there: Mum, Dad, Ava" in page
     assert "I felt: Good" in page
-    assert "Shared with family and friends" in page
+    assert "You, Dad and Sam can see this, and also Nan" in page
 
 
 def test_nobody_there_and_no_feeling_is_fine(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:

@@ -12,13 +12,12 @@ from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
 from ..labels import FEELING_WORDS
-from ..models import Family, MemberKind, Membership, Visibility, utcnow
+from ..models import Family, Membership, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404
 from ..services import ServiceError
 from ..services.audience import FamilyAudience
 from ..services.cards import load_card
-from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
 from ..services.moments import (
     MomentConflict,
@@ -150,12 +149,12 @@ def _filters(form: TimelineFilterForm, page_carers: list[Membership]) -> Timelin
 def family_timeline(family: Family) -> tuple[str, int]:
     """The family's moments between sessions, newest first, with filters (what this person may see)."""
     form = TimelineFilterForm(request.args)
-    carers = members(family, MemberKind.CARER)
-    filters = _filters(form, carers)
+    audience = FamilyAudience.of(family)
+    filters = _filters(form, audience.carers)
     if filters is None:
         return render_template("moments/timeline.html", family=family, form=form, page=None), 400
     try:
-        page = timeline(current_access(), family, filters, request.args.get("before") or None, carers=carers)
+        page = timeline(current_access(), family, filters, request.args.get("before") or None, audience=audience)
     except ServiceError as error:
         form.form_errors.append(error.message)
         return render_template("moments/timeline.html", family=family, form=form, page=None), 400

@@ -13,8 +13,12 @@ from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..models import Family, MemberKind, Membership, User, Visibility
-from .families import members, therapists_of
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..extensions import db
+from ..models import CaseloadAssignment, Family, MemberKind, Membership, User, Visibility
+from ..permissions import FamilyAccess
 
 
 def names_list(names: list[str]) -> str:
@@ -30,12 +34,50 @@ class FamilyAudience:
     therapists: list[User]
     viewers: list[Membership]
 
+    # Whether the carers chose to show the therapist's name to their family and friends.
+    therapist_named_to_viewers: bool = False
+
     @classmethod
     def of(cls, family: Family) -> FamilyAudience:
-        everyone = members(family)
-        return cls(carers=[m for m in everyone if m.kind is MemberKind.CARER],
-                   therapists=therapists_of(family),
-                   viewers=[m for m in everyone if m.kind is MemberKind.VIEWER])
+        """The family's people now, in one statement: members in the order they joined, therapists by name."""
+        rows = db.session.execute(
+            select(User, Membership)
+            .outerjoin(Membership, and_(Membership.user_id == User.id, Membership.family_id == family.id))
+            .where(or_(Membership.id.is_not(None), User.id.in_(
+                select(CaseloadAssignment.therapist_id).where(CaseloadAssignment.family_id == family.id))))
+        ).all()
+        for user, membership in rows:
+            if membership is not None:  # its user came in the same row: keep it there (no lazy load later)
+                set_committed_value(membership, "user", user)
+        joined = sorted((membership for _user, membership in rows if membership is not None), key=lambda m: m.id)
+        therapists = sorted((user for user, membership in rows if membership is None), key=lambda u: (u.name, u.id))
+        return cls(carers=[m for m in joined if m.kind is MemberKind.CARER], therapists=therapists,
+                   viewers=[m for m in joined if m.kind is MemberKind.VIEWER],
+                   therapist_named_to_viewers=family.viewers_see_therapist)
+
+    def carers_by_id(self) -> dict[int, User]:
+        """The carers by id: cards name them as "who was there"."""
+        return {m.user_id: m.user for m in self.carers}
+
+    def who_can_see(self, reader: FamilyAccess, author_id: int, visibility: Visibility) -> str:
+        """Who can see a moment, told to one of them ("You, Tom and Sam can see this"): the people
+        by name, family and friends by how they relate to the baby, and the reader as "You". A
+        viewer is told the therapist's name only when the carers chose to show it."""
+        if visibility is Visibility.PRIVATE:
+            return _("Only you can see this")
+        if reader.member and not reader.sees_therapy and not self.therapist_named_to_viewers:
+            therapists = [_("the family's therapist")] if self.therapists else []
+        else:
+            therapists = [t.name for t in self.therapists if t.id != reader.user_id]
+        people = [_("You"), *(m.user.name for m in self.carers if m.user_id != reader.user_id), *therapists]
+        if visibility is Visibility.THERAPIST:
+            return _("%(people)s can see this", people=names_list(people))
+        others = [m.relation for m in self.viewers if m.user_id != reader.user_id]
+        if others:
+            return _("%(people)s can see this, and also %(others)s", people=names_list(people), others=names_list(others))
+        if reader.log_moments:
+            return _("%(people)s can see this, and family and friends you invite", people=names_list(people))
+        return _("%(people)s can see this", people=names_list(people))
 
     def choices_for(self, author_id: int) -> dict[Visibility, str]:
         """The Add a moment form's choices for its author, naming who each one lets in."""

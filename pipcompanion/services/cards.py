@@ -16,10 +16,10 @@ from sqlalchemy import BindParameter, Select, bindparam, literal, select, union_
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Baby, MemberKind, Moment, MomentKind, Reflection, User, Visibility
+from ..models import Baby, Moment, MomentKind, Reflection, User, Visibility
 from ..models.moments import moment_babies, moment_carers, moment_kind_links
 from ..permissions import FamilyAccess, visible_moments
-from .families import members
+from .audience import FamilyAudience
 from .kinds import all_kinds
 
 
@@ -39,6 +39,8 @@ class MomentCard:
     carers: list[User] = field(default_factory=list)
     babies: list[Baby] = field(default_factory=list)
     reflections: list[Reflection] = field(default_factory=list)
+    # Who can see it, told to the reader ("You, Tom and Sam can see this"); services/audience.py.
+    who_can_see: str = ""
 
 
 # Every page of cards runs these two: built once, with the page's moment ids as the parameter.
@@ -66,11 +68,12 @@ def newest_first(access: FamilyAccess) -> Select[tuple[Moment]]:
 
 
 def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, User],
-               babies: dict[int, Baby], *, with_reflections: bool = True) -> list[MomentCard]:
+               babies: dict[int, Baby], *, audience: FamilyAudience, with_reflections: bool = True) -> list[MomentCard]:
     """Cards for a page of moments of one family: two more statements, whatever the page size.
 
     `carers` and `babies` (by id) name the people shown as "who was there"; pass empty maps
     where a page does not show them, and with_reflections=False where it shows reflections apart.
+    `audience` (the family's people, FamilyAudience.of) names who can see each moment.
     """
     if not moments:
         return []
@@ -95,12 +98,13 @@ def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, Us
             carers=[carers[c] for c in sorted(found["c"]) if c in carers],
             babies=[babies[b] for b in sorted(found["b"]) if b in babies],
             reflections=reflections[moment.id],
+            who_can_see=audience.who_can_see(access, moment.author_id, moment.visibility),
         ))
     return cards
 
 
 def load_card(access: FamilyAccess, moment: Moment) -> MomentCard:
     """One moment's card, with its people named."""
-    carers = members(moment.family, MemberKind.CARER)
-    return load_cards(access, [moment], {m.user_id: m.user for m in carers},
-                      {b.id: b for b in moment.family.babies})[0]
+    audience = FamilyAudience.of(moment.family)
+    return load_cards(access, [moment], audience.carers_by_id(), {b.id: b for b in moment.family.babies},
+                      audience=audience)[0]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from ..extensions import db
 from ..models import Family, Focus, Reflection, TherapySession, utcnow
 from ..permissions import FamilyAccess, visible_moments
+from .audience import FamilyAudience
 from .cards import MomentCard, load_cards, newest_first
 from .sessions import FamilySessions
 from .therapy import current_focus
@@ -41,5 +42,5 @@ def carer_home(access: FamilyAccess, family: Family, *, now: datetime | None = N
         focus=current_focus(family),
         next_session=FamilySessions.of(family).next_after(now),
         reflections=reflections,
-        recent=load_cards(access, recent, {}, {}, with_reflections=False),
+        recent=load_cards(access, recent, {}, {}, audience=FamilyAudience.of(family), with_reflections=False),
     )

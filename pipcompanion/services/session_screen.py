@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import literal
 
 from ..extensions import db
-from ..models import Family, MemberKind, Moment, TherapySession, utcnow
+from ..models import Family, Moment, TherapySession, utcnow
 from ..permissions import FamilyAccess
 from .cards import MomentCard, load_cards, newest_first
-from .families import members
+from .audience import FamilyAudience
 from .sessions import FamilySessions
 
 
@@ -32,6 +32,6 @@ def session_screen(access: FamilyAccess, family: Family, *, now: datetime | None
     condition = (Moment.pinned_at.is_not(None) | (Moment.occurred_at > last.starts_at)) if last else literal(True)
     moments = list(db.session.scalars(newest_first(access).where(condition).limit(SESSION_SCREEN_LIMIT)))
     moments.reverse()
-    carers = members(family, MemberKind.CARER)
-    cards = load_cards(access, moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies})
+    audience = FamilyAudience.of(family)
+    cards = load_cards(access, moments, audience.carers_by_id(), {b.id: b for b in family.babies}, audience=audience)
     return SessionScreen(last, [card for card in cards if card.pinned], [card for card in cards if not card.pinned])

@@ -16,13 +16,13 @@ from flask_babel import gettext as _
 from sqlalchemy import literal, select, tuple_
 
 from ..extensions import db
-from ..models import Family, MemberKind, Membership, Moment, TherapySession, utcnow
+from ..models import Family, Moment, TherapySession, utcnow
 from ..models.base import UTCDateTime
 from ..models.moments import moment_kind_links
 from ..permissions import FamilyAccess
 from . import ServiceError
+from .audience import FamilyAudience
 from .cards import MomentCard, load_cards, newest_first
-from .families import members
 from .sessions import FamilySessions
 from .settings import service_settings
 
@@ -110,11 +110,11 @@ def _day_start_utc(day: date) -> datetime:
 
 
 def timeline(access: FamilyAccess, family: Family, filters: TimelineFilters, cursor: str | None = None,
-             *, carers: list[Membership] | None = None, limit: int = PAGE_SIZE,
+             *, audience: FamilyAudience | None = None, limit: int = PAGE_SIZE,
              now: datetime | None = None) -> TimelinePage:
     """One page of the family's timeline as this person may see it, newest first.
 
-    `carers` (from families.members) may be passed when the caller has loaded them already.
+    `audience` (FamilyAudience.of) may be passed when the caller has loaded it already.
     """
     now = now or utcnow()
     query = newest_first(access)
@@ -136,8 +136,8 @@ def timeline(access: FamilyAccess, family: Family, filters: TimelineFilters, cur
     moments = list(db.session.scalars(query.limit(limit + 1)))
     more = len(moments) > limit
     moments = moments[:limit]
-    carers = carers if carers is not None else members(family, MemberKind.CARER)
-    cards = load_cards(access, moments, {m.user_id: m.user for m in carers}, {b.id: b for b in family.babies})
+    audience = audience or FamilyAudience.of(family)
+    cards = load_cards(access, moments, audience.carers_by_id(), {b.id: b for b in family.babies}, audience=audience)
     next_cursor = encode_cursor(cards[-1]) if more and cards else None
     if not access.sees_therapy:
         return TimelinePage([TimelineGroup(None, cards)] if cards else [], next_cursor, None, grouped=False)
