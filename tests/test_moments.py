@@ -964,3 +964,27 @@ def test_no_page_counts_days_or_streaks(make: Factory, rivers: FamilyInfo, mum: 
 def test_a_home_with_no_moments_at_all_does_not_count_either(mum: FlaskClient) -> None:
     empty = page_text(mum.get("/home")).lower()
     assert not [words for words in GUILT_WORDS if words in empty]
+
+
+def test_a_long_moment_is_shortened_in_lists_and_whole_on_its_own_page(rivers: FamilyInfo, make: Factory,
+                                                                     sign_in_as: SignInAs) -> None:
+    words = "We sat on the grass and she watched the leaves move for a long time. " * 8  # 552 characters
+    moment_id = make.moment(rivers, rivers.carers[0], words.strip())
+    mum = sign_in_as(rivers.carers[0])
+    sam = sign_in_as(rivers.therapist)
+
+    for listed in (mum.get(f"/families/{rivers.id}/timeline"), mum.get("/home")):
+        text = page_text(listed)
+        assert words.strip() not in text
+        assert "We sat on the grass and she watched the leaves move" in text and "…" in text
+        assert f'href="/families/{rivers.id}/moments/{moment_id}">Read more' in listed.get_data(as_text=True)
+    for whole in (mum.get(f"/families/{rivers.id}/moments/{moment_id}"), sam.get(f"/families/{rivers.id}/session")):
+        assert words.strip() in page_text(whole) and "Read more" not in page_text(whole)
+
+
+def test_a_short_moment_is_whole_everywhere(rivers: FamilyInfo, make: Factory, mum: FlaskClient) -> None:
+    make.moment(rivers, rivers.carers[0], "She held my finger.")
+
+    page = page_text(mum.get(f"/families/{rivers.id}/timeline"))
+
+    assert "She held my finger." in page and "Read more" not in page

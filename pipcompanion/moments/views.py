@@ -208,6 +208,20 @@ def _back_to(family: Family, moment_id: int) -> str:
     return url_for("moments.moment_detail", family_id=family.id, moment_id=moment_id)
 
 
+# Lists show a moment's first words; its own page shows them all ("Read more").
+SHORT_TEXT = 280
+
+
+@bp.app_template_global()
+def shortened(text: str, limit: int = SHORT_TEXT) -> str | None:
+    """The first words of a long moment for a list (whole words, with an ellipsis), or None when it
+    is short enough to show whole."""
+    if len(text) <= limit:
+        return None
+    cut = text[:limit].rsplit(None, 1)[0] if " " in text[:limit].strip() else text[:limit]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
 @bp.app_template_global()
 def feeling_word(feeling: int | None) -> str:
     """'Confident' for 5: feelings are shown in words, never as bare numbers."""
