@@ -1,4 +1,4 @@
-"""The carer's home page: the focus, the next session, the newest reflections and moments."""
+"""The carer's home page: the focus, the next session, the newest reflections and moments, a check-in when one is due."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Family, Focus, Reflection, TherapySession, utcnow
 from ..permissions import FamilyAccess, visible_moments
 from .cards import MomentCard, load_cards, newest_first
+from .check_ins import CheckInOffer, check_in_offer
 from .sessions import FamilySessions
 from .therapy import current_focus
 
@@ -25,6 +26,7 @@ class CarerHome:
     next_session: TherapySession | None
     reflections: list[Reflection]
     recent: list[MomentCard]
+    check_in: CheckInOffer | None = None  # offered below "Add a moment" when one is due; else nothing
 
 
 def carer_home(access: FamilyAccess, family: Family, *, now: datetime | None = None) -> CarerHome:
@@ -42,4 +44,5 @@ def carer_home(access: FamilyAccess, family: Family, *, now: datetime | None = N
         next_session=FamilySessions.of(family).next_after(now),
         reflections=reflections,
         recent=load_cards(access, recent, {}, {}, with_reflections=False),
+        check_in=check_in_offer(access, family),
     )
