@@ -58,7 +58,7 @@ CHECK_IN_EVERY_DAYS_LABELS: dict[int, LazyString] = {
     0: _l("Never"),
 }
 
-assert set(CHECK_IN_EVERY_DAYS_LABELS) == set(CHECK_IN_EVERY_DAYS_CHOICES)
+assert set(CHECK_IN_EVERY_DAYS_LABELS) == set(CHECK_IN_EVERY_DAYS_CHOICES)  # every interval on offer has its words
 
 # In an admin's own words, this stands for the family's baby (or babies), as the defaults name them.
 BABY_MARK = "[baby]"
@@ -156,14 +156,6 @@ def check_in_offer(access: FamilyAccess, family: Family) -> CheckInOffer | None:
     if not questions:
         return None
     return CheckInOffer(questions, therapist_names(family)[0])
-
-
-def last_check_in(access: FamilyAccess) -> CheckIn | None:
-    """This carer's newest check-in in the family (answered or "not this time")."""
-    return db.session.scalars(
-        select(CheckIn).where(CheckIn.family_id == access.family_id, CheckIn.carer_id == access.user_id)
-        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1)
-    ).first()
 
 
 def check_in_due(access: FamilyAccess, *, now: datetime | None = None) -> bool:
