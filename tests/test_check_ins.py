@@ -548,3 +548,9 @@ def test_only_admins_change_questions(rivers: FamilyInfo, sign_in_as: SignInAs) 
         client = sign_in_as(person)
         assert client.get("/admin/check-in-questions").status_code == 403, person.role
         assert post(client, "/admin/check-in-questions", {"text": "Hello?"}).status_code == 403, person.role
+
+
+def test_a_family_number_too_big_for_the_database_is_not_found(rivers: FamilyInfo, mum: FlaskClient) -> None:
+    huge = 2**70
+    assert mum.get(f"/families/{huge}/check-in").status_code == 404
+    assert post(mum, f"/families/{huge}/check-in/not-this-time").status_code == 404
