@@ -29,3 +29,5 @@ CHECK_IN_QUESTION_MAX = 150  # check_in_questions.custom_text
 # The service
 SERVICE_NAME_MAX = 80  # service_settings.service_name
 CRISIS_CONTACTS_MAX = 2000
+# How often a carer's home may offer a check-in, in days (service_settings.check_in_every_days); 0: never.
+CHECK_IN_EVERY_DAYS_CHOICES = (0, 7, 14, 21, 28)

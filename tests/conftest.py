@@ -34,6 +34,8 @@ from pipcompanion.maintenance import empty_tables
 from pipcompanion.models import (
     Baby,
     CaseloadAssignment,
+    CheckIn,
+    CheckInAnswer,
     Family,
     Focus,
     MemberKind,
@@ -48,6 +50,7 @@ from pipcompanion.models import (
 )
 from pipcompanion.models.base import fix_utcnow
 from pipcompanion.models.moments import MomentLinks, write_moment_links
+from pipcompanion.services.check_ins import asked_questions
 from pipcompanion.services.families import create_invitation
 from pipcompanion.services.passwords import hash_password
 
@@ -325,6 +328,20 @@ class Factory:
             issued = create_invitation(db.session.get_one(Family, family.id), kind=kind, relation=relation,
                                        created_by=db.session.get_one(User, created_by.id))
             return InvitationInfo(issued.invitation.id, issued.token, issued.code)
+
+    def check_in(self, family: FamilyInfo, carer: Person, steps: Sequence[int | None], *,
+                 at: datetime | None = None) -> int:
+        """A carer's check-in: one step (1-5, or None for a question left) for each question asked
+        now, in order; no steps at all is "not this time". Its id."""
+        with self.app.test_request_context():
+            questions = asked_questions()
+            check_in = CheckIn(family_id=family.id, carer_id=carer.id, created_at=at or utcnow(), answers=[
+                CheckInAnswer(question_id=question.id, step=step)
+                for question, step in zip(questions, steps, strict=False) if step is not None
+            ])
+            db.session.add(check_in)
+            db.session.commit()
+            return check_in.id
 
 
 @pytest.fixture

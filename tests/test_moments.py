@@ -920,7 +920,7 @@ def test_the_other_carer_sees_the_reflection_as_on_a_moment(app: Flask, make: Fa
 
     page = page_text(sign_in_as(rivers.carers[1]).get("/home"))
 
-    assert "Sam reflected on a moment" in page and "Lovely noticing." in page
+    assert "Sam reflected on Mum's moment" in page and "Lovely noticing." in page
     assert "Sam reflected on your moment" not in page
     assert "Mum's shared moment" in page
 

@@ -32,6 +32,7 @@ from pipcompanion.permissions import (
     family_access,
     family_scope,
 )
+from pipcompanion.services.check_ins import asked_questions
 from pipcompanion.services.kinds import all_kinds
 
 from .conftest import Factory
@@ -99,6 +100,10 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "admin.audit_log": _roles(Role.ADMIN),
     "admin.caseload_remove": _roles(Role.ADMIN),
     "admin.caseloads": _roles(Role.ADMIN),
+    "admin.check_in_question_change": _roles(Role.ADMIN),
+    "admin.check_in_question_move": _roles(Role.ADMIN),
+    "admin.check_in_question_retire": _roles(Role.ADMIN),
+    "admin.check_in_questions": _roles(Role.ADMIN),
     "admin.dashboard": _roles(Role.ADMIN),
     "admin.kind_hidden": _roles(Role.ADMIN),
     "admin.kind_move": _roles(Role.ADMIN),
@@ -114,6 +119,9 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "api.moments_create": _in_request(A.LOG_MOMENTS),
     "api.moments_list": _in_request(A.VIEW, AuditAction.MOMENTS_API_READ),
     "api.openapi": PUBLIC,
+    # A carer's own check-in: the family's carers, each for themselves (never its viewers or therapist).
+    "check_ins.check_in": _family(A.CHECK_IN),
+    "check_ins.not_this_time": _family(A.CHECK_IN),
     "families.carer_invitation_create": _family(A.MANAGE_CARERS),
     "families.carer_invitation_revoke": _family(A.MANAGE_CARERS),
     "families.caseload": _roles(Role.THERAPIST),
@@ -256,6 +264,9 @@ def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: 
         elif name == "kind_id":
             with app.test_request_context():
                 args[name] = all_kinds()[0].id
+        elif name == "question_id":
+            with app.test_request_context():
+                args[name] = asked_questions()[0].id
         elif name == "token":
             args[name] = secrets.token_urlsafe(32)
         elif name == "filename":

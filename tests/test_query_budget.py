@@ -16,6 +16,9 @@ from .helpers import FamilyInfo, MakeClient, sign_in
 # The therapist's timeline is the largest: its read goes on the audit record (an INSERT) before the
 # page is read. Its first view in a minute also moves the therapist's "last looked" mark on the
 # caseload (an UPDATE by key, one statement more): the warm-up visit below makes that one.
+# The carer's home with a check-in due reads whether one is due (one statement) and the family's
+# therapists to name in the offer (one more); the session view reads the carers' check-ins with
+# their answers and carers (one): each a constant, whatever the family's size.
 MAX_STATEMENTS = 10
 PAGES = {
     "carer home": ("carer", "/home"),
@@ -40,6 +43,8 @@ def test_statements_per_page_do_not_grow_with_moments(app: Flask, rivers: Family
     make.family("Brooks", therapist=rivers.therapist)  # a second family on the caseload
     make.session(rivers, utcnow() - timedelta(days=3))
     make.session(rivers, utcnow() + timedelta(days=4))
+    make.check_in(rivers, rivers.carers[0], [4, None, 5], at=utcnow() - timedelta(days=20))
+    make.check_in(rivers, rivers.carers[1], [3, 3, 2], at=utcnow() - timedelta(days=30))
     role, path_template = PAGES[page]
     person = {"carer": rivers.carers[0], "viewer": rivers.viewers[0], "therapist": rivers.therapist}[role]
     client = make_client()

@@ -149,7 +149,7 @@ def test_the_author_sees_the_reflection_on_her_timeline_moment_and_home(rivers: 
 
 def test_the_other_carer_sees_it_as_a_reflection_on_someone_elses_moment(rivers: FamilyInfo, sign_in_as: SignInAs,
                                                                          reflected: int) -> None:
-    assert "Sam reflected on a moment" in page_text(sign_in_as(rivers.carers[1]).get("/home"))
+    assert "Sam reflected on Mum's moment" in page_text(sign_in_as(rivers.carers[1]).get("/home"))
 
 
 def test_viewers_see_the_moment_but_not_the_reflection(rivers: FamilyInfo, sign_in_as: SignInAs, reflected: int) -> None:

@@ -7,8 +7,16 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Optional
 
-from ..forms import FriendlyDateField, PageForm, choice_field, email_field, max_length, required
-from ..limits import CRISIS_CONTACTS_MAX, KIND_NAME_MAX, PERSON_NAME_MAX, SERVICE_NAME_MAX
+from ..forms import FriendlyDateField, PageForm, as_choices, choice_field, email_field, max_length, required
+from ..limits import (
+    CHECK_IN_EVERY_DAYS_CHOICES,
+    CHECK_IN_QUESTION_MAX,
+    CRISIS_CONTACTS_MAX,
+    KIND_NAME_MAX,
+    PERSON_NAME_MAX,
+    SERVICE_NAME_MAX,
+)
+from ..services.check_ins import BABY_MARK, CHECK_IN_EVERY_DAYS_LABELS
 
 
 class TherapistForm(PageForm):
@@ -40,12 +48,29 @@ class SettingsForm(PageForm):
     )
     default_locale = choice_field(_l("Default language"))
     timezone = choice_field(_l("Time zone"))
+    # A form sent without it (an older page) keeps the service's interval as it is.
+    check_in_every_days = choice_field(
+        _l("Offer a check-in every"),
+        coerce=int,
+        choices=as_choices((days, CHECK_IN_EVERY_DAYS_LABELS[days]) for days in sorted(
+            CHECK_IN_EVERY_DAYS_CHOICES, key=lambda days: days or max(CHECK_IN_EVERY_DAYS_CHOICES) + 1)),
+        description=_l("A carer's home offers a few short questions this often, never insisting. "
+                       "With “Never”, no check-in is offered."),
+    )
 
 
 class KindForm(PageForm):
     name = StringField(
         _l("Name"),
         validators=[required(_l("Please give the kind a name.")), max_length(KIND_NAME_MAX)],
+    )
+
+
+class CheckInQuestionForm(PageForm):
+    text = StringField(
+        _l("Question"),
+        validators=[required(_l("Please write the question.")), max_length(CHECK_IN_QUESTION_MAX)],
+        description=_l("Write %(mark)s where the family's baby's name should go.", mark=BABY_MARK),
     )
 
 

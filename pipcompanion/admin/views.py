@@ -24,11 +24,20 @@ from ..services.accounts import (
     set_therapist_active,
 )
 from ..services.audit import AuditFilters, audit_page
+from ..services.check_ins import (
+    CHECK_IN_EVERY_DAYS_LABELS,
+    add_question,
+    admin_question_text,
+    asked_questions,
+    change_question,
+    move_question,
+    retire_question,
+)
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
 from ..services.settings import service_settings, timezone_choices, update_service_settings
 from ..services.two_factor import reset_two_factor
-from .forms import AuditFilterForm, CaseloadForm, KindForm, SettingsForm, TherapistForm
+from .forms import AuditFilterForm, CaseloadForm, CheckInQuestionForm, KindForm, SettingsForm, TherapistForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -181,7 +190,7 @@ def caseload_remove(family_id: int, therapist_id: int) -> Response:
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_only
 def settings() -> Response | tuple[str, int]:
-    """The service's name, crisis contacts, default language and time zone."""
+    """The service's name, crisis contacts, default language, time zone and how often check-ins are offered."""
     current = service_settings()
     form = SettingsForm(obj=current)
     form.default_locale.choices = as_choices(current_app.config["LANGUAGES"].items())
@@ -191,10 +200,12 @@ def settings() -> Response | tuple[str, int]:
         if form.validate_on_submit():
             try:
                 update_service_settings(
+                    current_user,
                     service_name=form.service_name.data,
                     crisis_contacts=form.crisis_contacts.data,
                     default_locale=form.default_locale.data,
                     timezone=form.timezone.data,
+                    check_in_every_days=form.check_in_every_days.data,
                 )
             except ServiceError as error:
                 apply_service_error(form, error)
@@ -302,3 +313,78 @@ def kind_move(kind_id: int) -> Response:
     except ServiceError:
         abort(404)
     return redirect(url_for("admin.kinds"))
+
+
+def _render_check_in_questions(add_form: CheckInQuestionForm | None = None, *, status: int = 200) -> tuple[str, int]:
+    every = service_settings().check_in_every_days
+    return render_template("admin/check_in_questions.html", questions=asked_questions(),
+                           question_words=admin_question_text, add_form=add_form or CheckInQuestionForm(),
+                           change_form=CheckInQuestionForm(), confirm_form=ConfirmForm(),
+                           every=CHECK_IN_EVERY_DAYS_LABELS.get(every, every)), status
+
+
+@bp.route("/check-in-questions", methods=["GET", "POST"])
+@admin_only
+def check_in_questions() -> Response | tuple[str, int]:
+    """The questions a carer's check-in asks, in order: change their words, add, reorder, stop asking. Admins only."""
+    form = CheckInQuestionForm()
+    if request.method == "GET":
+        return _render_check_in_questions(form)
+    if form.validate_on_submit():
+        try:
+            add_question(current_user, form.text.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("The new question is added. Carers see it at their next check-in."), "success")
+            return redirect(url_for("admin.check_in_questions"))
+    return _render_check_in_questions(form, status=400)
+
+
+@bp.route("/check-in-questions/<int:question_id>/change", methods=["POST"])
+@admin_only
+def check_in_question_change(question_id: int) -> Response | tuple[str, int]:
+    """Give a question new words: a new series starts, and earlier answers keep the words they answered. Admins only."""
+    form = CheckInQuestionForm()
+    if form.validate_on_submit():
+        try:
+            change_question(current_user, question_id, form.text.data)
+        except ServiceError as error:
+            if error.field is None:
+                abort(404)
+            apply_service_error(form, error)
+        else:
+            flash(_("The question is saved. Earlier answers keep the words they answered."), "success")
+            return redirect(url_for("admin.check_in_questions"))
+    flash(" ".join(str(message) for messages in form.errors.values() for message in messages), "error")
+    return _render_check_in_questions(status=400)
+
+
+@bp.route("/check-in-questions/<int:question_id>/retire", methods=["POST"])
+@admin_only
+def check_in_question_retire(question_id: int) -> Response | tuple[str, int]:
+    """Stop asking a question (its answers stay); the last one stays. Admins only."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        retire_question(current_user, question_id)
+    except ServiceError as error:
+        if question_id not in {question.id for question in asked_questions()}:
+            abort(404)
+        flash(error.message, "error")
+        return _render_check_in_questions(status=409)
+    flash(_("That question is no longer asked. Its earlier answers stay."), "success")
+    return redirect(url_for("admin.check_in_questions"))
+
+
+@bp.route("/check-in-questions/<int:question_id>/move", methods=["POST"])
+@admin_only
+def check_in_question_move(question_id: int) -> Response:
+    """Move a question up or down the check-in. Admins only."""
+    if not ConfirmForm().validate_on_submit() or request.form.get("direction") not in {"up", "down"}:
+        abort(400)
+    try:
+        move_question(current_user, question_id, -1 if request.form["direction"] == "up" else 1)
+    except ServiceError:
+        abort(404)
+    return redirect(url_for("admin.check_in_questions"))

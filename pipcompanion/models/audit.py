@@ -60,6 +60,12 @@ class AuditAction(enum.StrEnum):
     KIND_HIDE = "kind.hide"
     KIND_SHOW = "kind.show"
     KIND_MOVE = "kind.move"
+    CHECK_IN_QUESTION_ADD = "check_in_question.add"
+    # New words: the old question is retired and a new one starts a new series.
+    CHECK_IN_QUESTION_CHANGE = "check_in_question.change"
+    CHECK_IN_QUESTION_RETIRE = "check_in_question.retire"
+    CHECK_IN_QUESTION_MOVE = "check_in_question.move"
+    CHECK_IN_INTERVAL_CHANGE = "check_in.interval_change"
     MOMENT_PIN = "moment.pin"
     MOMENT_UNPIN = "moment.unpin"
     REFLECTION_SAVE = "reflection.save"

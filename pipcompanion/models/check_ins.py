@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..limits import CHECK_IN_QUESTION_MAX
 from .base import Model, UTCDateTime, utcnow
+from .users import User
 
 
 class CheckInQuestion(Model):
@@ -45,6 +46,7 @@ class CheckIn(Model):
     answers: Mapped[list[CheckInAnswer]] = relationship(
         back_populates="check_in", cascade="all, delete-orphan", order_by="CheckInAnswer.question_id"
     )
+    carer: Mapped[User] = relationship()
 
 
 class CheckInAnswer(Model):

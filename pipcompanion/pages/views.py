@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
+from ..forms import ConfirmForm
 from ..models import MemberKind, Role
 from ..permissions import FamilyAction, families_with_babies, family_access, public, role_required
 from ..services.home import carer_home as carer_home_data
@@ -30,12 +31,14 @@ def index() -> Response:
 @bp.route("/home")
 @role_required(Role.CARER)
 def carer_home() -> str:
-    """A carer's home: Add a moment, the focus, reflections, the next session, recent moments."""
+    """A carer's home: Add a moment, a check-in when one is due, the focus, reflections, the next session,
+    recent moments."""
     families = families_with_babies(current_user, FamilyAction.LOG_MOMENTS)
     family = families[0] if families else None
     # Reached through LOG_MOMENTS: a carer of this family.
     home = carer_home_data(family_access(current_user, family.id, MemberKind.CARER), family) if family else None
-    return render_template("pages/carer_home.html", families=families, family=family, home=home)
+    return render_template("pages/carer_home.html", families=families, family=family, home=home,
+                           confirm_form=ConfirmForm())
 
 
 @bp.route("/overview")

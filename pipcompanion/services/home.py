@@ -1,4 +1,4 @@
-"""The carer's home page: the focus, the next session, the newest reflections and moments."""
+"""The carer's home page: the focus, the next session, the newest reflections and moments, a check-in when one is due."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
-from ..models import Family, Focus, Reflection, TherapySession, utcnow
+from ..models import Family, Focus, Moment, Reflection, TherapySession, utcnow
 from ..permissions import FamilyAccess, visible_moments
 from .audience import FamilyAudience
 from .cards import MomentCard, load_cards, newest_first
+from .check_ins import CheckInOffer, check_in_offer
 from .sessions import FamilySessions
 from .therapy import current_focus
 
@@ -26,14 +27,17 @@ class CarerHome:
     next_session: TherapySession | None
     reflections: list[Reflection]
     recent: list[MomentCard]
+    check_in: CheckInOffer | None = None  # offered below "Add a moment" when one is due; else nothing
 
 
 def carer_home(access: FamilyAccess, family: Family, *, now: datetime | None = None) -> CarerHome:
     """What a carer's home page shows for their family."""
     now = now or utcnow()
+    audience = FamilyAudience.of(family)
     reflections = list(db.session.scalars(
         select(Reflection).join(Reflection.moment)
-        .options(contains_eager(Reflection.moment), joinedload(Reflection.author))
+        # The moment's author too: "Sam reflected on Jess's moment" on Tom's home.
+        .options(contains_eager(Reflection.moment).joinedload(Moment.author), joinedload(Reflection.author))
         .where(Reflection.family_id == family.id, visible_moments(access))
         .order_by(Reflection.created_at.desc(), Reflection.id.desc()).limit(REFLECTIONS_ON_HOME)
     ))
@@ -42,5 +46,6 @@ def carer_home(access: FamilyAccess, family: Family, *, now: datetime | None = N
         focus=current_focus(family),
         next_session=FamilySessions.of(family).next_after(now),
         reflections=reflections,
-        recent=load_cards(access, recent, {}, {}, audience=FamilyAudience.of(family), with_reflections=False),
+        recent=load_cards(access, recent, {}, {}, audience=audience, with_reflections=False),
+        check_in=check_in_offer(access, audience),
     )

@@ -12,8 +12,11 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import ServiceSettings, utcnow
+from ..limits import CHECK_IN_EVERY_DAYS_CHOICES
+from ..models import ServiceSettings, User, utcnow
+from ..models.audit import AuditAction
 from . import ServiceError
+from .audit import record_event
 
 # The settings live in one row with this id, so two first requests cannot make two.
 SETTINGS_ROW = 1
@@ -71,7 +74,8 @@ def timezone_choices() -> list[str]:
 
 
 def update_service_settings(
-    *, service_name: str, crisis_contacts: str, default_locale: str, timezone: str
+    admin: User, *, service_name: str, crisis_contacts: str, default_locale: str, timezone: str,
+    check_in_every_days: int,
 ) -> ServiceSettings:
     """Save the admin's settings. Admins only."""
     if default_locale not in current_app.config["LANGUAGES"]:
@@ -80,7 +84,13 @@ def update_service_settings(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ServiceError(_("Please choose a time zone from the list."), "timezone") from None
+    if check_in_every_days not in CHECK_IN_EVERY_DAYS_CHOICES:
+        raise ServiceError(_("Please choose from the list."), "check_in_every_days")
     settings = service_settings()
+    if settings.check_in_every_days != check_in_every_days:
+        # How often carers are asked is a change to what the service does with families: on record.
+        record_event(admin, AuditAction.CHECK_IN_INTERVAL_CHANGE)
+        settings.check_in_every_days = check_in_every_days
     settings.service_name = service_name.strip()
     settings.crisis_contacts = crisis_contacts.strip()
     settings.default_locale = default_locale

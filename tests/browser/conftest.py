@@ -252,7 +252,7 @@ def phone(new_phone: Callable[[], Page]) -> Page:
 @dataclass
 class World:
     """Every kind of page with something on it: two families, an admin, moments (one of them
-    private), a reflection, a pin, a focus, sessions, an open invitation and a password link."""
+    private), a reflection, a pin, a focus, sessions, check-ins, an open invitation and a password link."""
 
     rivers: FamilyInfo
     brooks: FamilyInfo
@@ -276,6 +276,9 @@ def world(app: Flask, make: Factory, rivers: FamilyInfo, admin: Person) -> World
     make.moment(rivers, dad, kinds=["playing"], occurred_at=utcnow() - timedelta(days=5))
     private = make.moment(rivers, mum, "Just for me.", visibility=Visibility.PRIVATE)
     make.focus(rivers, "This week, notice when she settles because you are there.")
+    # Check-ins three weeks ago: on the session view, on Mum's check-in page, and one due again on her home.
+    make.check_in(rivers, mum, [3, None, 4], at=utcnow() - timedelta(days=21))
+    make.check_in(rivers, dad, [4, 4, 5], at=utcnow() - timedelta(days=21))
     invitation = make.invitation(rivers, MemberKind.CARER, "Aunt")
     robin = make.user(Role.THERAPIST, name="Robin", two_factor=False)
     with app.app_context():

@@ -83,6 +83,18 @@ def open_details(page: Page) -> None:
         summary.click()
 
 
+def send_an_answer_not_on_the_list(page: Page) -> None:
+    """The check-in's error: an answer the page never offered (as a broken or hostile client sends)."""
+    page.locator("input[type=radio]").first.evaluate("radio => { radio.value = '9'; radio.checked = true; }")
+    page.get_by_role("button", name="Save my check-in").click()
+    page.wait_for_load_state()
+
+
+def open_check_ins(page: Page) -> None:
+    for summary in page.locator(".check-in-carer > summary").all():
+        summary.click()
+
+
 def outbox_showing(page: Page) -> None:
     """Save a moment with the network cut, so the outbox list and its status show."""
     page.context.set_offline(True)
@@ -121,6 +133,10 @@ VISITS = [
     Visit("pages.carer_home", "mum", lambda w: "/home"),
     Visit("pages.carer_home", "brooks-mum", lambda w: "/home", "empty"),
     Visit("pages.viewer_home", "nan", lambda w: "/overview"),
+    Visit("check_ins.check_in", "mum", lambda w: f"/families/{w.rivers.id}/check-in"),
+    Visit("check_ins.check_in", "mum", lambda w: f"/families/{w.rivers.id}/check-in", "form error",
+          send_an_answer_not_on_the_list),
+    Visit("check_ins.check_in", "brooks-mum", lambda w: f"/families/{w.brooks.id}/check-in", "empty"),
     Visit("pwa.offline", "signed-out", lambda w: "/offline"),
     Visit("moments.moment_create", "mum", lambda w: f"/families/{w.rivers.id}/moments/new", "form", open_details),
     Visit("moments.moment_create", "mum", lambda w: f"/families/{w.rivers.id}/moments/new", "outbox showing",
@@ -149,12 +165,17 @@ VISITS = [
     Visit("therapist.plan", "sam", lambda w: f"/families/{w.rivers.id}/plan", "form error",
           submit_empty("Set the focus")),
     Visit("therapist.session_screen", "sam", lambda w: f"/families/{w.rivers.id}/session"),
+    Visit("therapist.session_screen", "sam", lambda w: f"/families/{w.rivers.id}/session", "check-ins open",
+          open_check_ins),
     Visit("therapist.session_screen", "sam", lambda w: f"/families/{w.brooks.id}/session", "empty"),
     Visit("admin.dashboard", "admin", lambda w: "/admin/"),
     Visit("admin.therapists", "admin", lambda w: "/admin/therapists", "form error", submit_empty("Add therapist")),
     Visit("admin.caseloads", "admin", lambda w: "/admin/caseloads"),
     Visit("admin.settings", "admin", lambda w: "/admin/settings"),
     Visit("admin.kinds", "admin", lambda w: "/admin/kinds"),
+    Visit("admin.check_in_questions", "admin", lambda w: "/admin/check-in-questions"),
+    Visit("admin.check_in_questions", "admin", lambda w: "/admin/check-in-questions", "form error",
+          submit_empty("Add question")),
     Visit("admin.audit_log", "admin", lambda w: "/admin/audit"),
     Visit("pages.help_page", "signed-out", lambda w: "/no-such-page", "not found"),
     Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor"),
