@@ -70,6 +70,9 @@ def load_demo_data() -> bool:
     settings = service_settings()
     settings.service_name = "Riverside PIP"
     settings.crisis_contacts = DEMO_CRISIS_CONTACTS
+    # 020 7946 0xxx is set aside by Ofcom for drama: nobody's real number.
+    settings.team_name, settings.team_phone = "Riverside Parent-Infant Team", "020 7946 0000"
+    settings.team_hours = "Monday to Friday, 9am to 5pm"
 
     person("admin@example.org", "Alex (service lead)", Role.ADMIN)
     sam = person("therapist@example.org", "Sam", Role.THERAPIST)

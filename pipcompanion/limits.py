@@ -28,6 +28,9 @@ CHECK_IN_QUESTION_MAX = 150  # check_in_questions.custom_text
 
 # The service
 SERVICE_NAME_MAX = 80  # service_settings.service_name
+TEAM_NAME_MAX = 80  # service_settings.team_name
+PHONE_MAX = 30  # service_settings.team_phone
+TEAM_HOURS_MAX = 120  # service_settings.team_hours
 CRISIS_CONTACTS_MAX = 2000
 # How often a carer's home may offer a check-in, in days (service_settings.check_in_every_days); 0: never.
 CHECK_IN_EVERY_DAYS_CHOICES = (0, 7, 14, 21, 28)

@@ -165,6 +165,8 @@ def goes_to_login(response: TestResponse) -> bool:
 def page_text_of(html: str) -> str:
     """The visible words of a piece of a page, tags stripped and spaces folded."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    # Inline elements sit inside a line of words ("call <a>999</a>." reads "call 999."); others part words.
+    html = re.sub(r"</?(a|strong|em|b|i|span|abbr|code|time|small)\b[^>]*>", "", html)
     words = re.sub(r"<[^>]+>", " ", html)
     return " ".join(html_module.unescape(words).split())
 

@@ -462,6 +462,60 @@ def test_a_signed_out_visitor_finds_the_crisis_contacts_on_the_help_page(client:
     assert help_page.get_data(as_text=True).count("<li>Harbour crisis line") == 1
 
 
+def test_crisis_numbers_on_the_help_page_are_tel_links(client: FlaskClient, harbour: TestResponse) -> None:
+    html = client.get("/help").get_data(as_text=True)
+
+    assert '<a class="phone" href="tel:999">999</a>' in html
+    assert '<a class="phone" href="tel:0800000111">0800 000 111</a>' in html
+    assert "Messages" not in page_text(client.get("/help"))  # the app has no messages
+
+
+def test_the_fallback_crisis_numbers_are_tel_links_too(client: FlaskClient) -> None:
+    html = client.get("/help").get_data(as_text=True)
+
+    assert 'href="tel:999"' in html and 'href="tel:111"' in html
+
+
+TEAM = {"team_name": "Harbour Parent-Infant Team", "team_phone": "+44 (0)20 7946-0000",
+        "team_hours": "Monday to Friday, 9am to 5pm"}
+
+
+def test_the_services_own_team_comes_first_on_the_help_page(admin: Person, sign_in_as: SignInAs,
+                                                            client: FlaskClient) -> None:
+    assert post(sign_in_as(admin), "/admin/settings", {**GOOD_SETTINGS, **TEAM}).status_code == 302
+
+    html = client.get("/help").get_data(as_text=True)
+
+    assert html.index("Harbour Parent-Infant Team") < html.index("If you need help now")
+    assert '<a class="phone" href="tel:+442079460000">+44 (0)20 7946-0000</a>' in html
+    assert "Monday to Friday, 9am to 5pm" in page_text(client.get("/help"))
+
+
+def test_no_team_panel_until_the_service_gives_one(client: FlaskClient, harbour: TestResponse) -> None:
+    assert "Your team" not in page_text(client.get("/help"))
+
+
+@pytest.mark.parametrize("phone", ["call us", "0800 <b>1</b>", "+", "12345678901234567890123456789012"])
+def test_a_team_phone_that_is_not_a_number_is_refused(app: Flask, admin: Person, sign_in_as: SignInAs,
+                                                      phone: str) -> None:
+    response = post(sign_in_as(admin), "/admin/settings", {**GOOD_SETTINGS, **TEAM, "team_phone": phone})
+
+    assert response.status_code == 400
+    assert ("Please write the phone number with digits" in page_text(response)
+            or "Please use at most 30 characters." in page_text(response))
+
+
+def test_words_around_numbers_in_contacts_stay_words(admin: Person, sign_in_as: SignInAs, client: FlaskClient) -> None:
+    contacts = 'Text <script>alert(1)</script> "SHOUT" to 85258, or call 116 123 (24/7)'
+    assert post(sign_in_as(admin), "/admin/settings", {**GOOD_SETTINGS, "crisis_contacts": contacts}).status_code == 302
+
+    html = client.get("/help").get_data(as_text=True)
+
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert '<a class="phone" href="tel:85258">85258</a>' in html and 'href="tel:116123"' in html
+    assert 'href="tel:247"' not in html and "(24/7)" in html
+
+
 def test_every_page_carries_the_service_name(rivers: FamilyInfo, admin: Person, sign_in_as: SignInAs,
                                              client: FlaskClient, harbour: TestResponse) -> None:
     pages = [client.get("/help"), client.get("/login"), client.get("/join"), client.get("/no-such-page"),

@@ -14,7 +14,10 @@ from ..limits import (
     CRISIS_CONTACTS_MAX,
     KIND_NAME_MAX,
     PERSON_NAME_MAX,
+    PHONE_MAX,
     SERVICE_NAME_MAX,
+    TEAM_HOURS_MAX,
+    TEAM_NAME_MAX,
 )
 from ..services.check_ins import BABY_MARK, CHECK_IN_EVERY_DAYS_LABELS
 
@@ -39,6 +42,12 @@ class SettingsForm(PageForm):
         _l("Service name"),
         validators=[required(_l("Please give the service a name.")), max_length(SERVICE_NAME_MAX)],
     )
+    team_name = StringField(_l("Your team's name (optional)"), validators=[max_length(TEAM_NAME_MAX)],
+                            description=_l("Shown first on the Help page, e.g. Riverside Parent-Infant Team."))
+    team_phone = StringField(_l("Your team's phone (optional)"), validators=[max_length(PHONE_MAX)],
+                             render_kw={"type": "tel", "autocomplete": "off"})
+    team_hours = StringField(_l("When someone answers it (optional)"), validators=[max_length(TEAM_HOURS_MAX)],
+                             description=_l("For example: Monday to Friday, 9am to 5pm."))
     crisis_contacts = TextAreaField(
         _l("Crisis contacts"),
         validators=[required(_l("Please give at least one crisis contact.")),

@@ -35,7 +35,7 @@ from ..services.check_ins import (
 )
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
-from ..services.settings import service_settings, timezone_choices, update_service_settings
+from ..services.settings import TeamContact, service_settings, timezone_choices, update_service_settings
 from ..services.two_factor import reset_two_factor
 from .forms import AuditFilterForm, CaseloadForm, CheckInQuestionForm, KindForm, SettingsForm, TherapistForm
 
@@ -190,7 +190,8 @@ def caseload_remove(family_id: int, therapist_id: int) -> Response:
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_only
 def settings() -> Response | tuple[str, int]:
-    """The service's name, crisis contacts, default language, time zone and how often check-ins are offered."""
+    """The service's name, its team's contact, crisis contacts, default language, time zone and how
+    often check-ins are offered."""
     current = service_settings()
     form = SettingsForm(obj=current)
     form.default_locale.choices = as_choices(current_app.config["LANGUAGES"].items())
@@ -206,6 +207,7 @@ def settings() -> Response | tuple[str, int]:
                     default_locale=form.default_locale.data,
                     timezone=form.timezone.data,
                     check_in_every_days=form.check_in_every_days.data,
+                    team=TeamContact(form.team_name.data or "", form.team_phone.data or "", form.team_hours.data or ""),
                 )
             except ServiceError as error:
                 apply_service_error(form, error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..limits import SERVICE_NAME_MAX
+from ..limits import PHONE_MAX, SERVICE_NAME_MAX, TEAM_HOURS_MAX, TEAM_NAME_MAX
 from .base import Model
 
 
@@ -18,5 +18,10 @@ class ServiceSettings(Model):
     crisis_contacts: Mapped[str] = mapped_column(Text, default="")
     default_locale: Mapped[str] = mapped_column(String(10), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # The service's own team, shown first on the Help page (each optional): who, their phone, when
+    # someone answers it.
+    team_name: Mapped[str] = mapped_column(String(TEAM_NAME_MAX), default="", server_default="")
+    team_phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", server_default="")
+    team_hours: Mapped[str] = mapped_column(String(TEAM_HOURS_MAX), default="", server_default="")
     # How often a carer's home offers a check-in, in days; 0: the service asks none.
     check_in_every_days: Mapped[int] = mapped_column(default=14, server_default="14")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
@@ -17,6 +20,33 @@ from .navigation import home_link, home_url
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(home_link)
+
+# A phone number inside a line of words ("Samaritans: 116 123"): bounded, so no input is slow.
+PHONE_IN_TEXT = re.compile(r"(?<![\w/+])\+?\d[\d ]{1,18}\d(?![\w/])")
+
+
+@bp.app_template_filter()
+def phone_link(phone: str) -> Markup:
+    """A whole phone number (the service's team, checked when saved) as one `tel:` link. The UK's
+    "+44 (0)20…" keeps its "(0)" for reading only: it is not dialled after a country code."""
+    dialled = re.sub(r"\(0\)", "", phone) if phone.startswith("+") else phone
+    return Markup('<a class="phone" href="tel:{}">{}</a>').format(re.sub(r"[^\d+]", "", dialled), phone)
+
+
+@bp.app_template_filter()
+def phone_links(line: str) -> Markup:
+    """The line with each phone number in it a `tel:` link, so a tap on a phone calls it; the rest escaped."""
+    parts: list[Markup] = []
+    last = 0
+    for match in PHONE_IN_TEXT.finditer(line):
+        digits = re.sub(r"[^\d+]", "", match.group())
+        if len(digits.lstrip("+")) < 3:
+            continue
+        parts += [escape(line[last:match.start()]),
+                  Markup('<a class="phone" href="tel:{}">{}</a>').format(digits, match.group())]
+        last = match.end()
+    parts.append(escape(line[last:]))
+    return Markup("").join(parts)
 
 
 @bp.route("/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -73,11 +75,27 @@ def timezone_choices() -> list[str]:
     return sorted(zone for zone in available_timezones() if "/" in zone and zone[0].isupper())
 
 
+@dataclass(frozen=True)
+class TeamContact:
+    """The service's own team as the Help page shows it first: each part optional."""
+
+    name: str = ""
+    phone: str = ""
+    hours: str = ""
+
+
+# A phone number as people write it: digits, spaces, and + ( ) - between them.
+PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ()\-]*[0-9]")
+
+
 def update_service_settings(
     admin: User, *, service_name: str, crisis_contacts: str, default_locale: str, timezone: str,
-    check_in_every_days: int,
+    check_in_every_days: int, team: TeamContact,
 ) -> ServiceSettings:
     """Save the admin's settings. Admins only."""
+    team = TeamContact(*(" ".join(part.replace("\x00", "").split()) for part in (team.name, team.phone, team.hours)))
+    if team.phone and not PHONE_NUMBER.fullmatch(team.phone):
+        raise ServiceError(_("Please write the phone number with digits, like 020 7946 0000."), "team_phone")
     if default_locale not in current_app.config["LANGUAGES"]:
         raise ServiceError(_("Please choose one of the languages on offer."), "default_locale")
     try:
@@ -95,6 +113,7 @@ def update_service_settings(
     settings.crisis_contacts = crisis_contacts.strip()
     settings.default_locale = default_locale
     settings.timezone = timezone
+    settings.team_name, settings.team_phone, settings.team_hours = team.name, team.phone, team.hours
     db.session.commit()
     return settings
 
