@@ -114,6 +114,11 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "api.moments_create": _in_request(A.LOG_MOMENTS),
     "api.moments_list": _in_request(A.VIEW, AuditAction.MOMENTS_API_READ),
     "api.openapi": PUBLIC,
+    # A memory book holds what the family shared: carers and the family's therapist (whose reads are
+    # on record), never viewers (books are made from the therapy's side of the app).
+    "book.book_download": _family(A.SEE_THERAPY, AuditAction.BOOK_DOWNLOAD),
+    "book.book_options": _family(A.SEE_THERAPY, AuditAction.BOOK_OPTIONS_VIEW),
+    "book.book_page": _family(A.SEE_THERAPY, AuditAction.BOOK_VIEW),
     "families.carer_invitation_create": _family(A.MANAGE_CARERS),
     "families.carer_invitation_revoke": _family(A.MANAGE_CARERS),
     "families.caseload": _roles(Role.THERAPIST),
