@@ -89,32 +89,32 @@ def book_options(family: Family) -> tuple[str, int]:
     return _options_page(family, form, 200, first_day)
 
 
-def _book(family: Family) -> MemoryBook | tuple[str, int]:
-    """The book the address asks for, or the options page with why not (a 400)."""
+def _book(family: Family) -> tuple[MemoryBook | None, BookOptionsForm]:
+    """The book the address asks for (None when it cannot be made: the form then holds why), and
+    the form it was read from."""
     form = _options_form()
     choices = _choices(form, family)
     if choices is None:
-        return _options_page(family, form, 400)
+        return None, form
     try:
-        return memory_book(current_access(), family, choices, today=today_for_service())
+        return memory_book(current_access(), family, choices, today=today_for_service()), form
     except ServiceError as error:
         apply_service_error(form, error)
-        return _options_page(family, form, 400)
+        return None, form
 
 
 @bp.route("/families/<int:family_id>/memory-book/book")
 @family_scoped(FamilyAction.SEE_THERAPY, read=AuditAction.BOOK_VIEW)
 def book_page(family: Family) -> tuple[str, int]:
     """The memory book as a page to read, print or save as a PDF: the family's carers and therapist."""
-    book = _book(family)
-    if not isinstance(book, MemoryBook):
-        return book
-    form = _options_form()
-    choices = book.choices
+    book, form = _book(family)
+    if book is None:
+        return _options_page(family, form, 400)
+    days = (book.choices.date_from, book.choices.date_to)
     return render_template(
         "book/book_page.html", family=family, book=book,
-        options_url=_address_of("book.book_options", family, form, choices.date_from, choices.date_to),
-        download_url=_address_of("book.book_download", family, form, choices.date_from, choices.date_to),
+        options_url=_address_of("book.book_options", family, form, *days),
+        download_url=_address_of("book.book_download", family, form, *days),
     ), 200
 
 
@@ -129,9 +129,9 @@ def book_download(family: Family) -> Response | tuple[str, int]:
     """The memory book as one web page file to keep, with nothing outside it: its style inside it,
     no scripts, no links back to the app (the family keeps it after discharge). Carers and the
     family's therapist."""
-    book = _book(family)
-    if not isinstance(book, MemoryBook):
-        return book
+    book, form = _book(family)
+    if book is None:
+        return _options_page(family, form, 400)
     response = Response(render_template("book/book_file.html", book=book, stylesheet=book_stylesheet()),
                         mimetype="text/html")
     response.headers["Content-Disposition"] = download_name(book).content_disposition()
