@@ -291,6 +291,14 @@ def test_bad_choices_get_the_options_page_with_why(spring: FamilyInfo, mum: Flas
     assert "Mum shared it" not in text
 
 
+def test_every_reason_is_shown_at_once(spring: FamilyInfo, mum: FlaskClient) -> None:
+    response = mum.get(f"/families/{spring.id}/memory-book/book",
+                       query_string={"from": "2026-06-30", "to": "2026-03-01", "reflections": "yes"})
+    assert response.status_code == 400
+    text = page_text(response)
+    assert "The end date is before the start date." in text and "Please tick the box or leave it empty." in text
+
+
 def test_a_book_with_more_moments_than_one_book_holds_asks_for_fewer(make: Factory, rivers: FamilyInfo,
                                                                      mum: FlaskClient) -> None:
     make.moments(rivers, [MomentSpec(rivers.carers[0], f"Moment {i}", visibility=Visibility.FAMILY,

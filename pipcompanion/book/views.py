@@ -44,15 +44,18 @@ def _options_form() -> BookOptionsForm:
 def _choices(form: BookOptionsForm, family: Family, first_day: date | None = None) -> BookChoices | None:
     """What the form asks for, or None with the reasons on the form. A missing start is the first
     day of the family's book, a missing end is today."""
-    if not form.validate():
+    valid = form.validate()
+    if form.date_from.errors or form.date_to.errors:
         return None
     today = today_for_service()
     date_from = form.date_from.data or first_day or first_book_day(current_access(), family)
     date_to = form.date_to.data or today
-    try:
+    try:  # also when a box was wrong, so every reason is shown at once
         check_period(date_from, date_to, today)
     except ServiceError as error:
         apply_service_error(form, error)
+        return None
+    if not valid:
         return None
     mine = form._fields.get("mine")
     return BookChoices(date_from, date_to, with_reflections=bool(form.reflections.data),
@@ -119,8 +122,11 @@ def book_page(family: Family) -> tuple[str, int]:
 
 
 def book_stylesheet() -> Markup:
-    """The book's stylesheet, to copy into the file (our own file: it holds no `</style>`)."""
-    return Markup(Path(current_app.root_path, "static", BOOK_STYLESHEET).read_text(encoding="utf-8"))
+    """The book's stylesheet, to copy into the file's <style> element as it is: escaping would break
+    its `>` selectors. Our own file from the package, never anything a person typed, and it holds
+    no `</style>`."""
+    stylesheet = Path(current_app.root_path, "static", BOOK_STYLESHEET).read_text(encoding="utf-8")
+    return Markup(stylesheet)  # nosec B704  # our own static file, not input
 
 
 @bp.route("/families/<int:family_id>/memory-book/download")
