@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from pipcompanion.limits import BOOK_MOMENTS_MAX
-from pipcompanion.models import Visibility
+from pipcompanion.extensions import db
+from pipcompanion.models import Baby, Visibility
 from pipcompanion.services import ServiceError
 from pipcompanion.services.memory_book import book_photo
 
@@ -260,6 +261,17 @@ def test_the_files_name_is_safe_for_any_babys_name(make: Factory, sign_in_as: Si
     if unicode_name is not None:
         expected += f"; filename*=UTF-8''{quote(f'{unicode_name}-{period}')}"
     assert response.headers["Content-Disposition"] == expected
+
+
+def test_a_book_for_twins_names_them_both(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    family = make.family("Lake", baby="Ava")
+    with app.app_context():
+        db.session.add(Baby(family_id=family.id, name="Leo"))
+        db.session.commit()
+    response = download(sign_in_as(family.carers[0]), family)
+    assert "Ava and Leo's memory book" in page_text(response)
+    assert response.headers["Content-Disposition"] == \
+        'attachment; filename="ava-leo-memory-book-2026-03-01-to-2026-06-30.html"'
 
 
 # ---------------------------------------------------------------- bad choices

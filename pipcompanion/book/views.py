@@ -122,9 +122,9 @@ def book_page(family: Family) -> tuple[str, int]:
 
 
 def book_stylesheet() -> Markup:
-    """The book's stylesheet, to copy into the file's <style> element as it is: escaping would break
-    its `>` selectors. Our own file from the package, never anything a person typed, and it holds
-    no `</style>`."""
+    """The book's stylesheet, to copy into the file's <style> element as it is (escaping would break
+    its quoted font names). Our own file from the package, never anything a person typed, and it
+    holds no `</style>`."""
     stylesheet = Path(current_app.root_path, "static", BOOK_STYLESHEET).read_text(encoding="utf-8")
     return Markup(stylesheet)  # nosec B704  # our own static file, not input
 
