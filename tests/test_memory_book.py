@@ -237,6 +237,16 @@ def test_the_download_is_one_file_that_stands_alone(app: Flask, spring: FamilyIn
         assert kept_out not in text
 
 
+def test_words_that_look_like_code_stay_words_in_the_file(make: Factory, rivers: FamilyInfo, mum: FlaskClient) -> None:
+    words = '<script>alert(1)</script><img src="https://example.org/x.png"> <a href="/home">home</a>'
+    make.moment(rivers, rivers.carers[0], words, visibility=Visibility.FAMILY, occurred_at=london(2026, 4, 1))
+    response = download(mum, rivers)
+    tags = Tags()
+    tags.feed(response.get_data(as_text=True))
+    assert not {tag for tag, _attrs in tags.tags} & {"script", "img", "a"}
+    assert words in page_text(response)
+
+
 def test_a_photo_goes_into_the_file_as_a_data_address(app: Flask) -> None:
     with app.test_request_context():
         photo = book_photo(b"\x89PNG\r\n", "image/png", "Ava on the rug")
