@@ -230,6 +230,7 @@ def test_the_download_is_one_file_that_stands_alone(app: Flask, spring: FamilyIn
                  if name in ("href", "src", "srcset", "action", "formaction", "poster", "data")]
     assert all(address.startswith(("data:", "#")) for address in addresses), addresses
     assert "/static/" not in document and "/families/" not in document and "http" not in document
+    assert "<title>Ava&#39;s memory book, 1 March 2026 to 30 June 2026</title>" in document
     text = page_text(response)
     assert "Ava's memory book" in text and "The Rivers family" in text and "April 2026" in text
     assert "Mum shared it" in text and "Dad shared it" in text and REFLECTION in text
