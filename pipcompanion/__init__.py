@@ -107,6 +107,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .book import bp as book_bp
     from .check_ins import bp as check_ins_bp
     from .families import bp as families_bp
     from .moments import bp as moments_bp
@@ -114,9 +115,9 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from .pwa import bp as pwa_bp
     from .therapist import bp as therapist_bp
 
-    for blueprint in (pages_bp, accounts_bp, families_bp, moments_bp, therapist_bp, admin_bp, api_bp, pwa_bp):
+    for blueprint in (pages_bp, accounts_bp, families_bp, moments_bp, therapist_bp, admin_bp, api_bp, pwa_bp,
+                      check_ins_bp, book_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(check_ins_bp)
 
     from . import cli, errors
 

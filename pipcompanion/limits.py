@@ -26,6 +26,11 @@ REFLECTION_MAX = 1000
 FOCUS_MAX = 300  # focuses.text
 CHECK_IN_QUESTION_MAX = 150  # check_in_questions.custom_text
 
+# Memory books: the longest period one book covers, and the most moments it holds (a bigger book
+# would be slow to make and to print; the family makes two instead).
+BOOK_DAYS_MAX = 731  # two years, a leap day included
+BOOK_MOMENTS_MAX = 1000
+
 # The service
 SERVICE_NAME_MAX = 80  # service_settings.service_name
 TEAM_NAME_MAX = 80  # service_settings.team_name

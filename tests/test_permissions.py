@@ -122,6 +122,11 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     # A carer's own check-in: the family's carers, each for themselves (never its viewers or therapist).
     "check_ins.check_in": _family(A.CHECK_IN),
     "check_ins.not_this_time": _family(A.CHECK_IN),
+    # A memory book holds what the family shared: carers and the family's therapist (whose reads are
+    # on record), never viewers (books are made from the therapy's side of the app).
+    "book.book_download": _family(A.SEE_THERAPY, AuditAction.BOOK_DOWNLOAD),
+    "book.book_options": _family(A.SEE_THERAPY, AuditAction.BOOK_OPTIONS_VIEW),
+    "book.book_page": _family(A.SEE_THERAPY, AuditAction.BOOK_VIEW),
     "families.carer_invitation_create": _family(A.MANAGE_CARERS),
     "families.carer_invitation_revoke": _family(A.MANAGE_CARERS),
     "families.caseload": _roles(Role.THERAPIST),

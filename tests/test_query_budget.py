@@ -27,6 +27,11 @@ PAGES = {
     "therapist caseload": ("therapist", "/caseload"),
     "therapist family timeline": ("therapist", "/families/{family}/timeline"),
     "therapist session view": ("therapist", "/families/{family}/session"),
+    # A memory book reads the period's moments in one statement and their cards in two (8; the
+    # therapist's 9 with the read on record).
+    "carer memory book": ("carer", "/families/{family}/memory-book/book?reflections=1&mine=1"),
+    "therapist memory book": ("therapist", "/families/{family}/memory-book/book?reflections=1"),
+    "carer memory book download": ("carer", "/families/{family}/memory-book/download?reflections=1&mine=1"),
 }
 
 

@@ -22,6 +22,10 @@ class AuditAction(enum.StrEnum):
     PLAN_VIEW = "family.plan.view"
     SESSION_VIEW = "family.session_view"
     MOMENTS_API_READ = "api.moments.read"
+    # A memory book: choosing what goes in it, the book's page and its download.
+    BOOK_OPTIONS_VIEW = "family.book.options.view"
+    BOOK_VIEW = "family.book.view"
+    BOOK_DOWNLOAD = "family.book.download"
     # Signing in, and refusals.
     SIGN_IN = "sign_in"
     SIGN_IN_FAILED = "sign_in.failed"

@@ -41,6 +41,8 @@ NOT_PAGES = {
     "api.me": "JSON API",
     "api.moments_list": "JSON API",
     "api.openapi": "JSON API",
+    # axe reads the downloaded file in tests/browser/test_memory_book.py, opened from the disk.
+    "book.book_download": "a file to download and keep (an attachment)",
 }
 
 
@@ -152,6 +154,13 @@ VISITS = [
     Visit("moments.family_timeline", "sam", lambda w: f"/families/{w.rivers.id}/timeline"),
     Visit("moments.family_timeline", "sam", lambda w: f"/families/{w.rivers.id}/timeline?date_from=banana",
           "form error"),
+    Visit("book.book_options", "mum", lambda w: f"/families/{w.rivers.id}/memory-book"),
+    Visit("book.book_options", "mum", lambda w: f"/families/{w.rivers.id}/memory-book?from=banana&to=2026-01-01",
+          "form error"),
+    Visit("book.book_options", "sam", lambda w: f"/families/{w.rivers.id}/memory-book"),
+    Visit("book.book_page", "mum", lambda w: f"/families/{w.rivers.id}/memory-book/book?reflections=1&mine=1"),
+    Visit("book.book_page", "sam", lambda w: f"/families/{w.rivers.id}/memory-book/book?reflections=1"),
+    Visit("book.book_page", "brooks-mum", lambda w: f"/families/{w.brooks.id}/memory-book/book", "empty"),
     Visit("families.caseload", "sam", lambda w: "/caseload"),
     Visit("families.family_create", "sam", lambda w: "/families/new", "form error", submit_empty("Create family")),
     Visit("families.family_detail", "sam", lambda w: f"/families/{w.rivers.id}"),

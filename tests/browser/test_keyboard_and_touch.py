@@ -89,6 +89,7 @@ def test_therapist_reflects_back_with_the_keyboard_alone(app: Flask, new_desktop
 CARER_PAGES = [
     "/home", "/families/{family}/moments/new", "/families/{family}/timeline", "/families/{family}/moments/{moment}",
     "/families/{family}/viewers", "/settings", "/help", "/families/{family}",
+    "/families/{family}/memory-book", "/families/{family}/memory-book/book?reflections=1&mine=1",
 ]
 
 
