@@ -467,6 +467,36 @@ def test_a_removed_session_is_gone_everywhere(app: Flask, make: Factory, rivers:
     assert post(sam, f"/families/{rivers.id}/sessions/{session_id}/delete").status_code == 404
 
 
+def test_removing_a_session_asks_first_and_no_keeps_it(app: Flask, make: Factory, rivers: FamilyInfo, sam: FlaskClient,
+                                                       next_week: datetime) -> None:
+    session_id = make.session(rivers, next_week)
+    plan = sam.get(f"/families/{rivers.id}/plan").get_data(as_text=True)
+    ask = f"/families/{rivers.id}/sessions/{session_id}/delete"
+    assert f'href="{ask}"' in plan  # a link to the question, not a button that removes
+
+    question = sam.get(ask)
+
+    assert question.status_code == 200
+    shown = page_text(question)
+    assert "Remove this session?" in shown and "Yes, remove it" in shown and "No, keep it" in shown
+    assert babel_datetime(next_week, "EEEE d MMMM y, HH:mm", tzinfo=service_zone(app), locale=LOCALE) in shown
+    assert count(app, TherapySession) == 1
+    assert sam.get(f"/families/{rivers.id}/sessions/{session_id + 999}/delete").status_code == 404
+
+
+def test_deleting_a_reflection_asks_first(app: Flask, rivers: FamilyInfo, sam: FlaskClient, mum: FlaskClient,
+                                          reflected: int) -> None:
+    ask = f"/families/{rivers.id}/moments/{reflected}/reflection/delete"
+    assert f'href="{ask}"' in sam.get(f"/families/{rivers.id}/moments/{reflected}").get_data(as_text=True)
+
+    question = page_text(sam.get(ask))
+
+    assert "Delete your reflection?" in question and "Yes, delete it" in question
+    assert len(reflections_on(app, reflected)) == 1
+    # Only one's own reflection can be asked about; carers never.
+    assert mum.get(ask).status_code == 403
+
+
 def test_another_familys_session_cannot_be_removed_through_this_family(app: Flask, make: Factory, rivers: FamilyInfo,
                                                                        sam: FlaskClient, next_week: datetime) -> None:
     brooks = make.family("Brooks", therapist=rivers.therapist)

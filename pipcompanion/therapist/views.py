@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -55,11 +56,25 @@ def reflection_save(family: Family, moment_id: int) -> Response | tuple[str, int
                            my_reflection=mine, confirm_form=ConfirmForm()), 400
 
 
-@bp.route("/families/<int:family_id>/moments/<int:moment_id>/reflection/delete", methods=["POST"])
+def _confirm_removal(*, title: str, explanation: str, what: str, yes: str, back: str) -> str:
+    """The page that asks before something is removed (one click never removes it)."""
+    return render_template("therapist/confirm_remove.html", form=ConfirmForm(), title=title,
+                           explanation=explanation, what=what, yes=yes, back=back)
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>/reflection/delete", methods=["GET", "POST"])
 @family_scoped(FamilyAction.REFLECT)
-def reflection_delete(family: Family, moment_id: int) -> Response:
-    """The therapist deletes their own reflection."""
+def reflection_delete(family: Family, moment_id: int) -> Response | str:
+    """The therapist deletes their own reflection, after saying yes."""
     moment = moment_or_404(family, moment_id)
+    if request.method == "GET":
+        mine = next((r for r in moment.reflections if r.author_id == current_user.id), None)
+        if mine is None:
+            abort(404)
+        return _confirm_removal(
+            title=_("Delete your reflection?"),
+            explanation=_("The family will no longer see it. This cannot be undone."), what=mine.text,
+            yes=_("Yes, delete it"), back=url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -124,10 +139,19 @@ def session_add(family: Family) -> Response | tuple[str, int]:
     return _render_plan(family, session_form=form, status=400)
 
 
-@bp.route("/families/<int:family_id>/sessions/<int:session_id>/delete", methods=["POST"])
+@bp.route("/families/<int:family_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
 @family_scoped(FamilyAction.REFLECT)
-def session_delete(family: Family, session_id: int) -> Response:
-    """Remove a session recorded by mistake."""
+def session_delete(family: Family, session_id: int) -> Response | str:
+    """Remove a session recorded by mistake, after saying yes."""
+    if request.method == "GET":
+        session = next((each for each in FamilySessions.of(family).all if each.id == session_id), None)
+        if session is None:
+            abort(404)
+        return _confirm_removal(
+            title=_("Remove this session?"),
+            explanation=_("The timeline will no longer be grouped by it, and the family will no longer see it."),
+            what=format_datetime(session.starts_at, "EEEE d MMMM y, HH:mm"),
+            yes=_("Yes, remove it"), back=url_for("therapist.plan", family_id=family.id))
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

@@ -262,13 +262,14 @@ class World:
     invitation_token: str
     password_token: str
     new_therapist: Person  # no second factor yet: sets it up after the password
+    past_session: int
 
 
 @pytest.fixture
 def world(app: Flask, make: Factory, rivers: FamilyInfo, admin: Person) -> World:
     brooks = make.family("Brooks", therapist=rivers.therapist, carers=("Mum",), viewers=())
     mum, dad = rivers.carers
-    make.session(rivers, utcnow() - timedelta(days=3))
+    past_session = make.session(rivers, utcnow() - timedelta(days=3))
     make.session(rivers, utcnow() + timedelta(days=4))
     shared = make.moment(rivers, mum, "Ava reached for me when Nan held her.", kinds=["comforting", "playing"],
                          feeling=4, visibility=Visibility.FAMILY, pinned_by=rivers.therapist)
@@ -289,4 +290,4 @@ def world(app: Flask, make: Factory, rivers: FamilyInfo, admin: Person) -> World
                                                                           two_factor_since=utcnow()))
         db.session.commit()
     dad.totp_secret = TOTP_SECRET
-    return World(rivers, brooks, admin, shared, private, invitation.token, token, robin)
+    return World(rivers, brooks, admin, shared, private, invitation.token, token, robin, past_session)

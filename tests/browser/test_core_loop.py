@@ -8,6 +8,7 @@ and what the server keeps (the database).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -17,12 +18,12 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Moment, MomentKind, Reflection, Visibility, utcnow
+from pipcompanion.models import Moment, MomentKind, Reflection, TherapySession, Visibility, utcnow
 from pipcompanion.models.moments import moment_kind_links
 
 from ..conftest import Factory
 from ..helpers import FamilyInfo, count, rows
-from .conftest import BrowserProblems
+from .conftest import DESKTOP, BrowserProblems
 from .pages import (
     SENT,
     expect_announced,
@@ -299,6 +300,75 @@ def test_session_view_shows_a_list_and_goes_back_to_one_at_a_time(session_screen
     expect(shown).to_contain_text(SESSION_TEXTS[1])
     session_screen.get_by_role("button", name="Next", exact=True).click()
     expect(position).to_have_text("3 / 3")
+
+
+def test_session_view_offers_previous_and_next_only_where_they_lead_and_not_in_the_list(session_screen: Page) -> None:
+    previous = session_screen.get_by_role("button", name="Previous", exact=True)
+    following = session_screen.get_by_role("button", name="Next", exact=True)
+    expect(previous).to_be_hidden()  # the first moment
+    expect(following).to_be_visible()
+    following.click()
+    expect(previous).to_be_visible()
+    following.click()
+    expect(following).to_be_hidden()  # the last moment
+
+    session_screen.get_by_role("button", name="Show as a list", exact=True).click()
+
+    expect(previous).to_be_hidden()
+    expect(following).to_be_hidden()
+    expect(session_screen.locator("[data-position]")).to_be_hidden()
+
+
+def test_session_view_one_at_a_time_shows_only_the_heading_over_the_moment(make: Factory, rivers: FamilyInfo,
+                                                                          new_desktop: Callable[[], Page]) -> None:
+    """A pinned moment and nothing shared since the last session: one at a time shows "Pinned to
+    talk about" over it, never an empty "Shared since then"."""
+    make.session(rivers, utcnow() - timedelta(days=1))
+    make.moment(rivers, rivers.carers[0], "The pinned one", occurred_at=utcnow() - timedelta(days=3),
+                pinned_by=rivers.therapist)
+    make.moment(rivers, rivers.carers[0], "Since then", occurred_at=utcnow() - timedelta(hours=2))
+    screen = new_desktop()
+    sign_in(screen, rivers.therapist)
+    screen.goto(f"/families/{rivers.id}/session")
+
+    expect(screen.get_by_role("article")).to_contain_text("The pinned one")
+    expect(screen.get_by_role("heading", name="Pinned to talk about")).to_be_visible()
+    expect(screen.get_by_role("heading", name="Shared since then")).to_be_hidden()
+    screen.get_by_role("button", name="Next", exact=True).click()
+    expect(screen.get_by_role("article")).to_contain_text("Since then")
+    expect(screen.get_by_role("heading", name="Pinned to talk about")).to_be_hidden()
+    expect(screen.get_by_role("heading", name="Shared since then")).to_be_visible()
+    screen.get_by_role("button", name="Show as a list", exact=True).click()
+    expect(screen.get_by_role("heading", name="Pinned to talk about")).to_be_visible()
+    expect(screen.get_by_role("heading", name="Shared since then")).to_be_visible()
+
+
+def test_sam_is_asked_before_a_session_or_a_reflection_is_removed(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                   new_screen: Callable[..., Page]) -> None:
+    """At 1280 px: one click on Remove never removes; "No, keep it" keeps it, "Yes" removes it."""
+    make.session(rivers, utcnow() - timedelta(days=2))
+    moment_id = make.moment(rivers, rivers.carers[0], "She slept on me", occurred_at=utcnow() - timedelta(hours=3))
+    make.reflection(moment_id, rivers.therapist, "She felt safe with you.")
+    desk = new_screen(**{**DESKTOP, "viewport": {"width": 1280, "height": 800}})
+    sign_in(desk, rivers.therapist)
+    desk.goto(f"/families/{rivers.id}/plan")
+
+    desk.get_by_role("link", name=re.compile("^Remove session of")).click()
+    expect(heading(desk, "Remove this session?")).to_be_visible()
+    desk.get_by_role("link", name="No, keep it", exact=True).click()
+    expect(desk.get_by_role("link", name=re.compile("^Remove session of"))).to_have_count(1)
+    desk.get_by_role("link", name=re.compile("^Remove session of")).click()
+    desk.get_by_role("button", name="Yes, remove it", exact=True).click()
+    expect(desk.get_by_text("The session is removed.")).to_be_visible()
+    assert count(app, TherapySession) == 0
+
+    desk.goto(f"/families/{rivers.id}/moments/{moment_id}")
+    desk.get_by_role("link", name="Delete my reflection", exact=True).click()
+    expect(heading(desk, "Delete your reflection?")).to_be_visible()
+    expect(desk.get_by_text("She felt safe with you.")).to_be_visible()
+    desk.get_by_role("link", name="No, keep it", exact=True).click()
+    expect(desk.get_by_text("Reflected back by Sam")).to_be_visible()
+    assert count(app, Reflection) == 1
 
 
 # ---------------------------------------------------------------- changing and deleting

@@ -9,9 +9,19 @@ if (screen) {
   let current = 0;
   let single = moments.length > 1;
 
+  const previous = screen.querySelector("[data-previous]");
+  const next = screen.querySelector("[data-next]");
+  const sections = [...screen.querySelectorAll("section")];
+
   const show = (index) => {
     current = Math.max(0, Math.min(moments.length - 1, index));
     moments.forEach((moment, i) => { moment.hidden = single && i !== current; });
+    // One at a time: only the section of the moment shown (no heading over nothing); a list: all.
+    for (const section of sections) section.hidden = single && !section.contains(moments[current]);
+    // Previous and Next only where they lead somewhere, and only one at a time.
+    previous.hidden = !single || current === 0;
+    next.hidden = !single || current === moments.length - 1;
+    position.hidden = !single;
     position.textContent = single ? `${current + 1} / ${moments.length}` : "";
     if (single) moments[current].focus({ preventScroll: false });
   };
@@ -19,8 +29,8 @@ if (screen) {
   if (moments.length > 1) {
     controls.hidden = false;
     moments.forEach((moment) => moment.setAttribute("tabindex", "-1"));
-    screen.querySelector("[data-previous]").addEventListener("click", () => show(current - 1));
-    screen.querySelector("[data-next]").addEventListener("click", () => show(current + 1));
+    previous.addEventListener("click", () => show(current - 1));
+    next.addEventListener("click", () => show(current + 1));
     toggle.addEventListener("click", () => {
       single = !single;
       toggle.textContent = single ? toggle.dataset.listLabel : toggle.dataset.oneLabel;
