@@ -120,6 +120,7 @@ def caseload_card_content(row: CaseloadRow) -> tuple[object, ...]:
         row.family.id, row.family.display_name, tuple(baby.name for baby in row.family.babies),
         row.new_since_last_look, row.unreflected, row.pinned,
         row.last_activity and row.last_activity.isoformat(), row.next_session and row.next_session.isoformat(),
+        row.last_looked_at and row.last_looked_at.isoformat(),
     )
 
 

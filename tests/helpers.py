@@ -198,7 +198,8 @@ def caseload_figures(client: FlaskClient) -> dict[str, dict[str, str]]:
         name = re.search(r'<h2 class="card__title"><a [^>]*>([^<]+)</a>', card)
         assert name, card
         found[html_module.unescape(name.group(1))] = {
-            page_text_of(label): page_text_of(value)
+            # As a sighted reader sees them: a figure's words for screen readers are left out.
+            page_text_of(label): page_text_of(re.sub(r'<span class="visually-hidden">.*?</span>', "", value))
             for label, value in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", card, flags=re.S)
         }
     return found

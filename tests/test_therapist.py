@@ -14,11 +14,11 @@ from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Focus, Moment, Reflection, Role, TherapySession, Visibility, utcnow
+from pipcompanion.models import CaseloadAssignment, Focus, Moment, Reflection, Role, TherapySession, Visibility, utcnow
 
 from .conftest import Factory
 from .helpers import (
@@ -830,3 +830,65 @@ def test_the_admin_reads_the_therapists_reads_and_changes_in_the_audit_log(
                    "focus.set", "session.add"):
         assert f"Sam {action} Rivers" in audit_text
     assert "Mum family.timeline.view" not in audit_text
+
+
+# ---------------------------------------------------------------- what needs me: the caseload's figures open the timeline
+
+
+def figure_link(sam: FlaskClient, label: str) -> str:
+    """The address the caseload's figure with this label opens (Rivers' card)."""
+    card = sam.get("/caseload").get_data(as_text=True)
+    figure = re.search(rf"<dt>{re.escape(label)}</dt><dd><a href=\"([^\"]+)\"", card)
+    assert figure, f"{label} is not a link"
+    return figure.group(1).replace("&amp;", "&")
+
+
+def test_each_caseload_figure_opens_the_timeline_showing_just_those(make: Factory, rivers: FamilyInfo,
+                                                                    sam: FlaskClient) -> None:
+    mum = rivers.carers[0]
+    make.session(rivers, utcnow() - timedelta(days=5))
+    make.moment(rivers, mum, "Before the session", occurred_at=utcnow() - timedelta(days=6))
+    reflected = make.moment(rivers, mum, "Reflected on already", occurred_at=utcnow() - timedelta(days=2))
+    make.reflection(reflected, rivers.therapist, "Lovely.")
+    make.moment(rivers, mum, "Waiting for Sam", occurred_at=utcnow() - timedelta(days=1))
+    make.moment(rivers, mum, "Pinned by Mum", occurred_at=utcnow() - timedelta(days=7), pinned_by=mum)
+    sam.get(f"/families/{rivers.id}/timeline")  # Sam looks...
+    with make.app.app_context():  # ...a while ago
+        db.session.execute(update(CaseloadAssignment).values(last_looked_at=utcnow() - timedelta(hours=3)))
+        db.session.commit()
+    make.moment(rivers, mum, "Added after Sam looked", occurred_at=utcnow() - timedelta(hours=1))
+
+    # The links, as the caseload shows them before any is followed (opening a timeline is a new look).
+    links = {label: figure_link(sam, label)
+             for label in ("New since you last looked", "Not yet reflected on, since the last session", "Pinned")}
+    new = page_text(sam.get(links["New since you last looked"]))
+    unreflected = page_text(sam.get(links["Not yet reflected on, since the last session"]))
+    pinned = page_text(sam.get(links["Pinned"]))
+
+    assert "Waiting for Sam" in unreflected and "Added after Sam looked" in unreflected
+    assert not any(text in unreflected for text in ("Before the session", "Reflected on already", "Pinned by Mum"))
+    assert "Pinned by Mum" in pinned and "Waiting for Sam" not in pinned
+    assert "Added after Sam looked" in new and "Moments added since you last looked" in new
+    assert not any(text in new for text in ("Waiting for Sam", "Before the session"))
+
+
+def test_a_figure_of_nought_is_not_a_link(rivers: FamilyInfo, sam: FlaskClient) -> None:
+    card = sam.get("/caseload").get_data(as_text=True)
+    assert "<dt>Pinned</dt><dd>0</dd>" in card
+
+
+def test_what_needs_me_is_not_offered_to_family_and_friends(rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
+    nan = sign_in_as(rivers.viewers[0])
+    assert "What needs me" not in page_text(nan.get(f"/families/{rivers.id}/timeline"))
+
+    refused = nan.get(f"/families/{rivers.id}/timeline?needs=pinned")
+
+    assert refused.status_code == 400 and "Please choose from the list." in page_text(refused)
+
+
+@pytest.mark.parametrize("new_since", ["yesterday", "2026-13-01T00:00:00", "2026-12-01T10:00:00", "9" * 40])
+def test_a_new_since_that_is_not_a_time_is_refused_plainly(rivers: FamilyInfo, sam: FlaskClient, new_since: str) -> None:
+    response = sam.get(f"/families/{rivers.id}/timeline", query_string={"new_since": new_since})
+
+    assert response.status_code == 400
+    assert "That link is not right. Please start from all the moments." in page_text(response)

@@ -139,3 +139,20 @@ class TimelineFilterForm(FlaskForm):
     author = choice_field(_l("Noted by"), coerce=str, default="")
     date_from = FriendlyDateField(_l("From"), validators=[Optional()])
     date_to = FriendlyDateField(_l("To"), validators=[Optional()])
+    # What needs the therapist (offered to those who see the therapy): the caseload's figures link here.
+    needs = choice_field(_l("What needs me"), coerce=str, default="")
+    # The caseload's "new since you last looked": moments added after that look (an ISO time in the link).
+    new_since = HiddenField()
+
+    def new_since_time(self) -> datetime | None:
+        """The `new_since` time, or None when absent; a ValueError (with the message on the form) when not a time."""
+        if not self.new_since.data:
+            return None
+        try:
+            when = datetime.fromisoformat(self.new_since.data)
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            self.form_errors.append(str(_l("That link is not right. Please start from all the moments.")))
+            raise ValueError("new_since")
+        return when

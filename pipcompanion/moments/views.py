@@ -29,7 +29,7 @@ from ..services.moments import (
     update_moment,
 )
 from ..services.settings import service_settings, today_for_service
-from ..services.timeline import TimelineFilters, timeline
+from ..services.timeline import Needs, TimelineFilters, timeline
 from ..therapist.forms import ReflectionForm
 from .forms import MomentForm, TimelineFilterForm
 
@@ -130,13 +130,22 @@ def _filters(form: TimelineFilterForm, page_carers: list[Membership]) -> Timelin
     """Filters from the address, or None when they are not right (the form then holds why)."""
     form.kind.choices = as_choices([("", _("Any kind")), *((str(kind.id), kind_name(kind)) for kind in all_kinds())])
     form.author.choices = as_choices([("", _("Anyone")), *((str(m.user_id), m.user.name) for m in page_carers)])
+    form.needs.choices = as_choices([("", _("All moments")), *(
+        [(Needs.UNREFLECTED.value, _("Not yet reflected on, since the last session")), (Needs.PINNED.value, _("Pinned"))]
+        if current_access().sees_therapy else [])])
     if request.args and not form.validate():
+        return None
+    try:
+        new_since = form.new_since_time()
+    except ValueError:
         return None
     filters = TimelineFilters(
         kind_id=int(form.kind.data) if form.kind.data else None,
         author_id=int(form.author.data) if form.author.data else None,
         date_from=form.date_from.data,
         date_to=form.date_to.data,
+        needs=Needs(form.needs.data) if form.needs.data else None,
+        new_since=new_since,
     )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         form.date_to.errors = [_("The end date is before the start date.")]

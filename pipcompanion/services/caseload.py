@@ -23,6 +23,7 @@ class CaseloadRow:
     pinned: int = 0
     last_activity: datetime | None = None
     next_session: datetime | None = None
+    last_looked_at: datetime | None = None  # the therapist's last look at the family's timeline
 
 
 # Before any moment: what "since" means when the therapist never looked or there was no session yet.
@@ -41,17 +42,18 @@ def caseload(therapist: User, *, now: datetime | None = None) -> list[CaseloadRo
         return []
     figures = db.session.execute(_figures_statement(therapist.role), {
         "therapist_id": therapist.id, "now": now or utcnow(), "family_ids": list(rows)})
-    for family_id, new, unreflected, pinned, last_activity, starts_at in figures:
+    for family_id, new, unreflected, pinned, last_activity, starts_at, last_look in figures:
         row = rows[family_id]
         row.new_since_last_look, row.unreflected, row.pinned = new, unreflected, pinned
         row.last_activity, row.next_session = last_activity, starts_at  # UTCDateTime: aware on both databases
+        row.last_looked_at = last_look
     far_future = datetime.max.replace(tzinfo=UTC)
     return sorted(rows.values(), key=lambda row: (
         row.next_session or far_future, -(row.unreflected + row.new_since_last_look), row.family.display_name))
 
 
 @cache
-def _figures_statement(role: Role) -> Select[tuple[int, int, int, int, datetime, datetime]]:
+def _figures_statement(role: Role) -> Select[tuple[int, int, int, int, datetime, datetime, datetime | None]]:
     """The caseload's figures for the families named in `family_ids`: built once (with the
     therapist, the time and the families as parameters), since composing a statement this size
     costs more than running it."""
@@ -76,4 +78,5 @@ def _figures_statement(role: Role) -> Select[tuple[int, int, int, int, datetime,
         moments(Moment.pinned_at.is_not(None)),
         select(func.max(Moment.created_at)).where(of_family).scalar_subquery(),
         next_session_start(Family.id, now),
+        last_look,
     ).where(Family.id.in_(bindparam("family_ids", expanding=True)))

@@ -7,6 +7,7 @@ reflections (services.cards).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
@@ -16,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import literal, select, tuple_
 
 from ..extensions import db
-from ..models import Family, Moment, TherapySession, utcnow
+from ..models import Family, Moment, Reflection, TherapySession, utcnow
 from ..models.base import UTCDateTime
 from ..models.moments import moment_kind_links
 from ..permissions import FamilyAccess
@@ -29,16 +30,26 @@ from .settings import service_settings
 PAGE_SIZE = 20
 
 
+class Needs(enum.StrEnum):
+    """What needs the therapist: the caseload's figures, as timeline filters."""
+
+    UNREFLECTED = "unreflected"  # not yet reflected on, since the last session
+    PINNED = "pinned"
+
+
 @dataclass
 class TimelineFilters:
     kind_id: int | None = None
     author_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    needs: Needs | None = None  # for those who see the therapy only (pins and reflections are theirs)
+    new_since: datetime | None = None  # added after this (the therapist's last look)
 
     @property
     def active(self) -> bool:
-        return any(value is not None for value in (self.kind_id, self.author_id, self.date_from, self.date_to))
+        return any(value is not None for value in (self.kind_id, self.author_id, self.date_from, self.date_to,
+                                                   self.needs, self.new_since))
 
 
 @dataclass
@@ -127,6 +138,16 @@ def timeline(access: FamilyAccess, family: Family, filters: TimelineFilters, cur
         query = query.where(Moment.occurred_at >= _day_start_utc(filters.date_from))
     if filters.date_to is not None and filters.date_to < date.max:  # the calendar's last day has no day after
         query = query.where(Moment.occurred_at < _day_start_utc(filters.date_to + timedelta(days=1)))
+    if filters.new_since is not None:
+        query = query.where(Moment.created_at > filters.new_since)
+    sessions = FamilySessions.of(family) if access.sees_therapy else None
+    if sessions is not None and filters.needs is Needs.PINNED:
+        query = query.where(Moment.pinned_at.is_not(None))
+    if sessions is not None and filters.needs is Needs.UNREFLECTED:
+        query = query.where(~select(Reflection.id).where(Reflection.moment_id == Moment.id).exists())
+        last = sessions.last_at(now)
+        if last is not None:  # the caseload's figure: since the last session
+            query = query.where(Moment.occurred_at > last.starts_at)
     if cursor:
         before_time, before_id = decode_cursor(cursor)
         query = query.where(
@@ -139,7 +160,6 @@ def timeline(access: FamilyAccess, family: Family, filters: TimelineFilters, cur
     audience = audience or FamilyAudience.of(family)
     cards = load_cards(access, moments, audience.carers_by_id(), {b.id: b for b in family.babies}, audience=audience)
     next_cursor = encode_cursor(cards[-1]) if more and cards else None
-    if not access.sees_therapy:
+    if sessions is None:
         return TimelinePage([TimelineGroup(None, cards)] if cards else [], next_cursor, None, grouped=False)
-    sessions = FamilySessions.of(family)
     return TimelinePage(group_between_sessions(cards, sessions), next_cursor, sessions.next_after(now), grouped=True)
