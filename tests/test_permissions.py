@@ -154,6 +154,7 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "static": PUBLIC,
     "therapist.focus_set": _family(A.REFLECT),
     "therapist.plan": _family(A.REFLECT, AuditAction.PLAN_VIEW),
+    "therapist.prepare": _family(A.REFLECT, AuditAction.PREPARE_VIEW),
     "therapist.reflection_delete": _family(A.REFLECT),
     "therapist.reflection_save": _family(A.REFLECT),
     "therapist.session_add": _family(A.REFLECT),

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
 from pipcompanion.extensions import db
-from pipcompanion.models import CaseloadAssignment, Focus, Moment, Reflection, Role, TherapySession, Visibility, utcnow
+from pipcompanion.models import AuditEvent, CaseloadAssignment, Focus, Moment, Reflection, Role, TherapySession, Visibility, utcnow
 
 from .conftest import Factory
 from .helpers import (
@@ -892,3 +892,71 @@ def test_a_new_since_that_is_not_a_time_is_refused_plainly(rivers: FamilyInfo, s
 
     assert response.status_code == 400
     assert "That link is not right. Please start from all the moments." in page_text(response)
+
+
+# ---------------------------------------------------------------- preparing a session
+
+
+def test_preparing_a_session_shows_pins_what_waits_the_focus_and_check_ins(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                          sam: FlaskClient) -> None:
+    mum, dad = rivers.carers
+    make.session(rivers, utcnow() - timedelta(days=5))
+    next_one = make.session(rivers, utcnow() + timedelta(days=2))
+    make.moment(rivers, mum, "Pinned from before", occurred_at=utcnow() - timedelta(days=9), pinned_by=mum)
+    make.moment(rivers, dad, "Waiting for a reflection", occurred_at=utcnow() - timedelta(days=1))
+    done = make.moment(rivers, mum, "Already reflected", occurred_at=utcnow() - timedelta(days=2))
+    make.reflection(done, rivers.therapist, "Lovely.")
+    make.moment(rivers, mum, "Before the last session", occurred_at=utcnow() - timedelta(days=8))
+    make.moment(rivers, mum, "Mum's own", visibility=Visibility.PRIVATE)
+    make.focus(rivers, "Notice when she looks for you.")
+    make.check_in(rivers, mum, [2, 3, None], at=utcnow() - timedelta(days=3))
+
+    page = page_text(sam.get(f"/families/{rivers.id}/prepare"))
+
+    pinned, rest = page.split("Not yet reflected on, since the session on", 1)
+    assert "Pinned from before" in pinned and "Talked about" in pinned
+    assert "Waiting for a reflection" in rest
+    assert not any(text in page for text in ("Already reflected", "Before the last session", "Mum's own"))
+    assert "Notice when she looks for you." in page and "Mum's check-ins" in page and "A bit" in page
+    assert "Next session:" in page
+    assert rows(app, select(AuditEvent.action).where(AuditEvent.action == "family.prepare.view")) == ["family.prepare.view"]
+    assert next_one
+
+
+def test_talked_about_takes_a_moment_off_the_list_and_comes_back_to_the_page(app: Flask, make: Factory,
+                                                                            rivers: FamilyInfo, sam: FlaskClient) -> None:
+    moment_id = make.moment(rivers, rivers.carers[0], "Pinned from before", pinned_by=rivers.therapist)
+    prepare = f"/families/{rivers.id}/prepare"
+
+    response = post(sam, f"/families/{rivers.id}/moments/{moment_id}/pin", {"pinned": "0", "next": f"{prepare}#pinned-title"})
+
+    assert response.headers["Location"] == f"{prepare}#pinned-title"
+    assert "Nothing pinned." in page_text(sam.get(prepare))
+
+
+def test_only_the_familys_therapist_prepares_its_sessions(make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
+    assert sign_in_as(rivers.carers[0]).get(f"/families/{rivers.id}/prepare").status_code == 403
+    kim = make.user(Role.THERAPIST, name="Kim")
+    assert sign_in_as(kim).get(f"/families/{rivers.id}/prepare").status_code == 404
+
+
+def test_reflecting_from_the_timeline_comes_back_to_the_same_moment(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                    sam: FlaskClient) -> None:
+    moment_id = make.moment(rivers, rivers.carers[0], "She rolled over")
+    timeline = f"/families/{rivers.id}/timeline?needs=unreflected"
+    page = sam.get(timeline).get_data(as_text=True)
+    assert f'action="/families/{rivers.id}/moments/{moment_id}/reflection"' in page
+    assert f'id="moment-{moment_id}"' in page
+
+    response = post(sam, f"/families/{rivers.id}/moments/{moment_id}/reflection",
+                    {"text": "You waited for her.", "next": f"{timeline}#moment-{moment_id}"})
+
+    assert response.headers["Location"] == f"{timeline}#moment-{moment_id}"
+    assert reflections_on(app, moment_id) == [(rivers.therapist.id, "You waited for her.")]
+
+
+def test_a_return_address_that_is_not_ours_goes_to_the_moment(rivers: FamilyInfo, make: Factory, sam: FlaskClient) -> None:
+    moment_id = make.moment(rivers, rivers.carers[0], "She rolled over")
+    for elsewhere in ("https://evil.example/", "//evil.example/", f"/families/{rivers.id}/timeline\\@evil", "/admin/"):
+        response = post(sam, f"/families/{rivers.id}/moments/{moment_id}/reflection", {"text": "Yes.", "next": elsewhere})
+        assert response.headers["Location"] == f"/families/{rivers.id}/moments/{moment_id}", elsewhere

@@ -15,6 +15,7 @@ from ..labels import FEELING_WORDS
 from ..models import Family, Membership, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404
+from ..pages.navigation import back_to_moment
 from ..services import ServiceError
 from ..services.audience import FamilyAudience
 from ..services.cards import load_card
@@ -172,7 +173,7 @@ def family_timeline(family: Family) -> tuple[str, int]:
         kept: dict[str, Any] = {key: value for key, value in request.args.items() if key != "before"}
         older_url = url_for("moments.family_timeline", family_id=family.id, before=page.next_cursor, **kept)
     return render_template("moments/timeline.html", family=family, form=form, page=page,
-                           filters=filters, older_url=older_url), 200
+                           filters=filters, older_url=older_url, back=request.full_path.rstrip("?")), 200
 
 
 @bp.route("/families/<int:family_id>/moments/<int:moment_id>")
@@ -200,21 +201,7 @@ def moment_pin(family: Family, moment_id: int) -> Response:
     set_pinned(current_user, moment, pinned)
     flash(_("Pinned for your next session.") if pinned else _("Taken off the list for your next session."),
           "success")
-    return redirect(_back_to(family, moment.id))
-
-
-def _back_to(family: Family, moment_id: int) -> str:
-    """Where a button on a moment returns: the page it was pressed on, if it is ours."""
-    target = request.form.get("next", "")
-    allowed = (
-        url_for("moments.family_timeline", family_id=family.id),
-        url_for("moments.moment_detail", family_id=family.id, moment_id=moment_id),
-        url_for("pages.carer_home"),
-        url_for("therapist.session_screen", family_id=family.id),
-    )
-    if target.split("?")[0].split("#")[0] in allowed and "//" not in target:
-        return target
-    return url_for("moments.moment_detail", family_id=family.id, moment_id=moment_id)
+    return redirect(back_to_moment(family.id, moment.id))
 
 
 # Lists show a moment's first words; its own page shows them all ("Read more").

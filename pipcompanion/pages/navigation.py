@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import url_for
+from flask import request, url_for
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
@@ -49,3 +49,19 @@ def safe_next_url(target: str | None) -> str | None:
     if "\\" in target:
         return None
     return target
+
+
+def back_to_moment(family_id: int, moment_id: int) -> str:
+    """Where a button on a moment returns (its form's `next`): the page it was pressed on, at that
+    moment, if it is one of the family's pages that show moments; else the moment's own page."""
+    target = request.form.get("next", "")
+    allowed = (
+        url_for("moments.family_timeline", family_id=family_id),
+        url_for("moments.moment_detail", family_id=family_id, moment_id=moment_id),
+        url_for("pages.carer_home"),
+        url_for("therapist.session_screen", family_id=family_id),
+        url_for("therapist.prepare", family_id=family_id),
+    )
+    if target.split("?")[0].split("#")[0] in allowed and "//" not in target and "\\" not in target:
+        return target
+    return url_for("moments.moment_detail", family_id=family_id, moment_id=moment_id)

@@ -17,8 +17,10 @@ from ..forms import ConfirmForm, apply_service_error
 from ..models import Family
 from ..models.audit import AuditAction
 from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404
+from ..pages.navigation import back_to_moment
 from ..services import ServiceError
 from ..services.cards import load_card
+from ..services.session_prep import session_preparation
 from ..services.session_screen import session_screen as session_screen_data
 from ..services.sessions import FamilySessions
 from ..services.settings import service_settings
@@ -49,7 +51,7 @@ def reflection_save(family: Family, moment_id: int) -> Response | tuple[str, int
             apply_service_error(form, error)
         else:
             flash(_("Your reflection is saved. The family will see it."), "success")
-            return redirect(url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))
+            return redirect(back_to_moment(family.id, moment.id))
     view = load_card(current_access(), moment)
     mine = next((r for r in view.reflections if r.author_id == current_user.id), None)
     return render_template("moments/moment_detail.html", family=family, moment=view, reflection_form=form,
@@ -160,6 +162,14 @@ def session_delete(family: Family, session_id: int) -> Response | str:
         abort(404)
     flash(_("The session is removed."), "success")
     return redirect(url_for("therapist.plan", family_id=family.id))
+
+
+@bp.route("/families/<int:family_id>/prepare")
+@family_scoped(FamilyAction.REFLECT, read=AuditAction.PREPARE_VIEW)
+def prepare(family: Family) -> str:
+    """Preparing the next session: pins, what waits for a reflection, the focus and check-ins (the therapist)."""
+    return render_template("therapist/prepare.html", family=family, prep=session_preparation(current_access(), family),
+                           back=url_for("therapist.prepare", family_id=family.id))
 
 
 @bp.route("/families/<int:family_id>/session")

@@ -176,6 +176,8 @@ VISITS = [
     Visit("therapist.session_delete", "sam", lambda w: f"/families/{w.rivers.id}/sessions/{w.past_session}/delete"),
     Visit("therapist.reflection_delete", "sam",
           lambda w: f"/families/{w.rivers.id}/moments/{w.shared_moment}/reflection/delete"),
+    Visit("therapist.prepare", "sam", lambda w: f"/families/{w.rivers.id}/prepare"),
+    Visit("therapist.prepare", "sam", lambda w: f"/families/{w.brooks.id}/prepare", "empty"),
     Visit("therapist.session_screen", "sam", lambda w: f"/families/{w.rivers.id}/session"),
     Visit("therapist.session_screen", "sam", lambda w: f"/families/{w.rivers.id}/session", "check-ins open",
           open_check_ins),
