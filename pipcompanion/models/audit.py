@@ -21,6 +21,7 @@ class AuditAction(enum.StrEnum):
     MOMENT_VIEW = "moment.view"
     PLAN_VIEW = "family.plan.view"
     SESSION_VIEW = "family.session_view"
+    PROGRESS_VIEW = "family.progress.view"
     MOMENTS_API_READ = "api.moments.read"
     # Signing in, and refusals.
     SIGN_IN = "sign_in"
