@@ -10,7 +10,7 @@ print restyle them. Pages put the same figures in a table beside each chart.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import Protocol
 
 from markupsafe import Markup, escape
 
@@ -23,13 +23,14 @@ WORD_ROW = 28
 MIN_LABELLED_STEP = 15  # a count or a date is written only where its column is at least this wide
 
 
-@dataclass(frozen=True)
-class BarRow:
-    """One named row of a weekly bar chart: a count per week."""
+class BarRow(Protocol):
+    """One named row of a weekly bar chart (services.progress.WeeklyCounts): a count per week."""
 
-    key: str
-    label: str
-    counts: Sequence[int]
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def counts(self) -> Sequence[int]: ...
 
 
 def _number(value: float) -> str:
@@ -51,22 +52,28 @@ def _text(x: float, y: float, words: str, css: str, anchor: str = "start") -> st
     return f'<text class="{css}" x="{_number(x)}" y="{_number(y)}"{anchor_attribute}>{escape(words)}</text>'
 
 
-def _every(step: float) -> int:
-    """Label every n-th column so that labels never overlap (the first and last always)."""
+LABEL_ROOM = 34  # a short date ("24 Nov") is about this wide
+
+
+def _labelled_columns(count: int, step: float) -> list[int]:
+    """Which columns get their date written: evenly spaced so that none overlap, the first and
+    the last always (the last in place of its neighbour when there is no room for both)."""
     every = 1
-    while step * every < 34:  # a short date ("24 Nov") is about 34 units wide
+    while step * every < LABEL_ROOM:
         every += 1
-    return every
+    shown = list(range(0, count, every))
+    last = count - 1
+    if shown and shown[-1] != last:
+        if (last - shown[-1]) * step < LABEL_ROOM and len(shown) > 1:
+            shown[-1] = last
+        elif (last - shown[-1]) * step >= LABEL_ROOM:
+            shown.append(last)
+    return shown
 
 
 def _column_labels(labels: Sequence[str], left: float, step: float, y: float) -> list[str]:
-    every = _every(step)
-    shown = []
-    for index, label in enumerate(labels):
-        last = index == len(labels) - 1
-        if index % every == 0 or (last and index % every >= every / 2):
-            shown.append(_text(left + step * (index + 0.5), y, label, "chart__tick", "middle"))
-    return shown
+    return [_text(left + step * (index + 0.5), y, labels[index], "chart__tick", "middle")
+            for index in _labelled_columns(len(labels), step)]
 
 
 def weekly_bars(chart_id: str, title: str, description: str, week_labels: Sequence[str],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField
 
-from ..forms import PageForm
+from ..forms import PageForm, as_choices
 
 
 class TherapistNameForm(PageForm):
@@ -13,6 +13,6 @@ class TherapistNameForm(PageForm):
 
     shown = RadioField(
         _l("Can family and friends see our therapist's name?"),
-        choices=[("yes", _l("Yes, show our therapist's name")), ("no", _l("No, keep it to us"))],
+        choices=as_choices([("yes", _l("Yes, show our therapist's name")), ("no", _l("No, keep it to us"))]),
         validate_choice=True,
     )
