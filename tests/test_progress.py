@@ -151,6 +151,8 @@ def test_the_period_choices_each_person_sees(sign_in_as: SignInAs, rivers: Famil
         assert 'value="four-weeks" selected' in html and 'value="since-start"' in html and 'value="week"' in html
         assert (f'value="sessions-{first}"' in html) is shown
         assert ("Between the sessions on" in html) is shown
+    refused = sign_in_as(rivers.viewers[0]).get(f"/families/{rivers.id}/progress?period=sessions-{first}")
+    assert refused.status_code == 400 and "Please choose a time from the list." in page_text(refused)
     chosen = sign_in_as(rivers.carers[0]).get(f"/families/{rivers.id}/progress?period=sessions-{first}")
     assert chosen.status_code == 200 and f'value="sessions-{first}" selected' in chosen.get_data(as_text=True)
     assert "Between these two sessions the family noticed" in page_text(chosen) or "Nothing noted" in page_text(chosen)

@@ -91,7 +91,7 @@ def weekly_bars(chart_id: str, title: str, description: str, week_labels: Sequen
     for row in rows:
         y += LABEL_SIZE + 2
         body.append(_text(0, y, row.label, "chart__label"))
-        base = y + (SMALL_SIZE + 4 if labelled else 4) + BAR_AREA
+        base = y + (SMALL_SIZE + 8 if labelled else 6) + BAR_AREA
         bars = []
         for index, count in enumerate(row.counts):
             x = step * index + (step - bar_width) / 2
