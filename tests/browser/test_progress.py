@@ -90,11 +90,11 @@ def test_jess_goes_from_home_to_progress_and_sees_how_she_felt(new_phone: Callab
     expect(page.get_by_text("Check-ins are for reflecting with your therapist. They are not a test or a clinical measure.")).to_be_visible()
     expect(page.get_by_role("img", name="How confident do I feel looking after Ava?")).to_be_visible()
     no_horizontal_scroll(page)
-    page.get_by_label("Show", exact=True).select_option(label="This week")
+    page.get_by_label("Show progress for", exact=True).select_option(label="This week")
     page.get_by_role("button", name="Show", exact=True).click()
     # How many of the story's moments fall in this calendar week depends on today's weekday.
     expect(page.get_by_text(re.compile(r"This week the family noticed \d+ moments?\.|Nothing noted in this time yet"))).to_be_visible()
-    expect(page.get_by_label("Show", exact=True)).to_have_value("week")
+    expect(page.get_by_label("Show progress for", exact=True)).to_have_value("week")
     assert "period=week" in page.url
 
 
