@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from flask import Flask
@@ -127,7 +127,8 @@ def test_the_preview_is_nans_page(new_phone: Callable[[], Page], story: FamilyIn
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_progress_pages_with_check_ins_have_no_axe_violations(browser: Browser, live_url: str, story: FamilyInfo,
-                                                                 browser_problems: BrowserProblems, scheme: str) -> None:
+                                                                 browser_problems: BrowserProblems,
+                                                                 scheme: Literal["light", "dark"]) -> None:
     failures = []
     for person, options in ((story.carers[0], PHONE), (story.therapist, DESKTOP_WIDE)):
         context = browser.new_context(base_url=live_url, bypass_csp=True, color_scheme=scheme, **options)
