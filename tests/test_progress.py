@@ -321,7 +321,7 @@ def test_a_viewers_home_is_the_progress_summary_of_her_family(sign_in_as: SignIn
     assert "In the last four weeks the family noticed 2 moments." in text
     assert "Moments noticed by kind" in text and "Time together" in text
     assert "Tummy time together" in text and "Dad sang to her" in text
-    assert "All the moments shared with you" in text
+    assert "Shared moments" in text and "Ava" in text
     for hidden in ("Bath time", "Only for me", "Walk in the park", "I felt", "Sam", "session", "focus",
                    "Reflected", PINNED_BADGE, "Confident"):
         assert hidden not in text, hidden
