@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import update
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, User, Visibility, utcnow
+from pipcompanion.models import Family, MemberKind, Membership, User, Visibility, utcnow
 from pipcompanion.models.audit import AuditAction
 from pipcompanion.permissions import FamilyAccess, family_access
 from pipcompanion.progress.charts import weekly_bars, word_dots
@@ -433,3 +433,28 @@ def test_a_quiet_week_is_a_zero_without_comment(sign_in_as: SignInAs, rivers: Fa
     assert [row[0] for row in table] == ["Week of 12 Oct", "Week of 19 Oct", "Week of 26 Oct", "Week of 2 Nov"]
     for word in ("streak", "missed", "haven't", "no moments this week"):
         assert word not in page_text_of(html).lower()
+
+
+def test_a_viewer_of_two_families_sees_each_in_its_own_section(app: Flask, sign_in_as: SignInAs, rivers: FamilyInfo,
+                                                              brooks: FamilyInfo, make: Factory) -> None:
+    nan = rivers.viewers[0]
+    with app.app_context():
+        db.session.add(Membership(family_id=brooks.id, user_id=nan.id, kind=MemberKind.VIEWER, relation="Friend"))
+        db.session.commit()
+    make.moment(rivers, rivers.carers[0], "Rivers shared", kinds=["playing"], visibility=Visibility.FAMILY)
+    make.moments(brooks, [MomentSpec(brooks.carers[0], f"Brooks shared {i}", kinds=["comforting"],
+                                     visibility=Visibility.FAMILY) for i in range(3)])
+    make.moment(brooks, brooks.carers[0], "Brooks therapy only", visibility=Visibility.THERAPIST)
+    sections = viewer_summary(sign_in_as(nan).get("/overview").get_data(as_text=True))
+    by_family = {("Rivers" if "The Rivers family" in section else "Brooks"): page_text_of(section) for section in sections}
+    assert "noticed 1 moment." in by_family["Rivers"] and "Brooks shared" not in by_family["Rivers"]
+    assert "noticed 3 moments. Most often: Comforting." in by_family["Brooks"]
+    assert "Brooks therapy only" not in by_family["Brooks"] and "Robin" not in by_family["Brooks"]
+
+
+def test_a_long_period_keeps_its_charts_small() -> None:
+    rows = [WeeklyCounts(f"kind-{kind}", f"Kind number {kind}", tuple((week * kind) % 4 for week in range(60)))
+            for kind in range(9)]
+    chart = weekly_bars("family-1-kinds", "Moments noticed by kind", "Description", [f"{w} Jan" for w in range(60)], rows)
+    assert len(chart.encode()) < 40_000  # a cheap phone on a slow connection (and the page is compressed)
+    ET.fromstring(chart)
