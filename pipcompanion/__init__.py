@@ -112,11 +112,12 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from .families import bp as families_bp
     from .moments import bp as moments_bp
     from .pages import bp as pages_bp
+    from .progress import bp as progress_bp
     from .pwa import bp as pwa_bp
     from .therapist import bp as therapist_bp
 
     for blueprint in (pages_bp, accounts_bp, families_bp, moments_bp, therapist_bp, admin_bp, api_bp, pwa_bp,
-                      check_ins_bp, book_bp):
+                      check_ins_bp, book_bp, progress_bp):
         app.register_blueprint(blueprint)
 
     from . import cli, errors

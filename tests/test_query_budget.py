@@ -7,8 +7,11 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
-from pipcompanion.models import utcnow
+from pipcompanion.extensions import db
+from pipcompanion.models import Family, Moment, User, utcnow
+from pipcompanion.services.check_ins import asked_questions, record_check_in
 
 from .conftest import CountQueries, Factory
 from .helpers import FamilyInfo, MakeClient, sign_in
@@ -69,3 +72,47 @@ def test_statements_per_page_do_not_grow_with_moments(app: Flask, rivers: Family
 
     assert with_one == with_thousand, f"{page}: {with_one} statements with 1 moment, {with_thousand} with 1,000"
     assert with_thousand <= MAX_STATEMENTS_OF.get(page, MAX_STATEMENTS), f"{page}: {with_thousand} statements"
+
+
+# The progress pages read the period's moments and their links once, whatever the period's length:
+# weeks are made in Python. The therapist's is the largest: the audit INSERT, the sessions, the
+# carers, the moments and their links, the check-ins and their carers, and the highlights' cards.
+PROGRESS_STATEMENTS = 13
+PROGRESS_PAGES = {
+    "carer progress": ("carer", "/families/{family}/progress?period=since-start"),
+    "therapist progress": ("therapist", "/families/{family}/progress?period=since-start"),
+    "viewer progress": ("viewer", "/families/{family}/progress?period=since-start"),
+    "viewer home": ("viewer", "/overview"),
+}
+
+
+@pytest.mark.parametrize("page", list(PROGRESS_PAGES))
+def test_progress_pages_read_a_fixed_number_of_statements(app: Flask, rivers: FamilyInfo, make: Factory,
+                                                          make_client: MakeClient, count_queries: CountQueries,
+                                                          page: str) -> None:
+    make.session(rivers, utcnow() - timedelta(days=200))  # since therapy began: thirty weeks and more
+    make.session(rivers, utcnow() - timedelta(days=3))
+    role, path_template = PROGRESS_PAGES[page]
+    person = {"carer": rivers.carers[0], "viewer": rivers.viewers[0], "therapist": rivers.therapist}[role]
+    client = make_client()
+    sign_in(client, person)
+    path = path_template.format(family=rivers.id)
+
+    with app.test_request_context():  # Mum has checked in (the therapist and she see it)
+        mum = db.session.get_one(User, rivers.carers[0].id)
+        family = db.session.get_one(Family, rivers.id)
+        record_check_in(mum, family, {question.id: 4 for question in asked_questions()},
+                        now=utcnow() - timedelta(days=10))
+    make.many_moments(rivers, 3)
+    client.get(path)  # first visit creates the default kinds, questions and settings rows
+    with_three = statements_for(client, path, count_queries)
+    ids = make.many_moments(rivers, 997)
+    with app.app_context():  # spread over the weeks since therapy began, not all in the last days
+        for index, moment_id in enumerate(ids):
+            db.session.execute(update(Moment).where(Moment.id == moment_id)
+                               .values(occurred_at=utcnow() - timedelta(hours=5 * index + 1)))
+        db.session.commit()
+    with_thousand = statements_for(client, path, count_queries)
+
+    assert with_three == with_thousand, f"{page}: {with_three} statements with 3 moments, {with_thousand} with 1,000"
+    assert with_thousand <= PROGRESS_STATEMENTS, f"{page}: {with_thousand} statements"

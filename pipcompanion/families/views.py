@@ -25,9 +25,10 @@ from ..services.families import (
     pending_invitations,
     remove_viewer,
     revoke_invitation,
-    therapists_of,
 )
+from ..services.progress import therapists_shown
 from ..services.settings import today_for_service
+from ..progress.forms import TherapistNameForm
 from .forms import FamilyForm, InvitationForm
 
 bp = Blueprint("families", __name__)
@@ -71,7 +72,7 @@ def _render_family(family: Family, *, invitation_form: InvitationForm | None = N
         family=family,
         carers=members(family, MemberKind.CARER),
         viewers=members(family, MemberKind.VIEWER),
-        therapists=therapists_of(family),
+        therapists=therapists_shown(current_access(), family),
         invitations=pending_invitations(family, MemberKind.CARER) if current_access().manage_carers else [],
         invitation_form=invitation_form or InvitationForm(),
         confirm_form=ConfirmForm(),
@@ -139,6 +140,8 @@ def _render_viewers(family: Family, *, form: InvitationForm | None = None,
         invitations=pending_invitations(family, MemberKind.VIEWER),
         form=form or InvitationForm(),
         confirm_form=ConfirmForm(),
+        therapist_form=TherapistNameForm(shown="yes" if family.viewers_see_therapist else "no"),
+        therapists=therapists_shown(current_access(), family),
         issued=issued,
     ), status
 

@@ -22,6 +22,7 @@ class AuditAction(enum.StrEnum):
     PLAN_VIEW = "family.plan.view"
     SESSION_VIEW = "family.session_view"
     PREPARE_VIEW = "family.prepare.view"
+    PROGRESS_VIEW = "family.progress.view"
     MOMENTS_API_READ = "api.moments.read"
     # A memory book: choosing what goes in it, the book's page and its download.
     BOOK_OPTIONS_VIEW = "family.book.options.view"

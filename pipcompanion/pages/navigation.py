@@ -31,8 +31,19 @@ HOME_LINKS = {
 }
 
 
+# "Progress" in the navigation: carers (their family's page); a viewer's home is their progress
+# summary, and a therapist reaches each family's from the caseload.
+PROGRESS_LINKS = {
+    Role.CARER: HomeLink("progress.mine", _l("Progress")),
+}
+
+
 def home_link(user: User) -> HomeLink:
     return HOME_LINKS[user.role]
+
+
+def progress_link(user: User) -> HomeLink | None:
+    return PROGRESS_LINKS.get(user.role)
 
 
 def home_url(user: User) -> str:

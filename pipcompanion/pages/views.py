@@ -16,10 +16,12 @@ from ..forms import ConfirmForm
 from ..models import MemberKind, Role
 from ..permissions import FamilyAction, families_with_babies, family_access, public, role_required
 from ..services.home import carer_home as carer_home_data
-from .navigation import home_link, home_url
+from ..services.progress import viewer_overview
+from .navigation import home_link, home_url, progress_link
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(home_link)
+bp.add_app_template_global(progress_link)
 
 # A phone number inside a line of words ("Samaritans: 116 123"): bounded, so no input is slow.
 PHONE_IN_TEXT = re.compile(r"(?<![\w/+])\+?\d[\d ]{1,18}\d(?![\w/])")
@@ -74,9 +76,13 @@ def carer_home() -> str:
 @bp.route("/overview")
 @role_required(Role.VIEWER)
 def viewer_home() -> str:
-    """A viewer's home: the families they were invited into."""
+    """A viewer's home: how things are going in each family they were invited into (the summary of
+    the last four weeks and the newest moments shared with them), nothing of the therapy."""
     families = families_with_babies(current_user, FamilyAction.VIEW)
-    return render_template("pages/viewer_home.html", families=families)
+    # Reached through VIEW by a viewer: a viewer of each of these families.
+    overviews = [viewer_overview(family_access(current_user, family.id, MemberKind.VIEWER), family)
+                 for family in families]
+    return render_template("pages/viewer_home.html", overviews=overviews)
 
 
 @bp.route("/help")

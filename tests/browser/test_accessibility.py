@@ -43,6 +43,7 @@ NOT_PAGES = {
     "api.openapi": "JSON API",
     # axe reads the downloaded file in tests/browser/test_memory_book.py, opened from the disk.
     "book.book_download": "a file to download and keep (an attachment)",
+    "progress.mine": "redirects to the carer's family's progress page",
 }
 
 
@@ -170,6 +171,15 @@ VISITS = [
     Visit("families.viewers", "mum", lambda w: f"/families/{w.rivers.id}/viewers", "form error",
           submit_empty("Make an invitation")),
     Visit("families.viewers", "brooks-mum", lambda w: f"/families/{w.brooks.id}/viewers", "empty"),
+    Visit("progress.family_progress", "mum", lambda w: f"/families/{w.rivers.id}/progress", "with data", open_details),
+    Visit("progress.family_progress", "brooks-mum", lambda w: f"/families/{w.brooks.id}/progress", "empty"),
+    Visit("progress.family_progress", "nan", lambda w: f"/families/{w.rivers.id}/progress", "with data", open_details),
+    Visit("progress.family_progress", "sam", lambda w: f"/families/{w.rivers.id}/progress?period=since-start",
+          "with data", open_details),
+    Visit("progress.family_progress", "sam", lambda w: f"/families/{w.rivers.id}/progress?period=banana",
+          "bad period"),
+    Visit("progress.viewer_preview", "mum",
+          lambda w: f"/families/{w.rivers.id}/progress/preview/{w.rivers.viewers[0].id}", "with data", open_details),
     Visit("therapist.plan", "sam", lambda w: f"/families/{w.rivers.id}/plan"),
     Visit("therapist.plan", "sam", lambda w: f"/families/{w.rivers.id}/plan", "form error",
           submit_empty("Set the focus")),

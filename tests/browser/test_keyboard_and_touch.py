@@ -90,11 +90,13 @@ CARER_PAGES = [
     "/home", "/families/{family}/moments/new", "/families/{family}/timeline", "/families/{family}/moments/{moment}",
     "/families/{family}/viewers", "/settings", "/help", "/families/{family}",
     "/families/{family}/memory-book", "/families/{family}/memory-book/book?reflections=1&mine=1",
+    "/families/{family}/progress", "/families/{family}/progress/preview/{viewer}",
 ]
 
 
 def carer_pages(world: World) -> list[str]:
-    return [path.format(family=world.rivers.id, moment=world.shared_moment) for path in CARER_PAGES]
+    return [path.format(family=world.rivers.id, moment=world.shared_moment, viewer=world.rivers.viewers[0].id)
+            for path in CARER_PAGES]
 
 
 def test_touch_targets_on_carer_pages_are_at_least_44_px(new_phone: Callable[[], Page], world: World) -> None:
