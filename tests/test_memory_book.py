@@ -115,12 +115,12 @@ def test_viewers_are_refused_and_another_familys_carer_finds_nothing(
     assert "Mum shared it" not in page_text(not_found) and "Ava" not in page_text(not_found)
 
 
-def test_the_family_page_and_the_timeline_offer_a_book_to_those_who_may_make_one(
+def test_the_family_page_the_timeline_and_progress_offer_a_book_to_those_who_may_make_one(
         spring: FamilyInfo, sign_in_as: SignInAs) -> None:
     link = f'href="/families/{spring.id}/memory-book"'
     for person, offered in ((spring.carers[0], True), (spring.therapist, True), (spring.viewers[0], False)):
         client = sign_in_as(person)
-        for path in (f"/families/{spring.id}", f"/families/{spring.id}/timeline"):
+        for path in (f"/families/{spring.id}", f"/families/{spring.id}/timeline", f"/families/{spring.id}/progress"):
             html = client.get(path).get_data(as_text=True)
             assert (link in html and "Make a memory book" in html) is offered, (person.name, path)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from pipcompanion.extensions import db
 from pipcompanion.models import Family, MemberKind, Membership, User, Visibility, utcnow
@@ -18,7 +18,7 @@ from pipcompanion.permissions import FamilyAccess, family_access
 from pipcompanion.progress.charts import weekly_bars, word_dots
 from pipcompanion.services import ServiceError
 from pipcompanion.services.check_ins import asked_questions, record_check_in
-from pipcompanion.services.progress import PeriodChoice, WeeklyCounts, choose_period, progress
+from pipcompanion.services.progress import PeriodChoice, WeeklyCounts, choose_period, progress, viewer_overview
 from pipcompanion.services.sessions import FamilySessions
 
 from .conftest import Clock, Factory
@@ -458,3 +458,34 @@ def test_a_long_period_keeps_its_charts_small() -> None:
     chart = weekly_bars("family-1-kinds", "Moments noticed by kind", "Description", [f"{w} Jan" for w in range(60)], rows)
     assert len(chart.encode()) < 40_000  # a cheap phone on a slow connection (and the page is compressed)
     ET.fromstring(chart)
+
+
+def test_the_demo_shows_a_gentle_trend_over_six_weeks(app: Flask) -> None:
+    """`make run`'s Rivers family: more playing together and more Mum-and-Ava time on their own as
+    the weeks go by, Mum's check-ins rising from "A bit" to "Quite a lot", and enough for Nan."""
+    assert app.test_cli_runner().invoke(args=["load-demo"]).exit_code == 0
+    with app.test_request_context():
+        people = {user.email: user for user in db.session.scalars(select(User))}
+        rivers = db.session.scalars(select(Family).where(Family.display_name == "Rivers")).one()
+        jess = family_access(people["mum@example.org"], rivers.id, MemberKind.CARER)
+        page = progress(jess, rivers, choose_period("since-start", jess, rivers, FamilySessions.of(rivers)))
+        weeks = len(page.summary.period.weeks)
+        half = weeks // 2
+        by_label = {row.label: row.counts for row in page.summary.kinds + page.summary.together}
+
+        def early_and_late(label: str) -> tuple[int, int]:
+            return sum(by_label[label][:half]), sum(by_label[label][half:])
+
+        assert weeks >= 6
+        early, late = early_and_late("Playing together")
+        assert late > early + 2
+        early, late = early_and_late("Jess with Ava")
+        assert late > early + 2
+        early, late = early_and_late("Jess and Tom with Ava")
+        assert late < early
+        confident = next(series for series in page.check_ins if series.question.key == "confident"
+                         and series.carer.email == "mum@example.org")
+        assert [point.step for point in confident.points] == [2, 2, 4]  # "A bit", "A bit", "Quite a lot"
+        assert page.highlights
+        nan = family_access(people["nan@example.org"], rivers.id, MemberKind.VIEWER)
+        assert viewer_overview(nan, rivers).summary.moments_noticed >= 5

@@ -32,7 +32,7 @@ from ..permissions import FamilyAccess, own_reflection_scope, visible_moments
 from . import ServiceError
 from .cards import MomentCard, load_cards, newest_first
 from .check_ins import CheckInSeries, check_in_series
-from .audience import FamilyAudience
+from .audience import FamilyAudience, names_list
 from .families import members, therapists_of
 from .kinds import all_kinds, kind_name
 from .sessions import FamilySessions
@@ -242,20 +242,13 @@ def together_label(carer_names: Sequence[str], babies: str) -> str:
     """"Jess with Ava", "Jess and Tom with Ava"; "Not said" when nobody was named."""
     if not carer_names:
         return _("Not said")
-    if len(carer_names) == 1:
-        return _("%(carer)s with %(baby)s", carer=carer_names[0], baby=babies)
-    return _("%(carers)s and %(last)s with %(baby)s", carers=", ".join(carer_names[:-1]), last=carer_names[-1],
-             baby=babies)
+    return _("%(carers)s with %(baby)s", carers=names_list(list(carer_names)), baby=babies)
 
 
 def babies_of(family: Family) -> str:
     """The family's babies by name, as "time together" says them ("Ava", "Ava and Sol")."""
     names = [baby.name for baby in family.babies]
-    if not names:
-        return _("the baby")
-    if len(names) == 1:
-        return names[0]
-    return _("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
+    return names_list(names) if names else _("the baby")
 
 
 def _summary(access: FamilyAccess, family: Family, period: Period, noticed: list[_Noticed],
