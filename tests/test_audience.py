@@ -57,3 +57,12 @@ def test_a_carer_with_nobody_else_yet_is_told_so(make: Factory, sign_in_as: Sign
     page = timeline_of(sign_in_as, alone, alone.carers[0])
 
     assert "You can see this, and family and friends you invite" in page
+
+
+def test_nans_home_says_who_can_see_each_moment_shared_with_her(rivers: FamilyInfo, make: Factory,
+                                                                sign_in_as: SignInAs) -> None:
+    make.moment(rivers, rivers.carers[0], "Her first roll", visibility=Visibility.FAMILY)
+
+    home = page_text(sign_in_as(rivers.viewers[0]).get("/overview"))
+
+    assert "Her first roll" in home and "You, Mum, Dad and the family's therapist can see this" in home

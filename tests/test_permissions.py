@@ -138,6 +138,7 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "families.viewer_remove": _family(A.MANAGE_VIEWERS),
     "families.viewers": _family(A.MANAGE_VIEWERS),
     "moments.family_timeline": _family(A.VIEW, AuditAction.TIMELINE_VIEW),
+    "moments.mine": _roles(Role.CARER),
     "moments.moment_create": _family(A.LOG_MOMENTS),
     "moments.moment_delete": _family(A.LOG_MOMENTS),
     "moments.moment_detail": _family(A.VIEW, AuditAction.MOMENT_VIEW),

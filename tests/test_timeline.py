@@ -646,3 +646,17 @@ def test_another_familys_timeline_and_moments_are_not_found(app: Flask, make: Fa
         assert client.get(f"/families/{rivers.id}/moments/{moment}").status_code == 404
         # ...nor through their own family's address.
         assert client.get(f"/families/{brooks.id}/moments/{moment}").status_code == 404
+
+
+def test_carers_reach_their_timeline_from_the_navigation(make: Factory, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
+    mum = sign_in_as(rivers.carers[0])
+    nav = mum.get("/home").get_data(as_text=True)
+    nav = nav[nav.index('<nav aria-label="Main">'):nav.index("</nav>")]
+    assert re.findall(r'<li><a href="([^"]+)">([^<]+)</a>', nav) == [
+        ("/home", "Home"), ("/timeline", "Timeline"), ("/progress", "Progress"), ("/settings", "Settings"), ("/help", "Help")]
+
+    response = mum.get("/timeline")
+
+    assert response.status_code == 302 and response.headers["Location"] == f"/families/{rivers.id}/timeline"
+    assert sign_in_as(make.user(name="Not yet in a family")).get("/timeline").headers["Location"] == "/home"
+    assert sign_in_as(rivers.viewers[0]).get("/timeline").status_code == 403

@@ -31,10 +31,11 @@ HOME_LINKS = {
 }
 
 
-# "Progress" in the navigation: carers (their family's page); a viewer's home is their progress
-# summary, and a therapist reaches each family's from the caseload.
-PROGRESS_LINKS = {
-    Role.CARER: HomeLink("progress.mine", _l("Progress")),
+# The main navigation after each role's home: carers also reach their family's timeline and
+# progress in one tap; a viewer's home is their progress summary, and a therapist reaches each
+# family's pages from the caseload.
+MORE_LINKS: dict[Role, tuple[HomeLink, ...]] = {
+    Role.CARER: (HomeLink("moments.mine", _l("Timeline")), HomeLink("progress.mine", _l("Progress"))),
 }
 
 
@@ -42,8 +43,9 @@ def home_link(user: User) -> HomeLink:
     return HOME_LINKS[user.role]
 
 
-def progress_link(user: User) -> HomeLink | None:
-    return PROGRESS_LINKS.get(user.role)
+def nav_links(user: User) -> tuple[HomeLink, ...]:
+    """The main navigation's links for this person, their home first."""
+    return (home_link(user), *MORE_LINKS.get(user.role, ()))
 
 
 def home_url(user: User) -> str:

@@ -17,11 +17,11 @@ from ..models import MemberKind, Role
 from ..permissions import FamilyAction, families_with_babies, family_access, public, role_required
 from ..services.home import carer_home as carer_home_data
 from ..services.progress import viewer_overview
-from .navigation import home_link, home_url, progress_link
+from .navigation import home_link, home_url, nav_links
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(home_link)
-bp.add_app_template_global(progress_link)
+bp.add_app_template_global(nav_links)
 
 # A phone number inside a line of words ("Samaritans: 116 123"): bounded, so no input is slow.
 PHONE_IN_TEXT = re.compile(r"(?<![\w/+])\+?\d[\d ]{1,18}\d(?![\w/])")

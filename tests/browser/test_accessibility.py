@@ -44,6 +44,7 @@ NOT_PAGES = {
     # axe reads the downloaded file in tests/browser/test_memory_book.py, opened from the disk.
     "book.book_download": "a file to download and keep (an attachment)",
     "progress.mine": "redirects to the carer's family's progress page",
+    "moments.mine": "redirects to the carer's family's timeline",
 }
 
 

@@ -375,6 +375,46 @@ def test_sam_is_asked_before_a_session_or_a_reflection_is_removed(app: Flask, ma
     assert count(app, Reflection) == 1
 
 
+def actions_of(card: Locator) -> Locator:
+    """What can be done to this listed moment (pin, reflect back): the block right after its card."""
+    return card.locator("xpath=following-sibling::div[contains(@class, 'moment-actions')][1]")
+
+
+def wide_desk(new_screen: Callable[..., Page]) -> Page:
+    """A therapist's 1280 px desktop screen."""
+    return new_screen(**{**DESKTOP, "viewport": {"width": 1280, "height": 800}})
+
+
+def test_sam_follows_a_caseload_figure_reflects_and_pins_in_place(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                                  new_screen: Callable[..., Page]) -> None:
+    """What needs me: the "not yet reflected on" figure opens just those moments; Sam reflects back
+    and pins right there, and comes back to the same moment each time."""
+    for hours_ago in range(1, 7):
+        make.moment(rivers, rivers.carers[0], f"Moment {hours_ago}", occurred_at=utcnow() - timedelta(hours=hours_ago))
+    desk = wide_desk(new_screen)
+    sign_in(desk, rivers.therapist)
+    card = desk.get_by_role("listitem").filter(has=desk.get_by_role("link", name="Rivers", exact=True))
+    card.get_by_role("link", name="6 not yet reflected on: show them").click()
+    expect(desk.get_by_role("article")).to_have_count(6)
+    expect(desk.get_by_label("What needs me")).to_have_value("unreflected")
+    target = moment_card(desk, "Moment 5")
+    target_id = target.get_attribute("id")
+    actions = actions_of(target)
+
+    actions.locator("summary").click()
+    actions.get_by_label("Your reflection").fill("You stayed with her.")
+    actions.get_by_role("button", name="Save reflection").click()
+
+    expect(desk.get_by_text("Your reflection is saved. The family will see it.")).to_be_visible()
+    assert desk.url.endswith(f"#{target_id}")
+    expect(desk.get_by_role("article")).to_have_count(5)  # reflected on: no longer waiting
+    assert rows(app, select(Reflection.text)) == ["You stayed with her."]
+    actions_of(moment_card(desk, "Moment 2")).get_by_role("button", name=re.compile("^Pin for the next session")).click()
+    expect(desk.get_by_text("Pinned for your next session.")).to_be_visible()
+    assert "#moment-" in desk.url
+    assert count(app, Moment, Moment.pinned_at.is_not(None)) == 1
+
+
 # ---------------------------------------------------------------- changing and deleting
 
 

@@ -158,3 +158,11 @@ def test_who_can_see_it_is_in_view_and_the_day_and_time_only_when_they_apply(pho
     expect(day).to_be_hidden()
     phone.get_by_label("Another day", exact=True).check()
     expect(day).to_be_visible()
+
+
+def test_mum_reaches_her_timeline_from_the_navigation(phone: Page, rivers: FamilyInfo) -> None:
+    sign_in(phone, rivers.carers[0])
+
+    phone.get_by_role("navigation", name="Main").get_by_role("link", name="Timeline", exact=True).click()
+
+    expect(heading(phone, "Our timeline")).to_be_visible()
