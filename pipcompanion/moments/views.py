@@ -12,11 +12,10 @@ from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
 from ..labels import FEELING_WORDS
-from ..extensions import db
 from ..models import Family, Membership, Role, utcnow
 from ..models.audit import AuditAction
-from ..permissions import FamilyAction, current_access, families_for, family_scoped, moment_or_404, role_required
-from ..pages.navigation import back_to_moment
+from ..permissions import FamilyAction, current_access, family_scoped, moment_or_404, role_required
+from ..pages.navigation import back_to_moment, to_my_family
 from ..services import ServiceError
 from ..services.audience import FamilyAudience
 from ..services.cards import load_card
@@ -159,10 +158,7 @@ def _filters(form: TimelineFilterForm, page_carers: list[Membership]) -> Timelin
 @role_required(Role.CARER)
 def mine() -> Response:
     """A carer's "Timeline" in the main navigation: their (first) family's timeline."""
-    family_id = db.session.scalar(families_for(current_user, FamilyAction.LOG_MOMENTS).with_only_columns(Family.id).limit(1))
-    if family_id is None:
-        return redirect(url_for("pages.carer_home"))
-    return redirect(url_for("moments.family_timeline", family_id=family_id))
+    return to_my_family("moments.family_timeline")
 
 
 @bp.route("/families/<int:family_id>/timeline")

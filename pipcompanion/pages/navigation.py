@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import request, url_for
+from flask import redirect, request, url_for
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from ..models import Role, User
+from ..extensions import db
+from ..models import Family, Role, User
+from ..permissions import FamilyAction, families_for
 
 
 @dataclass(frozen=True)
@@ -78,3 +82,13 @@ def back_to_moment(family_id: int, moment_id: int) -> str:
     if target.split("?")[0].split("#")[0] in allowed and "//" not in target and "\\" not in target:
         return target
     return url_for("moments.moment_detail", family_id=family_id, moment_id=moment_id)
+
+
+def to_my_family(endpoint: str) -> Response:
+    """A carer's one-tap link in the navigation: `endpoint` of their (first) family, or their home
+    while they are in none yet."""
+    family_id = db.session.scalar(
+        families_for(current_user, FamilyAction.LOG_MOMENTS).with_only_columns(Family.id).limit(1))
+    if family_id is None:
+        return redirect(url_for("pages.carer_home"))
+    return redirect(url_for(endpoint, family_id=family_id))

@@ -8,14 +8,13 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db
 from ..labels import FEELING_WORDS
 from ..models import Family, MemberKind, Role, utcnow
 from ..models.audit import AuditAction
-from ..permissions import FamilyAction, current_access, families_for, family_access, family_scoped, role_required
+from ..pages.navigation import to_my_family
+from ..permissions import FamilyAction, current_access, family_access, family_scoped, role_required
 from ..services import ServiceError
 from ..services.check_ins import SCALE, CheckInSeries, babies_named, question_text
 from ..services.families import membership_in
@@ -84,10 +83,7 @@ def check_in_cells(series: CheckInSeries) -> dict[tuple[int, int], int]:
 @role_required(Role.CARER)
 def mine() -> Response:
     """A carer's "Progress" in the main navigation: their (first) family's progress page."""
-    family_id = db.session.scalar(families_for(current_user, FamilyAction.LOG_MOMENTS).with_only_columns(Family.id).limit(1))
-    if family_id is None:
-        return redirect(url_for("pages.carer_home"))
-    return redirect(url_for("progress.family_progress", family_id=family_id))
+    return to_my_family("progress.family_progress")
 
 
 @bp.route("/families/<int:family_id>/progress")

@@ -26,7 +26,7 @@ from ..limits import CHECK_IN_EVERY_DAYS_CHOICES, CHECK_IN_QUESTION_MAX
 from ..models import CheckIn, CheckInAnswer, CheckInQuestion, Family, User, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAccess, visible_check_ins
-from . import ServiceError
+from . import ServiceError, one_line
 from .audit import record_event
 from .audience import FamilyAudience, names_list
 from .settings import service_settings
@@ -312,13 +312,7 @@ def check_ins_by_carer(access: FamilyAccess, family: Family, *,
 
 
 def _clean_question(text: str) -> str:
-    # A NUL is never meant (a broken client sent it) and PostgreSQL cannot store one.
-    text = " ".join(text.replace("\x00", "").split())
-    if not text:
-        raise ServiceError(_("Please write the question."), "text")
-    if len(text) > CHECK_IN_QUESTION_MAX:
-        raise ServiceError(_("Please use at most %(max)d characters.", max=CHECK_IN_QUESTION_MAX), "text")
-    return text
+    return one_line(text, CHECK_IN_QUESTION_MAX, "text", _("Please write the question."))
 
 
 def _asked_or_error(question_id: int) -> CheckInQuestion:

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..limits import KIND_NAME_MAX
 from ..models import MomentKind, User
 from ..models.audit import AuditAction
-from . import ServiceError
+from . import ServiceError, one_line
 from .audit import record_event
 
 # Default kinds: a stable key and a translated name. Renaming one stores a custom name.
@@ -70,13 +70,7 @@ def _kind_or_error(kind_id: int) -> MomentKind:
 
 
 def _clean_name(name: str) -> str:
-    # A NUL is never meant (a broken client sent it) and PostgreSQL cannot store one.
-    name = " ".join(name.replace("\x00", "").split())
-    if not name:
-        raise ServiceError(_("Please give the kind a name."), "name")
-    if len(name) > KIND_NAME_MAX:
-        raise ServiceError(_("Please use at most %(max)d characters.", max=KIND_NAME_MAX), "name")
-    return name
+    return one_line(name, KIND_NAME_MAX, "name", _("Please give the kind a name."))
 
 
 def add_kind(admin: User, name: str) -> MomentKind:
