@@ -415,6 +415,49 @@ def test_sam_follows_a_caseload_figure_reflects_and_pins_in_place(app: Flask, ma
     assert count(app, Moment, Moment.pinned_at.is_not(None)) == 1
 
 
+def test_sam_prepares_a_session_and_marks_a_pin_talked_about(app: Flask, make: Factory, rivers: FamilyInfo,
+                                                              new_screen: Callable[..., Page]) -> None:
+    make.session(rivers, utcnow() + timedelta(days=1))
+    make.moment(rivers, rivers.carers[0], "Pinned by Mum", occurred_at=utcnow() - timedelta(days=2),
+                pinned_by=rivers.carers[0])
+    make.moment(rivers, rivers.carers[1], "Waiting for Sam", occurred_at=utcnow() - timedelta(hours=5))
+    make.focus(rivers, "Notice when she looks for you.")
+    desk = wide_desk(new_screen)
+    sign_in(desk, rivers.therapist)
+
+    desk.get_by_role("listitem").filter(has=desk.get_by_role("link", name="Rivers", exact=True)).get_by_role(
+        "link", name="Prepare the next session").click()
+
+    expect(heading(desk, "Prepare the next session: Rivers")).to_be_visible()
+    pinned = desk.get_by_role("region", name="Pinned to talk about")
+    expect(pinned.get_by_role("article")).to_contain_text("Pinned by Mum")
+    expect(desk.get_by_role("region", name=re.compile("^Not yet reflected on"))).to_contain_text("Waiting for Sam")
+    expect(desk.get_by_role("region", name="This week's focus")).to_contain_text("Notice when she looks for you.")
+    # The focus sits beside the moments on a wide screen.
+    focus_box, pinned_box = desk.get_by_role("region", name="This week's focus").bounding_box(), pinned.bounding_box()
+    assert focus_box and pinned_box and focus_box["x"] > pinned_box["x"] + pinned_box["width"]
+    pinned.get_by_role("button", name=re.compile("^Talked about")).click()
+    expect(desk.get_by_text("Nothing pinned.", exact=False)).to_be_visible()
+    assert count(app, Moment, Moment.pinned_at.is_not(None)) == 0
+
+
+def test_on_a_wide_screen_the_caseload_is_a_row_per_family_and_the_filters_a_side_column(
+        make: Factory, rivers: FamilyInfo, new_screen: Callable[..., Page]) -> None:
+    make.moment(rivers, rivers.carers[0], "Something new")
+    desk = wide_desk(new_screen)
+    sign_in(desk, rivers.therapist)
+
+    figures = desk.locator(".figures > div").all()[:5]
+    tops = {round((box or {"y": 0})["y"]) for box in (figure.bounding_box() for figure in figures)}
+    assert len(tops) == 1, "the five figures of a family should stand in one line"
+    assert desk.evaluate("document.documentElement.scrollWidth") <= 1280
+    desk.get_by_role("link", name="Rivers", exact=True).click()
+    moment = desk.get_by_role("article").first.bounding_box()
+    filters = desk.get_by_text("Show only some moments").bounding_box()
+    assert moment and filters and filters["x"] > moment["x"] + moment["width"]
+    assert desk.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
 # ---------------------------------------------------------------- changing and deleting
 
 

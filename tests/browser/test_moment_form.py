@@ -7,14 +7,16 @@ server refuses while she is online is shown as not saved, with her words still i
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
-from pipcompanion.models import utcnow
+from pipcompanion.models import Visibility, utcnow
 
+from ..conftest import Factory
 from ..helpers import FamilyInfo
 from .conftest import BrowserProblems
 from .pages import SENT, heading, moments_by, sign_in
@@ -166,3 +168,37 @@ def test_mum_reaches_her_timeline_from_the_navigation(phone: Page, rivers: Famil
     phone.get_by_role("navigation", name="Main").get_by_role("link", name="Timeline", exact=True).click()
 
     expect(heading(phone, "Our timeline")).to_be_visible()
+
+
+def test_cards_say_who_can_see_them_and_long_ones_read_more(make: Factory, phone: Page, rivers: FamilyInfo) -> None:
+    long_words = "We lay on the rug and she kept turning to look at me and smile. " * 8
+    make.moment(rivers, rivers.carers[0], long_words.strip(), occurred_at=utcnow() - timedelta(hours=2))
+    make.moment(rivers, rivers.carers[1], "Bath time giggles", visibility=Visibility.FAMILY,
+                occurred_at=utcnow() - timedelta(hours=1))
+    sign_in(phone, rivers.carers[0])
+    phone.get_by_role("navigation", name="Main").get_by_role("link", name="Timeline", exact=True).click()
+
+    expect(phone.get_by_role("article").filter(has_text="Bath time giggles")).to_contain_text(
+        "You, Dad and Sam can see this, and also Nan")
+    long_card = phone.get_by_role("article").filter(has_text="We lay on the rug")
+    expect(long_card).to_contain_text("You, Dad and Sam can see this")
+    expect(long_card).not_to_contain_text(long_words.strip())
+    long_card.get_by_role("link", name=re.compile("^Read more")).click()
+    expect(heading(phone, "A moment")).to_be_visible()
+    expect(phone.get_by_role("article")).to_contain_text(long_words.strip())
+
+
+def test_dads_home_says_whose_moment_sam_reflected_on(make: Factory, phone: Page, rivers: FamilyInfo) -> None:
+    moment_id = make.moment(rivers, rivers.carers[0], "She reached for me")
+    make.reflection(moment_id, rivers.therapist, "You are her person.")
+    sign_in(phone, rivers.carers[1])
+
+    expect(phone.get_by_text("Sam reflected on Mum's moment")).to_be_visible()
+
+
+def test_help_numbers_call_with_a_tap(phone: Page, rivers: FamilyInfo) -> None:
+    sign_in(phone, rivers.carers[0])
+    phone.get_by_role("link", name="Help", exact=True).first.click()
+
+    expect(phone.get_by_role("link", name="999", exact=True).first).to_have_attribute("href", "tel:999")
+    expect(phone.get_by_text("Messages", exact=False)).to_have_count(0)
