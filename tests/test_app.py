@@ -23,7 +23,7 @@ from pipcompanion.maintenance import MaintenanceRefused, empty_tables
 from pipcompanion.models import User, Visibility
 
 from .conftest import Factory, MakeApp
-from .helpers import SignInAs, count, page_text, post
+from .helpers import FamilyInfo, Person, SignInAs, count, page_text, post
 
 STRONG_KEY = "k" * 20 + "random-enough-value-0123456789"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -226,6 +226,25 @@ def test_every_page_links_help_and_says_not_watched(client: FlaskClient) -> None
     text = page_text(client.get("/login"))
     assert "not watched in real time" in text
     assert "Help and crisis contacts" in text
+
+
+def test_every_role_is_told_the_app_is_not_watched_on_every_page_they_land_on(
+        rivers: FamilyInfo, admin: Person, sign_in_as: SignInAs, client: FlaskClient) -> None:
+    """The safety line is in the frame of every page, for every role (and on the offline page)."""
+    pages = {
+        "carer": (rivers.carers[0], ["/home", f"/families/{rivers.id}/timeline", f"/families/{rivers.id}/progress",
+                                     f"/families/{rivers.id}/check-in", "/settings"]),
+        "viewer": (rivers.viewers[0], ["/overview", f"/families/{rivers.id}/progress"]),
+        "therapist": (rivers.therapist, ["/caseload", f"/families/{rivers.id}/prepare", f"/families/{rivers.id}/session"]),
+        "admin": (admin, ["/admin/", "/admin/settings"]),
+    }
+    for role, (person, paths) in pages.items():
+        signed_in = sign_in_as(person)
+        for path in paths:
+            text = page_text(signed_in.get(path))
+            assert "not watched in real time" in text and "Help and crisis contacts" in text, (role, path)
+    offline = page_text(client.get("/offline"))
+    assert "not watched in real time" in offline and "999" in offline
 
 
 def test_unknown_page_is_friendly_404(client: FlaskClient) -> None:

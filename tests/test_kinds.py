@@ -1,4 +1,4 @@
-"""Kinds of moment: the defaults from DESIGN.md, and the service lead renaming, adding,
+"""Kinds of moment: the service's defaults, and the service lead renaming, adding,
 reordering and hiding them, as carers then see them on the Add-a-moment page and old moments.
 """
 

@@ -35,7 +35,7 @@ CONFLICT = "This moment was already saved with other details. Your saved moment 
 NOT_ON_LIST = "Please choose from the list."
 NOT_OUR_KIND = "Please choose kinds of moment from the list."
 NOT_OUR_PEOPLE = "Please choose people from your family."
-# Words that would make a carer feel watched or behind: they must never appear (DESIGN.md, Tone).
+# Words that would make a carer feel watched or behind: they must never appear (the product's tone: docs/clinical-safety.md, H4).
 GUILT_WORDS = ("streak", "in a row", "haven't", "have not logged", "not logged", "missed", "days since",
                "overdue", "score")
 
@@ -952,6 +952,10 @@ def test_no_page_counts_days_or_streaks(make: Factory, rivers: FamilyInfo, mum: 
         "Mum's add form": mum.get(f"/families/{rivers.id}/moments/new"),
         "Dad's home": dad.get("/home"),
         "Dad's timeline": dad.get(f"/families/{rivers.id}/timeline"),
+        "Dad's progress": dad.get(f"/families/{rivers.id}/progress?period=since-start"),
+        "Dad's check-in": dad.get(f"/families/{rivers.id}/check-in"),
+        "Mum's progress": mum.get(f"/families/{rivers.id}/progress"),
+        "Nan's home": sign_in_as(rivers.viewers[0]).get("/overview"),
     }
 
     for name, response in pages.items():

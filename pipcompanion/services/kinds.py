@@ -1,4 +1,4 @@
-"""The service's list of kinds of moment: defaults from DESIGN.md, editable by admins."""
+"""The service's list of kinds of moment: nine defaults, editable by admins."""
 
 from __future__ import annotations
 
