@@ -125,6 +125,7 @@ def test_closing_a_case_hides_the_family_from_everyone_until_it_is_reopened(
     client = sign_in_as(admin)
     assert "Rivers" in page_text(sam.get("/caseload"))
     assert mum.get(f"/families/{rivers.id}/timeline").status_code == 200
+    assert "Rivers" in mum.get("/api/v1/me").get_data(as_text=True)
 
     response = post(client, f"/admin/families/{rivers.id}/close")
     assert response.status_code == 302
@@ -133,6 +134,10 @@ def test_closing_a_case_hides_the_family_from_everyone_until_it_is_reopened(
     assert sam.get(f"/families/{rivers.id}/timeline").status_code in (403, 404)
     assert mum.get(f"/families/{rivers.id}/timeline").status_code in (403, 404)
     assert nan.get(f"/families/{rivers.id}/timeline").status_code in (403, 404)
+    for person in (sam, mum, nan):
+        home = person.get("/", follow_redirects=True)
+        assert home.status_code == 200 and "Ava" not in page_text(home)
+    assert "Rivers" not in mum.get("/api/v1/me").get_data(as_text=True)
     # The admin still lists it, closed, to reopen.
     listed = page_text(client.get("/admin/caseloads"))
     assert "Closed on 4 March 2026" in listed and "Reopen the Rivers family's case" in listed

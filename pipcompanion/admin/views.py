@@ -145,10 +145,10 @@ def therapist_two_factor_reset(user_id: int) -> Response:
     return redirect(url_for("admin.therapists"))
 
 
-def _caseload_form() -> CaseloadForm:
+def _caseload_form(families: list[Family]) -> CaseloadForm:
     form = CaseloadForm()
-    # A closed case is on nobody's caseload until it is reopened.
-    form.family_id.choices = as_choices((family.id, family.display_name) for family in all_families()
+    # A closed case joins no caseload until it is reopened.
+    form.family_id.choices = as_choices((family.id, family.display_name) for family in families
                                         if not family.archived)
     form.therapist_id.choices = as_choices((t.id, t.name) for t in _therapists() if t.active)
     return form
@@ -158,7 +158,8 @@ def _caseload_form() -> CaseloadForm:
 @admin_only
 def caseloads() -> Response | tuple[str, int]:
     """Which therapist works with which family; assign a family to a therapist."""
-    form = _caseload_form()
+    families = all_families()
+    form = _caseload_form(families)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -172,7 +173,7 @@ def caseloads() -> Response | tuple[str, int]:
         status = 400
     return render_template(
         "admin/caseloads.html", form=form, assignments=caseload_assignments(),
-        families=all_families(), confirm_form=ConfirmForm(),
+        families=families, confirm_form=ConfirmForm(),
     ), status
 
 
