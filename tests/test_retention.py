@@ -140,7 +140,7 @@ def test_closing_a_case_hides_the_family_from_everyone_until_it_is_reopened(
     assert "Rivers" not in mum.get("/api/v1/me").get_data(as_text=True)
     # The admin still lists it, closed, to reopen.
     listed = page_text(client.get("/admin/caseloads"))
-    assert "Closed on 4 March 2026" in listed and "Reopen the Rivers family's case" in listed
+    assert "closed on 4 March 2026" in listed and "Reopen the Rivers family's case" in listed
 
     assert post(client, f"/admin/families/{rivers.id}/reopen").status_code == 302
     assert family_row(app, rivers.id) == (False, None)
