@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app app create-admin EMAIL`, `reset-two-factor EMAIL`, `load-demo`, `demo-code`."""
+"""Command-line tasks: `flask --app app create-admin EMAIL`, `reset-two-factor EMAIL`, `purge-expired`,
+`load-demo`, `demo-code`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .services import ServiceError
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(reset_two_factor_command)
+    app.cli.add_command(purge_expired_command)
     app.cli.add_command(load_demo_command)
     app.cli.add_command(demo_code_command)
 
@@ -49,6 +51,33 @@ def reset_two_factor_command(email: str) -> None:
         raise click.ClickException(f"There is no account with the email {email}.")
     reset_two_factor(None, user)
     click.echo(f"Two-step sign-in for {user.email} is reset; they are signed out everywhere.")
+
+
+@click.command("purge-expired")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="List the closed cases that are due, and delete nothing.")
+def purge_expired_command(dry_run: bool) -> None:
+    """Delete closed cases kept longer than the service's retention period, with everything of theirs.
+
+    For a daily cron job or systemd timer. Each purge goes on the audit record (counts, never
+    content); the audit log's own rows stay. People's accounts are not deleted.
+    """
+    from .services.retention import expired_families, purge_expired
+    from .services.settings import service_settings
+
+    years = service_settings().retention_years
+    due = expired_families() if dry_run else purge_expired()
+    verb = "Would purge" if dry_run else "Purged"
+    for family in due:
+        counts = ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in vars(family.counts).items())
+        click.echo(f"{verb} family {family.id} ({family.display_name}), closed on {family.closed_on.isoformat()}: "
+                   f"{counts}.")
+    if not due:
+        click.echo(f"No closed case has been kept longer than {years} years: nothing to purge.")
+    elif dry_run:
+        click.echo(f"{len(due)} closed case(s) kept longer than {years} years; nothing was deleted (--dry-run).")
+    else:
+        click.echo(f"{len(due)} closed case(s) kept longer than {years} years deleted, and on the audit record.")
 
 
 @click.command("load-demo")

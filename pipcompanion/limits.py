@@ -39,3 +39,7 @@ TEAM_HOURS_MAX = 120  # service_settings.team_hours
 CRISIS_CONTACTS_MAX = 2000
 # How often a carer's home may offer a check-in, in days (service_settings.check_in_every_days); 0: never.
 CHECK_IN_EVERY_DAYS_CHOICES = (0, 7, 14, 21, 28)
+# How long the service keeps a closed case, in years (the service decides; 25 covers a baby's
+# records until their 25th birthday, as NHS guidance keeps children's records).
+RETENTION_YEARS_CHOICES = (8, 10, 15, 25)
+RETENTION_YEARS_DEFAULT = 25

@@ -105,6 +105,8 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "admin.check_in_question_retire": _roles(Role.ADMIN),
     "admin.check_in_questions": _roles(Role.ADMIN),
     "admin.dashboard": _roles(Role.ADMIN),
+    "admin.family_close": _roles(Role.ADMIN),
+    "admin.family_reopen": _roles(Role.ADMIN),
     "admin.kind_hidden": _roles(Role.ADMIN),
     "admin.kind_move": _roles(Role.ADMIN),
     "admin.kind_rename": _roles(Role.ADMIN),

@@ -15,6 +15,7 @@ from ..limits import (
     KIND_NAME_MAX,
     PERSON_NAME_MAX,
     PHONE_MAX,
+    RETENTION_YEARS_CHOICES,
     SERVICE_NAME_MAX,
     TEAM_HOURS_MAX,
     TEAM_NAME_MAX,
@@ -65,6 +66,17 @@ class SettingsForm(PageForm):
             CHECK_IN_EVERY_DAYS_CHOICES, key=lambda days: days or max(CHECK_IN_EVERY_DAYS_CHOICES) + 1)),
         description=_l("A carer's home offers a few short questions this often, never insisting. "
                        "With “Never”, no check-in is offered."),
+    )
+
+    # A form sent without it (an older page) keeps the service's retention period as it is.
+    retention_years = choice_field(
+        _l("Keep closed cases for"),
+        coerce=int,
+        choices=as_choices((years, _l("%(years)s years", years=years)) for years in RETENTION_YEARS_CHOICES),
+        description=_l("After this long, counted from the day a case is closed, the family's moments, "
+                       "reflections and everything else of theirs are deleted. NHS records guidance keeps "
+                       "adults' records for 8 years after care ends, and children's records until the "
+                       "child's 25th birthday: for a baby of a few months, 25 years covers that."),
     )
 
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ConfirmForm, apply_service_error, as_choices
-from ..models import PasswordLinkPurpose, Role, User
+from ..models import Family, PasswordLinkPurpose, Role, User
 from ..models.audit import AuditAction
 from ..permissions import role_required
 from ..services import ServiceError
@@ -35,6 +35,7 @@ from ..services.check_ins import (
 )
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
+from ..services.retention import close_case, reopen_case
 from ..services.settings import TeamContact, service_settings, timezone_choices, update_service_settings
 from ..services.two_factor import reset_two_factor
 from .forms import AuditFilterForm, CaseloadForm, CheckInQuestionForm, KindForm, SettingsForm, TherapistForm
@@ -144,9 +145,11 @@ def therapist_two_factor_reset(user_id: int) -> Response:
     return redirect(url_for("admin.therapists"))
 
 
-def _caseload_form() -> CaseloadForm:
+def _caseload_form(families: list[Family]) -> CaseloadForm:
     form = CaseloadForm()
-    form.family_id.choices = as_choices((family.id, family.display_name) for family in all_families())
+    # A closed case joins no caseload until it is reopened.
+    form.family_id.choices = as_choices((family.id, family.display_name) for family in families
+                                        if not family.archived)
     form.therapist_id.choices = as_choices((t.id, t.name) for t in _therapists() if t.active)
     return form
 
@@ -155,7 +158,8 @@ def _caseload_form() -> CaseloadForm:
 @admin_only
 def caseloads() -> Response | tuple[str, int]:
     """Which therapist works with which family; assign a family to a therapist."""
-    form = _caseload_form()
+    families = all_families()
+    form = _caseload_form(families)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -169,7 +173,7 @@ def caseloads() -> Response | tuple[str, int]:
         status = 400
     return render_template(
         "admin/caseloads.html", form=form, assignments=caseload_assignments(),
-        confirm_form=ConfirmForm(),
+        families=families, confirm_form=ConfirmForm(),
     ), status
 
 
@@ -187,11 +191,53 @@ def caseload_remove(family_id: int, therapist_id: int) -> Response:
     return redirect(url_for("admin.caseloads"))
 
 
+def _family_or_404(family_id: int) -> Family:
+    family = db.session.get(Family, family_id)
+    if family is None:
+        abort(404)
+    return family
+
+
+@bp.route("/families/<int:family_id>/close", methods=["GET", "POST"])
+@admin_only
+def family_close(family_id: int) -> Response | tuple[str, int]:
+    """Close a family's case, after asking: nobody sees it, and it is deleted after the retention period. Admins only."""
+    family = _family_or_404(family_id)
+    if family.archived:
+        flash(_("The %(family)s family's case is already closed.", family=family.display_name), "error")
+        return redirect(url_for("admin.caseloads"))
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        close_case(current_user, family.id)
+        flash(_("The %(family)s family's case is closed.", family=family.display_name), "success")
+        return redirect(url_for("admin.caseloads"))
+    return render_template("admin/close_case.html", family=family, form=form,
+                           years=service_settings().retention_years), 200
+
+
+@bp.route("/families/<int:family_id>/reopen", methods=["POST"])
+@admin_only
+def family_reopen(family_id: int) -> Response:
+    """Reopen a closed case: its carers, viewers and therapists see it again. Admins only."""
+    family = _family_or_404(family_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        reopen_case(current_user, family.id)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("The %(family)s family's case is open again.", family=family.display_name), "success")
+    return redirect(url_for("admin.caseloads"))
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_only
 def settings() -> Response | tuple[str, int]:
-    """The service's name, its team's contact, crisis contacts, default language, time zone and how
-    often check-ins are offered."""
+    """The service's name, its team's contact, crisis contacts, default language, time zone, how
+    often check-ins are offered and how long closed cases are kept."""
     current = service_settings()
     form = SettingsForm(obj=current)
     form.default_locale.choices = as_choices(current_app.config["LANGUAGES"].items())
@@ -207,6 +253,7 @@ def settings() -> Response | tuple[str, int]:
                     default_locale=form.default_locale.data,
                     timezone=form.timezone.data,
                     check_in_every_days=form.check_in_every_days.data,
+                    retention_years=form.retention_years.data,
                     team=TeamContact(form.team_name.data or "", form.team_phone.data or "", form.team_hours.data or ""),
                 )
             except ServiceError as error:

@@ -79,6 +79,12 @@ class AuditAction(enum.StrEnum):
     FOCUS_SET = "focus.set"
     SESSION_ADD = "session.add"
     SESSION_DELETE = "session.delete"
+    # Closing a case (the family is archived: nobody sees it) and reopening it; admins.
+    FAMILY_ARCHIVE = "family.archive"
+    FAMILY_REOPEN = "family.reopen"
+    # A closed case past the retention period, deleted by the command line (no actor).
+    FAMILY_PURGE = "family.purge"
+    RETENTION_CHANGE = "retention.change"
 
 
 class AuditOutcome(enum.StrEnum):

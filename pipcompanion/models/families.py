@@ -25,6 +25,8 @@ class Family(Model):
     # Chosen by the service; never required to be a real surname.
     display_name: Mapped[str] = mapped_column(String(FAMILY_NAME_MAX))
     archived: Mapped[bool] = mapped_column(default=False)
+    # When the service closed the case (archived): the retention period counts from here.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The carers' choice: whether family and friends on the app see the therapist's name.
     viewers_see_therapist: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,3 +25,5 @@ class ServiceSettings(Model):
     team_hours: Mapped[str] = mapped_column(String(TEAM_HOURS_MAX), default="", server_default="")
     # How often a carer's home offers a check-in, in days; 0: the service asks none.
     check_in_every_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # How long a closed case is kept before `flask purge-expired` deletes it, in calendar years.
+    retention_years: Mapped[int] = mapped_column(default=25, server_default="25")

@@ -225,7 +225,8 @@ def assign_therapist(admin: User, family_id: int, therapist_id: int) -> None:
     """An admin puts a family on a therapist's caseload."""
     family = db.session.get(Family, family_id)
     therapist = db.session.get(User, therapist_id)
-    if family is None:
+    # A closed case joins no caseload until it is reopened (the page does not offer it).
+    if family is None or family.archived:
         raise ServiceError(_("Please choose a family from the list."), "family_id")
     if therapist is None or therapist.role is not Role.THERAPIST or not therapist.active:
         raise ServiceError(_("Please choose an active therapist from the list."), "therapist_id")

@@ -14,7 +14,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..limits import CHECK_IN_EVERY_DAYS_CHOICES
+from ..limits import CHECK_IN_EVERY_DAYS_CHOICES, RETENTION_YEARS_CHOICES
 from ..models import ServiceSettings, User, utcnow
 from ..models.audit import AuditAction
 from . import ServiceError
@@ -90,7 +90,7 @@ PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ()\-]*[0-9]")
 
 def update_service_settings(
     admin: User, *, service_name: str, crisis_contacts: str, default_locale: str, timezone: str,
-    check_in_every_days: int, team: TeamContact,
+    check_in_every_days: int, team: TeamContact, retention_years: int | None = None,
 ) -> ServiceSettings:
     """Save the admin's settings. Admins only."""
     team = TeamContact(*(" ".join(part.replace("\x00", "").split()) for part in (team.name, team.phone, team.hours)))
@@ -104,7 +104,13 @@ def update_service_settings(
         raise ServiceError(_("Please choose a time zone from the list."), "timezone") from None
     if check_in_every_days not in CHECK_IN_EVERY_DAYS_CHOICES:
         raise ServiceError(_("Please choose from the list."), "check_in_every_days")
+    if retention_years is not None and retention_years not in RETENTION_YEARS_CHOICES:
+        raise ServiceError(_("Please choose how long to keep closed cases from the list."), "retention_years")
     settings = service_settings()
+    if retention_years is not None and settings.retention_years != retention_years:
+        # How long closed cases are kept decides when family data is deleted: on record.
+        record_event(admin, AuditAction.RETENTION_CHANGE)
+        settings.retention_years = retention_years
     if settings.check_in_every_days != check_in_every_days:
         # How often carers are asked is a change to what the service does with families: on record.
         record_event(admin, AuditAction.CHECK_IN_INTERVAL_CHANGE)

@@ -196,6 +196,7 @@ VISITS = [
     Visit("admin.dashboard", "admin", lambda w: "/admin/"),
     Visit("admin.therapists", "admin", lambda w: "/admin/therapists", "form error", submit_empty("Add therapist")),
     Visit("admin.caseloads", "admin", lambda w: "/admin/caseloads"),
+    Visit("admin.family_close", "admin", lambda w: f"/admin/families/{w.brooks.id}/close"),
     Visit("admin.settings", "admin", lambda w: "/admin/settings"),
     Visit("admin.kinds", "admin", lambda w: "/admin/kinds"),
     Visit("admin.check_in_questions", "admin", lambda w: "/admin/check-in-questions"),
