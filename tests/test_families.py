@@ -575,6 +575,7 @@ def test_guessing_invitation_links_is_throttled(app: Flask, rivers: FamilyInfo, 
 def test_a_carer_invites_a_viewer(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
     listing = page_text(mum.get(f"/families/{rivers.id}/viewers"))
     assert "Who can see our progress" in listing and "Nan (Nan)" in listing
+    assert "including the ones you shared before they joined" in listing  # no surprise for Mum later
 
     link, code = invite_viewer(mum, rivers.id, "Grandad")
 
@@ -585,6 +586,20 @@ def test_a_carer_invites_a_viewer(app: Flask, rivers: FamilyInfo, mum: FlaskClie
     assert "Grandad" in page_text(again)
     # Carers' invitations are not staff actions: nothing for the audit log.
     assert audit_trail(app) == []
+
+
+def test_a_viewer_is_told_what_they_will_and_will_not_see_before_joining(make: Factory, rivers: FamilyInfo,
+                                                                         make_client: MakeClient) -> None:
+    grandad, carer = make_client(), make_client()
+    grandad.get(f"/join/{make.invitation(rivers, MemberKind.VIEWER, 'Grandad').token}")
+    carer.get(f"/join/{make.invitation(rivers, MemberKind.CARER, 'Dad').token}")
+
+    told = page_text(grandad.get("/join/details"))
+
+    assert "What you will see" in told and "including ones shared before you joined" in told
+    assert "What you will not see" in told
+    assert "How they felt, their check-ins, what the therapist writes, and when their sessions are." in told
+    assert "What you will not see" not in page_text(carer.get("/join/details"))
 
 
 @pytest.fixture
