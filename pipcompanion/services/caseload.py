@@ -9,10 +9,10 @@ from functools import cache
 from sqlalchemy import ColumnElement, Integer, ScalarSelect, Select, and_, bindparam, func, literal, select
 
 from ..extensions import db
-from ..models import CaseloadAssignment, Family, Moment, Reflection, Role, User, utcnow
+from ..models import CaseloadAssignment, Family, Moment, Role, User, utcnow
 from ..models.base import UTCDateTime
 from ..permissions import FamilyAction, caseload_moment_scope, families_with_babies
-from .sessions import last_session_start, next_session_start
+from .sessions import last_session_start, next_session_start, waiting_for_a_reflection
 
 
 @dataclass
@@ -70,11 +70,10 @@ def _figures_statement(role: Role) -> Select[tuple[int, int, int, int, datetime,
         .where(CaseloadAssignment.family_id == Family.id, CaseloadAssignment.therapist_id == therapist_id)
         .correlate(Family).scalar_subquery()  # nested two deep: name the family it belongs to
     )
-    reflected = select(Reflection.id).where(Reflection.moment_id == Moment.id).exists()
     return select(
         Family.id,
         moments(Moment.created_at > func.coalesce(last_look, beginning)),
-        moments(Moment.occurred_at > func.coalesce(last_session_start(Family.id, now), beginning), ~reflected),
+        moments(waiting_for_a_reflection(func.coalesce(last_session_start(Family.id, now), beginning))),
         moments(Moment.pinned_at.is_not(None)),
         select(func.max(Moment.created_at)).where(of_family).scalar_subquery(),
         next_session_start(Family.id, now),

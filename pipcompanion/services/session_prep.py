@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from ..extensions import db
-from ..models import Family, Focus, Moment, Reflection, TherapySession, utcnow
+from ..models import Family, Focus, Moment, TherapySession, utcnow
 from ..permissions import FamilyAccess
 from .audience import FamilyAudience
 from .cards import MomentCard, load_cards, newest_first
 from .check_ins import CarerCheckIns, check_ins_by_carer
-from .sessions import FamilySessions
+from .sessions import FamilySessions, waiting_for_a_reflection
 from .therapy import current_focus
 
 # More than a session could cover: the page says so and links the timeline for the rest.
@@ -40,11 +38,9 @@ def session_preparation(access: FamilyAccess, family: Family, *, now: datetime |
     now = now or utcnow()
     sessions = FamilySessions.of(family)
     last = sessions.last_at(now)
-    reflected = select(Reflection.id).where(Reflection.moment_id == Moment.id).exists()
     pinned = list(db.session.scalars(newest_first(access).where(Moment.pinned_at.is_not(None)).limit(PREPARATION_LIMIT)))
-    waiting = newest_first(access).where(Moment.pinned_at.is_(None), ~reflected)
-    if last is not None:
-        waiting = waiting.where(Moment.occurred_at > last.starts_at)
+    waiting = newest_first(access).where(Moment.pinned_at.is_(None),
+                                         waiting_for_a_reflection(last.starts_at if last else None))
     unreflected = list(db.session.scalars(waiting.limit(PREPARATION_LIMIT + 1)))
     audience = FamilyAudience.of(family)
     cards = load_cards(access, pinned + unreflected[:PREPARATION_LIMIT], audience.carers_by_id(),

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
-from ..models import Family, TherapySession
+from ..models import Family, Moment, Reflection, TherapySession
 
 # A families.id column in the enclosing query (Family.id itself, or an alias's).
 FamilyIdColumn = ColumnElement[int] | InstrumentedAttribute[int]
@@ -57,3 +57,11 @@ def last_session_start(family_id: FamilyIdColumn, now: datetime | ColumnElement[
         .where(TherapySession.family_id == family_id, TherapySession.starts_at <= now)
         .correlate(Family).scalar_subquery()
     )
+
+
+def waiting_for_a_reflection(last_session_start: datetime | ColumnElement[datetime] | None) -> ColumnElement[bool]:
+    """A WHERE clause on Moment: not yet reflected on, since the last session (a time, an expression
+    of one, or None before the first session). The one rule behind the caseload's figure, the
+    timeline's "What needs me" filter and the session preparation page."""
+    waiting = ~select(Reflection.id).where(Reflection.moment_id == Moment.id).exists()
+    return waiting if last_session_start is None else and_(waiting, Moment.occurred_at > last_session_start)

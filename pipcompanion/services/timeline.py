@@ -17,14 +17,14 @@ from flask_babel import gettext as _
 from sqlalchemy import literal, select, tuple_
 
 from ..extensions import db
-from ..models import Family, Moment, Reflection, TherapySession, utcnow
+from ..models import Family, Moment, TherapySession, utcnow
 from ..models.base import UTCDateTime
 from ..models.moments import moment_kind_links
 from ..permissions import FamilyAccess
 from . import ServiceError
 from .audience import FamilyAudience
 from .cards import MomentCard, load_cards, newest_first
-from .sessions import FamilySessions
+from .sessions import FamilySessions, waiting_for_a_reflection
 from .settings import service_settings
 
 PAGE_SIZE = 20
@@ -144,10 +144,8 @@ def timeline(access: FamilyAccess, family: Family, filters: TimelineFilters, cur
     if sessions is not None and filters.needs is Needs.PINNED:
         query = query.where(Moment.pinned_at.is_not(None))
     if sessions is not None and filters.needs is Needs.UNREFLECTED:
-        query = query.where(~select(Reflection.id).where(Reflection.moment_id == Moment.id).exists())
         last = sessions.last_at(now)
-        if last is not None:  # the caseload's figure: since the last session
-            query = query.where(Moment.occurred_at > last.starts_at)
+        query = query.where(waiting_for_a_reflection(last.starts_at if last else None))
     if cursor:
         before_time, before_id = decode_cursor(cursor)
         query = query.where(
