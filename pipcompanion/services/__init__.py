@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from flask_babel import gettext as _
 
 
@@ -29,3 +32,24 @@ def one_line(text: str, limit: int, field: str, empty_message: str) -> str:
     if len(text) > limit:
         raise ServiceError(_("Please use at most %(max)d characters.", max=limit), field)
     return text
+
+
+class Ordered(Protocol):
+    """A row in a list the admin orders (kinds of moment, check-in questions)."""
+
+    id: int
+    position: int
+
+
+def move_one_place(items: Sequence[Ordered], moved_id: int, step: int) -> bool:
+    """Move the item with id `moved_id` one place up (step -1) or down (+1) in `items`, numbering
+    every position afresh; False (and nothing changed) when it is already at that end."""
+    order = list(items)
+    index = next(i for i, item in enumerate(order) if item.id == moved_id)
+    target = index + (1 if step > 0 else -1)
+    if not 0 <= target < len(order):
+        return False
+    order[index], order[target] = order[target], order[index]
+    for position, item in enumerate(order):
+        item.position = position
+    return True

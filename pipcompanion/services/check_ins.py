@@ -26,7 +26,7 @@ from ..limits import CHECK_IN_EVERY_DAYS_CHOICES, CHECK_IN_QUESTION_MAX
 from ..models import CheckIn, CheckInAnswer, CheckInQuestion, Family, User, utcnow
 from ..models.audit import AuditAction
 from ..permissions import FamilyAccess, visible_check_ins
-from . import ServiceError, one_line
+from . import ServiceError, move_one_place, one_line
 from .audit import record_event
 from .audience import FamilyAudience, names_list
 from .settings import service_settings
@@ -374,14 +374,8 @@ def retire_question(admin: User, question_id: int) -> None:
 
 def move_question(admin: User, question_id: int, step: int) -> None:
     """An admin moves a question one place up (step -1) or down (+1)."""
-    questions = list(asked_questions())
     question = _asked_or_error(question_id)
-    index = questions.index(question)
-    target = index + (1 if step > 0 else -1)
-    if 0 <= target < len(questions):
-        questions[index], questions[target] = questions[target], questions[index]
-        for position, each in enumerate(questions):
-            each.position = position
+    if move_one_place(asked_questions(), question.id, step):
         record_event(admin, AuditAction.CHECK_IN_QUESTION_MOVE)
         db.session.commit()
     forget_cached_questions()

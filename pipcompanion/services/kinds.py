@@ -13,7 +13,7 @@ from ..extensions import db
 from ..limits import KIND_NAME_MAX
 from ..models import MomentKind, User
 from ..models.audit import AuditAction
-from . import ServiceError, one_line
+from . import ServiceError, move_one_place, one_line
 from .audit import record_event
 
 # Default kinds: a stable key and a translated name. Renaming one stores a custom name.
@@ -105,14 +105,8 @@ def set_kind_hidden(admin: User, kind_id: int, hidden: bool) -> None:
 
 def move_kind(admin: User, kind_id: int, step: int) -> None:
     """Move a kind one place up (step -1) or down (+1) in the list."""
-    kinds = list(all_kinds())
     kind = _kind_or_error(kind_id)
-    index = next(i for i, k in enumerate(kinds) if k.id == kind.id)
-    target = index + (1 if step > 0 else -1)
-    if 0 <= target < len(kinds):
-        kinds[index], kinds[target] = kinds[target], kinds[index]
-        for position, each in enumerate(kinds):
-            each.position = position
+    if move_one_place(all_kinds(), kind.id, step):
         record_event(admin, AuditAction.KIND_MOVE)
         db.session.commit()
     _forget_cached_kinds()
