@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
-from markupsafe import Markup
+from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..forms import apply_service_error
@@ -18,6 +16,7 @@ from ..services import ServiceError
 from ..services.memory_book import (
     BookChoices,
     MemoryBook,
+    book_stylesheet,
     check_period,
     download_name,
     first_book_day,
@@ -28,10 +27,6 @@ from ..services.settings import today_for_service
 from .forms import BookOptionsForm
 
 bp = Blueprint("book", __name__)
-
-# The book's one stylesheet: linked by the book's page, and copied into the file to keep.
-BOOK_STYLESHEET = Path("css", "book.css")
-
 
 def _options_form() -> BookOptionsForm:
     """The choices from the address (the defaults when it has none)."""
@@ -119,14 +114,6 @@ def book_page(family: Family) -> tuple[str, int]:
         options_url=_address_of("book.book_options", family, form, *days),
         download_url=_address_of("book.book_download", family, form, *days),
     ), 200
-
-
-def book_stylesheet() -> Markup:
-    """The book's stylesheet, to copy into the file's <style> element as it is (escaping would break
-    its quoted font names). Our own file from the package, never anything a person typed, and it
-    holds no `</style>`."""
-    stylesheet = Path(current_app.root_path, "static", BOOK_STYLESHEET).read_text(encoding="utf-8")
-    return Markup(stylesheet)  # nosec B704  # our own static file, not input
 
 
 @bp.route("/families/<int:family_id>/memory-book/download")

@@ -12,13 +12,16 @@ import base64
 import calendar
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -35,6 +38,8 @@ from .settings import service_settings
 BOOK_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 # A file name's words: long enough to know the baby, short enough for every file system.
 NAME_IN_FILE_MAX = 60
+# The book's one stylesheet: linked by the book's page, and copied into the file to keep.
+BOOK_STYLESHEET = Path("css", "book.css")
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,9 @@ class MemoryBook:
     title: str
     babies: list[Baby]
     choices: BookChoices
-    months: list[BookMonth]
+    # A list for a book made in the app; a data export's book reads its months as it is written
+    # (`months_of`), so a book of years of moments is never held whole.
+    months: Iterable[BookMonth]
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,19 @@ class DownloadName:
         if self.unicode != self.ascii:
             value += f"; filename*=UTF-8''{quote(self.unicode, safe='-._~')}"
         return value
+
+
+def inline_stylesheet(path: Path) -> Markup:
+    """One of our own stylesheets (a path under static/), to copy into a file's <style> element as it
+    is (escaping would break its quoted font names): the files that leave the app (the book, a data
+    export's index) carry their style inside them. Never anything a person typed, and no `</style>`."""
+    stylesheet = Path(current_app.root_path, "static", path).read_text(encoding="utf-8")
+    return Markup(stylesheet)  # nosec B704  # our own static file, not input
+
+
+def book_stylesheet() -> Markup:
+    """The book's stylesheet, for the file to keep."""
+    return inline_stylesheet(BOOK_STYLESHEET)
 
 
 def book_photo(content: bytes, media_type: str, description: str) -> BookPhoto:
@@ -175,16 +195,28 @@ def memory_book(access: FamilyAccess, family: Family, choices: BookChoices, *, t
     audience = FamilyAudience.of(family)
     cards = load_cards(access, moments, audience.carers_by_id(), {b.id: b for b in family.babies},
                        audience=audience, with_reflections=choices.with_reflections)
-    months: list[BookMonth] = []
-    for card in cards:
-        first_day = card.occurred_at.astimezone(zone).date().replace(day=1)
-        if not months or months[-1].first_day != first_day:
-            months.append(BookMonth(first_day, []))
-        months[-1].moments.append(BookMoment(card, list((photos or {}).get(card.id, ()))))
-    return MemoryBook(family, book_title(family.babies), list(family.babies), choices, months)
+    book_moments = (BookMoment(card, list((photos or {}).get(card.id, ()))) for card in cards)
+    return MemoryBook(family, book_title(family.babies), list(family.babies), choices,
+                      list(by_month(book_moments, zone)))
 
 
-def _words_for_file(text: str, *, ascii_only: bool) -> str:
+def by_month(moments: Iterable[BookMoment], zone: ZoneInfo) -> Iterator[BookMonth]:
+    """Moments in time order, a calendar month (in the service's time zone) at a time, each month
+    given as soon as the next one starts: a book read from an iterator holds one month at once."""
+    month: BookMonth | None = None
+    for moment in moments:
+        first_day = moment.card.occurred_at.astimezone(zone).date().replace(day=1)
+        if month is not None and month.first_day != first_day:
+            yield month
+            month = None
+        if month is None:
+            month = BookMonth(first_day, [])
+        month.moments.append(moment)
+    if month is not None:
+        yield month
+
+
+def words_for_file(text: str, *, ascii_only: bool) -> str:
     """`text` as words of a file name: letters and digits joined by hyphens, nothing else (no
     quotes, slashes or dots), lower case; only ASCII letters when `ascii_only`."""
     text = unicodedata.normalize("NFKC", text)
@@ -199,7 +231,7 @@ def download_name(book: MemoryBook) -> DownloadName:
     period = f"memory-book-{book.choices.date_from.isoformat()}-to-{book.choices.date_to.isoformat()}.html"
 
     def named(ascii_only: bool) -> str:
-        names = "-".join(filter(None, (_words_for_file(b.name, ascii_only=ascii_only) for b in book.babies)))
+        names = "-".join(filter(None, (words_for_file(b.name, ascii_only=ascii_only) for b in book.babies)))
         return f"{names[:NAME_IN_FILE_MAX].strip('-')}-{period}" if names else period
 
     return DownloadName(named(True), named(False))
