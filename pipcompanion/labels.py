@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from .models import Visibility
+from .models import Role, Visibility
 
 FEELING_WORDS: dict[int, LazyString] = {
     1: _l("Unsure"),
@@ -20,4 +20,12 @@ VISIBILITY_LABELS: dict[Visibility, LazyString] = {
     Visibility.PRIVATE: _l("Only me"),
     Visibility.THERAPIST: _l("Me, the other carers and our therapist"),
     Visibility.FAMILY: _l("Also our family and friends on the app"),
+}
+
+# A person's role, as the admin's People pages name it.
+ROLE_LABELS: dict[Role, LazyString] = {
+    Role.ADMIN: _l("Admin"),
+    Role.THERAPIST: _l("Therapist"),
+    Role.CARER: _l("Carer"),
+    Role.VIEWER: _l("Family and friends"),
 }

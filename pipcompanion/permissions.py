@@ -424,3 +424,25 @@ def book_moment_scope(access: FamilyAccess, *, with_my_own: bool) -> ColumnEleme
     if with_my_own and access.log_moments:
         shared = or_(shared, Moment.author_id == access.user_id)
     return and_(Moment.family_id == access.family_id, shared)
+
+
+def own_moments(person_id: int) -> ColumnElement[bool]:
+    """A WHERE clause on Moment: every moment this person wrote, of every visibility, in every family
+    they wrote in (a closed case too). Only for their own copy of their data (services/export.py):
+    what they wrote is theirs, wherever it is kept; another person's moment never is."""
+    return Moment.author_id == person_id
+
+
+def service_record_access(admin: User, family_id: int) -> FamilyAccess:
+    """What an admin's export of one family's whole record for the service (a closing case) reads
+    with: every moment of every visibility, with the therapy around it and each carer's check-ins.
+    No page reads with it; only that audited export (services/export.py), for admins alone."""
+    if admin.role is not Role.ADMIN:
+        abort(403)
+    return FamilyAccess(admin.id, family_id, frozenset({FamilyAction.VIEW, FamilyAction.SEE_THERAPY,
+                                                        FamilyAction.SEE_EACH_CARER}), member=False)
+
+
+def service_record_moments(family_id: int) -> ColumnElement[bool]:
+    """A WHERE clause on Moment: all of one family's moments, every visibility (service_record_access)."""
+    return Moment.family_id == family_id

@@ -83,6 +83,8 @@ A = FamilyAction
 # table is changed on purpose too.
 EXPECTED_ACCESS: dict[str, AccessRule] = {
     "accounts.choose_password": PUBLIC,
+    # A copy of one's own data (with one's password): anyone signed in, for themselves alone.
+    "accounts.export": SIGNED_IN,
     "accounts.join_details": PUBLIC,
     "accounts.join_with_code": PUBLIC,
     "accounts.join_with_link": PUBLIC,
@@ -106,11 +108,17 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "admin.check_in_questions": _roles(Role.ADMIN),
     "admin.dashboard": _roles(Role.ADMIN),
     "admin.family_close": _roles(Role.ADMIN),
+    # A family's whole record for the service, and a person's data for their subject access request:
+    # admins alone, each on the audit record.
+    "admin.family_export_download": _roles(Role.ADMIN),
     "admin.family_reopen": _roles(Role.ADMIN),
     "admin.kind_hidden": _roles(Role.ADMIN),
     "admin.kind_move": _roles(Role.ADMIN),
     "admin.kind_rename": _roles(Role.ADMIN),
     "admin.kinds": _roles(Role.ADMIN),
+    "admin.people": _roles(Role.ADMIN),
+    "admin.person": _roles(Role.ADMIN),
+    "admin.person_export_download": _roles(Role.ADMIN),
     "admin.settings": _roles(Role.ADMIN),
     "admin.therapist_active": _roles(Role.ADMIN),
     "admin.therapist_password_link": _roles(Role.ADMIN),

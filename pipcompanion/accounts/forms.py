@@ -112,3 +112,9 @@ class TurnOnTwoFactorInSettingsForm(PageForm):
 
 class TurnOffTwoFactorForm(PageForm):
     password = your_password_field()
+
+
+class ExportForm(PageForm):
+    """Downloading a copy of one's own data: the password again first."""
+
+    password = your_password_field(_l("We ask for it again, so that nobody else holding your phone can take a copy."))

@@ -60,6 +60,7 @@ from ..services.families import (
     open_invitation_by_code,
     open_invitation_by_token,
 )
+from ..services.export import confirm_own_export, describe_export, export_file_name, person_export, zip_download
 from ..services.sign_ins import end_every_sign_in, end_sign_in, sign_ins_of, start_sign_in
 from ..services.two_factor import (
     check_may_turn_off,
@@ -75,6 +76,7 @@ from ..services.two_factor import (
 from .forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
+    ExportForm,
     InvitationCodeForm,
     JoinForm,
     LanguageForm,
@@ -503,3 +505,22 @@ def password() -> Response | str | tuple[str, int]:
             return redirect(url_for("accounts.settings"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("accounts/password.html", form=form), status
+
+
+@bp.route("/settings/export", methods=["GET", "POST"])
+@signed_in
+@_current_password_throttle
+def export() -> Response | tuple[str, int]:
+    """What a copy of one's own data holds, and, with one's password, the copy itself: a ZIP,
+    streamed, on the audit record (any signed-in person)."""
+    person: User = current_user._get_current_object()
+    form = ExportForm()
+    if form.validate_on_submit():
+        try:
+            confirm_own_export(person, form.password.data)
+        except ServiceError as error:
+            _refuse(form, error)
+        else:
+            return zip_download(person_export(person), export_file_name(_("my data")), person)
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/export.html", form=form, description=describe_export(person)), status

@@ -12,6 +12,7 @@ from ..limits import (
     CHECK_IN_EVERY_DAYS_CHOICES,
     CHECK_IN_QUESTION_MAX,
     CRISIS_CONTACTS_MAX,
+    EMAIL_MAX,
     KIND_NAME_MAX,
     PERSON_NAME_MAX,
     PHONE_MAX,
@@ -106,3 +107,13 @@ class AuditFilterForm(FlaskForm):
     action = choice_field(_l("What"), coerce=str, default="")
     date_from = FriendlyDateField(_l("From"), validators=[Optional()])
     date_to = FriendlyDateField(_l("To"), validators=[Optional()])
+
+
+class PeopleSearchForm(FlaskForm):
+    """Find a person by email or name, read from the address (GET)."""
+
+    class Meta:
+        csrf = False
+
+    words = StringField(_l("Email or name"), validators=[max_length(EMAIL_MAX)],
+                        render_kw={"autocomplete": "off", "spellcheck": "false", "type": "search"})

@@ -13,13 +13,15 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ConfirmForm, apply_service_error, as_choices
-from ..models import Family, PasswordLinkPurpose, Role, User
+from ..labels import ROLE_LABELS
+from ..models import CaseloadAssignment, Family, PasswordLinkPurpose, Role, User
 from ..models.audit import AuditAction
 from ..permissions import role_required
 from ..services import ServiceError
 from ..services.accounts import (
     GivenPasswordLink,
     create_therapist,
+    find_people,
     give_password_link,
     set_therapist_active,
 )
@@ -33,12 +35,28 @@ from ..services.check_ins import (
     move_question,
     retire_question,
 )
+from ..services.export import (
+    export_file_name,
+    family_export,
+    person_export,
+    record_family_export,
+    record_person_export,
+    zip_download,
+)
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
 from ..services.retention import close_case, reopen_case
 from ..services.settings import TeamContact, service_settings, timezone_choices, update_service_settings
 from ..services.two_factor import reset_two_factor
-from .forms import AuditFilterForm, CaseloadForm, CheckInQuestionForm, KindForm, SettingsForm, TherapistForm
+from .forms import (
+    AuditFilterForm,
+    CaseloadForm,
+    CheckInQuestionForm,
+    KindForm,
+    PeopleSearchForm,
+    SettingsForm,
+    TherapistForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -215,6 +233,19 @@ def family_close(family_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("admin.caseloads"))
     return render_template("admin/close_case.html", family=family, form=form,
                            years=service_settings().retention_years), 200
+
+
+@bp.route("/families/<int:family_id>/export", methods=["POST"])
+@admin_only
+def family_export_download(family_id: int) -> Response:
+    """Everything of one family (open or closed) as a ZIP, for the service's own record when a case
+    closes: on the audit record before it starts. Admins only."""
+    family = _family_or_404(family_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    record_family_export(current_user, family)
+    return zip_download(family_export(current_user, family),
+                        export_file_name(_("%(family)s family record", family=family.display_name)))
 
 
 @bp.route("/families/<int:family_id>/reopen", methods=["POST"])
@@ -437,3 +468,48 @@ def check_in_question_move(question_id: int) -> Response:
     except ServiceError:
         abort(404)
     return redirect(url_for("admin.check_in_questions"))
+
+
+def _person_or_404(user_id: int) -> User:
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.route("/people")
+@admin_only
+def people() -> tuple[str, int]:
+    """Find a person by their email or name (for a subject access request, and later erasure). Admins only."""
+    form = PeopleSearchForm(request.args)
+    found = None
+    if form.words.data:
+        if not form.validate():
+            return render_template("admin/people.html", form=form, found=None, role_labels=ROLE_LABELS), 400
+        found = find_people(form.words.data)
+    return render_template("admin/people.html", form=form, found=found, role_labels=ROLE_LABELS), 200
+
+
+@bp.route("/people/<int:user_id>")
+@admin_only
+def person(user_id: int) -> tuple[str, int]:
+    """Who a person is: role, account, families or caseload; and what can be done for them. Admins only."""
+    found = _person_or_404(user_id)
+    caseload = list(db.session.scalars(
+        select(Family).join(CaseloadAssignment, CaseloadAssignment.family_id == Family.id)
+        .where(CaseloadAssignment.therapist_id == found.id).order_by(Family.display_name)))
+    memberships = sorted(found.memberships, key=lambda membership: membership.family.display_name)
+    return render_template("admin/person.html", person=found, memberships=memberships, caseload=caseload,
+                           confirm_form=ConfirmForm(), role_labels=ROLE_LABELS), 200
+
+
+@bp.route("/people/<int:user_id>/export", methods=["POST"])
+@admin_only
+def person_export_download(user_id: int) -> Response:
+    """A person's own data, exactly as they would download it themselves, for their subject access
+    request: on the audit record (the person as its subject) before it starts. Admins only."""
+    found = _person_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    record_person_export(current_user, found)
+    return zip_download(person_export(found), export_file_name(_("data of %(name)s", name=found.name)), found)

@@ -85,6 +85,12 @@ class AuditAction(enum.StrEnum):
     # A closed case past the retention period, deleted by the command line (no actor).
     FAMILY_PURGE = "family.purge"
     RETENTION_CHANGE = "retention.change"
+    # Data export (services/export.py): a person downloads a copy of their own data (actor and
+    # subject are them); an admin exports a person's data for a subject access request (the
+    # person as subject); an admin exports a family's whole record for the service (the family).
+    EXPORT_OWN = "export.own"
+    EXPORT_PERSON = "export.person"
+    EXPORT_FAMILY = "export.family"
 
 
 class AuditOutcome(enum.StrEnum):

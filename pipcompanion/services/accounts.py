@@ -10,7 +10,7 @@ from typing import Any, cast
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Select, func, select, update
+from sqlalchemy import CursorResult, Select, func, or_, select, update
 
 from ..extensions import db
 from ..limits import PERSON_NAME_MAX
@@ -368,3 +368,20 @@ def set_locale(user: User, locale: str) -> None:
         raise ServiceError(_("Please choose one of the languages on offer."), "locale")
     user.locale = locale
     db.session.commit()
+
+
+# The most people the admin's People page lists for one search: enough to spot the one meant.
+PEOPLE_FOUND_MAX = 50
+
+
+def find_people(words: str) -> list[User]:
+    """People whose name or email holds `words` (any case), by name; at most PEOPLE_FOUND_MAX. Admins only."""
+    words = " ".join(words.replace("\x00", "").split())
+    if not words:
+        return []
+    # The words as they are: a % or _ someone types matches itself, not anything.
+    pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(db.session.scalars(
+        select(User).where(or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
+        .order_by(User.name, User.id).limit(PEOPLE_FOUND_MAX)
+    ))
