@@ -343,6 +343,21 @@ def test_an_admin_exports_a_familys_whole_record(app: Flask, lived_in: FamilyInf
     assert row.family_id == lived_in.id and row.actor_key == audit_key(app, admin)
 
 
+def test_a_closed_case_is_in_mums_copy_and_in_the_services_record(
+        app: Flask, lived_in: FamilyInfo, admin: Person, sign_in_as: SignInAs) -> None:
+    """Closing a case hides it from everyone in the app, but the service still keeps it: Mum's
+    copy of her data still holds her moments there, and the admin can still export the record."""
+    lead = sign_in_as(admin)
+    assert post(lead, f"/admin/families/{lived_in.id}/close").status_code == 302
+    mum_person = lived_in.carers[0]
+    mum = sign_in_as(mum_person)
+    data = read_data(zip_of(download_own(mum, mum_person.password)))
+    assert [(m["family"], m["case_closed"]) for m in data["memberships"]] == [("Rivers", True)]
+    assert {moment["text"] for moment in data["moments"]} == set(MUMS.values())
+    record = read_data(zip_of(post(lead, f"/admin/families/{lived_in.id}/export")))
+    assert record["family"]["case_closed"] is True and len(record["moments"]) == len(MUMS) + len(DADS)
+
+
 @pytest.mark.parametrize("role", [Role.CARER, Role.VIEWER, Role.THERAPIST])
 def test_only_an_admin_may_export_someone_else_or_a_family(app: Flask, lived_in: FamilyInfo, role: Role,
                                                            sign_in_as: SignInAs) -> None:
@@ -362,7 +377,8 @@ def test_only_an_admin_may_export_someone_else_or_a_family(app: Flask, lived_in:
 THOUSANDS = 3000
 
 
-def statements_for_export(client: FlaskClient, person: Person, count_queries: CountQueries) -> tuple[int, dict[str, Any]]:
+def statements_for_export(client: FlaskClient, person: Person,
+                          count_queries: CountQueries) -> tuple[int, int, dict[str, Any]]:
     """Mum's download read piece by piece as the server sends it, with the statements run while it
     was sent, and its data.json."""
     response = download_own(client, person.password)
@@ -375,7 +391,7 @@ def statements_for_export(client: FlaskClient, person: Person, count_queries: Co
     assert max(len(piece) for piece in pieces) <= 64 * 1024
     archive = zipfile.ZipFile(io.BytesIO(b"".join(pieces)))
     assert archive.testzip() is None
-    return counted.count, read_data(archive)
+    return counted.count, len(pieces), read_data(archive)
 
 
 def test_thousands_of_moments_stream_a_page_at_a_time(app: Flask, make: Factory, sign_in_as: SignInAs,
@@ -384,11 +400,12 @@ def test_thousands_of_moments_stream_a_page_at_a_time(app: Flask, make: Factory,
     mum_person = family.carers[0]
     mum = sign_in_as(mum_person)
     make.many_moments(family, 1)
-    few, data = statements_for_export(mum, mum_person, count_queries)
+    few, _pieces, data = statements_for_export(mum, mum_person, count_queries)
     assert len(data["moments"]) == 1
 
     make.many_moments(family, THOUSANDS - 1)
-    many, data = statements_for_export(mum, mum_person, count_queries)
+    many, pieces, data = statements_for_export(mum, mum_person, count_queries)
+    assert pieces > 1
     assert len(data["moments"]) == THOUSANDS
     assert len({moment["id"] for moment in data["moments"]}) == THOUSANDS  # each once, none lost at a page's edge
     # every third of each batch has a reflection (many_moments): the first batch's one, and a third of the rest
