@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..limits import AUDIT_DETAIL_MAX
 from .base import Model, UTCDateTime, utcnow
 from .users import AUDIT_KEY_LENGTH
 
@@ -82,7 +83,8 @@ class AuditAction(enum.StrEnum):
     # Closing a case (the family is archived: nobody sees it) and reopening it; admins.
     FAMILY_ARCHIVE = "family.archive"
     FAMILY_REOPEN = "family.reopen"
-    # A closed case past the retention period, deleted by the command line (no actor).
+    # A closed case past the retention period, deleted by the command line (no actor); detail: what
+    # it held, counted ("moments=12 reflections=3 ...").
     FAMILY_PURGE = "family.purge"
     RETENTION_CHANGE = "retention.change"
 
@@ -115,6 +117,9 @@ class AuditEvent(Model):
     subject_key: Mapped[str | None] = mapped_column(String(AUDIT_KEY_LENGTH))
     # The request's address, as the app sees it (after TRUSTED_PROXIES).
     address: Mapped[str | None] = mapped_column(String(45))
+    # A short code or counts the app wrote (why an account was erased, what a purge deleted): never
+    # words a person typed, never a name.
+    detail: Mapped[str | None] = mapped_column(String(AUDIT_DETAIL_MAX))
 
 
 # The database refuses to change or remove an audit row, whoever asks (the app's own connection

@@ -4,7 +4,7 @@ A closed (archived) family is out of every scope in permissions.py: nobody but t
 It is kept for `ServiceSettings.retention_years` calendar years from the day it was closed (in the
 service's time zone), then `flask --app app purge-expired` deletes it with everything that belongs
 to it. The audit log keeps its rows (they name the family by a plain id) and gains one per purge,
-with no content.
+counting what it held (never its content) in the row's detail.
 """
 
 from __future__ import annotations
@@ -96,6 +96,10 @@ class PurgeCounts:
     caseload_assignments: int
     babies: int
 
+    def as_detail(self) -> str:
+        """For the audit row: "moments=12 reflections=3 ..." (counts, never content)."""
+        return " ".join(f"{name}={value}" for name, value in vars(self).items())
+
 
 @dataclass(frozen=True)
 class ExpiredFamily:
@@ -154,7 +158,7 @@ def purge_expired(today: date | None = None) -> list[ExpiredFamily]:
         # CASCADE), then the family, whose other rows cascade the same way.
         db.session.execute(delete(Moment).where(Moment.family_id == family.id))
         db.session.execute(delete(Family).where(Family.id == family.id))
-        record_event(None, AuditAction.FAMILY_PURGE, family_id=family.id)
+        record_event(None, AuditAction.FAMILY_PURGE, family_id=family.id, detail=family.counts.as_detail())
         # One family at a time: a failure part way leaves the families purged so far purged, and
         # on record.
         db.session.commit()
