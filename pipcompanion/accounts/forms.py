@@ -112,3 +112,16 @@ class TurnOnTwoFactorInSettingsForm(PageForm):
 
 class TurnOffTwoFactorForm(PageForm):
     password = your_password_field()
+
+
+class DeleteAccountForm(PageForm):
+    """Deleting one's own account: the password again, and the two-step code for those who have it
+    on (the view leaves the code out for those who do not)."""
+
+    password = your_password_field(_l("We ask for it again, so that nobody else can delete your account."))
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[max_length(TWO_FACTOR_CODE_MAX)],
+        description=_l("The 6 numbers your app shows now, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"},
+    )

@@ -80,13 +80,25 @@ class AuditAction(enum.StrEnum):
     FOCUS_SET = "focus.set"
     SESSION_ADD = "session.add"
     SESSION_DELETE = "session.delete"
-    # Closing a case (the family is archived: nobody sees it) and reopening it; admins.
+    # Closing a case (the family is archived: nobody sees it) and reopening it; admins. Also when a
+    # family's last carer's account is erased (detail: LAST_CARER_LEFT), by whoever erased it.
     FAMILY_ARCHIVE = "family.archive"
     FAMILY_REOPEN = "family.reopen"
     # A closed case past the retention period, deleted by the command line (no actor); detail: what
     # it held, counted ("moments=12 reflections=3 ...").
     FAMILY_PURGE = "family.purge"
     RETENTION_CHANGE = "retention.change"
+    # An account erased with everything of its person's (services/erasure.py): the actor is the
+    # person themselves (from Settings) or an admin, the subject the person, whose key then points
+    # at nobody; detail: the reason's code (ErasureReason).
+    ACCOUNT_ERASE = "account.erase"
+    # The two-step code asked again before deleting one's own account was wrong.
+    CODE_CHECK_FAILED = "code.check_failed"
+
+
+# The detail of a family.archive event when the family closed because its last carer's account was
+# erased (an admin's closing has none).
+LAST_CARER_LEFT = "last-carer-left"
 
 
 class AuditOutcome(enum.StrEnum):
