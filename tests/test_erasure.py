@@ -232,7 +232,7 @@ def test_settings_offers_it_and_the_page_says_what_goes_and_what_is_kept(
     words = page_text(phone.get(DELETE))
     for said in ("This deletes your account and everything you added", "cannot be undone",
                  "Download your data from Settings first",
-                 "Your 2 moments, including those only you could see, and the reflections on them.",
+                 "Your 2 moments, including any only you could see, and the reflections on them.",
                  "Your pin: 1 moment you marked to talk about is no longer marked.",
                  "signed out on every phone and computer", "Moments other people added stay with them.",
                  "What the service keeps", "names people only by a random code",
