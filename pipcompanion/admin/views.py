@@ -33,7 +33,7 @@ from ..services.check_ins import (
     move_question,
     retire_question,
 )
-from ..services.erasure import ErasureReason, erase_on_request, what_erasure_removes
+from ..services.erasure import ErasureReason, erase_on_request, what_erasure_removes, why_not_erasable
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
 from ..services.retention import close_case, closing_reasons, reopen_case
@@ -251,11 +251,8 @@ def person_erase(user_id: int) -> Response | tuple[str, int]:
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
-    if person.id == current_user.id or person.is_staff:
-        refusal = (_("You cannot erase your own account.") if person.id == current_user.id else
-                   _("%(name)s is a therapist or admin. Their accounts are not erased: the reflections and "
-                     "records they wrote belong to the families and the service. A therapist's account can be "
-                     "deactivated instead, on the Therapists page.", name=person.name))
+    refusal = why_not_erasable(person, current_user)
+    if refusal is not None:
         return render_template("admin/erase.html", person=person, refusal=refusal), 409
     form = EraseForm()
     if form.validate_on_submit():

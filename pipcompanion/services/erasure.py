@@ -75,10 +75,22 @@ class ErasureSummary:
     closing: list[str]  # families whose last carer they are: closed when they go
 
 
-def _refuse_staff(person: User) -> None:
+def why_not_erasable(person: User, by: User | None = None) -> str | None:
+    """Why this account may not be erased (by `by`, an admin), or None when it may: never one's own
+    from the admin's page, never a therapist's or admin's."""
+    if by is not None and person.id == by.id:
+        return _("You cannot erase your own account.")
     if person.is_staff:
-        raise ServiceError(_("Therapists' and admins' accounts are not erased: the reflections and records "
-                             "they wrote belong to the families and the service. Deactivate the account instead."))
+        return _("%(name)s is a therapist or admin. Their accounts are not erased: the reflections and records "
+                 "they wrote belong to the families and the service. A therapist's account can be deactivated "
+                 "instead, on the Therapists page.", name=person.name)
+    return None
+
+
+def _refuse_staff(person: User) -> None:
+    refusal = why_not_erasable(person)
+    if refusal is not None:
+        raise ServiceError(refusal)
 
 
 def _families_left_without_a_carer(person: User) -> list[Family]:
@@ -162,8 +174,9 @@ def delete_own_account(person: User, password: str, code: str | None) -> list[in
 def erase_on_request(admin: User, person: User, reason: ErasureReason) -> list[int]:
     """An admin erases a carer's or viewer's account on request, with the reason's code. Never their
     own account, nor a therapist's or admin's."""
-    if person.id == admin.id:
-        raise ServiceError(_("You cannot erase your own account."))
+    refusal = why_not_erasable(person, admin)
+    if refusal is not None:
+        raise ServiceError(refusal)
     if reason not in ADMIN_REASONS:
         raise ServiceError(_("Please choose why this account is being erased."), "reason")
     return erase_person(person, actor=admin, reason=reason)
