@@ -43,3 +43,8 @@ CHECK_IN_EVERY_DAYS_CHOICES = (0, 7, 14, 21, 28)
 # records until their 25th birthday, as NHS guidance keeps children's records).
 RETENTION_YEARS_CHOICES = (8, 10, 15, 25)
 RETENTION_YEARS_DEFAULT = 25
+
+# The audit log
+# audit_events.detail: a short code or counts written by the app (a reason for erasing an
+# account, what a purge deleted), never words someone typed.
+AUDIT_DETAIL_MAX = 200

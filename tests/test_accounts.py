@@ -315,10 +315,16 @@ def _turn_off_two_factor(app: Flask, phone: FlaskClient, person: Person) -> Pass
             lambda: user_row(app, person.id).totp_secret == TOTP_SECRET)
 
 
+def _delete_account(app: Flask, phone: FlaskClient, person: Person) -> PasswordCheckForm:
+    return ("/settings/delete-account", lambda password: {"password": password},
+            lambda: count(app, User, User.id == person.id) == 1)
+
+
 SETTINGS_PASSWORD_CHECKS = [
     pytest.param(_change_password, "That is not your current password.", id="change-password"),
     pytest.param(_turn_on_two_factor, "That is not your password.", id="turn-on-two-step"),
     pytest.param(_turn_off_two_factor, "That is not your password.", id="turn-off-two-step"),
+    pytest.param(_delete_account, "That is not your password.", id="delete-account"),
 ]
 
 

@@ -82,6 +82,8 @@ A = FamilyAction
 # /api/v1/moments declared for VIEW, so that a viewer could add moments) fails here until this
 # table is changed on purpose too.
 EXPECTED_ACCESS: dict[str, AccessRule] = {
+    # Said once an account is deleted; the person is signed out by then (signed in, it goes home).
+    "accounts.account_deleted": PUBLIC,
     "accounts.choose_password": PUBLIC,
     # A copy of one's own data (with one's password): anyone signed in, for themselves alone.
     "accounts.export": SIGNED_IN,
@@ -94,6 +96,8 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "accounts.login_code": PUBLIC,
     "accounts.login_two_factor_setup": PUBLIC,
     "accounts.logout": PUBLIC,
+    # Carers and viewers delete their own account; staff are sent back to Settings.
+    "accounts.delete_account": SIGNED_IN,
     "accounts.password": SIGNED_IN,
     "accounts.settings": SIGNED_IN,
     "accounts.sign_out_everywhere": SIGNED_IN,
@@ -119,6 +123,7 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "admin.people": _roles(Role.ADMIN),
     "admin.person": _roles(Role.ADMIN),
     "admin.person_export_download": _roles(Role.ADMIN),
+    "admin.person_erase": _roles(Role.ADMIN),
     "admin.settings": _roles(Role.ADMIN),
     "admin.therapist_active": _roles(Role.ADMIN),
     "admin.therapist_password_link": _roles(Role.ADMIN),
@@ -270,6 +275,9 @@ def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: 
         elif name == "invitation_id":
             kind = MemberKind.VIEWER if "viewer" in endpoint else MemberKind.CARER
             args[name] = world.make.invitation(family, kind, "Aunt").id
+        elif name == "user_id" and endpoint == "admin.person_erase":
+            # A viewer: staff are refused there (409); the walk's POST sends no reason (a 400).
+            args[name] = family.viewers[-1].id
         elif name == "user_id" and endpoint.startswith("admin."):
             args[name] = world.spare_therapist.id
         elif name == "user_id":

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import inspect, select, text
 
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, ServiceSettings, User, Visibility
+from pipcompanion.models import AuditEvent, Family, MemberKind, ServiceSettings, User, Visibility
 from pipcompanion.services.retention import years_before
 
 from .conftest import Clock, Factory
@@ -294,6 +294,10 @@ def test_a_purge_deletes_every_row_of_the_family_and_nothing_else(app: Flask, ma
     assert count(app, User, User.id.in_([person.id for person in rivers.carers + rivers.viewers])) == 3
     purges = [entry for entry in audit_trail(app) if entry.action == "family.purge"]
     assert purges == [AuditEntry("family.purge", None, rivers.id, None)]
+    # The row counts what went, never what it said.
+    [detail] = rows(app, select(AuditEvent.detail).where(AuditEvent.action == "family.purge"))
+    assert detail == ("moments=2 reflections=1 focuses=1 sessions=1 check_ins=1 invitations=2 memberships=3 "
+                      "caseload_assignments=1 babies=1")
     # The family's earlier audit rows stay too.
     assert any(entry.family_id == rivers.id and entry.action != "family.purge" for entry in audit_trail(app))
     assert "nothing to purge" in purge(app)

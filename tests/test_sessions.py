@@ -167,8 +167,8 @@ def test_a_sign_in_ends_after_its_lifetime_however_busy(app: Flask, make: Factor
 
 
 def test_every_sign_out_button_empties_the_phone_first(app: Flask, make: Factory, make_client: MakeClient) -> None:
-    """The header button, /logout's "Sign out now" and "Sign out everywhere" all carry the
-    data-sign-out hook that purges the phone's outbox (static/js/app.js) before signing out."""
+    """The header button, /logout's "Sign out now", "Sign out everywhere" and "Delete my account" all
+    carry the data-sign-out hook that purges the phone's outbox (static/js/app.js) before signing out."""
     family = make.family()
     mum = phone(make_client, family.carers[0])
 
@@ -178,6 +178,7 @@ def test_every_sign_out_button_empties_the_phone_first(app: Flask, make: Factory
 
     assert guarded_forms("/logout") == ["", "/logout"]  # the page's own button, and the header's
     assert guarded_forms("/settings") == ["/logout", "/settings/sign-out-everywhere"]
+    assert guarded_forms("/settings/delete-account") == ["", "/logout"]
 
 
 def test_production_cookies_are_host_only_and_secure() -> None:

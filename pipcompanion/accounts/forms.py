@@ -118,3 +118,16 @@ class ExportForm(PageForm):
     """Downloading a copy of one's own data: the password again first."""
 
     password = your_password_field(_l("We ask for it again, so that nobody else holding your phone can take a copy."))
+
+
+class DeleteAccountForm(PageForm):
+    """Deleting one's own account: the password again, and the two-step code for those who have it
+    on (the view leaves the code out for those who do not)."""
+
+    password = your_password_field(_l("We ask for it again, so that nobody else can delete your account."))
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[max_length(TWO_FACTOR_CODE_MAX)],
+        description=_l("The 6 numbers your app shows now, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"},
+    )

@@ -40,7 +40,7 @@ from ..limits import LINK_TOKEN_MAX
 from ..models import User
 from ..pages.navigation import home_url, safe_next_url
 from ..permissions import FamilyAction, families_for, public, signed_in
-from ..services import ServiceError, WrongPasswordError
+from ..services import ServiceError, WrongCodeError, WrongPasswordError
 from ..services.accounts import (
     PasswordSetByLink,
     authenticate,
@@ -54,6 +54,7 @@ from ..services.accounts import (
     set_locale,
     use_password_link,
 )
+from ..services.erasure import delete_own_account, what_erasure_removes
 from ..services.families import (
     accept_invitation,
     open_invitation,
@@ -76,6 +77,7 @@ from ..services.two_factor import (
 from .forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
+    DeleteAccountForm,
     ExportForm,
     InvitationCodeForm,
     JoinForm,
@@ -133,14 +135,15 @@ def _wrong_current_password(_response: Response) -> bool:
 
 
 def _refuse(form: FlaskForm, error: ServiceError) -> None:
-    """Show a refusal on the form; a wrong current password also counts towards the throttle."""
+    """Show a refusal on the form; a wrong current password (or two-step code) also counts towards
+    the throttle."""
     apply_service_error(form, error)
-    if isinstance(error, WrongPasswordError):
+    if isinstance(error, WrongPasswordError | WrongCodeError):
         g.wrong_current_password = True
 
 
 # Guessing a signed-in person's password in Settings (changing it, turning two-step sign-in on or
-# off) is throttled like guessing it at sign-in: LOGIN_LIMIT_PER_ACCOUNT wrong passwords, then a wait.
+# off, deleting the account, with its code) is throttled like guessing it at sign-in: LOGIN_LIMIT_PER_ACCOUNT wrong passwords, then a wait.
 _current_password_throttle = limiter.shared_limit(
     _login_per_account, "current-password", key_func=_current_password_key, methods=["POST"],
     deduct_when=_wrong_current_password,
@@ -524,3 +527,37 @@ def export() -> Response | tuple[str, int]:
             return zip_download(person_export(person), export_file_name(_("my data")), person)
     status = 400 if form.errors or form.form_errors else 200
     return render_template("accounts/export.html", form=form, description=describe_export(person)), status
+
+
+@bp.route("/settings/delete-account", methods=["GET", "POST"])
+@signed_in
+@_current_password_throttle
+def delete_account() -> Response | tuple[str, int]:
+    """Delete one's own account with everything of one's own, after the password and the two-step code
+    (carers and viewers; staff accounts are closed by the service lead). Signs out everywhere."""
+    person: User = current_user._get_current_object()
+    if person.is_staff:
+        flash(_("Therapists' and admins' accounts are closed by the service lead, not from Settings."), "info")
+        return redirect(url_for("accounts.settings"))
+    form = DeleteAccountForm()
+    if not person.has_two_factor:
+        del form.code
+    if form.validate_on_submit():
+        try:
+            delete_own_account(person, form.password.data, form.code.data if "code" in form else None)
+        except ServiceError as error:
+            _refuse(form, error)
+        else:
+            end_session()
+            return redirect(url_for("accounts.account_deleted"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/delete_account.html", form=form, removes=what_erasure_removes(person)), status
+
+
+@bp.route("/account-deleted")
+@public
+def account_deleted() -> Response | str:
+    """Said once an account is deleted (anyone: the person is signed out by then)."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    return render_template("accounts/account_deleted.html")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ..forms import FriendlyDateField, PageForm, as_choices, choice_field, email_field, max_length, required
@@ -22,6 +22,7 @@ from ..limits import (
     TEAM_NAME_MAX,
 )
 from ..services.check_ins import BABY_MARK, CHECK_IN_EVERY_DAYS_LABELS
+from ..services.erasure import ADMIN_REASONS
 
 
 class TherapistForm(PageForm):
@@ -93,6 +94,17 @@ class CheckInQuestionForm(PageForm):
         _l("Question"),
         validators=[required(_l("Please write the question.")), max_length(CHECK_IN_QUESTION_MAX)],
         description=_l("Write %(mark)s where the family's baby's name should go.", mark=BABY_MARK),
+    )
+
+
+class EraseForm(PageForm):
+    """Why an account is erased: one of a fixed list, kept as a code on the audit record (words typed
+    here could name the person, and lead back to them)."""
+
+    reason = RadioField(
+        _l("Why is this account being erased?"),
+        choices=as_choices((reason.value, label) for reason, label in ADMIN_REASONS.items()),
+        invalid_choice_message=_l("Please choose why this account is being erased."),
     )
 
 

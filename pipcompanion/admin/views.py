@@ -43,15 +43,17 @@ from ..services.export import (
     record_person_export,
     zip_download,
 )
+from ..services.erasure import ErasureReason, erase_on_request, what_erasure_removes, why_not_erasable
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
-from ..services.retention import close_case, reopen_case
+from ..services.retention import close_case, closing_reasons, reopen_case
 from ..services.settings import TeamContact, service_settings, timezone_choices, update_service_settings
 from ..services.two_factor import reset_two_factor
 from .forms import (
     AuditFilterForm,
     CaseloadForm,
     CheckInQuestionForm,
+    EraseForm,
     KindForm,
     PeopleSearchForm,
     SettingsForm,
@@ -192,6 +194,7 @@ def caseloads() -> Response | tuple[str, int]:
     return render_template(
         "admin/caseloads.html", form=form, assignments=caseload_assignments(),
         families=families, confirm_form=ConfirmForm(),
+        closing_reasons=closing_reasons([family.id for family in families if family.archived]),
     ), status
 
 
@@ -262,6 +265,31 @@ def family_reopen(family_id: int) -> Response:
     else:
         flash(_("The %(family)s family's case is open again.", family=family.display_name), "success")
     return redirect(url_for("admin.caseloads"))
+
+
+@bp.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
+@admin_only
+def person_erase(user_id: int) -> Response | tuple[str, int]:
+    """Erase a carer's or viewer's account on request, with a reason from the list, after asking
+    (what goes, what stays). Never one's own account, nor a therapist's or admin's. Admins only."""
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    refusal = why_not_erasable(person, current_user)
+    if refusal is not None:
+        return render_template("admin/erase.html", person=person, refusal=refusal), 409
+    form = EraseForm()
+    if form.validate_on_submit():
+        name = person.name
+        try:
+            erase_on_request(current_user, person, ErasureReason(form.reason.data))
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("The account of %(name)s is erased, with everything they added.", name=name), "success")
+            return redirect(url_for("admin.people"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/erase.html", person=person, form=form, removes=what_erasure_removes(person)), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -500,7 +528,8 @@ def person(user_id: int) -> tuple[str, int]:
         .where(CaseloadAssignment.therapist_id == found.id).order_by(Family.display_name)))
     memberships = sorted(found.memberships, key=lambda membership: membership.family.display_name)
     return render_template("admin/person.html", person=found, memberships=memberships, caseload=caseload,
-                           confirm_form=ConfirmForm(), role_labels=ROLE_LABELS), 200
+                           confirm_form=ConfirmForm(), role_labels=ROLE_LABELS,
+                           erase_refusal=why_not_erasable(found, current_user)), 200
 
 
 @bp.route("/people/<int:user_id>/export", methods=["POST"])

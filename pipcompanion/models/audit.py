@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..limits import AUDIT_DETAIL_MAX
 from .base import Model, UTCDateTime, utcnow
 from .users import AUDIT_KEY_LENGTH
 
@@ -79,10 +80,12 @@ class AuditAction(enum.StrEnum):
     FOCUS_SET = "focus.set"
     SESSION_ADD = "session.add"
     SESSION_DELETE = "session.delete"
-    # Closing a case (the family is archived: nobody sees it) and reopening it; admins.
+    # Closing a case (the family is archived: nobody sees it) and reopening it; admins. Also when a
+    # family's last carer's account is erased (detail: LAST_CARER_LEFT), by whoever erased it.
     FAMILY_ARCHIVE = "family.archive"
     FAMILY_REOPEN = "family.reopen"
-    # A closed case past the retention period, deleted by the command line (no actor).
+    # A closed case past the retention period, deleted by the command line (no actor); detail: what
+    # it held, counted ("moments=12 reflections=3 ...").
     FAMILY_PURGE = "family.purge"
     RETENTION_CHANGE = "retention.change"
     # Data export (services/export.py): a person downloads a copy of their own data (actor and
@@ -91,6 +94,17 @@ class AuditAction(enum.StrEnum):
     EXPORT_OWN = "export.own"
     EXPORT_PERSON = "export.person"
     EXPORT_FAMILY = "export.family"
+    # An account erased with everything of its person's (services/erasure.py): the actor is the
+    # person themselves (from Settings) or an admin, the subject the person, whose key then points
+    # at nobody; detail: the reason's code (ErasureReason).
+    ACCOUNT_ERASE = "account.erase"
+    # The two-step code asked again before deleting one's own account was wrong.
+    CODE_CHECK_FAILED = "code.check_failed"
+
+
+# The detail of a family.archive event when the family closed because its last carer's account was
+# erased (an admin's closing has none).
+LAST_CARER_LEFT = "last-carer-left"
 
 
 class AuditOutcome(enum.StrEnum):
@@ -121,6 +135,9 @@ class AuditEvent(Model):
     subject_key: Mapped[str | None] = mapped_column(String(AUDIT_KEY_LENGTH))
     # The request's address, as the app sees it (after TRUSTED_PROXIES).
     address: Mapped[str | None] = mapped_column(String(45))
+    # A short code or counts the app wrote (why an account was erased, what a purge deleted): never
+    # words a person typed, never a name.
+    detail: Mapped[str | None] = mapped_column(String(AUDIT_DETAIL_MAX))
 
 
 # The database refuses to change or remove an audit row, whoever asks (the app's own connection

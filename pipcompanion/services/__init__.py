@@ -22,6 +22,11 @@ class WrongPasswordError(ServiceError):
     Views count these towards a throttle, as sign-in failures are counted."""
 
 
+class WrongCodeError(ServiceError):
+    """The two-step code, asked again with the password before a change that cannot be undone
+    (deleting one's own account), was wrong. Counted with wrong passwords, on the same throttle."""
+
+
 def one_line(text: str, limit: int, field: str, empty_message: str) -> str:
     """A short name or question as an admin typed it, on one line with single spaces; a
     ServiceError (for `field`) when nothing is left or it is longer than `limit`."""

@@ -29,15 +29,16 @@ def _address() -> str | None:
 
 def record_event(
     actor: User | None, action: AuditAction, *, family_id: int | None = None, subject_user_id: int | None = None,
-    outcome: AuditOutcome = AuditOutcome.DONE, at: datetime | None = None,
+    outcome: AuditOutcome = AuditOutcome.DONE, at: datetime | None = None, detail: str | None = None,
 ) -> None:
     """Add an audit event to the current transaction; the caller commits. No actor: nobody signed in
-    (a failed sign-in) or the command line."""
+    (a failed sign-in) or the command line. `detail`: a short code or counts of the app's own (never
+    words a person typed)."""
     subject_key = (select(User.audit_key).where(User.id == subject_user_id).scalar_subquery()
                    if subject_user_id is not None else None)
     db.session.add(AuditEvent(
         actor_key=actor.audit_key if actor is not None else None, action=action.value, outcome=outcome.value,
-        family_id=family_id, subject_key=subject_key, address=_address(), created_at=at or utcnow(),
+        family_id=family_id, subject_key=subject_key, address=_address(), created_at=at or utcnow(), detail=detail,
     ))
 
 
@@ -101,6 +102,7 @@ class AuditRow:
     family_id: int | None
     subject_name: str | None
     address: str | None
+    detail: str | None  # a code or counts of the app's own (a reason, what a purge deleted)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def audit_page(filters: AuditFilters, *, before: int | None = None, zone: ZoneIn
     actor, subject = aliased(User), aliased(User)
     query = (
         select(AuditEvent.id, AuditEvent.created_at, actor.name, AuditEvent.action, AuditEvent.outcome,
-               Family.display_name, AuditEvent.family_id, subject.name, AuditEvent.address)
+               Family.display_name, AuditEvent.family_id, subject.name, AuditEvent.address, AuditEvent.detail)
         .outerjoin(actor, actor.audit_key == AuditEvent.actor_key)
         .outerjoin(subject, subject.audit_key == AuditEvent.subject_key)
         .outerjoin(Family, Family.id == AuditEvent.family_id)

@@ -4,7 +4,10 @@ A closed (archived) family is out of every scope in permissions.py: nobody but t
 It is kept for `ServiceSettings.retention_years` calendar years from the day it was closed (in the
 service's time zone), then `flask --app app purge-expired` deletes it with everything that belongs
 to it. The audit log keeps its rows (they name the family by a plain id) and gains one per purge,
-with no content.
+counting what it held (never its content) in the row's detail.
+
+A family also closes, as if its case were closed, when its last carer's account is erased
+(services/erasure.py); `closing_reasons` tells the admin's Caseloads page which closed that way.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..models import (
+    AuditEvent,
     Baby,
     CaseloadAssignment,
     CheckIn,
@@ -32,7 +36,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..models.audit import AuditAction
+from ..models.audit import LAST_CARER_LEFT, AuditAction
 from . import ServiceError
 from .audit import record_event
 from .settings import service_settings
@@ -67,6 +71,36 @@ def reopen_case(admin: User, family_id: int) -> Family:
     return family
 
 
+def close_when_last_carer_leaves(actor: User | None, family_ids: list[int]) -> list[int]:
+    """Close the open cases among these families, whose last carer is leaving (their account is
+    being erased): nobody sees them any more and the retention period starts, as when an admin
+    closes a case. On the audit record with the reason (LAST_CARER_LEFT); the caller commits.
+    Returns the families closed."""
+    closing = list(db.session.scalars(select(Family).where(Family.id.in_(family_ids), Family.archived.is_(False))))
+    now = utcnow()
+    for family in closing:
+        family.archived, family.archived_at = True, now
+        record_event(actor, AuditAction.FAMILY_ARCHIVE, family_id=family.id, detail=LAST_CARER_LEFT)
+    return [family.id for family in closing]
+
+
+def closing_reasons(family_ids: list[int]) -> dict[int, str]:
+    """For the admin's Caseloads page: the closed families among these that closed because their last
+    carer left (their newest family.archive event says so), each with that reason's code."""
+    if not family_ids:
+        return {}
+    newest = (
+        select(AuditEvent.family_id, func.max(AuditEvent.id).label("newest"))
+        .where(AuditEvent.action == AuditAction.FAMILY_ARCHIVE.value, AuditEvent.family_id.in_(family_ids))
+        .group_by(AuditEvent.family_id).subquery()
+    )
+    found = db.session.execute(
+        select(AuditEvent.family_id, AuditEvent.detail).join(newest, AuditEvent.id == newest.c.newest)
+        .where(AuditEvent.detail == LAST_CARER_LEFT)
+    ).tuples()
+    return {family_id: detail for family_id, detail in found if family_id is not None and detail is not None}
+
+
 def years_before(day: date, years: int) -> date:
     """The same calendar day `years` earlier; from 29 February to a year without one, the 28th (so a
     case closed on 29 February is kept until 1 March: never a day short)."""
@@ -95,6 +129,10 @@ class PurgeCounts:
     memberships: int
     caseload_assignments: int
     babies: int
+
+    def as_detail(self) -> str:
+        """For the audit row: "moments=12 reflections=3 ..." (counts, never content)."""
+        return " ".join(f"{name}={value}" for name, value in vars(self).items())
 
 
 @dataclass(frozen=True)
@@ -154,7 +192,7 @@ def purge_expired(today: date | None = None) -> list[ExpiredFamily]:
         # CASCADE), then the family, whose other rows cascade the same way.
         db.session.execute(delete(Moment).where(Moment.family_id == family.id))
         db.session.execute(delete(Family).where(Family.id == family.id))
-        record_event(None, AuditAction.FAMILY_PURGE, family_id=family.id)
+        record_event(None, AuditAction.FAMILY_PURGE, family_id=family.id, detail=family.counts.as_detail())
         # One family at a time: a failure part way leaves the families purged so far purged, and
         # on record.
         db.session.commit()

@@ -28,7 +28,7 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 from ..extensions import db
 from ..models import RecoveryCode, Role, User, utcnow
 from ..models.audit import AuditAction, AuditOutcome
-from . import ServiceError, WrongPasswordError
+from . import ServiceError, WrongCodeError, WrongPasswordError
 from .audit import record_event, record_failed_password_check
 from .passwords import verify_password
 from .settings import service_settings
@@ -175,15 +175,27 @@ def check_second_step(user: User, typed: str, *, now: datetime | None = None) ->
     is used, and the use is on the audit record. Otherwise the failure is on the audit record (never
     what was typed), and a ServiceError is raised on the 'code' field.
     """
+    return _check_code(user, typed, now=now, asked_again=False)
+
+
+def check_code_again(user: User, typed: str, *, now: datetime | None = None) -> SecondStep:
+    """Check the two-step code of a signed-in person, asked again with their password before a change
+    that cannot be undone (deleting their account). The same rules as the second step (a code works
+    once; a recovery code is used up); a wrong one is on the audit record as `code.check_failed`
+    and raises a WrongCodeError on the 'code' field."""
+    return _check_code(user, typed, now=now, asked_again=True)
+
+
+def _check_code(user: User, typed: str, *, now: datetime | None, asked_again: bool) -> SecondStep:
     now = now or utcnow()
     user_id = user.id  # a refused claim rolls back, and the refusal is recorded after it
     if user.totp_secret is None:
-        _refuse_code(user_id)
+        _refuse_code(user_id, asked_again)
     code = _typed_digits(typed)
     if code is not None:
         step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
         if step is None or not _claim_step(user, step):
-            _refuse_code(user_id)
+            _refuse_code(user_id, asked_again)
         db.session.commit()
         return SecondStep(by_recovery_code=False)
     # A DELETE that removed the row is the one use: a second request with the same code removes nothing.
@@ -192,15 +204,21 @@ def check_second_step(user: User, typed: str, *, now: datetime | None = None) ->
     ))
     if used.rowcount != 1:
         db.session.rollback()
-        _refuse_code(user_id)
+        _refuse_code(user_id, asked_again)
     record_event(user, AuditAction.TWO_FACTOR_RECOVERY_SIGN_IN, subject_user_id=user.id)
     left = recovery_codes_left(user)
     db.session.commit()
     return SecondStep(by_recovery_code=True, recovery_codes_left=left)
 
 
-def _refuse_code(user_id: int) -> NoReturn:
-    """Put a wrong second-step code on the audit record (nobody is signed in yet) and refuse it."""
+def _refuse_code(user_id: int, asked_again: bool) -> NoReturn:
+    """Put a wrong code on the audit record and refuse it: at the second step of signing in (nobody
+    is signed in yet), or asked again of a signed-in person (who is then the actor)."""
+    if asked_again:
+        person = db.session.get_one(User, user_id)
+        record_event(person, AuditAction.CODE_CHECK_FAILED, subject_user_id=user_id, outcome=AuditOutcome.FAILED)
+        db.session.commit()
+        raise WrongCodeError(wrong_code_message(), "code")
     record_event(None, AuditAction.SIGN_IN_CODE_FAILED, subject_user_id=user_id, outcome=AuditOutcome.FAILED)
     db.session.commit()
     raise ServiceError(wrong_code_message(), "code")

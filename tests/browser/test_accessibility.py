@@ -66,6 +66,16 @@ def submit_empty(button: str) -> Callable[[Page], None]:
     return press
 
 
+def submit_empty_signing_out(button: str) -> Callable[[Page], None]:
+    """A form that signs out (data-sign-out): the page empties the outbox first and then sends it,
+    so wait for the answer's page rather than for the current one."""
+    def press(page: Page) -> None:
+        with page.expect_navigation():
+            page.get_by_role("button", name=button).first.click()
+        page.wait_for_load_state()
+    return press
+
+
 def set_up_two_factor(page: Page) -> None:
     """In Settings: type the password and the app's code for the key the page shows, so the recovery
     codes show."""
@@ -135,6 +145,11 @@ VISITS = [
           submit_empty("Turn it off")),
     Visit("accounts.password", "mum", lambda w: "/settings/password", "form error",
           submit_empty("Save my new password")),
+    Visit("accounts.delete_account", "mum", lambda w: "/settings/delete-account"),
+    # Dad has two-step sign-in: the code is asked too.
+    Visit("accounts.delete_account", "dad", lambda w: "/settings/delete-account", "form error",
+          submit_empty_signing_out("Delete my account")),
+    Visit("accounts.account_deleted", "signed-out", lambda w: "/account-deleted"),
     Visit("pages.help_page", "signed-out", lambda w: "/help"),
     Visit("pages.help_page", "mum", lambda w: "/help"),
     Visit("pages.carer_home", "mum", lambda w: "/home"),
@@ -211,6 +226,10 @@ VISITS = [
     Visit("admin.people", "admin", lambda w: "/admin/people?words=nobody-by-that-name", "nobody found"),
     Visit("admin.person", "admin", lambda w: f"/admin/people/{w.rivers.carers[0].id}"),
     Visit("admin.person", "admin", lambda w: f"/admin/people/{w.rivers.therapist.id}", "a therapist"),
+    Visit("admin.person_erase", "admin", lambda w: f"/admin/people/{w.rivers.viewers[0].id}/erase"),
+    Visit("admin.person_erase", "admin", lambda w: f"/admin/people/{w.rivers.viewers[0].id}/erase", "form error",
+          submit_empty("Erase the account of Nan")),
+    Visit("admin.person_erase", "admin", lambda w: f"/admin/people/{w.rivers.therapist.id}/erase", "refused: staff"),
     Visit("pages.help_page", "signed-out", lambda w: "/no-such-page", "not found"),
     Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor"),
     Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor", "form error",
