@@ -34,6 +34,7 @@ from pipcompanion.permissions import (
 )
 from pipcompanion.services.check_ins import asked_questions
 from pipcompanion.services.kinds import all_kinds
+from pipcompanion.services.privacy import current_notice
 
 from .conftest import Factory
 from .helpers import FamilyInfo, MakeClient, Person, page_text, post, sign_in
@@ -93,6 +94,9 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "accounts.login_two_factor_setup": PUBLIC,
     "accounts.logout": PUBLIC,
     "accounts.password": SIGNED_IN,
+    # The privacy notice's "I agree" (at a sign-in that asks) and withdrawing it: each for oneself.
+    "accounts.privacy_agree": SIGNED_IN,
+    "accounts.privacy_withdraw": SIGNED_IN,
     "accounts.settings": SIGNED_IN,
     "accounts.sign_out_everywhere": SIGNED_IN,
     "accounts.two_factor_off": SIGNED_IN,
@@ -111,6 +115,8 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "admin.kind_move": _roles(Role.ADMIN),
     "admin.kind_rename": _roles(Role.ADMIN),
     "admin.kinds": _roles(Role.ADMIN),
+    "admin.privacy_notice": _roles(Role.ADMIN),
+    "admin.privacy_notice_version": _roles(Role.ADMIN),
     "admin.settings": _roles(Role.ADMIN),
     "admin.therapist_active": _roles(Role.ADMIN),
     "admin.therapist_password_link": _roles(Role.ADMIN),
@@ -150,6 +156,7 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "pages.healthz": PUBLIC,
     "pages.help_page": PUBLIC,
     "pages.index": PUBLIC,
+    "pages.privacy_notice": PUBLIC,
     "pages.viewer_home": _roles(Role.VIEWER),
     "progress.family_progress": _family(A.VIEW, AuditAction.PROGRESS_VIEW),
     "progress.mine": _roles(Role.CARER),
@@ -282,6 +289,9 @@ def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: 
                 args[name] = asked_questions()[0].id
         elif name == "token":
             args[name] = secrets.token_urlsafe(32)
+        elif name == "version":  # of the privacy notice: the app's own, made on first use
+            with app.test_request_context():
+                args[name] = current_notice().version
         elif name == "filename":
             args[name] = "css/app.css"
         else:
