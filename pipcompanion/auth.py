@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.before_request(sign_out_staff_without_second_factor)
     app.before_request(sign_out_idle_staff)
     app.before_request(ask_for_agreement_first)
+    app.add_template_global(waiting_for_agreement)
 
 
 @login_manager.unauthorized_handler
@@ -181,6 +182,12 @@ def sign_out_idle_staff() -> Response | None:
         note_use(sign_in.id)
         commit_keeping_loaded()
     return None
+
+
+def waiting_for_agreement() -> bool:
+    """Whether this sign-in must agree to the privacy notice before anything else (for templates:
+    the page then tells its script to leave the outbox alone)."""
+    return bool(session.get(AGREEMENT_KEY)) and current_user.is_authenticated
 
 
 def ask_for_agreement_first() -> Response | None:

@@ -33,6 +33,7 @@ from ..auth import (
     half_sign_in_next_url,
     half_signed_in_person,
     second_step_url,
+    waiting_for_agreement,
 )
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_service_error
@@ -536,7 +537,7 @@ def privacy_agree() -> Response | tuple[str, int]:
     status = 400 if form.errors or form.form_errors else 200
     notice = current_notice()
     form.notice_version.data = str(notice.version)
-    asking = bool(session.get(AGREEMENT_KEY)) or agreement_needed(person)
+    asking = waiting_for_agreement() or agreement_needed(person)
     return render_template("accounts/privacy_agree.html", form=form, notice=shown(notice), asking=asking,
                            agreement=None if asking else latest_record(person)), status
 
