@@ -193,6 +193,17 @@ def test_signing_out_instead_of_agreeing_records_nothing(app: Flask, make: Facto
     assert phone.get("/home").headers["Location"].startswith("/privacy/agree")
 
 
+def test_agreeing_on_one_phone_lets_the_other_one_in_too(app: Flask, make: Factory, make_client: MakeClient) -> None:
+    jo = make.user(Role.CARER, name="Jo", agreed=False)
+    phone, tablet = make_client(), make_client()
+    sign_in(phone, jo)
+    sign_in(tablet, jo)
+    agree_to_notice(phone)
+    assert tablet.get("/privacy/agree?next=/settings").headers["Location"] == "/settings"
+    assert tablet.get("/settings").status_code == 200
+    assert records_of(app, jo) == [(1, ConsentChoice.ACCEPTED)]
+
+
 def test_staff_are_asked_too_after_their_code(app: Flask, make: Factory, make_client: MakeClient) -> None:
     kim = make.user(Role.THERAPIST, name="Kim", agreed=False)
     tablet = make_client()

@@ -524,6 +524,9 @@ def privacy_agree() -> Response | tuple[str, int]:
     signed-in person; every other page sends them here until they agree or sign out)."""
     person: User = current_user._get_current_object()
     next_url = safe_next_url(request.args.get("next"))
+    if request.method == "GET" and waiting_for_agreement() and not agreement_needed(person):
+        session.pop(AGREEMENT_KEY, None)  # they agreed meanwhile, on another phone or in another tab
+        return redirect(next_url or home_url(person))
     form = AgreeForm()
     if form.validate_on_submit():
         try:
