@@ -33,10 +33,12 @@ SECOND_STEP_KEY = "second_step"
 # accounts.views.start_session when services.privacy.agreement_needed).
 AGREEMENT_KEY = "agreement_needed"
 # What a person who has not agreed yet may still reach: the notice and its "I agree", signing out,
-# the Help page's crisis contacts, and what the browser loads by itself.
+# the Help page's crisis contacts, and what the browser loads by itself. A person's rights over their
+# data do not wait for an agreement: downloading their data ("accounts.export", Settings) stays
+# open, and so must deleting their account, whose endpoint belongs here too.
 OPEN_BEFORE_AGREEING = frozenset({
     "accounts.privacy_agree", "accounts.logout", "pages.privacy_notice", "pages.help_page", "pages.healthz",
-    "pwa.manifest", "pwa.service_worker", "pwa.offline", "static",
+    "pwa.manifest", "pwa.service_worker", "pwa.offline", "static", "accounts.export",
 })
 
 
