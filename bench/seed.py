@@ -39,11 +39,14 @@ from pipcompanion.models import (
     AuditEvent,
     Baby,
     CaseloadAssignment,
+    ConsentChoice,
+    ConsentRecord,
     Family,
     Focus,
     MemberKind,
     Membership,
     Moment,
+    PrivacyNotice,
     Reflection,
     Role,
     TherapySession,
@@ -184,6 +187,19 @@ class Seeder:
             "two_factor_since": created_at if role in (Role.THERAPIST, Role.ADMIN) else None,
         }
 
+    def agree_to_the_notice(self, connection: Connection, people: Sequence[dict[str, Any]], at: datetime) -> None:
+        """Everyone has agreed to the newest privacy notice (the app's own, made here after a reset),
+        so a sign-in goes straight to the page measured, as it does for people who joined."""
+        version = connection.scalar(select(func.max(PrivacyNotice.version)))
+        if version is None:
+            version = 1
+            self.insert(connection, PrivacyNotice.__table__,
+                        [{"version": version, "text": None, "asks_again": True, "published_at": at}])
+        self.insert(connection, ConsentRecord.__table__, [
+            {"person_key": row["audit_key"], "notice_version": version, "choice": ConsentChoice.ACCEPTED,
+             "created_at": at} for row in people
+        ])
+
     def people_and_families(self, families: int, caseload: int) -> list[SeedFamily]:
         """Therapists, families, their members and babies, caseloads, sessions, focus and last looks."""
         now = self.now
@@ -191,7 +207,8 @@ class Seeder:
         therapist_count = math.ceil(families / caseload)
         with self.engine.begin() as connection:
             # The admin's created_at marks the seed: audit events after it were made by bench runs.
-            self.insert(connection, User.__table__, [self.user_row(BENCH_ADMIN, "Bench admin", Role.ADMIN, now)])
+            admin_row = self.user_row(BENCH_ADMIN, "Bench admin", Role.ADMIN, now)
+            self.insert(connection, User.__table__, [admin_row])
             therapist_rows = [
                 self.user_row(f"therapist{t:03d}", f"{THERAPIST_NAMES[(t - 1) % len(THERAPIST_NAMES)]} {t}",
                               Role.THERAPIST, joined)
@@ -213,6 +230,7 @@ class Seeder:
                     self.user_row(f"family{i:04d}.nan", NAN_NAMES[n], Role.VIEWER, joined),
                 ]
             member_ids = self.insert_returning_ids(connection, User.__table__, member_rows)
+            self.agree_to_the_notice(connection, [admin_row, *therapist_rows, *member_rows], joined)
             today = now.date()
             baby_ids = self.insert_returning_ids(connection, Baby.__table__, [
                 {"family_id": family_id, "name": BABY_NAMES[i % len(BABY_NAMES)],

@@ -29,6 +29,18 @@ LAST_SEEN_RESOLUTION_SECONDS = 60
 # The session key of a half sign-in: the password was right, the code from the authenticator app
 # (or setting one up) is next. To every page and the API the browser is still signed out.
 SECOND_STEP_KEY = "second_step"
+# The session key saying this sign-in must agree to the privacy notice before anything else (set by
+# accounts.views.start_session when services.privacy.agreement_needed).
+AGREEMENT_KEY = "agreement_needed"
+# What a person who has not agreed yet may still reach: the notice and its "I agree", signing out,
+# the Help page's crisis contacts, and what the browser loads by itself. A person's rights over their
+# data do not wait for an agreement: downloading their data ("accounts.export", Settings) stays
+# open, and so must deleting their account, whose endpoint belongs here too.
+OPEN_BEFORE_AGREEING = frozenset({
+    "accounts.privacy_agree", "accounts.logout", "pages.privacy_notice", "pages.help_page", "pages.healthz",
+    "pwa.manifest", "pwa.service_worker", "pwa.offline", "static", "accounts.export", "accounts.delete_account",
+    "accounts.account_deleted",
+})
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +51,8 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.before_request(sign_out_staff_without_second_factor)
     app.before_request(sign_out_idle_staff)
+    app.before_request(ask_for_agreement_first)
+    app.add_template_global(waiting_for_agreement)
 
 
 @login_manager.unauthorized_handler
@@ -171,3 +185,24 @@ def sign_out_idle_staff() -> Response | None:
         note_use(sign_in.id)
         commit_keeping_loaded()
     return None
+
+
+def waiting_for_agreement() -> bool:
+    """Whether this sign-in must agree to the privacy notice before anything else (for templates:
+    the page then tells its script to leave the outbox alone)."""
+    return bool(session.get(AGREEMENT_KEY)) and current_user.is_authenticated
+
+
+def ask_for_agreement_first() -> Response | None:
+    """A sign-in that must agree to the privacy notice sees it before anything else: every other
+    page sends them to it (and back afterwards); the API answers 401, so the phone's outbox keeps
+    its moments until they have agreed. Only the session is read: no query on any request."""
+    if not session.get(AGREEMENT_KEY) or request.endpoint in OPEN_BEFORE_AGREEING \
+            or not current_user.is_authenticated:
+        return None
+    if wants_problem():
+        return problem_response(ApiProblem(
+            401, "agreement-needed", _("Please finish signing in."),
+            detail=_("Read the privacy notice and agree to it first. Nothing was saved by this request.")))
+    return redirect(url_for("accounts.privacy_agree",
+                            next=request.full_path.rstrip("?") if request.method == "GET" else None))

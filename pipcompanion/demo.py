@@ -30,6 +30,7 @@ from .models.moments import MomentLinks, write_moment_links
 from .services.check_ins import asked_questions
 from .services.kinds import all_kinds
 from .services.passwords import hash_password
+from .services.privacy import add_agreement, current_notice
 from .services.settings import service_settings, today_for_service
 
 DEMO_PASSWORD = "demo-pass-2468"
@@ -59,6 +60,7 @@ def load_demo_data() -> bool:
     if db.session.scalar(select(func.count(User.id))):
         return False
     password_hash = hash_password(DEMO_PASSWORD)
+    notice = current_notice()  # before anything is added: made (and committed) here if need be
 
     def person(email: str, name: str, role: Role) -> User:
         user = User(email=email, name=name, role=role, password_hash=password_hash, locale="en")
@@ -94,6 +96,9 @@ def load_demo_data() -> bool:
     db.session.flush()
     for family in (rivers, brooks):
         db.session.add(CaseloadAssignment(therapist_id=sam.id, family_id=family.id))
+    # Everyone in the demo has agreed to the privacy notice, so `make run` signs straight in.
+    for user in db.session.scalars(select(User)):
+        add_agreement(user, notice)
     db.session.commit()
     _demo_moments(rivers, brooks, sam)
     return True

@@ -11,7 +11,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, EmailField, PasswordField, SelectChoice, SelectField, TimeField
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectChoice, SelectField, TimeField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from .limits import EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN
@@ -128,6 +128,19 @@ class FriendlyTimeField(TimeField):
         except ValueError:
             self.data = None
             raise ValueError(str(_l("Please enter a time like 14:30."))) from None
+
+
+class TickBox(BooleanField):
+    """A tick box: "1" when ticked, absent when not; any other value is refused with our words
+    rather than read as a tick (BooleanField takes "no" for yes)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = bool(valuelist) and valuelist[0] == "1"
+        if valuelist and valuelist[0] != "1":
+            raise ValueError(str(_l("Please tick the box or leave it empty.")))
+
+    def _value(self) -> str:
+        return "1"
 
 
 def choice_field(label: str | LazyString, **kwargs: Any) -> SelectField:

@@ -37,6 +37,8 @@ TEAM_NAME_MAX = 80  # service_settings.team_name
 PHONE_MAX = 30  # service_settings.team_phone
 TEAM_HOURS_MAX = 120  # service_settings.team_hours
 CRISIS_CONTACTS_MAX = 2000
+# The privacy notice an admin writes (privacy_notices.text): the app's own is about 4,000 characters.
+PRIVACY_NOTICE_MAX = 20000
 # How often a carer's home may offer a check-in, in days (service_settings.check_in_every_days); 0: never.
 CHECK_IN_EVERY_DAYS_CHOICES = (0, 7, 14, 21, 28)
 # How long the service keeps a closed case, in years (the service decides; 25 covers a baby's

@@ -12,6 +12,10 @@ from sqlalchemy.engine import Connection, Engine
 from . import models  # noqa: F401  (every model's table on db.metadata, whoever calls this)
 from .extensions import db
 from .models.audit import APPEND_ONLY_TRIGGERS
+from .models.privacy import PRIVACY_APPEND_ONLY_TRIGGERS
+
+# Every append-only table's triggers: the audit log, the privacy notices and consent records.
+EVERY_APPEND_ONLY_TABLE = [APPEND_ONLY_TRIGGERS, *PRIVACY_APPEND_ONLY_TRIGGERS]
 
 
 class MaintenanceRefused(RuntimeError):
@@ -27,17 +31,19 @@ def _refuse_production(what: str) -> None:
 
 @contextmanager
 def audit_log_unlocked(connection: Connection) -> Iterator[None]:
-    """Lift the audit log's append-only triggers for this transaction's chore, then put them back.
+    """Lift the append-only triggers (the audit log's, the privacy notices' and consent records')
+    for this transaction's chore, then put them back.
 
-    For the test suite and the bench only: production's audit log is never changed.
+    For the test suite and the bench only: production's audit log and consent records are never changed.
     """
     _refuse_production("the audit log is never changed")
-    install, remove = APPEND_ONLY_TRIGGERS.get(connection.dialect.name, ([], []))
-    for statement in remove:
-        connection.execute(text(statement))
+    for triggers in EVERY_APPEND_ONLY_TABLE:
+        for statement in triggers.get(connection.dialect.name, ([], []))[1]:
+            connection.execute(text(statement))
     yield
-    for statement in install:
-        connection.execute(text(statement))
+    for triggers in EVERY_APPEND_ONLY_TABLE:
+        for statement in triggers.get(connection.dialect.name, ([], []))[0]:
+            connection.execute(text(statement))
 
 
 def empty_tables(engine: Engine) -> None:

@@ -53,6 +53,7 @@ from pipcompanion.models.moments import MomentLinks, write_moment_links
 from pipcompanion.services.check_ins import asked_questions
 from pipcompanion.services.families import create_invitation
 from pipcompanion.services.passwords import hash_password
+from pipcompanion.services.privacy import add_agreement, current_notice
 
 from .helpers import (
     PASSWORD,
@@ -176,9 +177,11 @@ class Factory:
         return self._password_hash
 
     def user(self, role: Role = Role.CARER, *, name: str | None = None, email: str | None = None,
-             active: bool = True, two_factor: bool | None = None) -> Person:
-        """A person; therapists and admins have two-step sign-in (TOTP_SECRET) unless two_factor=False."""
+             active: bool = True, two_factor: bool | None = None, agreed: bool = True) -> Person:
+        """A person; therapists and admins have two-step sign-in (TOTP_SECRET) unless two_factor=False.
+        They have agreed to the privacy notice in force (so signing in goes straight on) unless agreed=False."""
         with self.app.app_context():
+            notice = current_notice() if agreed else None  # made (and committed) first, if need be
             self._count += 1
             name = name or f"{role.value.title()} {self._count}"
             email = email or f"{role.value}{self._count}@example.org"
@@ -188,6 +191,9 @@ class Factory:
             user = User(email=email, name=name, role=role, password_hash=self._hash(), active=active,
                         locale="en", totp_secret=secret, two_factor_since=utcnow() if two_factor else None)
             db.session.add(user)
+            db.session.flush()
+            if notice is not None:
+                add_agreement(user, notice)
             db.session.commit()
             return Person(user.id, email, name, role, totp_secret=secret)
 

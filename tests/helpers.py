@@ -33,6 +33,9 @@ TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 NEW_PASSWORD = "velvet-orchard-compass-97"
 LONDON = ZoneInfo("Europe/London")
 REFLECTED_BY = "Reflected back by Sam"
+# Ticking "I agree to the privacy notice" on the join page, which showed the notice every test starts
+# with (version 1, the app's own).
+AGREE_TO_NOTICE = {"agree": "1", "notice_version": "1"}
 PINNED_BADGE = "To talk about in the next session"
 
 
@@ -123,6 +126,16 @@ def sign_in(client: FlaskClient, person: Person) -> None:
     elif response.headers["Location"] == "/login/code":
         response = post(client, "/login/code", {"code": fresh_code(client, person)})
         assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def agree_to_notice(client: FlaskClient) -> None:
+    """At a sign-in that asks (a person the factory did not make, or a new version), read the privacy
+    notice and choose "I agree", as the person would."""
+    page = client.get("/privacy/agree")
+    version = re.search(r'name="notice_version" type="hidden" value="(\d+)"', page.get_data(as_text=True))
+    assert page.status_code == 200 and version, page_text(page)
+    response = post(client, "/privacy/agree", {"notice_version": version.group(1)})
+    assert response.status_code == 302, page_text(response)
 
 
 SECRET_KEY_SHOWN = re.compile(r'id="secret-key">([A-Z2-7 ]+)<')

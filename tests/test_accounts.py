@@ -26,6 +26,7 @@ from pipcompanion.services.accounts import create_therapist, issue_password_link
 
 from .conftest import Clock, Factory
 from .helpers import (
+    AGREE_TO_NOTICE,
     NEW_PASSWORD,
     PASSWORD,
     TOTP_SECRET,
@@ -33,6 +34,7 @@ from .helpers import (
     InvitationInfo,
     Person,
     SignInAs,
+    agree_to_notice,
     count,
     csrf_token,
     fresh_code,
@@ -976,7 +978,7 @@ def _join_details_form(app: Flask, make: Factory) -> tuple[FlaskClient, str, dic
     browser = app.test_client()
     assert browser.get(f"/join/{_invitation(app, make).token}").status_code == 302
     return browser, "/join/details", {"name": "Dad", "email": "dad@example.org", "password": NEW_PASSWORD,
-                                      "confirm": NEW_PASSWORD, "locale": "en"}
+                                      "confirm": NEW_PASSWORD, "locale": "en", **AGREE_TO_NOTICE}
 
 
 ACCOUNT_FORMS = [
@@ -1058,6 +1060,9 @@ def test_create_admin_makes_an_admin_who_can_sign_in(app: Flask) -> None:
     browser, response = attempt(app, "lead@example.org", NEW_PASSWORD)
     assert response.headers["Location"] == "/login/two-factor"  # a new admin sets it up first
     set_up_two_factor(browser)
+    # Staff read the privacy notice too, before anything else.
+    assert browser.get("/settings").headers["Location"] == "/privacy/agree?next=/settings"
+    agree_to_notice(browser)
     assert "Priya" in page_text(browser.get("/settings"))
 
 

@@ -38,6 +38,7 @@ from .helpers import (
     MakeClient,
     Person,
     SignInAs,
+    agree_to_notice,
     audit_trail,
     count,
     fresh_code,
@@ -146,6 +147,7 @@ def test_the_new_therapist_chooses_a_password_through_the_link_and_signs_in(make
     signed_in = post(holder, "/login", {"email": "robin@example.org", "password": NEW_PASSWORD})
     assert signed_in.headers["Location"] == "/login/two-factor"  # a new therapist sets it up first
     set_up_two_factor(holder)
+    agree_to_notice(holder)  # then reads the privacy notice
     assert "Your families" in page_text(holder.get("/caseload"))
 
 
@@ -601,6 +603,7 @@ def test_the_audit_log_lists_what_admins_and_therapists_did_with_their_names(
     robin = Person(robin_id, "robin@example.org", "Robin", Role.THERAPIST, password=NEW_PASSWORD)
     post(client, "/admin/caseloads", {"family_id": str(family.id), "therapist_id": str(robin_id)})
     robins_tablet = sign_in_as(robin)
+    agree_to_notice(robins_tablet)
     post(robins_tablet, "/families/new", {"display_name": "Meadows", "baby_name": "Ivy"})
     post(robins_tablet, f"/families/{family.id}/invitations", {"relation": "Dad"})
     post(robins_tablet, f"/families/{family.id}/members/{family.carers[0].id}/password-link")

@@ -19,6 +19,7 @@ from sqlalchemy import Table, select
 from pipcompanion.extensions import db
 from pipcompanion.models import (
     AuditEvent,
+    ConsentRecord,
     Family,
     Invitation,
     MemberKind,
@@ -34,6 +35,7 @@ from pipcompanion.models import (
 from pipcompanion.models.moments import moment_carers
 from pipcompanion.services.accounts import issue_password_link
 from pipcompanion.services.families import accept_invitation
+from pipcompanion.services.privacy import current_notice
 from pipcompanion.services.two_factor import code_at, new_secret, turn_on
 
 from .conftest import Factory
@@ -89,12 +91,17 @@ def cannot_sign_in(make_client: MakeClient, person: Person) -> bool:
 @dataclass
 class Traces:
     """What must be gone: the person's id (in columns that reference people), words that were theirs
-    (their email, name and moments' words, anywhere), and their audit key (anywhere but the audit log)."""
+    (their email, name and moments' words, anywhere), and their audit key (anywhere but the two
+    append-only records that name people by it alone: the audit log and the privacy agreements)."""
 
     user_id: int
     words: list[str]
     audit_key: str
     found: list[str] = field(default_factory=list)
+
+
+# Append-only records that outlive an account, naming it only by its random audit key.
+KEPT_BY_KEY = frozenset({"audit_events", "consent_records"})
 
 
 def _references_people(table: Table, column_name: str) -> bool:
@@ -119,7 +126,7 @@ def scan_every_table(app: Flask, traces: Traces) -> list[str]:
                     for word in traces.words:
                         if word.casefold() in as_text:
                             found.append(f"{place} holds {word!r}")
-                    if table.name != "audit_events" and traces.audit_key in as_text:
+                    if table.name not in KEPT_BY_KEY and traces.audit_key in as_text:
                         found.append(f"{place} holds their audit key")
     return found
 
@@ -143,7 +150,7 @@ def jess_with_everything(app: Flask, make: Factory, rivers: FamilyInfo, brooks: 
     secret = new_secret()
     with app.test_request_context():
         user = accept_invitation(invitation.id, name="Jessamy", email="jessamy.quill@example.org",
-                                 password=PASSWORD, locale="en")
+                                 password=PASSWORD, locale="en", notice_version=current_notice().version)
         jess = Person(user.id, user.email, user.name, Role.CARER)
         turn_on(user, secret, code_at(secret, utcnow()), password=PASSWORD)
         issue_password_link(user, PasswordLinkPurpose.RESET, db.session.get_one(User, rivers.therapist.id))
@@ -199,6 +206,9 @@ def test_nothing_of_the_person_is_left_in_any_table_and_the_other_carers_data_is
     with app.app_context():
         kept = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_key == traces.audit_key)).all()
         assert {event.action for event in kept} >= {"two_factor.enrol", "password_link.reset", "account.erase"}
+        # So does her agreement to the privacy notice, made when she joined.
+        assert db.session.scalars(select(ConsentRecord.notice_version)
+                                  .where(ConsentRecord.person_key == traces.audit_key)).all() == [1]
     # Dad's moments stay, no longer pinned by her and with only Dad there; the family stays open.
     assert rows(app, select(Moment.text).where(Moment.author_id == dad.id).order_by(Moment.id)) == dads_before
     with app.app_context():

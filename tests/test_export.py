@@ -191,6 +191,7 @@ def test_mum_downloads_every_moment_she_wrote_and_nothing_of_anyone_else(
     assert data["memberships"][0]["relation"] == "Mum"
     assert data["memberships"][0]["babies"] == [{"name": "Ava", "date_of_birth": None}]
     assert len(data["sign_ins"]) == 1
+    assert [(each["notice_version"], each["choice"]) for each in data["privacy_agreements"]] == [(1, "accepted")]
 
     moments = {moment["visibility"]["value"]: moment for moment in data["moments"]}
     assert {visibility: moment["text"] for visibility, moment in moments.items()} == MUMS
@@ -216,7 +217,8 @@ def test_mum_downloads_every_moment_she_wrote_and_nothing_of_anyone_else(
         assert secret not in everything
 
     index = html_file(archive, "index.html")
-    for words in (*MUMS.values(), REFLECTION, "Reflected back by Sam", "October 2026", "Your check-ins"):
+    for words in (*MUMS.values(), REFLECTION, "Reflected back by Sam", "October 2026", "Your check-ins",
+                  "You agreed to version 1 on"):
         assert words in index, words
     assert "<script" not in index and "href=" not in index and "src=" not in index and "<link" not in index
 

@@ -33,6 +33,7 @@ from pipcompanion.models import (
 
 from .conftest import Clock, Factory
 from .helpers import (
+    AGREE_TO_NOTICE,
     NEW_PASSWORD,
     FamilyInfo,
     MakeClient,
@@ -76,7 +77,7 @@ def invite_viewer(client: FlaskClient, family_id: int, relation: str = "Grandad"
 
 def join_details(name: str = "Tom", email: str = "tom@example.org", **changes: str) -> dict[str, str]:
     return {"name": name, "email": email, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-            "locale": "en", **changes}
+            "locale": "en", **AGREE_TO_NOTICE, **changes}
 
 
 def invitation_ids(app: Flask, family_id: int) -> list[int]:

@@ -29,6 +29,7 @@ from .helpers import (
     MakeClient,
     Person,
     SignInAs,
+    agree_to_notice,
     audit_trail,
     count,
     page_text,
@@ -393,6 +394,7 @@ def test_a_new_therapists_first_password_is_in_settings_but_not_a_sign_in_notice
     browser = make_client()
     robin = Person(0, "robin@example.org", "Robin", Role.THERAPIST, password=NEW_PASSWORD)
     sign_in(browser, robin)  # sets up two-step sign-in first, as a new therapist does
+    agree_to_notice(browser)  # and reads the privacy notice
 
     assert "Your password was changed" not in page_text(browser.get("/caseload"))
     assert "Your password was last set through a link from Alex on" in page_text(browser.get("/settings"))

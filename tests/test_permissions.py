@@ -34,6 +34,7 @@ from pipcompanion.permissions import (
 )
 from pipcompanion.services.check_ins import asked_questions
 from pipcompanion.services.kinds import all_kinds
+from pipcompanion.services.privacy import current_notice
 
 from .conftest import Factory
 from .helpers import FamilyInfo, MakeClient, Person, page_text, post, sign_in
@@ -99,6 +100,9 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     # Carers and viewers delete their own account; staff are sent back to Settings.
     "accounts.delete_account": SIGNED_IN,
     "accounts.password": SIGNED_IN,
+    # The privacy notice's "I agree" (at a sign-in that asks) and withdrawing it: each for oneself.
+    "accounts.privacy_agree": SIGNED_IN,
+    "accounts.privacy_withdraw": SIGNED_IN,
     "accounts.settings": SIGNED_IN,
     "accounts.sign_out_everywhere": SIGNED_IN,
     "accounts.two_factor_off": SIGNED_IN,
@@ -124,6 +128,8 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "admin.person": _roles(Role.ADMIN),
     "admin.person_export_download": _roles(Role.ADMIN),
     "admin.person_erase": _roles(Role.ADMIN),
+    "admin.privacy_notice": _roles(Role.ADMIN),
+    "admin.privacy_notice_version": _roles(Role.ADMIN),
     "admin.settings": _roles(Role.ADMIN),
     "admin.therapist_active": _roles(Role.ADMIN),
     "admin.therapist_password_link": _roles(Role.ADMIN),
@@ -163,6 +169,7 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "pages.healthz": PUBLIC,
     "pages.help_page": PUBLIC,
     "pages.index": PUBLIC,
+    "pages.privacy_notice": PUBLIC,
     "pages.viewer_home": _roles(Role.VIEWER),
     "progress.family_progress": _family(A.VIEW, AuditAction.PROGRESS_VIEW),
     "progress.mine": _roles(Role.CARER),
@@ -298,6 +305,9 @@ def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: 
                 args[name] = asked_questions()[0].id
         elif name == "token":
             args[name] = secrets.token_urlsafe(32)
+        elif name == "version":  # of the privacy notice: the app's own, made on first use
+            with app.test_request_context():
+                args[name] = current_notice().version
         elif name == "filename":
             args[name] = "css/app.css"
         else:

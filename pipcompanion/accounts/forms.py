@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import InputRequired
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired
 
-from ..forms import PageForm, as_choices, choice_field, email_field, max_length, new_password_fields, required
+from ..forms import PageForm, TickBox, as_choices, choice_field, email_field, max_length, new_password_fields, required
 from ..limits import INVITATION_CODE_MAX, PASSWORD_MAX, PERSON_NAME_MAX, TWO_FACTOR_CODE_MAX
 
 
@@ -38,6 +38,17 @@ def offer_languages(field: SelectField) -> None:
     field.choices = as_choices(current_app.config["LANGUAGES"].items())
 
 
+def notice_version_field() -> HiddenField:
+    """The version of the privacy notice the page showed (the service checks it is still the current one)."""
+    return HiddenField()
+
+
+def shown_version(field: HiddenField) -> int | None:
+    """The notice version a form came back with, or None when it is not one we could have sent."""
+    value = field.data
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 class JoinForm(PageForm):
     name = StringField(
         _l("Your first name"),
@@ -48,6 +59,18 @@ class JoinForm(PageForm):
     email = email_field()
     password, confirm = new_password_fields()
     locale = language_field()
+    agree = TickBox(
+        _l("I have read the privacy notice and I agree to it"),
+        validators=[DataRequired(message=_l("Please tick the box to say you agree to the privacy notice. "
+                                            "You can join once you have."))],
+    )
+    notice_version = notice_version_field()
+
+
+class AgreeForm(PageForm):
+    """At a sign-in that asks: "I agree" to the version shown."""
+
+    notice_version = notice_version_field()
 
 
 class ChoosePasswordForm(PageForm):

@@ -24,6 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ..auth import (
+    AGREEMENT_KEY,
     LAST_SEEN_KEY,
     SECOND_STEP_KEY,
     SIGN_IN_KEY,
@@ -32,6 +33,7 @@ from ..auth import (
     half_sign_in_next_url,
     half_signed_in_person,
     second_step_url,
+    waiting_for_agreement,
 )
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_service_error
@@ -55,13 +57,14 @@ from ..services.accounts import (
     use_password_link,
 )
 from ..services.erasure import delete_own_account, what_erasure_removes
+from ..services.export import confirm_own_export, describe_export, export_file_name, person_export, zip_download
 from ..services.families import (
     accept_invitation,
     open_invitation,
     open_invitation_by_code,
     open_invitation_by_token,
 )
-from ..services.export import confirm_own_export, describe_export, export_file_name, person_export, zip_download
+from ..services.privacy import agree, agreement_needed, current_notice, latest_record, shown, withdraw
 from ..services.sign_ins import end_every_sign_in, end_sign_in, sign_ins_of, start_sign_in
 from ..services.two_factor import (
     check_may_turn_off,
@@ -75,6 +78,7 @@ from ..services.two_factor import (
     turn_on,
 )
 from .forms import (
+    AgreeForm,
     ChangePasswordForm,
     ChoosePasswordForm,
     DeleteAccountForm,
@@ -88,6 +92,7 @@ from .forms import (
     TurnOnTwoFactorForm,
     TurnOnTwoFactorInSettingsForm,
     offer_languages,
+    shown_version,
 )
 
 bp = Blueprint("accounts", __name__)
@@ -161,6 +166,9 @@ def start_session(user: User) -> None:
     login_user(user)
     # The staff idle clock starts now: otherwise a first idle spell after sign-in would go unnoticed.
     session[LAST_SEEN_KEY] = int(time.time())
+    if agreement_needed(user):
+        # The privacy notice comes before anything else at this sign-in (auth.ask_for_agreement_first).
+        session[AGREEMENT_KEY] = True
     reset = password_reset_to_tell(user)
     if reset is not None:
         flash(_password_reset_notice(user, reset), "info")
@@ -414,6 +422,7 @@ def join_details() -> Response | str | tuple[str, int]:
                 email=form.email.data,
                 password=form.password.data,
                 locale=form.locale.data,
+                notice_version=shown_version(form.notice_version),
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -423,7 +432,9 @@ def join_details() -> Response | str | tuple[str, int]:
                     name=user.name, family=invitation.family.display_name), "success")
             return redirect(home_url(user))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("accounts/join_details.html", form=form, invitation=invitation), status
+    notice = current_notice()
+    form.notice_version.data = str(notice.version)  # the version this page shows, agreed to with the form
+    return render_template("accounts/join_details.html", form=form, invitation=invitation, notice=shown(notice)), status
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
@@ -476,6 +487,7 @@ def _render_settings(form: LanguageForm, status: int) -> tuple[str, int]:
                            password_set_by_link=last_password_set_by_link(current_user),
                            confirm_form=ConfirmForm(),
                            recovery_codes_left=recovery_codes_left(current_user) if current_user.has_two_factor else None,
+                           agreement=latest_record(current_user), notice=current_notice(),
                            ), status
 
 
@@ -561,3 +573,50 @@ def account_deleted() -> Response | str:
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
     return render_template("accounts/account_deleted.html")
+@bp.route("/privacy/agree", methods=["GET", "POST"])
+@signed_in
+def privacy_agree() -> Response | tuple[str, int]:
+    """The privacy notice with "I agree": at a sign-in that asks, before anything else (any
+    signed-in person; every other page sends them here until they agree or sign out)."""
+    person: User = current_user._get_current_object()
+    next_url = safe_next_url(request.args.get("next"))
+    if request.method == "GET" and waiting_for_agreement() and not agreement_needed(person):
+        session.pop(AGREEMENT_KEY, None)  # they agreed meanwhile, on another phone or in another tab
+        return redirect(next_url or home_url(person))
+    form = AgreeForm()
+    if form.validate_on_submit():
+        try:
+            agree(person, shown_version(form.notice_version))
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            session.pop(AGREEMENT_KEY, None)
+            flash(_("Thank you. You have agreed to the privacy notice."), "success")
+            return redirect(next_url or home_url(person))
+    status = 400 if form.errors or form.form_errors else 200
+    notice = current_notice()
+    form.notice_version.data = str(notice.version)
+    asking = waiting_for_agreement() or agreement_needed(person)
+    return render_template("accounts/privacy_agree.html", form=form, notice=shown(notice), asking=asking,
+                           agreement=None if asking else latest_record(person)), status
+
+
+@bp.route("/settings/privacy/withdraw", methods=["GET", "POST"])
+@signed_in
+def privacy_withdraw() -> Response | tuple[str, int]:
+    """Withdraw one's agreement to the privacy notice (any signed-in person who agreed): on record,
+    signed out everywhere, asked again at the next sign-in."""
+    person: User = current_user._get_current_object()
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            withdraw(person)
+        except ServiceError as error:
+            flash(error.message, "info")
+            return redirect(url_for("accounts.settings"))
+        end_session()
+        flash(_("You have withdrawn your agreement, and you are signed out on every phone and computer. If you "
+                "sign in again, we will ask you to agree first."), "success")
+        return redirect(url_for("accounts.logout"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/privacy_withdraw.html", form=form, agreement=latest_record(person)), status

@@ -7,7 +7,16 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from ..forms import FriendlyDateField, PageForm, as_choices, choice_field, email_field, max_length, required
+from ..forms import (
+    FriendlyDateField,
+    PageForm,
+    as_choices,
+    choice_field,
+    email_field,
+    max_length,
+    required,
+    words_max_length,
+)
 from ..limits import (
     CHECK_IN_EVERY_DAYS_CHOICES,
     CHECK_IN_QUESTION_MAX,
@@ -16,6 +25,7 @@ from ..limits import (
     KIND_NAME_MAX,
     PERSON_NAME_MAX,
     PHONE_MAX,
+    PRIVACY_NOTICE_MAX,
     RETENTION_YEARS_CHOICES,
     SERVICE_NAME_MAX,
     TEAM_HOURS_MAX,
@@ -105,6 +115,27 @@ class EraseForm(PageForm):
         _l("Why is this account being erased?"),
         choices=as_choices((reason.value, label) for reason, label in ADMIN_REASONS.items()),
         invalid_choice_message=_l("Please choose why this account is being erased."),
+    )
+
+
+class PrivacyNoticeForm(PageForm):
+    text = TextAreaField(
+        _l("The privacy notice"),
+        validators=[required(_l("Please write the privacy notice.")), words_max_length(PRIVACY_NOTICE_MAX)],
+        description=_l("Plain words. Leave a blank line between paragraphs. Start a line with “# ” for a heading, "
+                       "or with “- ” for a point in a list."),
+        render_kw={"rows": 20},
+    )
+    asks_again = RadioField(
+        _l("Does everyone need to agree again?"),
+        choices=as_choices([
+            ("yes", _l("Yes: what the app keeps, who sees it or how long it is kept has changed. Everyone is "
+                       "asked to read it and agree when they next sign in.")),
+            ("no", _l("No: a small change of wording that changes nothing people agreed to. Nobody is asked "
+                      "again.")),
+        ]),
+        default="yes",
+        invalid_choice_message=_l("Please choose one."),
     )
 
 

@@ -46,6 +46,15 @@ from ..services.export import (
 from ..services.erasure import ErasureReason, erase_on_request, what_erasure_removes, why_not_erasable
 from ..services.families import all_families, assign_therapist, caseload_assignments, unassign_therapist
 from ..services.kinds import add_kind, all_kinds, move_kind, rename_kind, set_kind_hidden
+from ..services.privacy import (
+    current_notice,
+    notice_as_text,
+    notice_version,
+    notice_versions,
+    publish_notice,
+    shown,
+    standard_notice,
+)
 from ..services.retention import close_case, closing_reasons, reopen_case
 from ..services.settings import TeamContact, service_settings, timezone_choices, update_service_settings
 from ..services.two_factor import reset_two_factor
@@ -56,6 +65,7 @@ from .forms import (
     EraseForm,
     KindForm,
     PeopleSearchForm,
+    PrivacyNoticeForm,
     SettingsForm,
     TherapistForm,
 )
@@ -322,6 +332,47 @@ def settings() -> Response | tuple[str, int]:
                 return redirect(url_for("admin.settings"))
         status = 400
     return render_template("admin/settings.html", form=form), status
+
+
+@bp.route("/privacy", methods=["GET", "POST"])
+@admin_only
+def privacy_notice() -> Response | tuple[str, int]:
+    """The privacy notice: publish a new version (asking everyone again, or not), and every version
+    published so far."""
+    current = current_notice()
+    form = PrivacyNoticeForm()
+    if request.method == "GET":
+        # The app's own notice is edited from its words in the admin's language.
+        form.text.data = notice_as_text(standard_notice()) if current.text is None else current.text
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                notice = publish_notice(current_user, form.text.data, asks_again=form.asks_again.data == "yes")
+            except ServiceError as error:
+                apply_service_error(form, error)
+            else:
+                if notice.asks_again:
+                    flash(_("Version %(version)d of the privacy notice is published. Everyone will be asked to "
+                            "agree to it when they next sign in.", version=notice.version), "success")
+                else:
+                    flash(_("Version %(version)d of the privacy notice is published. Nobody is asked to agree "
+                            "again.", version=notice.version), "success")
+                return redirect(url_for("admin.privacy_notice"))
+        status = 400
+    return render_template("admin/privacy_notice.html", form=form, notice=shown(current_notice()),
+                           versions=notice_versions()), status
+
+
+@bp.route("/privacy/<int:version>")
+@admin_only
+def privacy_notice_version(version: int) -> str:
+    """One version of the privacy notice as it was published (older ones are kept, never changed)."""
+    notice = notice_version(version)
+    if notice is None:
+        abort(404)
+    return render_template("admin/privacy_notice_version.html", notice=shown(notice),
+                           newest=current_notice().version)
 
 
 @bp.route("/audit")

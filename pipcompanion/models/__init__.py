@@ -12,6 +12,7 @@ from .moments import (
     TherapySession,
     Visibility,
 )
+from .privacy import ConsentChoice, ConsentRecord, PrivacyNotice
 from .service import ServiceSettings
 from .users import PasswordLink, PasswordLinkPurpose, RecoveryCode, Role, User
 
@@ -33,6 +34,9 @@ __all__ = [
     "MemberKind",
     "Membership",
     "PasswordLink",
+    "ConsentChoice",
+    "ConsentRecord",
+    "PrivacyNotice",
     "PasswordLinkPurpose",
     "RecoveryCode",
     "Role",

@@ -9,7 +9,7 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..limits import AUDIT_DETAIL_MAX
-from .base import Model, UTCDateTime, utcnow
+from .base import Model, UTCDateTime, append_only_triggers, utcnow
 from .users import AUDIT_KEY_LENGTH
 
 
@@ -100,6 +100,10 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_ERASE = "account.erase"
     # The two-step code asked again before deleting one's own account was wrong.
     CODE_CHECK_FAILED = "code.check_failed"
+    # A new version of the privacy notice, asking everyone to agree again at their next sign-in, or
+    # a small wording change that asks nobody (agreements themselves are in consent_records).
+    PRIVACY_NOTICE_PUBLISH = "privacy_notice.publish"
+    PRIVACY_NOTICE_PUBLISH_MINOR = "privacy_notice.publish.minor"
 
 
 # The detail of a family.archive event when the family closed because its last carer's account was
@@ -143,27 +147,4 @@ class AuditEvent(Model):
 # The database refuses to change or remove an audit row, whoever asks (the app's own connection
 # included). Only the test suite and the bench, never production, lift this to empty their
 # databases (pipcompanion/maintenance.py).
-APPEND_ONLY_TRIGGERS: dict[str, tuple[list[str], list[str]]] = {
-    # dialect: (statements that install it, statements that remove it)
-    "postgresql": ([
-        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$",
-        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
-        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
-        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()",
-    ], [
-        "DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events",
-        "DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events",
-        "DROP FUNCTION IF EXISTS audit_events_append_only()",
-    ]),
-    "sqlite": ([
-        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
-        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
-    ], [
-        "DROP TRIGGER IF EXISTS audit_events_no_update",
-        "DROP TRIGGER IF EXISTS audit_events_no_delete",
-    ]),
-}
+APPEND_ONLY_TRIGGERS = append_only_triggers("audit_events")

@@ -68,6 +68,36 @@ def enum_type(enum_class: type[enum.StrEnum], length: int = 20) -> Enum:
     )
 
 
+def append_only_triggers(table: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Triggers by which the database refuses to change or remove a row of `table`, whoever asks:
+    for each dialect, (statements that install them, statements that remove them). UPDATE and
+    DELETE are refused on both, TRUNCATE on PostgreSQL too. `table` is one of ours, never input."""
+    message = f"{table} is append-only"
+    return {
+        "postgresql": ([
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()",
+        ], [
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
+            f"DROP FUNCTION IF EXISTS {table}_append_only()",
+        ]),
+        "sqlite": ([
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        ], [
+            f"DROP TRIGGER IF EXISTS {table}_no_update",
+            f"DROP TRIGGER IF EXISTS {table}_no_delete",
+        ]),
+    }
+
+
 def render_migration_type(type_: str, obj: object, _autogen_context: object) -> str | bool:
     """Alembic autogenerate: write our UTC timestamp as a plain timezone-aware DateTime."""
     if type_ == "type" and isinstance(obj, UTCDateTime):

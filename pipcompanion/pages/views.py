@@ -16,6 +16,7 @@ from ..forms import ConfirmForm
 from ..models import MemberKind, Role
 from ..permissions import FamilyAction, families_with_babies, family_access, public, role_required
 from ..services.home import carer_home as carer_home_data
+from ..services.privacy import current_notice, shown
 from ..services.progress import viewer_overview
 from .navigation import home_link, home_url, nav_links
 
@@ -90,6 +91,13 @@ def viewer_home() -> str:
 def help_page() -> str:
     """Crisis contacts and what the app is and is not (anyone)."""
     return render_template("pages/help.html")
+
+
+@bp.route("/privacy")
+@public
+def privacy_notice() -> str:
+    """The privacy notice in force: its version and the day it took effect (anyone)."""
+    return render_template("pages/privacy_notice.html", notice=shown(current_notice()))
 
 
 @bp.route("/healthz")

@@ -70,6 +70,7 @@ from .memory_book import (
     words_for_file,
 )
 from .passwords import verify_password
+from .privacy import records_of
 from .settings import language_on_offer, service_settings
 from .sign_ins import sign_ins_of
 
@@ -298,6 +299,10 @@ def person_export(person: User) -> ExportContent:
                     "joined_at": person.created_at, "active": person.active},
         "settings": {"language": language_on_offer(person.locale), "two_step_sign_in": person.has_two_factor,
                      "two_step_sign_in_since": person.two_factor_since},
+        "privacy_agreements": [
+            {"notice_version": record.notice_version, "choice": record.choice.value, "at": record.created_at}
+            for record in records_of(person)
+        ],
         "sign_ins": [{"device": each.device, "signed_in_at": each.created_at, "last_used_at": each.last_seen_at,
                       "ends_at": each.expires_at} for each in sign_ins_of(person)],
         "memberships": [

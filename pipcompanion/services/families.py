@@ -27,6 +27,7 @@ from ..models.audit import AuditAction
 from . import ServiceError
 from .accounts import create_user
 from .audit import record_event
+from .privacy import add_agreement, check_version_shown
 from .tokens import keyed_hash, new_code, new_link_token, normalize_code
 
 INVITATION_ACTIONS = {
@@ -115,12 +116,14 @@ def open_invitation(invitation_id: int) -> Invitation | None:
 
 
 def accept_invitation(
-    invitation_id: int, *, name: str, email: str, password: str, locale: str | None
+    invitation_id: int, *, name: str, email: str, password: str, locale: str | None, notice_version: int | None
 ) -> User:
-    """Make the invited person's account and membership; the invitation is used up."""
+    """Make the invited person's account and membership, with their agreement to the privacy notice
+    they were shown (`notice_version`, which must still be the current one); the invitation is used up."""
     invitation = open_invitation(invitation_id)
     if invitation is None:
         raise ServiceError(_("This invitation has expired or has already been used."))
+    notice = check_version_shown(notice_version, "agree")
     role = Role.CARER if invitation.kind is MemberKind.CARER else Role.VIEWER
     user = create_user(email=email, name=name, role=role, password=password, locale=locale)
     db.session.flush()
@@ -139,6 +142,7 @@ def accept_invitation(
             relation=invitation.relation,
         )
     )
+    add_agreement(user, notice)
     db.session.commit()
     return user
 

@@ -263,6 +263,7 @@ class World:
     password_token: str
     new_therapist: Person  # no second factor yet: sets it up after the password
     past_session: int
+    not_agreed: Person  # a carer who has not agreed to the privacy notice: asked at sign-in
 
 
 @pytest.fixture
@@ -290,4 +291,5 @@ def world(app: Flask, make: Factory, rivers: FamilyInfo, admin: Person) -> World
                                                                           two_factor_since=utcnow()))
         db.session.commit()
     dad.totp_secret = TOTP_SECRET
-    return World(rivers, brooks, admin, shared, private, invitation.token, token, robin, past_session)
+    jo = make.user(Role.CARER, name="Jo", agreed=False)
+    return World(rivers, brooks, admin, shared, private, invitation.token, token, robin, past_session, jo)

@@ -52,7 +52,8 @@ NOT_PAGES = {
 class Visit:
     endpoint: str
     # "signed-out", "mum", "dad", "nan", "brooks-mum", "sam", "admin"; "sam-half" and "robin-half"
-    # have typed their password only (Robin has no second factor yet)
+    # have typed their password only (Robin has no second factor yet); "jo" is asked to agree to the
+    # privacy notice
     who: str
     path: Callable[[World], str]
     state: str = "with data"
@@ -92,6 +93,19 @@ def make_an_invitation(page: Page) -> None:
     page.wait_for_load_state()
 
 
+def send_an_old_version(page: Page) -> None:
+    """"I agree" to a version that is no longer the one in force (as when it changed while reading)."""
+    page.locator("input[name=notice_version]").evaluate("field => { field.value = '0'; }")
+    page.get_by_role("button", name="I agree").click()
+    page.wait_for_load_state()
+
+
+def publish_nothing(page: Page) -> None:
+    page.get_by_label("The privacy notice", exact=True).fill("")
+    page.get_by_role("button", name="Publish version 2").click()
+    page.wait_for_load_state()
+
+
 def open_details(page: Page) -> None:
     for summary in page.locator("details summary").all():
         summary.click()
@@ -128,7 +142,14 @@ VISITS = [
     Visit("accounts.join_details", "signed-out", lambda w: f"/join/{w.invitation_token}"),
     Visit("accounts.join_details", "signed-out", lambda w: f"/join/{w.invitation_token}", "form error",
           submit_empty("Create my account")),
+    Visit("accounts.join_details", "signed-out", lambda w: f"/join/{w.invitation_token}", "notice open", open_details),
     Visit("accounts.join_details", "signed-out", lambda w: "/join/details", "expired"),
+    Visit("pages.privacy_notice", "signed-out", lambda w: "/privacy"),
+    Visit("pages.privacy_notice", "mum", lambda w: "/privacy"),
+    Visit("accounts.privacy_agree", "jo", lambda w: "/privacy/agree", "asked at sign-in"),
+    Visit("accounts.privacy_agree", "jo", lambda w: "/privacy/agree", "form error", send_an_old_version),
+    Visit("accounts.privacy_agree", "mum", lambda w: "/privacy/agree", "agreed"),
+    Visit("accounts.privacy_withdraw", "mum", lambda w: "/settings/privacy/withdraw"),
     Visit("accounts.choose_password", "signed-out", lambda w: f"/password/{w.password_token}"),
     Visit("accounts.choose_password", "signed-out", lambda w: f"/password/{w.password_token}", "form error",
           submit_empty("Save my password")),
@@ -230,6 +251,9 @@ VISITS = [
     Visit("admin.person_erase", "admin", lambda w: f"/admin/people/{w.rivers.viewers[0].id}/erase", "form error",
           submit_empty("Erase the account of Nan")),
     Visit("admin.person_erase", "admin", lambda w: f"/admin/people/{w.rivers.therapist.id}/erase", "refused: staff"),
+    Visit("admin.privacy_notice", "admin", lambda w: "/admin/privacy"),
+    Visit("admin.privacy_notice", "admin", lambda w: "/admin/privacy", "form error", publish_nothing),
+    Visit("admin.privacy_notice_version", "admin", lambda w: "/admin/privacy/1"),
     Visit("pages.help_page", "signed-out", lambda w: "/no-such-page", "not found"),
     Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor"),
     Visit("accounts.two_factor_setup", "mum", lambda w: "/settings/two-factor", "form error",
@@ -258,6 +282,7 @@ def person_for(world: World, who: str) -> Person | None:
         "admin": world.admin,
         "sam-half": world.rivers.therapist,
         "robin-half": world.new_therapist,
+        "jo": world.not_agreed,
     }[who]
 
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from pipcompanion.models import MemberKind, Role
 
 from ..conftest import Factory
-from ..helpers import PASSWORD, FamilyInfo, post
+from ..helpers import AGREE_TO_NOTICE, PASSWORD, FamilyInfo, post
 from .conftest import BrowserProblems
 from .pages import enter_code, expect_announced, heading, path_of
 
@@ -67,6 +67,7 @@ def fill_join_details(page: Page, *, name: str, email: str) -> None:
     page.get_by_label("Choose a password", exact=True).fill(PASSWORD)
     page.get_by_label("Type the password again", exact=True).fill(PASSWORD)
     page.get_by_label("Language", exact=True).select_option(label="English")
+    page.get_by_label("I have read the privacy notice and I agree to it").check()
     page.get_by_role("button", name="Create my account", exact=True).click()
 
 
@@ -151,7 +152,7 @@ def priya(app: Flask, new_family: FamilyInfo, make: Factory) -> None:
     joining = app.test_client()
     assert joining.get(f"/join/{make.invitation(new_family, MemberKind.CARER, 'Mum').token}").status_code == 302
     joined = post(joining, "/join/details", {"name": "Priya", "email": "priya@example.org", "password": PASSWORD,
-                                             "confirm": PASSWORD, "locale": "en"})
+                                             "confirm": PASSWORD, "locale": "en", **AGREE_TO_NOTICE})
     assert joined.status_code == 302
 
 

@@ -55,6 +55,7 @@ from pipcompanion.extensions import db, limiter
 from pipcompanion.models import Family, MemberKind, Moment, User
 from pipcompanion.services.accounts import create_therapist, use_password_link, user_by_email
 from pipcompanion.services.families import accept_invitation, create_family, create_invitation
+from pipcompanion.services.privacy import current_notice
 from pipcompanion.services.settings import today_for_service
 
 from ..conftest import IN_CI
@@ -126,7 +127,8 @@ class Deployment:
             therapist = db.session.get_one(User, self.therapist_id)
             invitation = create_invitation(db.session.get_one(Family, self.family_id), kind=MemberKind.CARER,
                                            relation="Dad", created_by=therapist)
-            accept_invitation(invitation.invitation.id, name=name, email=email, password=PASSWORD, locale="en")
+            accept_invitation(invitation.invitation.id, name=name, email=email, password=PASSWORD, locale="en",
+                              notice_version=current_notice().version)
             db.session.remove()
         return email
 
@@ -219,7 +221,8 @@ def deployment(redis_url: str, app: Flask) -> Iterator[Deployment]:
             family = create_family(therapist, display_name="Rivers", baby_name="Ava", baby_date_of_birth=None,
                                    today=today_for_service())
             invitation = create_invitation(family, kind=MemberKind.CARER, relation="Mum", created_by=therapist)
-            accept_invitation(invitation.invitation.id, name="Jess", email=carer_email, password=PASSWORD, locale="en")
+            accept_invitation(invitation.invitation.id, name="Jess", email=carer_email, password=PASSWORD, locale="en",
+                              notice_version=current_notice().version)
             family_id, therapist_id = family.id, therapist.id
         yield Deployment(environ, production, carer_email, "Jess", family_id, therapist_id)
     finally:

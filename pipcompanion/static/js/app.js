@@ -5,6 +5,9 @@
 const outbox = self.PipOutbox;
 const messages = document.getElementById("pip-messages")?.dataset || {};
 const userId = document.querySelector('meta[name="pip-user"]')?.content || null;
+// Signed in, but asked to agree to the privacy notice first: the API answers 401 until then, so
+// the outbox keeps its moments and neither replays nor refreshes (signing out still clears it).
+const agreementNeeded = document.querySelector('meta[name="pip-agreement-needed"]') !== null;
 const REPLAY_EVERY_MS = 30 * 1000;
 
 function text(key, values = {}) {
@@ -194,7 +197,7 @@ async function start() {
   focusErrorSummary();
   guardSignOut();
   registerWorker().catch(() => {});
-  if (!outbox || !userId) return;
+  if (!outbox || !userId || agreementNeeded) return;
   await outbox.setCurrentUser(userId);
   keepOfflineContext();
   await renderOutbox();
