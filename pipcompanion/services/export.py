@@ -549,7 +549,8 @@ def describe_export(person: User) -> ExportDescription:
     """The export page's words for this person: what their copy holds, and what it does not and why."""
     holds = [_("Your account: your name, email, role, language, when you joined and whether two-step sign-in "
                "is on."),
-             _("Where you are signed in now.")]
+             _("Where you are signed in now."),
+             _("When you agreed to the privacy notice (or withdrew your agreement), and to which version.")]
     leaves_out = [_("Your password, your two-step sign-in key and your recovery codes: nobody can read them back, "
                     "not even us.")]
     if person.role is Role.CARER:
