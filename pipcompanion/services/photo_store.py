@@ -114,3 +114,10 @@ _STORE = DatabasePhotoStore()
 def photo_store() -> PhotoStore:
     """The photo store this service uses (the database: the only backend so far)."""
     return _STORE
+
+
+def photos_for_export(moment_ids: Sequence[int]) -> list[StoredPhoto]:
+    """The photos of these moments with their bytes (the re-encoded copies: no metadata), oldest
+    moment first, for a person's export of their data. The caller passes only moments the person
+    may have in their export (this reads no permission)."""
+    return photo_store().with_bytes(moment_ids)
