@@ -1,14 +1,12 @@
 /* PIP Companion service worker, shell {{ version }}.
  * Caches the app shell only (CSS, JS, icons, the offline page); pages are fetched from the
- * network first and never cached, so no family data sits in this cache. Photos of moments are
- * never touched at all: the browser fetches them itself, and the server sends them no-store. */
+ * network first and never cached, so no family data sits in this cache. */
 "use strict";
 importScripts("{{ outbox_script }}");
 
 const SHELL_CACHE = "pip-shell-{{ version }}";
 const SHELL = {{ shell_json | safe }};
 const OFFLINE_URL = "{{ offline_url }}";
-const PHOTO_PATH = /^\/families\/\d+\/moments\/\d+\/photos\//;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)));
@@ -31,7 +29,6 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (PHOTO_PATH.test(url.pathname)) return;  // a family's photo: never cached, never answered from a cache
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(async () => (await caches.match(OFFLINE_URL)) || Response.error()));
     return;
