@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 from PIL import Image, ImageDraw
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from sqlalchemy import select
 
 from pipcompanion.extensions import db
@@ -58,8 +58,8 @@ def test_mum_adds_a_photo_and_sam_opens_it_full_screen_in_the_session_view(
     phone.get_by_role("link", name="Add a moment", exact=True).click()
     expect(heading(phone, "Add a moment")).to_be_visible()
     phone.get_by_label("What happened? (optional)").fill(WORDS)
-    phone.get_by_label("Photos (optional)").set_input_files(
-        files=[{"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": camera_photo()}])
+    chosen: FilePayload = {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": camera_photo()}
+    phone.get_by_label("Photos (optional)").set_input_files(files=[chosen])
     assert fits_the_width(phone), "the form is wider than the phone"
     phone.get_by_role("button", name="Save this moment").first.click()
 
