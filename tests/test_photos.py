@@ -344,6 +344,7 @@ def test_a_photo_is_served_to_those_who_see_the_moment_never_cached_and_a_therap
             assert response.mimetype == "image/jpeg"
             assert response.headers["Cache-Control"] == "private, no-store"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.headers["Content-Disposition"] in ('inline; filename="photo.jpg"', 'inline; filename="thumbnail.jpg"')
             assert read_back(response.data).format == "JPEG"
     assert photo_audit_rows(app) == 1  # the therapist's full-size opening; not the carers'
 

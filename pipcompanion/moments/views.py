@@ -234,7 +234,8 @@ def _photo_response(family: Family, moment_id: int, photo_id: str, *, thumbnail:
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    response.headers["Content-Disposition"] = "inline"
+    # Our own name, never the one the phone sent (ASVS 5.4.1): a saved copy is "photo.jpg".
+    response.headers["Content-Disposition"] = f'inline; filename="{"thumbnail" if thumbnail else "photo"}.jpg"'
     return response
 
 
