@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+import zipfile
 import zlib
 from typing import Any
 
@@ -504,3 +505,13 @@ def test_export_gets_a_moments_photos_with_their_bytes(app: Flask, rivers: Famil
         [photo] = photos_for_export([answer["id"]])
     assert photo.moment_id == answer["id"] and photo.content_type == "image/jpeg"
     assert read_back(photo.content).size == (300, 400)
+
+
+def test_a_photo_with_an_archive_riding_at_its_end_is_refused(app: Flask, rivers: FamilyInfo, mum: FlaskClient) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("run.js", "alert(1)")
+    response = form_with_photos(mum, rivers, [(plain_image(64, 64, "JPEG") + archive.getvalue(), "holiday.jpg")])
+    assert response.status_code == 400
+    assert "It has something other than a picture hidden inside it." in page_text(response)
+    assert moment_total(app) == 0
