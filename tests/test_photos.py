@@ -515,3 +515,12 @@ def test_a_photo_with_an_archive_riding_at_its_end_is_refused(app: Flask, rivers
     assert response.status_code == 400
     assert "It has something other than a picture hidden inside it." in page_text(response)
     assert moment_total(app) == 0
+
+
+def test_a_memory_book_carries_at_most_150_photos_and_says_so(app: Flask, rivers: FamilyInfo, make: Factory,
+                                                              mum: FlaskClient) -> None:
+    ids = [make.moment(rivers, rivers.carers[0], f"Moment {n}", visibility=Visibility.FAMILY) for n in range(51)]
+    make.photos(ids, per_moment=3)  # 153 photos
+    html = mum.get(f"/families/{rivers.id}/memory-book/book").get_data(as_text=True)
+    assert html.count('src="data:image/jpeg;base64,') == 150
+    assert "This book holds its first 150 photos. To keep the others, make a book of fewer months." in html
