@@ -71,7 +71,8 @@ def child(path: str, repeats: int, full_decode: bool) -> None:
     from pipcompanion.services.photos import process_photo
 
     if full_decode:
-        JpegImagePlugin.JpegImageFile.draft = lambda self, mode, size: None  # type: ignore[method-assign]  # the bench's "without" case
+        # The bench's "without" case: Pillow's reduced-scale JPEG decoding turned off.
+        JpegImagePlugin.JpegImageFile.draft = lambda self, mode, size: None  # type: ignore[method-assign]  # see above
     data = Path(path).read_bytes()
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     baseline = _max_rss_bytes()

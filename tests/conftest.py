@@ -25,9 +25,9 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from PIL import Image
 from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
-from PIL import Image
 
 from pipcompanion import create_app
 from pipcompanion.config import ProductionConfig

@@ -524,3 +524,13 @@ def test_a_memory_book_carries_at_most_150_photos_and_says_so(app: Flask, rivers
     html = mum.get(f"/families/{rivers.id}/memory-book/book").get_data(as_text=True)
     assert html.count('src="data:image/jpeg;base64,') == 150
     assert "This book holds its first 150 photos. To keep the others, make a book of fewer months." in html
+
+
+def test_a_description_too_long_is_refused_on_its_field(app: Flask, rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
+    client = sign_in_as(rivers.carers[0])
+    response = api_with_photos(client, rivers, [(plain_image(40, 40, "JPEG"), "a.jpg")],
+                               photo_descriptions=["x" * 301])
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == [
+        {"field": "photo_descriptions", "message": "Please keep the photo's description to 300 characters."}]
+    assert moment_total(app) == 0
