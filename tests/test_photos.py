@@ -534,3 +534,23 @@ def test_a_description_too_long_is_refused_on_its_field(app: Flask, rivers: Fami
     assert response.get_json()["errors"] == [
         {"field": "photo_descriptions", "message": "Please keep the photo's description to 300 characters."}]
     assert moment_total(app) == 0
+
+
+def test_changing_a_moment_changes_what_its_photos_are_described_as(app: Flask, rivers: FamilyInfo,
+                                                                    mum: FlaskClient) -> None:
+    answer = api_with_photos(mum, rivers, [(plain_image(90, 60, "JPEG"), "1.jpg")]).get_json()
+    public_id = answer["photos"][0]["url"].rsplit("/", 1)[1]
+    form = edit_form(mum, rivers, answer["id"])
+    assert form[f"photo_description-{public_id}"] == [""]
+    form[f"photo_description-{public_id}"] = ["Ava asleep on Dad's chest"]
+    changed = send_form(mum, f"/families/{rivers.id}/moments/{answer['id']}/edit", form, [])
+    assert changed.status_code == 302, page_text(changed)
+    assert [photo.description for photo in stored_photos(app)] == ["Ava asleep on Dad's chest"]
+    page = mum.get(f"/families/{rivers.id}/moments/{answer['id']}").get_data(as_text=True)
+    assert 'alt="Ava asleep on Dad&#39;s chest"' in page
+    # Another moment's photo id in the form changes nothing.
+    other = api_with_photos(mum, rivers, [(plain_image(90, 60, "JPEG"), "2.jpg")]).get_json()
+    other_id = other["photos"][0]["url"].rsplit("/", 1)[1]
+    form[f"photo_description-{other_id}"] = ["Not this one"]
+    send_form(mum, f"/families/{rivers.id}/moments/{answer['id']}/edit", form, [])
+    assert "Not this one" not in [photo.description for photo in stored_photos(app)]
