@@ -12,6 +12,7 @@ from .moments import (
     TherapySession,
     Visibility,
 )
+from .photos import MomentPhoto
 from .privacy import ConsentChoice, ConsentRecord, PrivacyNotice
 from .service import ServiceSettings
 from .users import PasswordLink, PasswordLinkPurpose, RecoveryCode, Role, User
@@ -19,6 +20,7 @@ from .users import PasswordLink, PasswordLinkPurpose, RecoveryCode, Role, User
 __all__ = [
     "Focus",
     "Moment",
+    "MomentPhoto",
     "MomentKind",
     "Reflection",
     "TherapySession",

@@ -35,6 +35,7 @@ from stream_zip import ZIP_64, MemberFile, stream_zip
 
 from ..extensions import db
 from ..labels import FEELING_WORDS, VISIBILITY_LABELS
+from ..limits import BOOK_PHOTOS_MAX
 from ..models import (
     CaseloadAssignment,
     CheckIn,
@@ -60,6 +61,7 @@ from .kinds import kind_name
 from .memory_book import (
     BookChoices,
     BookMoment,
+    BookPhoto,
     DownloadName,
     MemoryBook,
     book_photo,
@@ -70,6 +72,7 @@ from .memory_book import (
     words_for_file,
 )
 from .passwords import verify_password
+from .photo_store import StoredPhoto, photo_store
 from .privacy import records_of
 from .settings import language_on_offer, service_settings
 from .sign_ins import sign_ins_of
@@ -92,20 +95,44 @@ FILE_MODE = stat.S_IFREG | 0o600
 @dataclass(frozen=True)
 class ExportPhoto:
     """A photo of a moment as an export carries it: a file under images/ in the ZIP, named in
-    data.json, and inside the memory book as a `data:` address."""
+    data.json, and inside the memory book as a `data:` address. `content` is None where only the
+    list is wanted (data.json, the index): bytes are read a few moments at a time, never a page."""
 
     file_name: str  # "images/123-1.jpg"
     media_type: str  # "image/jpeg"
     description: str
-    content: bytes
+    content: bytes | None
 
 
-def photos_for_export(moment_ids: Sequence[int]) -> dict[int, list[ExportPhoto]]:
-    """The photos of one page of moments (by moment id), for an export. THE one place an export
-    reads photos: data.json's `photos`, the ZIP's images/ folder and the memory book all follow from
-    it. Photos are not part of the app yet, so no moment has any; when they are, read this page's
-    photos here in one statement and name each `images/<moment id>-<n>.<extension>`."""
-    return {}
+# The re-encoded photos are JPEGs; the others are here should a store keep another kind.
+PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+# How many moments' photos are read with their bytes at once (at most 3 photos of about 300 KB
+# each a moment: a few MB), however long a page of moments is.
+PHOTO_CHUNK = 20
+
+
+def photos_for_export(moment_ids: Sequence[int], *, with_content: bool) -> dict[int, list[ExportPhoto]]:
+    """The photos of these moments (by moment id), for an export: THE one place an export reads
+    photos (data.json's `photos`, the ZIP's images/ folder and the memory book follow from it). The
+    caller passes only moments the export may hold (this reads no permission); one statement."""
+    store = photo_store()
+    found = store.with_bytes(moment_ids) if with_content else store.listed(moment_ids)
+    by_moment: dict[int, list[ExportPhoto]] = defaultdict(list)
+    for photo in found:
+        extension = PHOTO_EXTENSIONS.get(photo.content_type, "jpg")
+        by_moment[photo.moment_id].append(ExportPhoto(
+            f"{IMAGES_FOLDER}/{photo.moment_id}-{photo.position + 1}.{extension}", photo.content_type,
+            photo.description, photo.content if isinstance(photo, StoredPhoto) else None))
+    return by_moment
+
+
+def _with_photo_bytes(moment_ids: Sequence[int]) -> Iterator[tuple[int, list[ExportPhoto]]]:
+    """The photos of these moments with their bytes, PHOTO_CHUNK moments at a time, in order."""
+    for start in range(0, len(moment_ids), PHOTO_CHUNK):
+        chunk = moment_ids[start:start + PHOTO_CHUNK]
+        photos = photos_for_export(chunk, with_content=True)
+        for moment_id in chunk:
+            yield moment_id, photos.get(moment_id, [])
 
 
 # ---------------------------------------------------------------- reading moments a page at a time
@@ -149,7 +176,7 @@ def _export_moments(families: dict[int, ExportFamily], where: ColumnElement[bool
     """The moments `where` picks, oldest first, each with its card (kinds, people, reflections) and
     photos: a few statements a page (the page, its links and reflections per family, its photos)."""
     for page in _moment_pages(where):
-        photos = photos_for_export([moment.id for moment in page])
+        photos = photos_for_export([moment.id for moment in page], with_content=False)
         by_family: dict[int, list[Moment]] = defaultdict(list)
         for moment in page:
             by_family[moment.family_id].append(moment)
@@ -496,22 +523,39 @@ def _book_html(person: User, known: ExportFamily, today: date) -> Iterator[bytes
     family = known.family
     first_day = (known.first_moment_at or utcnow()).astimezone(zone).date()
     choices = BookChoices(min(first_day, today), today, with_reflections=True, with_my_own=True)
-    moments = (
-        BookMoment(entry.card, [book_photo(photo.content, photo.media_type, photo.description) for photo in entry.photos])
-        for entry in _export_moments({family.id: known}, and_(own_moments(person.id), Moment.family_id == family.id))
-    )
-    book = MemoryBook(family, book_title(family.babies), list(family.babies), choices, by_month(moments, zone))
+    own_in_family = and_(own_moments(person.id), Moment.family_id == family.id)
+    entries = _export_moments({family.id: known}, own_in_family)
+    photos_left = BOOK_PHOTOS_MAX
+
+    def moments() -> Iterator[BookMoment]:
+        # Like a book made in the app, this one carries at most BOOK_PHOTOS_MAX photos (every photo
+        # is in images/ beside it); their bytes are read one moment at a time.
+        nonlocal photos_left
+        for entry in entries:
+            photos: list[BookPhoto] = []
+            if entry.photos and photos_left > 0:
+                for _moment_id, stored in _with_photo_bytes([entry.moment.id]):
+                    photos += [book_photo(photo.content or b"", photo.media_type,
+                                          photo.description or entry.card.text or _("A photo of this moment"))
+                               for photo in stored[:photos_left]]
+                photos_left -= len(photos)
+            yield BookMoment(entry.card, photos)
+
+    photos_left_out = photo_store().count_where(own_in_family) > BOOK_PHOTOS_MAX
+    book = MemoryBook(family, book_title(family.babies), list(family.babies), choices, by_month(moments(), zone),
+                      photos_left_out, photos_in_images_folder=True)
     yield from _rendered("book/book_file.html", book=book, stylesheet=book_stylesheet())
 
 
 def _images(content: ExportContent) -> Iterator[MemberFile]:
-    """The moments' photos as files under images/ (none until photos are part of the app), read a
-    page of moments at a time."""
+    """The moments' photos as files under images/: a page of moments listed at a time, their bytes
+    read PHOTO_CHUNK moments at a time."""
     for page in _moment_pages(content.moments_where):
-        photos = photos_for_export([moment.id for moment in page])
-        for moment in page:
-            for photo in photos.get(moment.id, []):
-                yield photo.file_name, moment.updated_at, FILE_MODE, ZIP_64, (photo.content,)
+        listed = photos_for_export([moment.id for moment in page], with_content=False)
+        updated = {moment.id: moment.updated_at for moment in page if moment.id in listed}
+        for moment_id, photos in _with_photo_bytes(list(updated)):
+            for photo in photos:
+                yield photo.file_name, updated[moment_id], FILE_MODE, ZIP_64, (photo.content or b"",)
 
 
 def _members(content: ExportContent, person: User | None) -> Iterator[MemberFile]:

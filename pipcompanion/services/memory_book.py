@@ -26,12 +26,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..limits import BOOK_DAYS_MAX, BOOK_MOMENTS_MAX
+from ..limits import BOOK_DAYS_MAX, BOOK_MOMENTS_MAX, BOOK_PHOTOS_MAX
 from ..models import Baby, Family, Moment
 from ..permissions import FamilyAccess, book_moment_scope
 from . import ServiceError
 from .audience import FamilyAudience, names_list
 from .cards import MomentCard, load_cards
+from .photo_store import photo_store
 from .settings import service_settings
 
 # Pictures a book may carry inline (the download has no other place to keep them).
@@ -84,6 +85,11 @@ class MemoryBook:
     # A list for a book made in the app; a data export's book reads its months as it is written
     # (`months_of`), so a book of years of moments is never held whole.
     months: Iterable[BookMonth]
+    # More photos than one book carries (BOOK_PHOTOS_MAX): the first ones are in it, and it says so.
+    photos_left_out: bool = False
+    photos_max: int = BOOK_PHOTOS_MAX
+    # A data export's book: every photo is in the images/ folder beside it.
+    photos_in_images_folder: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,11 +178,13 @@ def book_title(babies: Sequence[Baby]) -> str:
 def memory_book(access: FamilyAccess, family: Family, choices: BookChoices, *, today: date,
                 photos: Mapping[int, Sequence[BookPhoto]] | None = None) -> MemoryBook:
     """The book a carer or the family's therapist asked for: the moments it may hold in the chosen
-    days, oldest first, grouped by month. `photos` (by moment id) are put beside their moments.
+    days, oldest first, grouped by month, each with its photos (the re-encoded copies we keep,
+    never what a phone sent; at most BOOK_PHOTOS_MAX in a book). `photos` (by moment id) replaces
+    the stored ones.
 
     A fixed number of statements whatever the period holds: the moments, the carers who may be
-    named, and the cards' links and reflections. A ServiceError when the days are not right or
-    hold more moments than one book.
+    named, the cards' links, photos and reflections, and the photos' bytes. A ServiceError when the
+    days are not right or hold more moments than one book.
     """
     check_period(choices.date_from, choices.date_to, today)
     zone = ZoneInfo(service_settings().timezone)
@@ -195,9 +203,20 @@ def memory_book(access: FamilyAccess, family: Family, choices: BookChoices, *, t
     audience = FamilyAudience.of(family)
     cards = load_cards(access, moments, audience.carers_by_id(), {b.id: b for b in family.babies},
                        audience=audience, with_reflections=choices.with_reflections)
+    photos_left_out = False
+    if photos is None:
+        stored = photo_store().with_bytes([moment.id for moment in moments], limit=BOOK_PHOTOS_MAX + 1)
+        photos_left_out = len(stored) > BOOK_PHOTOS_MAX
+        texts = {card.id: card.text for card in cards}
+        by_moment: dict[int, list[BookPhoto]] = {}
+        for photo in stored[:BOOK_PHOTOS_MAX]:
+            by_moment.setdefault(photo.moment_id, []).append(book_photo(
+                photo.content, photo.content_type, photo.description or texts.get(photo.moment_id, "")
+                or _("A photo of this moment")))
+        photos = by_moment
     book_moments = (BookMoment(card, list((photos or {}).get(card.id, ()))) for card in cards)
     return MemoryBook(family, book_title(family.babies), list(family.babies), choices,
-                      list(by_month(book_moments, zone)))
+                      list(by_month(book_moments, zone)), photos_left_out)
 
 
 def by_month(moments: Iterable[BookMoment], zone: ZoneInfo) -> Iterator[BookMonth]:

@@ -81,6 +81,8 @@ def standard_notice() -> list[NoticeBlock]:
             _("Your password, kept only in a scrambled form that nobody can read back."),
             _("The moments you note: your words, the kind of moment, when it was, who was there, how you felt, "
               "and who can see it."),
+            _("Photos you add to a moment. We keep a copy made from the picture alone: where it was taken, "
+              "the phone and the time are taken out. Only the people who can see the moment can see its photos."),
             _("Your family's name in the app, and your baby's first name or nickname and date of birth, if "
               "given."),
             _("What your therapist adds: reflections on your moments, moments to talk about in a session, the "
