@@ -55,7 +55,7 @@ ODD_WORDS = [
     "\\",
 ]
 # Numbers that are not ids: too big for the database, negative, not a number at all.
-NOT_IDS = ["99999999999999999999", "2147483648", "-1", "0", "abc", "1.5", "1e3", "%00"]
+NOT_IDS = ["99999999999999999999", "2147483648", "-1", "0", "abc", "1.5", "1e3", "%00", "١", "１"]
 # Where a sign-in that asks may be sent afterwards: none of these is ours.
 OTHER_SITES = ["//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example",
                "javascript:alert(1)", "/\t/evil.example", "http:evil.example", "//evil.example/%2F..",
