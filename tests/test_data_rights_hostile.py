@@ -355,8 +355,8 @@ def test_erasing_without_the_form_token_erases_nothing(app: Flask, alex: FlaskCl
 # ---------------------------------------------------------------- the admin's privacy notice
 
 
-@pytest.mark.parametrize("text", ["", "\x00" * 50, " \n\t\r\n ", "x" * (PRIVACY_NOTICE_MAX + 1),
-                                  "\x00\n\n\x00", "\r\r\r"])
+@pytest.mark.parametrize("text", ["", "\x00" * 50, " \n\t\r\n ", "\u200b", "\ufeff", "x" * (PRIVACY_NOTICE_MAX + 1),
+                                  "\x00\n\n\x00", "#", "# ", "- ", "-\n-\n-", "\r\r\r"])
 def test_a_notice_of_nothing_or_too_much_is_not_published(app: Flask, alex: FlaskClient, text: str) -> None:
     alex.get("/admin/privacy")  # the app's own version 1 exists, as it would by now
     versions = count(app, PrivacyNotice)
