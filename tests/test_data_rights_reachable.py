@@ -140,6 +140,9 @@ def test_the_service_lead_reaches_a_persons_export_and_erasure_and_the_notice_fr
 
     erase = click(desk, person, f"Erase the account of {mum.name}")
     assert "Why is this account being erased?" in page_text(erase)
+    # "No, keep it" goes back to the person she came from, and erases nothing.
+    back = click(desk, erase, "No, keep it")
+    assert back.request.path == person.request.path
     assert count(app, User, User.id == mum.id) == 1
 
     notice = click(desk, dashboard, "Privacy notice")
