@@ -17,10 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.test import TestResponse
+from werkzeug.wrappers import Response
 
 from pipcompanion.limits import PRIVACY_NOTICE_MAX
 from pipcompanion.models import AuditEvent, ConsentRecord, MemberKind, PrivacyNotice, Role, User
 from pipcompanion.models.audit import AuditAction
+from pipcompanion.pages.navigation import safe_next_url
 
 from .conftest import Factory
 from .helpers import (
@@ -443,3 +445,17 @@ def test_public_and_signed_out_pages_with_odd_addresses_never_fail(make_client: 
     if response.status_code == 302:
         assert urlsplit(response.headers["Location"]).path in ("/login", "/account-deleted", "/privacy")
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(target=st.one_of(st.text(), st.text(alphabet="/\\:.@%?#\t\r\n\x00 ajevil").map(lambda text: "/" + text)))
+def test_where_a_sign_in_goes_next_is_always_a_path_of_ours_a_browser_can_be_sent_to(target: str) -> None:
+    """Any `next=`: either refused (the person goes home) or a path here, which the Location header
+    carries as it is (no line break for werkzeug to refuse) and no browser reads as another site."""
+    kept = safe_next_url(target)
+    if kept is None:
+        return
+    parts = urlsplit(kept.replace("\\", "/"))
+    assert kept.startswith("/") and not kept.startswith("//") and not parts.scheme and not parts.netloc
+    assert not any(ord(character) < 0x20 or ord(character) == 0x7F for character in kept)
+    assert Response(status=302, headers={"Location": kept}).headers["Location"] == kept
