@@ -7,6 +7,7 @@ or an ordinary page, never a server error, and a refused request saves and delet
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import quote, urlsplit
 
@@ -459,3 +460,33 @@ def test_where_a_sign_in_goes_next_is_always_a_path_of_ours_a_browser_can_be_sen
     assert kept.startswith("/") and not kept.startswith("//") and not parts.scheme and not parts.netloc
     assert not any(ord(character) < 0x20 or ord(character) == 0x7F for character in kept)
     assert Response(status=302, headers={"Location": kept}).headers["Location"] == kept
+
+
+@pytest.mark.parametrize("path", ["/settings/export", "/settings/delete-account", "/privacy/agree",
+                                  "/settings/privacy/withdraw"])
+def test_a_carers_forms_sent_as_json_or_a_file_do_nothing(app: Flask, mum: FlaskClient, path: str) -> None:
+    """The wrong kind of body (JSON, a file where words go): refused like a form without its token."""
+    people, records = count(app, User), count(app, ConsentRecord)
+    token = csrf_token(mum)
+    refused(mum.post(path, json={"csrf_token": token, "password": PASSWORD, "notice_version": "1"}))
+    sent_as_file = no_server_error(mum.post(path, data={"csrf_token": token, "password": (io.BytesIO(PASSWORD.encode()), "p.txt"),
+                                                        "notice_version": (io.BytesIO(b"1"), "v.txt")},
+                                            content_type="multipart/form-data"))
+    assert sent_as_file.mimetype != "application/zip"
+    assert count(app, User) == people
+    # Withdrawing needs nothing but its token, so its file-bearing form is a form like any other.
+    if path != "/settings/privacy/withdraw":
+        assert count(app, ConsentRecord) == records
+    assert exports_on_record(app) == 0
+
+
+@pytest.mark.parametrize("path", ["/admin/privacy", "/admin/people/{mum}/erase", "/admin/people/{mum}/export",
+                                  "/admin/families/{family}/export"])
+def test_the_admins_forms_sent_as_json_do_nothing(app: Flask, alex: FlaskClient, rivers: FamilyInfo,
+                                                  path: str) -> None:
+    alex.get("/admin/privacy")
+    people, versions = count(app, User), count(app, PrivacyNotice)
+    address = path.format(mum=rivers.carers[0].id, family=rivers.id)
+    refused(alex.post(address, json={"csrf_token": csrf_token(alex), "text": "# New words", "asks_again": "yes",
+                                     "reason": "asked"}))
+    assert (count(app, User), count(app, PrivacyNotice), exports_on_record(app)) == (people, versions, 0)
