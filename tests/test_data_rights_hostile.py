@@ -258,7 +258,7 @@ def join_form(**changes: object) -> dict[str, object]:
     {"notice_version": "99999999999999999999"}, {"notice_version": "-1"}, {"notice_version": "two"},
     {"notice_version": "\x00"}, {"notice_version": ""}, {"notice_version": ["2", "1"]},
     {"agree": ""}, {"agree": "\x00"},
-    {"name": "\x00"}, {"name": "x" * 10_000},
+    {"name": "\x00"}, {"name": "x" * 10_000}, {"name": " \u200f\u200b "}, {"name": "\u202e\u2066"},
     {"email": "\x00"}, {"email": "x" * 10_000 + "@example.org"}, {"email": "\u202e@example.org"},
     {"locale": "xx"}, {"locale": "\x00"}, {"locale": "en" * 5000},
     {"password": "x" * 10_000, "confirm": "x" * 10_000},
@@ -268,6 +268,8 @@ def test_joining_with_hostile_fields_makes_no_account(app: Flask, invited: Flask
     people, records = count(app, User), count(app, ConsentRecord)
     response = refused(post(invited, "/join/details", join_form(**changes)))
     assert response.mimetype == "text/html"
+    if "name" in changes:
+        assert re.search(r"Please tell us your name|Please fill this in|at most \d+ characters", page_text(response))
     assert count(app, User) == people and count(app, ConsentRecord) == records
     # The page still offers to join, with the invitation kept: ticked and right, it works.
     assert post(invited, "/join/details", join_form()).headers["Location"] == "/home"
