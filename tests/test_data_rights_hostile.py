@@ -409,9 +409,9 @@ def test_a_notice_version_that_does_not_exist_is_not_found(alex: FlaskClient, ve
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(st.characters(codec="utf-8"), max_size=300))
-def test_any_notice_an_admin_writes_is_published_or_refused_and_shown_as_written(
-        app: Flask, make: Factory, make_client: MakeClient, text: str) -> None:
-    alex = _alex_for(make, make_client)
+def test_any_notice_an_admin_writes_is_published_or_refused_and_anyone_can_read_it(
+        app: Flask, alex: FlaskClient, make_client: MakeClient, text: str) -> None:
+    """One admin, signed in once, for every example (the fixture is made once for the whole run)."""
     versions = count(app, PrivacyNotice)
     response = no_server_error(post(alex, "/admin/privacy", {"text": text, "asks_again": "no"}))
     if response.status_code == 302:
@@ -419,22 +419,6 @@ def test_any_notice_an_admin_writes_is_published_or_refused_and_shown_as_written
         assert no_server_error(make_client().get("/privacy")).status_code == 200
     else:
         assert response.status_code == 400 and count(app, PrivacyNotice) == versions
-
-
-_ALEX: dict[int, FlaskClient] = {}
-
-
-def _alex_for(make: Factory, make_client: MakeClient) -> FlaskClient:
-    """One signed-in admin for every example of a test (hypothesis runs them in one test's fixtures)."""
-    key = id(make)
-    if key not in _ALEX:
-        _ALEX.clear()
-        admin = make.user(Role.ADMIN, name="Alex")
-        client = make_client()
-        sign_in(client, admin)
-        client.get("/admin/privacy")
-        _ALEX[key] = client
-    return _ALEX[key]
 
 
 # ---------------------------------------------------------------- the pages anyone reaches
