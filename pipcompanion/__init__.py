@@ -39,7 +39,10 @@ def _close_streamed_body(response: Response) -> Response:
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """`<int:...>` in routes, capped at the largest id PostgreSQL's integer column holds."""
+    """`<int:...>` in routes: ASCII digits only (werkzeug's `\\d` also takes other scripts' digits, so
+    /admin/people/١ was person 1), capped at the largest id PostgreSQL's integer column holds."""
+
+    regex = "[0-9]+"
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", 2**31 - 1)

@@ -65,6 +65,10 @@ def safe_next_url(target: str | None) -> str | None:
         return None
     if "\\" in target:
         return None
+    # A control character (a line break above all) cannot go in the Location header: werkzeug
+    # would refuse to send it, a server error instead of the page.
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in target):
+        return None
     return target
 
 

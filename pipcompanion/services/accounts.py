@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -100,7 +101,10 @@ def create_user(
     *, email: str, name: str, role: Role, password: str | None, locale: str | None = None
 ) -> User:
     """Add a user to the session (the caller commits). Name, email and password are checked first."""
-    if not name.strip() or len(name.strip()) > PERSON_NAME_MAX:
+    # A name others can read: not only invisible marks (right-to-left, zero-width), which strip() keeps.
+    if not any(unicodedata.category(character)[0] not in "CZ" for character in name):
+        raise ServiceError(_("Please fill this in."), "name")
+    if len(name.strip()) > PERSON_NAME_MAX:
         raise ServiceError(_("Please give a name of at most %(max)d characters.", max=PERSON_NAME_MAX), "name")
     check_email(email)
     ensure_email_free(email)

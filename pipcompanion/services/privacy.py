@@ -290,7 +290,9 @@ def publish_notice(admin: User, text: str, *, asks_again: bool) -> PrivacyNotice
         raise ServiceError(_("Please write the privacy notice."), "text")
     if len(text) > PRIVACY_NOTICE_MAX:
         raise ServiceError(_("Please use at most %(max)d characters.", max=PRIVACY_NOTICE_MAX), "text")
-    if not parse_notice(text):
+    # Words someone can read: not only invisible marks (a zero-width space, a byte-order mark),
+    # punctuation or a character undecodable bytes became, which everyone would be asked to agree to.
+    if not parse_notice(text) or not any(character.isalnum() for character in text):
         raise ServiceError(_("Please write the privacy notice."), "text")
     current = current_notice()
     same_as_now = notice_as_text(standard_notice()) if current.text is None else current.text

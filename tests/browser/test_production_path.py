@@ -8,7 +8,9 @@ a pytest process makes them once).
 
 Over HTTPS a carer signs in in headless Chromium, adds a moment online, loses the network, adds
 one offline, and sees it sent exactly once when the network is back; `requests` checks that a
-write from another origin is refused. Behind the proxy, a form sent as the browser sent it to the
+write from another origin is refused. Over HTTPS too, a carer downloads her data (a ZIP of more than
+one page of moments, streamed through gunicorn, arrives whole) and deletes her account, and a
+service lead's new notice that asks again is shown first at a carer's next sign-in. Behind the proxy, a form sent as the browser sent it to the
 proxy works, and one that names another origin, or no page of ours, does not; and the sign-in
 throttling holds across the two workers exactly as README documents it, per account and per
 address (each count is kept once, in Redis, whichever worker answers).
@@ -24,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -32,11 +35,13 @@ import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -46,22 +51,23 @@ from flask import Flask
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from playwright.sync_api import Browser, Locator, Page, expect
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from pipcompanion import create_app
 from pipcompanion.config import ENVIRONMENT_SETTINGS, ProductionConfig
 from pipcompanion.extensions import db, limiter
-from pipcompanion.models import Family, MemberKind, Moment, User
+from pipcompanion.models import Family, MemberKind, Moment, PrivacyNotice, Role, User, Visibility, utcnow
 from pipcompanion.services.accounts import create_therapist, use_password_link, user_by_email
 from pipcompanion.services.families import accept_invitation, create_family, create_invitation
-from pipcompanion.services.privacy import current_notice
+from pipcompanion.services.passwords import hash_password
+from pipcompanion.services.privacy import add_agreement, current_notice
 from pipcompanion.services.settings import today_for_service
 
 from ..conftest import IN_CI
-from ..helpers import page_text_of
-from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, BrowserProblems
-from .pages import CONTROLLED_ONCE_ACTIVE, Connection
+from ..helpers import TOTP_SECRET, Person, page_text_of
+from .conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, TIMEOUT_MS, BrowserProblems
+from .pages import CONTROLLED_ONCE_ACTIVE, Connection, enter_code, type_password
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's own gunicorn and flask
@@ -131,6 +137,53 @@ class Deployment:
                               notice_version=current_notice().version)
             db.session.remove()
         return email
+
+
+    def moments_by(self, email: str, words: list[str], *, private_too: int = 0) -> None:
+        """Moments of the family written by this person (the last `private_too` private), stored
+        as the API stores them."""
+        now = utcnow()
+        with self.app.app_context():
+            author = user_by_email(email)
+            assert author is not None
+            db.session.execute(insert(Moment), [
+                {"family_id": self.family_id, "author_id": author.id, "client_id": str(uuid.uuid4()),
+                 "occurred_at": now - timedelta(minutes=number + 1), "text": text,
+                 "visibility": Visibility.PRIVATE if number >= len(words) - private_too else Visibility.THERAPIST,
+                 "created_at": now, "updated_at": now}
+                for number, text in enumerate(words)])
+            db.session.commit()
+            db.session.remove()
+
+    def new_admin(self) -> Person:
+        """One more service lead, with two-step sign-in on (TOTP_SECRET), who has agreed to the notice."""
+        email = f"lead-{uuid.uuid4().hex[:8]}@example.org"
+        with self.app.app_context():
+            admin = User(email=email, name="Robin", role=Role.ADMIN, password_hash=hash_password(PASSWORD),
+                         locale="en", totp_secret=TOTP_SECRET, two_factor_since=utcnow())
+            db.session.add(admin)
+            db.session.flush()
+            add_agreement(admin, current_notice())
+            db.session.commit()
+            db.session.remove()
+        return Person(0, email, "Robin", Role.ADMIN, password=PASSWORD, totp_secret=TOTP_SECRET)
+
+    def everyone_agrees(self) -> None:
+        """Everyone agrees to the notice now in force (after a test published one that asks again),
+        so the module's other tests sign in straight through, as they expect."""
+        with self.app.app_context():
+            notice = db.session.scalars(select(PrivacyNotice).order_by(PrivacyNotice.version.desc())).first()
+            assert notice is not None
+            for person in db.session.scalars(select(User)):
+                add_agreement(person, notice)
+            db.session.commit()
+            db.session.remove()
+
+    def exists(self, email: str) -> bool:
+        with self.app.app_context():
+            found = user_by_email(email) is not None
+            db.session.remove()
+            return found
 
 
 def flask_command(environ: dict[str, str], *arguments: str) -> None:
@@ -467,6 +520,115 @@ def test_a_carer_adds_moments_online_and_offline_over_https(
     # A cut network makes the browser report failed loads; anything else is a fault.
     unexpected = [problem for problem in browser_problems.take() if not NETWORK_FAILURE.search(problem)]
     assert not unexpected, "\n".join(unexpected)
+
+
+# ---------------------------------------------------------------- a person's data rights, over HTTPS
+
+
+# Enough moments for the export to stream in more than one page (EXPORT_PAGE, 500) through gunicorn.
+MANY_MOMENTS = 1_200
+
+
+@contextmanager
+def https_page(browser: Browser, service: Service, screen: dict[str, Any],
+               browser_problems: BrowserProblems) -> Iterator[Page]:
+    """A page in a fresh context of the browser that trusts our certificate; its problems are checked."""
+    context = browser.new_context(base_url=service.base_url, ignore_https_errors=True, accept_downloads=True,
+                                  **screen)
+    try:
+        context.set_default_timeout(TIMEOUT_MS)
+        browser_problems.watch(context)
+        yield context.new_page()
+    finally:
+        context.close()
+    problems = browser_problems.take()
+    assert not problems, "\n".join(problems)
+
+
+def sign_in_on(page: Page, person: Person) -> None:
+    type_password(page, person)
+    if person.totp_secret is not None:
+        enter_code(page, person)
+    page.wait_for_url(lambda url: urlsplit(url).path not in {"/login", "/login/code"}, wait_until="domcontentloaded")
+
+
+def to_settings(page: Page) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings", exact=True).click()
+    expect(heading(page, "Settings")).to_be_visible()
+
+
+def test_a_carer_downloads_her_data_whole_and_deletes_her_account_over_https(
+        deployment: Deployment, https_service: Service, trusting_browser: Browser,
+        browser_problems: BrowserProblems, tmp_path: Path) -> None:
+    """Through gunicorn's TLS, in Chromium: the streamed ZIP arrives whole (it opens, data.json
+    parses and holds every moment she wrote, the private ones too); then she deletes her account,
+    and cannot sign in again."""
+    email = deployment.new_carer("Mia")
+    mia = Person(0, email, "Mia", Role.CARER, password=PASSWORD)
+    run = uuid.uuid4().hex[:6]
+    words = [f"Mia's moment {number} {run}" for number in range(MANY_MOMENTS)]
+    deployment.moments_by(email, words, private_too=2)
+
+    with https_page(trusting_browser, https_service, PHONE, browser_problems) as page:
+        sign_in_on(page, mia)
+        expect(heading(page, "Hello, Mia")).to_be_visible()
+        to_settings(page)
+        page.get_by_role("link", name="Download my data", exact=True).click()
+        expect(heading(page, "Download my data")).to_be_visible()
+        page.get_by_label("Your password", exact=True).fill(PASSWORD)
+        with page.expect_download(timeout=2 * TIMEOUT_MS) as downloading:
+            page.get_by_role("button", name="Download my data", exact=True).click()
+        download = downloading.value
+        assert download.failure() is None
+        kept = tmp_path / download.suggested_filename
+        download.save_as(kept)
+        with zipfile.ZipFile(kept) as archive:
+            assert archive.testzip() is None  # every file whole, its checksum right
+            data = json.loads(archive.read("data.json"))
+        assert data["account"]["email"] == email
+        assert sorted(moment["text"] for moment in data["moments"]) == sorted(words)
+
+        to_settings(page)
+        page.get_by_role("link", name="Delete my account", exact=True).click()
+        expect(heading(page, "Delete my account")).to_be_visible()
+        page.get_by_label("Your password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Delete my account", exact=True).click()
+        expect(heading(page, "Your account is deleted")).to_be_visible()
+        assert not deployment.exists(email)
+
+        type_password(page, mia)
+        expect(page.get_by_role("alert")).to_contain_text(WRONG_PASSWORD)
+        assert urlsplit(page.url).path == "/login"
+
+
+def test_an_admins_new_notice_asks_a_carer_again_at_her_next_sign_in_over_https(
+        deployment: Deployment, https_service: Service, trusting_browser: Browser,
+        browser_problems: BrowserProblems) -> None:
+    """The service lead publishes a version that asks again, at her desk; a carer's next sign-in
+    shows it before anything else, and "I agree" takes her home."""
+    admin = deployment.new_admin()
+    carer = Person(0, deployment.new_carer("Ana"), "Ana", Role.CARER, password=PASSWORD)
+    words = f"Your moments, and nothing else {uuid.uuid4().hex[:6]}."
+    try:
+        with https_page(trusting_browser, https_service, DESKTOP, browser_problems) as desk:
+            sign_in_on(desk, admin)
+            desk.get_by_role("link", name="Privacy notice", exact=True).first.click()
+            expect(heading(desk, "Privacy notice")).to_be_visible()
+            desk.get_by_label("The privacy notice", exact=True).fill(f"# What we keep\n\n{words}")
+            desk.get_by_label("Yes: what the app keeps", exact=False).check()
+            desk.get_by_role("button", name=re.compile(r"^Publish version \d+$")).click()
+            expect(desk.get_by_role("status")).to_contain_text("of the privacy notice is published.")
+
+        with https_page(trusting_browser, https_service, PHONE, browser_problems) as phone:
+            sign_in_on(phone, carer)
+            expect(heading(phone, "Please read our privacy notice")).to_be_visible()
+            expect(phone.get_by_text(words)).to_be_visible()
+            phone.goto("/home")
+            expect(heading(phone, "Please read our privacy notice")).to_be_visible()
+            phone.get_by_role("button", name="I agree", exact=True).click()
+            expect(heading(phone, "Hello, Ana")).to_be_visible()
+    finally:
+        deployment.everyone_agrees()
 
 
 # ---------------------------------------------------------------- with requests
