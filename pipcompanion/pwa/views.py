@@ -28,6 +28,7 @@ SHELL_FILES = [
     "js/app.js",
     "js/moment-form.js",
     "js/offline.js",
+    "js/photos.js",
     "js/session-screen.js",
     "icons/icon.svg",
     "icons/icon-192.png",
