@@ -65,6 +65,7 @@ function payloadFrom(form) {
       ? checked(form, "babies") : JSON.parse(form.dataset.babyIds || "[]"),
     feeling: feeling ? Number(feeling) : null,
     visibility: form.querySelector('input[name="visibility"]:checked')?.value || "therapist",
+    photo_description: form.elements.photo_description?.value.trim() || "",
     form_url: form.dataset.formUrl,
   };
 }
@@ -154,6 +155,7 @@ async function fillFromOutbox(form) {
   const payload = item.payload;
   form.elements.client_id.value = payload.client_id;
   if (form.elements.text) form.elements.text.value = payload.text;
+  if (form.elements.photo_description) form.elements.photo_description.value = payload.photo_description || "";
   for (const input of form.querySelectorAll('input[type="checkbox"]')) {
     const list = { kinds: payload.kind_ids, carers: payload.carer_ids, babies: payload.baby_ids }[input.name] || [];
     input.checked = list.includes(Number(input.value));

@@ -116,16 +116,20 @@
     return run(CONTEXT, "readonly", (store) => requestValue(store.get(userId)));
   }
 
-  /** The API's NewMoment: the outbox also keeps kind names and the form's address, to show and fix it. */
-  function apiBody(payload) {
-    const { kind_names: _names, form_url: _formUrl, ...body } = payload;
+  /**
+   * The API's NewMoment: the outbox also keeps kind names and the form's address, to show and fix
+   * it, and the words about the photos as typed (one line for them all, as the form has it).
+   */
+  function apiBody(payload, photoCount = 0) {
+    const { kind_names: _names, form_url: _formUrl, photo_description: description, ...body } = payload;
+    if (photoCount && description) body.photo_descriptions = Array(photoCount).fill(description);
     return body;
   }
 
   /** The request's body: the JSON of today, or (with photos) that JSON and the photos in one multipart body. */
   function requestBody(item) {
-    const json = JSON.stringify(apiBody(item.payload));
     const photos = item.photos || [];
+    const json = JSON.stringify(apiBody(item.payload, photos.length));
     if (!photos.length) return { body: json, headers: { "Content-Type": "application/json" } };
     const form = new FormData();
     form.append("moment", json);
