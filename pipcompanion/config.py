@@ -10,6 +10,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from .limits import PHOTO_REQUEST_BYTES_MAX
+
 WEAK_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development-only-secret-key"}
 MIN_SECRET_KEY_LENGTH = 32
 # A random key of 32 characters or more has far more different characters than this, from more
@@ -65,7 +67,7 @@ class BaseConfig:
     SIGN_IN_LIFETIME = timedelta(days=30)
     # After a right password, how long the code from the authenticator app may take to follow.
     TWO_FACTOR_STEP_TIMEOUT = timedelta(minutes=10)
-    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    MAX_CONTENT_LENGTH = PHOTO_REQUEST_BYTES_MAX  # a request with three photos; a larger one is a 413
     WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the signed session
 
     INVITATION_LIFETIME = timedelta(days=14)

@@ -26,6 +26,19 @@ REFLECTION_MAX = 1000
 FOCUS_MAX = 300  # focuses.text
 CHECK_IN_QUESTION_MAX = 150  # check_in_questions.custom_text
 
+# Photos on moments (services/photos.py): how many, how large a request, how many pixels a photo
+# may decode to (a decompression bomb is refused by its header, before a pixel is decoded), and
+# the sizes we keep (the longest side, in pixels).
+PHOTOS_PER_MOMENT_MAX = 3
+PHOTO_REQUEST_BYTES_MAX = 15 * 1024 * 1024  # MAX_CONTENT_LENGTH: three phone photos and the words
+PHOTO_PIXELS_MAX = 40_000_000  # a 48- or 50-megapixel camera's full-size mode is past it
+PHOTO_SIDE = 1600
+THUMBNAIL_SIDE = 480
+PHOTO_DESCRIPTION_MAX = 300  # moment_photos.description
+# The photos a memory book carries inside it, at most (each about 300 KB): a book of more is made
+# in two.
+BOOK_PHOTOS_MAX = 150
+
 # Memory books: the longest period one book covers, and the most moments it holds (a bigger book
 # would be slow to make and to print; the family makes two instead).
 BOOK_DAYS_MAX = 731  # two years, a leap day included

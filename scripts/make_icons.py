@@ -40,7 +40,7 @@ def draw(size: int, *, maskable: bool) -> Image.Image:
     left, top = at(16, 42)
     right, bottom = at(48, 58)
     pen.arc((left, top, right, bottom), start=200, end=340, fill=BABY, width=int(4 * unit))
-    return image.resize((size, size), Image.LANCZOS)
+    return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
 def main() -> None:

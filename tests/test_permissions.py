@@ -21,7 +21,7 @@ from werkzeug.test import TestResponse
 
 from pipcompanion import create_app
 from pipcompanion.extensions import db
-from pipcompanion.models import Family, MemberKind, Membership, Moment, Role, User, Visibility, utcnow
+from pipcompanion.models import Family, MemberKind, Membership, Moment, MomentPhoto, Role, User, Visibility, utcnow
 from pipcompanion.models.audit import AuditAction
 from pipcompanion.permissions import (
     ACTION_ROLES,
@@ -146,6 +146,10 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "moments.moment_detail": _family(A.VIEW, AuditAction.MOMENT_VIEW),
     "moments.moment_edit": _family(A.LOG_MOMENTS),
     "moments.moment_pin": _family(A.PIN),
+    # A moment's photo: exactly those who see the moment (moment_or_404); a therapist's opening at
+    # full size is on record, a thumbnail is part of the page whose read is.
+    "moments.moment_photo": _family(A.VIEW, AuditAction.PHOTO_VIEW),
+    "moments.moment_photo_thumbnail": _family(A.VIEW),
     "pages.carer_home": _roles(Role.CARER),
     "pages.healthz": PUBLIC,
     "pages.help_page": PUBLIC,
@@ -253,10 +257,23 @@ def _moment_id(world: World, family: FamilyInfo) -> int:
     return moment_id
 
 
+def _photo_of_moment(app: Flask, moment_id: int) -> str:
+    """A photo on the moment (a tiny one, stored as the app stores photos); its public id."""
+    with app.app_context():
+        photo = MomentPhoto(moment_id=moment_id, content_type="image/jpeg", width=1, height=1, thumbnail_width=1,
+                            thumbnail_height=1, content=b"\xff\xd8photo", thumbnail=b"\xff\xd8thumbnail")
+        db.session.add(photo)
+        db.session.commit()
+        return photo.public_id
+
+
 def _url_args(app: Flask, endpoint: str, rule: Rule, family: FamilyInfo, world: World) -> dict[str, object]:
     """Arguments for this rule, taken from `family` (own or other)."""
     args: dict[str, object] = {}
-    for name in rule.arguments:
+    if "photo_id" in rule.arguments:  # a photo of a moment of this family
+        args["moment_id"] = _moment_id(world, family)
+        args["photo_id"] = _photo_of_moment(app, int(str(args["moment_id"])))
+    for name in sorted(set(rule.arguments) - set(args)):
         if name == "family_id":
             args[name] = family.id
         elif name == "invitation_id":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..limits import MOMENT_TEXT_MAX
+from ..limits import MOMENT_TEXT_MAX, PHOTO_DESCRIPTION_MAX, PHOTO_REQUEST_BYTES_MAX, PHOTOS_PER_MOMENT_MAX
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 
@@ -81,17 +81,41 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "post": {
                     "operationId": "createMoment",
-                    "summary": "Save a moment; the same client_id again returns the saved one",
+                    "summary": "Save a moment, with up to 3 photos; the same client_id again returns the saved one",
+                    "description": (
+                        "Send the moment as JSON, or as multipart/form-data with the same JSON in a part named "
+                        f"`moment` and up to {PHOTOS_PER_MOMENT_MAX} files named `photos` (JPEG, PNG, WebP or "
+                        f"HEIC; {PHOTO_REQUEST_BYTES_MAX // (1024 * 1024)} MB a request in all). Every photo is "
+                        "decoded and re-encoded without its metadata (location, camera, time) before anything is "
+                        "saved; a file that is not a whole still photo, or too many pixels, is a 400 problem "
+                        "naming the photo (field `photos`) and nothing is saved. A request over the size limit is "
+                        "a 413 problem. The client_id covers the photos: a replay returns the saved moment and "
+                        "stores no photo again."
+                    ),
                     "parameters": [{"name": "X-CSRFToken", "in": "header", "required": True,
                                     "schema": {"type": "string"}}],
                     "requestBody": {"required": True, "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/NewMoment"}}}},
+                        "application/json": {"schema": {"$ref": "#/components/schemas/NewMoment"}},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object", "required": ["moment"],
+                                "properties": {
+                                    "moment": {"type": "string", "contentMediaType": "application/json",
+                                               "description": "The NewMoment object, as JSON text"},
+                                    "photos": {"type": "array", "maxItems": PHOTOS_PER_MOMENT_MAX,
+                                               "items": {"type": "string", "contentMediaType": "image/*"}},
+                                },
+                            },
+                            "encoding": {"moment": {"contentType": "application/json"},
+                                         "photos": {"contentType": "image/jpeg, image/png, image/webp, image/heic"}},
+                        },
+                    }},
                     "responses": {
                         "201": {"description": "Saved", "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/Moment"}}}},
                         "200": {"description": "Saved before with this client_id (a replay)", "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/Moment"}}}},
-                        **_problem_responses(400, 401, 403, 404, 409, 415),
+                        **_problem_responses(400, 401, 403, 404, 409, 413, 415),
                     },
                 },
             },
@@ -138,12 +162,16 @@ def openapi_document() -> dict[str, Any]:
                         "feeling": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
                         "visibility": {"type": "string", "enum": ["private", "therapist", "family"],
                                        "default": "therapist"},
+                        "photo_descriptions": {
+                            "type": "array", "maxItems": PHOTOS_PER_MOMENT_MAX,
+                            "items": {"type": "string", "maxLength": PHOTO_DESCRIPTION_MAX},
+                            "description": "With multipart photos: what each shows, in order, for people who cannot see it"},
                     },
                 },
                 "Moment": {
                     "type": "object",
                     "required": ["id", "family_id", "author", "occurred_at", "text", "kinds", "carer_ids",
-                                 "baby_ids", "feeling", "visibility", "pinned", "url"],
+                                 "baby_ids", "feeling", "visibility", "pinned", "url", "photos"],
                     "properties": {
                         "id": {"type": "integer"},
                         "family_id": {"type": "integer"},
@@ -158,6 +186,14 @@ def openapi_document() -> dict[str, Any]:
                         "visibility": {"type": "string", "enum": ["private", "therapist", "family"]},
                         "pinned": {"type": "boolean"},
                         "url": {"type": "string"},
+                        "photos": {"type": "array", "maxItems": PHOTOS_PER_MOMENT_MAX, "items": {
+                            "type": "object", "required": ["url", "thumbnail_url", "description"],
+                            "properties": {
+                                "url": {"type": "string", "description": "The photo (longest side 1,600 px), "
+                                        "served only to those who may see the moment; never cached"},
+                                "thumbnail_url": {"type": "string"},
+                                "description": {"type": "string", "description": "The parent's words about it, "
+                                                "or empty (the moment's words then describe it)"}}}},
                         "reflections": {"type": "array", "items": {
                             "type": "object", "required": ["author", "text", "created_at"],
                             "properties": {"author": {"$ref": "#/components/schemas/Person"},

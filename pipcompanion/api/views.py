@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..labels import FEELING_WORDS, VISIBILITY_LABELS
+from ..limits import PHOTOS_PER_MOMENT_MAX
 from ..models import Family, MemberKind, Visibility
 from ..models.audit import AuditAction
 from ..permissions import (
@@ -38,6 +39,7 @@ from ..services.cards import MomentCard, load_card
 from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
 from ..services.moments import MomentConflict, MomentInput, log_moment
+from ..services.photos import PhotoUpload
 from ..services.timeline import TimelineFilters, timeline
 from .openapi import openapi_document
 
@@ -66,6 +68,14 @@ def moment_json(view: MomentCard, access: FamilyAccess) -> dict[str, Any]:
         "visibility": view.visibility.value,
         "pinned": view.pinned,
         "url": url_for("moments.moment_detail", family_id=view.family_id, moment_id=view.id),
+        "photos": [
+            {"url": url_for("moments.moment_photo", family_id=view.family_id, moment_id=view.id,
+                            photo_id=photo.public_id),
+             "thumbnail_url": url_for("moments.moment_photo_thumbnail", family_id=view.family_id,
+                                      moment_id=view.id, photo_id=photo.public_id),
+             "description": photo.description}
+            for photo in view.photos
+        ],
     }
     if access.sees_therapy:
         body["reflections"] = [
@@ -176,8 +186,13 @@ def json_body() -> Any:
     holding text that is not Unicode (a lone surrogate such as "\\ud800" cannot be stored)."""
     if not request.is_json:
         return None
+    return _parsed_json(request.get_data(cache=True))
+
+
+def _parsed_json(raw: bytes | str) -> Any:
+    """JSON text as Python values (None when it is not JSON), refused as json_body says."""
     try:
-        body = json.loads(request.get_data(cache=True))
+        body = json.loads(raw)
     except ValueError:
         return None
     except RecursionError:
@@ -245,19 +260,45 @@ def moment_input_from_json(body: Any) -> tuple[Any, MomentInput]:
     visibility = body.get("visibility", Visibility.THERAPIST.value)
     if not isinstance(visibility, str) or visibility not in {v.value for v in Visibility}:
         raise _field_error("visibility", _("Please choose who can see this from the list."))
+    descriptions = body.get("photo_descriptions", [])
+    if not isinstance(descriptions, list) or not all(isinstance(text, str) for text in descriptions) \
+            or len(descriptions) > PHOTOS_PER_MOMENT_MAX:
+        raise _field_error("photo_descriptions", _("Please send up to %(max)d descriptions, as text, one a photo.",
+                                                   max=PHOTOS_PER_MOMENT_MAX))
     data = MomentInput(
         client_id=client_id, text=text, kind_ids=_int_list(body, "kind_ids"), occurred_at=when,
         carer_ids=_int_list(body, "carer_ids"), baby_ids=_int_list(body, "baby_ids"),
-        feeling=feeling, visibility=Visibility(visibility),
+        feeling=feeling, visibility=Visibility(visibility), photo_descriptions=descriptions,
     )
     return body.get("family_id"), data
+
+
+def moment_request() -> tuple[Any, MomentInput]:
+    """The family id and moment a POST sends: a JSON body, or multipart/form-data with the same JSON
+    in a part named `moment` (a field or a file) and up to PHOTOS_PER_MOMENT_MAX files named `photos`."""
+    if request.mimetype != "multipart/form-data":
+        return moment_input_from_json(json_body())
+    part = request.form.get("moment")
+    if part is None and "moment" in request.files:
+        part = request.files["moment"].read().decode("utf-8", errors="replace")
+    if part is None:
+        raise ApiProblem(400, "invalid-input", _("Please check what was sent."),
+                         errors={"moment": _("Please send the moment as JSON in a part named moment.")})
+    family_id, data = moment_input_from_json(_parsed_json(part))
+    files = request.files.getlist("photos")
+    if len(files) > PHOTOS_PER_MOMENT_MAX:
+        raise _field_error("photos", _("A moment can have up to %(max)d photos. Please choose fewer.",
+                                       max=PHOTOS_PER_MOMENT_MAX))
+    data.photos = [PhotoUpload(item.filename or "", item.read()) for item in files]
+    return family_id, data
 
 
 @bp.route("/moments", methods=["POST"])
 @family_named_in_request(FamilyAction.LOG_MOMENTS)
 def moments_create() -> tuple[Response, int]:
-    """A carer saves a moment: 201 when new, 200 when this client id was saved before (a replay)."""
-    family_id, data = moment_input_from_json(json_body())
+    """A carer saves a moment, with up to three photos: 201 when new, 200 when this client id was
+    saved before (a replay: the moment as it was saved, and no photo stored again)."""
+    family_id, data = moment_request()
     family = _family_from(family_id)
     try:
         moment, created = log_moment(current_user, family, data)

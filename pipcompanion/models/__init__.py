@@ -12,12 +12,14 @@ from .moments import (
     TherapySession,
     Visibility,
 )
+from .photos import MomentPhoto
 from .service import ServiceSettings
 from .users import PasswordLink, PasswordLinkPurpose, RecoveryCode, Role, User
 
 __all__ = [
     "Focus",
     "Moment",
+    "MomentPhoto",
     "MomentKind",
     "Reflection",
     "TherapySession",

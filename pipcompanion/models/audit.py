@@ -24,6 +24,8 @@ class AuditAction(enum.StrEnum):
     PREPARE_VIEW = "family.prepare.view"
     PROGRESS_VIEW = "family.progress.view"
     MOMENTS_API_READ = "api.moments.read"
+    # A photo of a moment opened at full size (its thumbnail is part of the page whose read is on record).
+    PHOTO_VIEW = "moment.photo.view"
     # A memory book: choosing what goes in it, the book's page and its download.
     BOOK_OPTIONS_VIEW = "family.book.options.view"
     BOOK_VIEW = "family.book.view"

@@ -7,17 +7,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
+from flask_wtf.file import MultipleFileField
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, words_max_length
 from ..labels import FEELING_WORDS, VISIBILITY_LABELS
-from ..limits import MOMENT_TEXT_MAX
+from ..limits import MOMENT_TEXT_MAX, PHOTO_DESCRIPTION_MAX, PHOTO_REQUEST_BYTES_MAX, PHOTOS_PER_MOMENT_MAX
 from ..models import Visibility
 from ..services.moments import MomentInput
+from ..services.photos import PhotoUpload
 
 WHEN_CHOICES = [
     ("now", _l("Just now")),
@@ -71,6 +74,24 @@ class MomentForm(PageForm):
         invalid_choice_message=_choice_message(),
     )
 
+    # Sent as multipart/form-data (the template's enctype); the browser's script may make them smaller
+    # first, and without it the server does (services/photos.py).
+    photos = MultipleFileField(
+        _l("Photos (optional)"),
+        description=_l("Up to %(max)d photos, %(megabytes)d MB in all. We remove the hidden details a phone keeps "
+                       "in a photo, such as where it was taken; what the photo shows (faces, a street, a house) "
+                       "stays, so think about who can see it.",
+                       max=PHOTOS_PER_MOMENT_MAX, megabytes=PHOTO_REQUEST_BYTES_MAX // (1024 * 1024)),
+        render_kw={"accept": "image/*", "multiple": True},
+    )
+    photo_description = StringField(
+        _l("What the photo shows, in a few words (optional)"),
+        validators=[words_max_length(PHOTO_DESCRIPTION_MAX)],
+        description=_l("For anyone who cannot see it. Without it, your words above describe the photo."),
+    )
+    # Changing a moment: the public ids of the photos to take off it (checkboxes beside each photo).
+    remove_photo = SelectMultipleField(_l("Remove"), coerce=str, validate_choice=False)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.client_id.data:
@@ -100,6 +121,7 @@ class MomentForm(PageForm):
         self.day.render_kw = {**(self.day.render_kw or {}), "max": today.isoformat()}
 
     def to_input(self, timezone: str, now: datetime) -> MomentInput:
+        uploads = self.uploads()
         return MomentInput(
             client_id=self.client_id.data or "",
             text=self.text.data or "",
@@ -110,7 +132,19 @@ class MomentForm(PageForm):
             feeling=int(self.feeling.data) if self.feeling.data else None,
             visibility=Visibility(self.visibility.data),
             time_guessed=self.when.data != "now" and self.at_time.data is None,
+            photos=uploads,
+            photo_descriptions=[self.photo_description.data or ""] * len(uploads),
+            remove_photo_ids=[str(value) for value in self.remove_photo.data or []],
         )
+
+    def uploads(self) -> list[PhotoUpload]:
+        """The files chosen in "Photos", read once (an empty file input sends one empty part: no photo).
+
+        PageForm reads text fields only, so that a file sent where text belongs gets a message: the
+        photos are read here, from this one field's name."""
+        files = request.files.getlist(self.photos.name) if self.is_submitted() else []
+        uploads = [PhotoUpload(item.filename or "", item.read()) for item in files]
+        return [upload for upload in uploads if upload.data]
 
     def fill_from(self, data: MomentInput, timezone: str) -> None:
         """Show an existing moment in the form (for editing)."""

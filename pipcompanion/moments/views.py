@@ -29,6 +29,7 @@ from ..services.moments import (
     set_pinned,
     update_moment,
 )
+from ..services.photo_store import photo_store
 from ..services.settings import service_settings, today_for_service
 from ..services.timeline import Needs, TimelineFilters, timeline
 from ..therapist.forms import ReflectionForm
@@ -49,8 +50,12 @@ def _offer_choices(form: MomentForm, family: Family, *, keep_kind_ids: frozenset
 
 
 def _show_error(form: MomentForm, error: ServiceError) -> None:
-    """A rule's refusal on the form; the service's "occurred_at" is the form's "When?"."""
+    """A rule's refusal on the form; the service's "occurred_at" is the form's "When?". A refused photo
+    says the moment is not saved yet and that the words are kept (a browser never refills a file box)."""
     apply_service_error(form, ServiceError(error.message, "when") if error.field == "occurred_at" else error)
+    if error.field == "photos":
+        form.form_errors.append(_("Your moment is not saved yet. Your words are still here: please choose "
+                                  "your photos again, or save it without them."))
 
 
 def _form_input(form: MomentForm) -> MomentInput | None:
@@ -95,6 +100,7 @@ def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
     """The author changes their moment."""
     moment = moment_or_404(family, moment_id, own=True)
     current = moment_input_from(moment)
+    photos = load_card(current_access(), moment).photos
     form = MomentForm()
     _offer_choices(form, family, keep_kind_ids=frozenset(current.kind_ids))
     if request.method == "GET":
@@ -107,8 +113,10 @@ def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
         else:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))
+    form.remove_photo.choices = [(photo.public_id, photo.public_id) for photo in photos]
     status = 400 if request.method == "POST" else 200
-    return render_template("moments/moment_form.html", form=form, family=family, moment=moment), status
+    return render_template("moments/moment_form.html", form=form, family=family, moment=moment,
+                           photos=photos), status
 
 
 @bp.route("/families/<int:family_id>/moments/<int:moment_id>/delete", methods=["GET", "POST"])
@@ -209,6 +217,41 @@ def moment_pin(family: Family, moment_id: int) -> Response:
     flash(_("Pinned for your next session.") if pinned else _("Taken off the list for your next session."),
           "success")
     return redirect(back_to_moment(family.id, moment.id))
+
+
+# A photo's public id as we make them (models.photos.new_public_id); anything else is not one.
+PHOTO_ID_MAX = 64
+
+
+def _photo_response(family: Family, moment_id: int, photo_id: str, *, thumbnail: bool) -> Response:
+    """A photo's bytes for those who may see its moment (moment_or_404: the visibility rule), never
+    cached anywhere (a shared phone or a proxy), and never taken for anything but a picture."""
+    moment = moment_or_404(family, moment_id)
+    photo = photo_store().read(moment.id, photo_id, thumbnail=thumbnail) if len(photo_id) <= PHOTO_ID_MAX else None
+    if photo is None:
+        abort(404)
+    response = Response(photo.content, mimetype=photo.content_type)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>/photos/<photo_id>")
+@family_scoped(FamilyAction.VIEW, read=AuditAction.PHOTO_VIEW)
+def moment_photo(family: Family, moment_id: int, photo_id: str) -> Response:
+    """A photo of a moment at full size: exactly the people who may see the moment (a therapist's
+    opening is on the audit record); everyone else a 404."""
+    return _photo_response(family, moment_id, photo_id, thumbnail=False)
+
+
+@bp.route("/families/<int:family_id>/moments/<int:moment_id>/photos/<photo_id>/thumbnail")
+@family_scoped(FamilyAction.VIEW)
+def moment_photo_thumbnail(family: Family, moment_id: int, photo_id: str) -> Response:
+    """A photo's thumbnail, as the timeline, home and session view show it: the same people as the
+    photo. Not audited one by one: the page showing it put the staff member's read on record."""
+    return _photo_response(family, moment_id, photo_id, thumbnail=True)
 
 
 # Lists show a moment's first words; its own page shows them all ("Read more").

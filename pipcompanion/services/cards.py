@@ -1,7 +1,8 @@
 """The moment card: one moment as every page shows it, with its kinds, people and reflections.
 
 `load_cards` turns a page of moments into cards with a fixed number of statements whatever the
-page size (one for all the links, one for the reflections). What a card holds follows the
+page size (one for all the links, one for the photos' addresses, one for the reflections); no
+photo's bytes are read for a card. What a card holds follows the
 reader's access: those who do not see the therapy (viewers) get no feelings, pins or
 reflections in it, so no template has to remember to hide them.
 """
@@ -16,11 +17,24 @@ from sqlalchemy import BindParameter, Select, bindparam, literal, select, union_
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Baby, Moment, MomentKind, Reflection, User, Visibility
+from ..models import Baby, Moment, MomentKind, MomentPhoto, Reflection, User, Visibility
 from ..models.moments import moment_babies, moment_carers, moment_kind_links
 from ..permissions import FamilyAccess, visible_moments
 from .audience import FamilyAudience
 from .kinds import all_kinds
+
+
+@dataclass(frozen=True)
+class CardPhoto:
+    """A photo as a card shows it: its address (a random public id), the words for people who cannot
+    see it, and its sizes (so the page keeps its place while the thumbnail loads)."""
+
+    public_id: str
+    description: str
+    width: int
+    height: int
+    thumbnail_width: int
+    thumbnail_height: int
 
 
 @dataclass
@@ -39,6 +53,7 @@ class MomentCard:
     carers: list[User] = field(default_factory=list)
     babies: list[Baby] = field(default_factory=list)
     reflections: list[Reflection] = field(default_factory=list)
+    photos: list[CardPhoto] = field(default_factory=list)
     # Who can see it, told to the reader ("You, Tom and Sam can see this"); services/audience.py.
     who_can_see: str = ""
 
@@ -51,6 +66,11 @@ LINKS_OF_MOMENTS = union_all(
     .where(moment_kind_links.c.moment_id.in_(_PAGE_IDS)),
     select(moment_carers.c.moment_id, literal("c"), moment_carers.c.user_id).where(moment_carers.c.moment_id.in_(_PAGE_IDS)),
     select(moment_babies.c.moment_id, literal("b"), moment_babies.c.baby_id).where(moment_babies.c.moment_id.in_(_PAGE_IDS)),
+)
+PHOTOS_OF_MOMENTS = (
+    select(MomentPhoto.moment_id, MomentPhoto.public_id, MomentPhoto.description, MomentPhoto.width,
+           MomentPhoto.height, MomentPhoto.thumbnail_width, MomentPhoto.thumbnail_height)
+    .where(MomentPhoto.moment_id.in_(_PAGE_IDS)).order_by(MomentPhoto.moment_id, MomentPhoto.position)
 )
 REFLECTIONS_ON_MOMENTS = (
     select(Reflection).options(joinedload(Reflection.author)).where(Reflection.moment_id.in_(_PAGE_IDS))
@@ -69,7 +89,7 @@ def newest_first(access: FamilyAccess) -> Select[tuple[Moment]]:
 
 def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, User],
                babies: dict[int, Baby], *, audience: FamilyAudience, with_reflections: bool = True) -> list[MomentCard]:
-    """Cards for a page of moments of one family: two more statements, whatever the page size.
+    """Cards for a page of moments of one family: three more statements, whatever the page size.
 
     `carers` and `babies` (by id) name the people shown as "who was there"; pass empty maps
     where a page does not show them, and with_reflections=False where it shows reflections apart.
@@ -82,6 +102,9 @@ def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, Us
     linked: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for moment_id, link, ref in db.session.execute(LINKS_OF_MOMENTS, ids):
         linked[moment_id][link].append(ref)
+    photos: dict[int, list[CardPhoto]] = defaultdict(list)
+    for moment_id, *photo in db.session.execute(PHOTOS_OF_MOMENTS, ids):
+        photos[moment_id].append(CardPhoto(*photo))
     reflections: dict[int, list[Reflection]] = defaultdict(list)
     therapy = access.sees_therapy
     if therapy and with_reflections:
@@ -98,6 +121,7 @@ def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, Us
             carers=[carers[c] for c in sorted(found["c"]) if c in carers],
             babies=[babies[b] for b in sorted(found["b"]) if b in babies],
             reflections=reflections[moment.id],
+            photos=photos[moment.id],
             who_can_see=audience.who_can_see(access, moment.author_id, moment.visibility),
         ))
     return cards

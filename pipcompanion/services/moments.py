@@ -23,6 +23,8 @@ from ..models.moments import MomentLinks, moment_babies, moment_carers, moment_k
 from . import ServiceError
 from .audit import record_event
 from .kinds import all_kinds
+from .photo_store import photo_store
+from .photos import PhotoUpload, ProcessedPhoto, check_description, process_uploads
 
 FEELINGS = range(1, 6)
 # Phones' clocks run a little fast; a moment this far "ahead" is taken as now.
@@ -56,6 +58,12 @@ class MomentInput:
     visibility: Visibility = Visibility.THERAPIST
     # No time of day was given ("earlier today"): occurred_at is the form's guess, made afresh on a resend.
     time_guessed: bool = False
+    # Photos sent with it (decoded and re-encoded by services/photos.py before anything is saved),
+    # the parent's words about each (for people who cannot see them), and, when changing a moment,
+    # the public ids of its photos to remove.
+    photos: list[PhotoUpload] = field(default_factory=list)
+    photo_descriptions: list[str] = field(default_factory=list)
+    remove_photo_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -160,14 +168,25 @@ def existing_moment(author: User, client_id: str) -> Moment | None:
     ).first()
 
 
+def _photos_of(data: MomentInput, *, already: int = 0) -> tuple[list[ProcessedPhoto], list[str]]:
+    """The photos sent with a moment, re-encoded, and their descriptions; a ServiceError (on "photos")
+    naming the photo refused and why, before anything is saved."""
+    descriptions = [check_description(text) for text in data.photo_descriptions]
+    return process_uploads(data.photos, already=already), descriptions
+
+
 def log_moment(author: User, family: Family, data: MomentInput, *, now: datetime | None = None) -> tuple[Moment, bool]:
     """A carer saves a moment. Returns (moment, created); a replay of the same save returns the
     first one with created=False, and a different moment under a used client id is a MomentConflict.
+
+    Its photos are saved with it, in the same transaction; a replay stores none again (the client
+    id covers the photos), and a refused photo saves nothing of the moment.
     """
     now = now or utcnow()
     checked = check_moment(family, data, now=now)
     existing = existing_moment(author, checked.client_id)
     if existing is None:
+        photos, descriptions = _photos_of(data)
         moment = Moment(
             family_id=family.id, author_id=author.id, client_id=checked.client_id,
             occurred_at=checked.occurred_at, text=checked.text, feeling=checked.feeling,
@@ -177,6 +196,7 @@ def log_moment(author: User, family: Family, data: MomentInput, *, now: datetime
             db.session.add(moment)
             db.session.flush()
             write_moment_links(db.session, [_links_of(moment.id, checked)])
+            photo_store().add(moment.id, photos, descriptions)
         except IntegrityError:
             # A concurrent replay of the same save won the race: fall through to compare.
             db.session.rollback()
@@ -192,7 +212,8 @@ def log_moment(author: User, family: Family, data: MomentInput, *, now: datetime
 
 
 def update_moment(author: User, moment: Moment, data: MomentInput, *, now: datetime | None = None) -> Moment:
-    """The author changes their moment (kinds that were hidden since may stay on it)."""
+    """The author changes their moment (kinds that were hidden since may stay on it), removing the
+    photos they ticked and adding those they sent (up to PHOTOS_PER_MOMENT_MAX in all)."""
     if moment.author_id != author.id:
         raise ServiceError(_("Only the person who wrote a moment can change it."))
     now = now or utcnow()
@@ -200,6 +221,14 @@ def update_moment(author: User, moment: Moment, data: MomentInput, *, now: datet
     data.client_id = moment.client_id
     checked = check_moment(moment.family, data, now=now, allowed_hidden_kind_ids=frozenset(current_kinds),
                            kept_time=moment.occurred_at)
+    store = photo_store()
+    store.remove(moment.id, data.remove_photo_ids)
+    try:
+        photos, descriptions = _photos_of(data, already=store.count(moment.id))
+    except ServiceError:
+        db.session.rollback()  # the photos ticked to remove stay, as the change is refused
+        raise
+    store.add(moment.id, photos, descriptions)
     moment.text = checked.text
     moment.occurred_at = checked.occurred_at
     moment.feeling = checked.feeling
