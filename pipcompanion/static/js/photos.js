@@ -124,9 +124,14 @@ class PhotoPicker {
     this.render();
   }
 
-  /** How many more this moment may have: existing photos not marked to be removed count too. */
+  /** Changing a moment: the photos it has already (each with its "Remove photo N" box). */
+  existing() {
+    return [...this.form.querySelectorAll('input[name="remove_photo"]')];
+  }
+
+  /** How many this moment may have chosen here: existing photos not marked to be removed count too. */
   room() {
-    const kept = [...this.form.querySelectorAll('input[name="remove_photo"]')].filter((box) => !box.checked).length;
+    const kept = this.existing().filter((box) => !box.checked).length;
     const most = Number(this.input.dataset.max || PHOTOS_MAX);
     return Math.max(0, most - kept);
   }
@@ -170,9 +175,11 @@ class PhotoPicker {
 
   render(problems = []) {
     this.syncInput();
+    // Numbered after the photos the moment has already, whose boxes say "Remove photo 1" and so on.
+    const first = this.existing().length + 1;
     this.list.replaceChildren(...this.photos.map((photo, index) => {
       const item = Object.assign(document.createElement("li"), { className: "photo-picker__item" });
-      const label = message("photoNumber", { number: index + 1 });
+      const label = message("photoNumber", { number: first + index });
       if (photo.url) {
         item.append(Object.assign(document.createElement("img"), {
           className: "photo-picker__preview", src: photo.url, alt: label,
@@ -185,7 +192,7 @@ class PhotoPicker {
       const remove = Object.assign(document.createElement("button"), {
         type: "button", className: "button button--secondary photo-picker__remove", textContent: message("photoRemove"),
       });
-      remove.setAttribute("aria-label", message("photoRemoveNumber", { number: index + 1 }));
+      remove.setAttribute("aria-label", message("photoRemoveNumber", { number: first + index }));
       remove.addEventListener("click", () => this.remove(index));
       item.append(remove);
       return item;
