@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .extensions import db, limiter
+from .limits import PHOTO_REQUEST_BYTES_MAX
 from .problems import ApiProblem, problem_response, wants_problem
 
 
@@ -42,7 +43,9 @@ def error_text(code: int) -> tuple[str, str]:
         return _("That did not work"), _("Please go back and use the buttons on the page.")
     if code == 413:
         return _("That was too large to send"), _(
-            "Please send something smaller, for example a smaller photo."
+            "Photos can be up to %(megabytes)d MB together. Nothing was saved yet: please go back, choose a "
+            "smaller photo or fewer photos (or none), and save again.",
+            megabytes=PHOTO_REQUEST_BYTES_MAX // (1024 * 1024),
         )
     if code == 429:
         minutes = _retry_minutes()

@@ -111,6 +111,7 @@ def moment_card_content(card: MomentCard) -> tuple[object, ...]:
         tuple((carer.id, carer.name) for carer in card.carers),
         tuple((baby.id, baby.name) for baby in card.babies),
         tuple((r.id, r.author_id, r.author.name, r.text) for r in card.reflections), card.who_can_see,
+        tuple((p.public_id, p.description, p.thumbnail_width, p.thumbnail_height) for p in card.photos),
     )
 
 

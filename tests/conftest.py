@@ -8,6 +8,7 @@ database made on the server named by TEST_DATABASE_URL and dropped at the end.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import uuid
@@ -24,6 +25,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from PIL import Image
 from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -41,6 +43,7 @@ from pipcompanion.models import (
     MemberKind,
     Membership,
     Moment,
+    MomentPhoto,
     Reflection,
     Role,
     TherapySession,
@@ -49,6 +52,7 @@ from pipcompanion.models import (
     utcnow,
 )
 from pipcompanion.models.base import fix_utcnow
+from pipcompanion.models.photos import new_public_id
 from pipcompanion.models.moments import MomentLinks, write_moment_links
 from pipcompanion.services.check_ins import asked_questions
 from pipcompanion.services.families import create_invitation
@@ -278,6 +282,22 @@ class Factory:
         ])
         self.reflections(family.therapist, ids[::3], "You noticed.")
         return ids
+
+    def photos(self, moment_ids: Sequence[int], per_moment: int = 1) -> list[str]:
+        """Photos on these moments, stored as the app stores them (a small re-encoded JPEG and its
+        thumbnail), in one INSERT; their public ids. Sending real photos is tested in test_photos."""
+        picture = io.BytesIO()
+        Image.new("RGB", (8, 6), (200, 120, 90)).save(picture, "JPEG")
+        public_ids = [new_public_id() for _ in range(len(moment_ids) * per_moment)]
+        rows = [{"public_id": public_ids[index * per_moment + position], "moment_id": moment_id, "position": position, "description": "",
+                 "content_type": "image/jpeg", "width": 8, "height": 6, "thumbnail_width": 8, "thumbnail_height": 6,
+                 "content": picture.getvalue(), "thumbnail": picture.getvalue(), "created_at": utcnow()}
+                for index, moment_id in enumerate(moment_ids) for position in range(per_moment)]
+        with self.app.app_context():
+            if rows:
+                db.session.execute(insert(MomentPhoto), rows)
+            db.session.commit()
+        return public_ids
 
     def reflection(self, moment_id: int, therapist: Person, text: str, *, created_at: datetime | None = None) -> int:
         """The therapist's reflection on a moment; its id."""

@@ -35,8 +35,8 @@ PAGES = {
     "therapist family timeline": ("therapist", "/families/{family}/timeline"),
     "therapist session view": ("therapist", "/families/{family}/session"),
     "therapist session preparation": ("therapist", "/families/{family}/prepare"),
-    # A memory book reads the period's moments in one statement and their cards in two (8; the
-    # therapist's 9 with the read on record).
+    # A memory book reads the period's moments in one statement, their cards in two and their photos
+    # in one (9; the therapist's 10 with the read on record).
     "carer memory book": ("carer", "/families/{family}/memory-book/book?reflections=1&mine=1"),
     "therapist memory book": ("therapist", "/families/{family}/memory-book/book?reflections=1"),
     "carer memory book download": ("carer", "/families/{family}/memory-book/download?reflections=1&mine=1"),
@@ -64,10 +64,14 @@ def test_statements_per_page_do_not_grow_with_moments(app: Flask, rivers: Family
     sign_in(client, person)
     path = path_template.format(family=rivers.id)
 
-    make.many_moments(rivers, 1)
+    # Photos on moments (three on some) add no statement per moment: their addresses come with the
+    # cards' links, and a memory book reads all its photos' bytes in one statement.
+    make.photos(make.many_moments(rivers, 1), per_moment=3)
     client.get(path)  # first visit creates the default kinds and settings rows
     with_one = statements_for(client, path, count_queries)
-    make.many_moments(rivers, 999)
+    ids = make.many_moments(rivers, 999)
+    make.photos(ids[:12], per_moment=3)
+    make.photos(ids[12:60])
     with_thousand = statements_for(client, path, count_queries)
 
     assert with_one == with_thousand, f"{page}: {with_one} statements with 1 moment, {with_thousand} with 1,000"

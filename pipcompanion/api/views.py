@@ -47,7 +47,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_PAGE = 50
 # Service field names -> the API's names for them.
-API_FIELDS = {"kinds": "kind_ids", "carers": "carer_ids", "babies": "baby_ids"}
+API_FIELDS = {"kinds": "kind_ids", "carers": "carer_ids", "babies": "baby_ids", "photo_description": "photo_descriptions"}
 
 
 def _iso(value: datetime | None) -> str | None:

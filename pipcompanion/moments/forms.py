@@ -135,7 +135,15 @@ class MomentForm(PageForm):
             photos=uploads,
             photo_descriptions=[self.photo_description.data or ""] * len(uploads),
             remove_photo_ids=[str(value) for value in self.remove_photo.data or []],
+            kept_photo_descriptions=self.kept_photo_descriptions(),
         )
+
+    def kept_photo_descriptions(self) -> dict[str, str]:
+        """Changing a moment: the words typed about each photo it has (`photo_description-<public id>`,
+        one box per photo, made by the template), for the photos this form offered."""
+        offered = {str(choice[0]) for choice in self.remove_photo.choices or []}
+        return {public_id: (request.form.get(f"photo_description-{public_id}") or "").replace("\x00", "")
+                for public_id in offered if f"photo_description-{public_id}" in request.form}
 
     def uploads(self) -> list[PhotoUpload]:
         """The files chosen in "Photos", read once (an empty file input sends one empty part: no photo).

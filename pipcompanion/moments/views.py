@@ -102,6 +102,7 @@ def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
     current = moment_input_from(moment)
     photos = load_card(current_access(), moment).photos
     form = MomentForm()
+    form.remove_photo.choices = [(photo.public_id, photo.public_id) for photo in photos]
     _offer_choices(form, family, keep_kind_ids=frozenset(current.kind_ids))
     if request.method == "GET":
         form.fill_from(current, service_settings().timezone)
@@ -113,7 +114,6 @@ def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
         else:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("moments.moment_detail", family_id=family.id, moment_id=moment.id))
-    form.remove_photo.choices = [(photo.public_id, photo.public_id) for photo in photos]
     status = 400 if request.method == "POST" else 200
     return render_template("moments/moment_form.html", form=form, family=family, moment=moment,
                            photos=photos), status
@@ -234,7 +234,8 @@ def _photo_response(family: Family, moment_id: int, photo_id: str, *, thumbnail:
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    response.headers["Content-Disposition"] = "inline"
+    # Our own name, never the one the phone sent (ASVS 5.4.1): a saved copy is "photo.jpg".
+    response.headers["Content-Disposition"] = f'inline; filename="{"thumbnail" if thumbnail else "photo"}.jpg"'
     return response
 
 

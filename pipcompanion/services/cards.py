@@ -1,8 +1,8 @@
 """The moment card: one moment as every page shows it, with its kinds, people and reflections.
 
 `load_cards` turns a page of moments into cards with a fixed number of statements whatever the
-page size (one for all the links, one for the photos' addresses, one for the reflections); no
-photo's bytes are read for a card. What a card holds follows the
+page size (one for all the links and photos' addresses, one for the reflections); no photo's
+bytes are read for a card. What a card holds follows the
 reader's access: those who do not see the therapy (viewers) get no feelings, pins or
 reflections in it, so no template has to remember to hide them.
 """
@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import BindParameter, Select, bindparam, literal, select, union_all
+from sqlalchemy import BindParameter, Integer, Select, String, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -31,8 +31,6 @@ class CardPhoto:
 
     public_id: str
     description: str
-    width: int
-    height: int
     thumbnail_width: int
     thumbnail_height: int
 
@@ -60,17 +58,23 @@ class MomentCard:
 
 # Every page of cards runs these two: built once, with the page's moment ids as the parameter.
 _PAGE_IDS: BindParameter[int] = bindparam("ids", expanding=True)
-# A moment's kinds ("k"), carers who were there ("c") and babies ("b"), as (moment id, link, id).
+# Nothing, typed: the photo columns of the rows that are not photos.
+_NO_TEXT, _NO_NUMBER = cast(null(), String), cast(null(), Integer)
+# A moment's kinds ("k"), carers who were there ("c"), babies ("b") and photos ("p", by position,
+# with their public id, description and thumbnail's size; never their bytes), as (moment id, link,
+# id or position, photo columns): one statement for the whole page.
 LINKS_OF_MOMENTS = union_all(
-    select(moment_kind_links.c.moment_id, literal("k").label("link"), moment_kind_links.c.kind_id.label("ref"))
+    select(moment_kind_links.c.moment_id, literal("k").label("link"), moment_kind_links.c.kind_id.label("ref"),
+           _NO_TEXT.label("public_id"), _NO_TEXT.label("description"), _NO_NUMBER.label("thumbnail_width"),
+           _NO_NUMBER.label("thumbnail_height"))
     .where(moment_kind_links.c.moment_id.in_(_PAGE_IDS)),
-    select(moment_carers.c.moment_id, literal("c"), moment_carers.c.user_id).where(moment_carers.c.moment_id.in_(_PAGE_IDS)),
-    select(moment_babies.c.moment_id, literal("b"), moment_babies.c.baby_id).where(moment_babies.c.moment_id.in_(_PAGE_IDS)),
-)
-PHOTOS_OF_MOMENTS = (
-    select(MomentPhoto.moment_id, MomentPhoto.public_id, MomentPhoto.description, MomentPhoto.width,
-           MomentPhoto.height, MomentPhoto.thumbnail_width, MomentPhoto.thumbnail_height)
-    .where(MomentPhoto.moment_id.in_(_PAGE_IDS)).order_by(MomentPhoto.moment_id, MomentPhoto.position)
+    select(moment_carers.c.moment_id, literal("c"), moment_carers.c.user_id, _NO_TEXT, _NO_TEXT, _NO_NUMBER,
+           _NO_NUMBER).where(moment_carers.c.moment_id.in_(_PAGE_IDS)),
+    select(moment_babies.c.moment_id, literal("b"), moment_babies.c.baby_id, _NO_TEXT, _NO_TEXT, _NO_NUMBER,
+           _NO_NUMBER).where(moment_babies.c.moment_id.in_(_PAGE_IDS)),
+    select(MomentPhoto.moment_id, literal("p"), cast(MomentPhoto.position, Integer), MomentPhoto.public_id,
+           MomentPhoto.description, MomentPhoto.thumbnail_width, MomentPhoto.thumbnail_height)
+    .where(MomentPhoto.moment_id.in_(_PAGE_IDS)),
 )
 REFLECTIONS_ON_MOMENTS = (
     select(Reflection).options(joinedload(Reflection.author)).where(Reflection.moment_id.in_(_PAGE_IDS))
@@ -89,7 +93,7 @@ def newest_first(access: FamilyAccess) -> Select[tuple[Moment]]:
 
 def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, User],
                babies: dict[int, Baby], *, audience: FamilyAudience, with_reflections: bool = True) -> list[MomentCard]:
-    """Cards for a page of moments of one family: three more statements, whatever the page size.
+    """Cards for a page of moments of one family: two more statements, whatever the page size.
 
     `carers` and `babies` (by id) name the people shown as "who was there"; pass empty maps
     where a page does not show them, and with_reflections=False where it shows reflections apart.
@@ -100,11 +104,13 @@ def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, Us
     ids = {"ids": [moment.id for moment in moments]}
     kinds = {kind.id: kind for kind in all_kinds()}
     linked: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for moment_id, link, ref in db.session.execute(LINKS_OF_MOMENTS, ids):
-        linked[moment_id][link].append(ref)
-    photos: dict[int, list[CardPhoto]] = defaultdict(list)
-    for moment_id, *photo in db.session.execute(PHOTOS_OF_MOMENTS, ids):
-        photos[moment_id].append(CardPhoto(*photo))
+    photos: dict[int, list[tuple[int, CardPhoto]]] = defaultdict(list)
+    for moment_id, link, ref, public_id, description, thumbnail_width, thumbnail_height in db.session.execute(
+            LINKS_OF_MOMENTS, ids):
+        if link == "p":
+            photos[moment_id].append((ref, CardPhoto(public_id, description, thumbnail_width, thumbnail_height)))
+        else:
+            linked[moment_id][link].append(ref)
     reflections: dict[int, list[Reflection]] = defaultdict(list)
     therapy = access.sees_therapy
     if therapy and with_reflections:
@@ -121,7 +127,7 @@ def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, Us
             carers=[carers[c] for c in sorted(found["c"]) if c in carers],
             babies=[babies[b] for b in sorted(found["b"]) if b in babies],
             reflections=reflections[moment.id],
-            photos=photos[moment.id],
+            photos=[photo for _position, photo in sorted(photos[moment.id], key=lambda each: each[0])],
             who_can_see=audience.who_can_see(access, moment.author_id, moment.visibility),
         ))
     return cards

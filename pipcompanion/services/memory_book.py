@@ -23,12 +23,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..limits import BOOK_DAYS_MAX, BOOK_MOMENTS_MAX
+from ..limits import BOOK_DAYS_MAX, BOOK_MOMENTS_MAX, BOOK_PHOTOS_MAX
 from ..models import Baby, Family, Moment
 from ..permissions import FamilyAccess, book_moment_scope
 from . import ServiceError
 from .audience import FamilyAudience, names_list
 from .cards import MomentCard, load_cards
+from .photo_store import photo_store
 from .settings import service_settings
 
 # Pictures a book may carry inline (the download has no other place to keep them).
@@ -77,6 +78,9 @@ class MemoryBook:
     babies: list[Baby]
     choices: BookChoices
     months: list[BookMonth]
+    # More photos than one book carries (BOOK_PHOTOS_MAX): the first ones are in it, and it says so.
+    photos_left_out: bool = False
+    photos_max: int = BOOK_PHOTOS_MAX
 
 
 @dataclass(frozen=True)
@@ -152,11 +156,13 @@ def book_title(babies: Sequence[Baby]) -> str:
 def memory_book(access: FamilyAccess, family: Family, choices: BookChoices, *, today: date,
                 photos: Mapping[int, Sequence[BookPhoto]] | None = None) -> MemoryBook:
     """The book a carer or the family's therapist asked for: the moments it may hold in the chosen
-    days, oldest first, grouped by month. `photos` (by moment id) are put beside their moments.
+    days, oldest first, grouped by month, each with its photos (the re-encoded copies we keep,
+    never what a phone sent; at most BOOK_PHOTOS_MAX in a book). `photos` (by moment id) replaces
+    the stored ones.
 
     A fixed number of statements whatever the period holds: the moments, the carers who may be
-    named, and the cards' links and reflections. A ServiceError when the days are not right or
-    hold more moments than one book.
+    named, the cards' links, photos and reflections, and the photos' bytes. A ServiceError when the
+    days are not right or hold more moments than one book.
     """
     check_period(choices.date_from, choices.date_to, today)
     zone = ZoneInfo(service_settings().timezone)
@@ -175,13 +181,24 @@ def memory_book(access: FamilyAccess, family: Family, choices: BookChoices, *, t
     audience = FamilyAudience.of(family)
     cards = load_cards(access, moments, audience.carers_by_id(), {b.id: b for b in family.babies},
                        audience=audience, with_reflections=choices.with_reflections)
+    photos_left_out = False
+    if photos is None:
+        stored = photo_store().with_bytes([moment.id for moment in moments], limit=BOOK_PHOTOS_MAX + 1)
+        photos_left_out = len(stored) > BOOK_PHOTOS_MAX
+        texts = {card.id: card.text for card in cards}
+        by_moment: dict[int, list[BookPhoto]] = {}
+        for photo in stored[:BOOK_PHOTOS_MAX]:
+            by_moment.setdefault(photo.moment_id, []).append(book_photo(
+                photo.content, photo.content_type, photo.description or texts.get(photo.moment_id, "")
+                or _("A photo of this moment")))
+        photos = by_moment
     months: list[BookMonth] = []
     for card in cards:
         first_day = card.occurred_at.astimezone(zone).date().replace(day=1)
         if not months or months[-1].first_day != first_day:
             months.append(BookMonth(first_day, []))
         months[-1].moments.append(BookMoment(card, list((photos or {}).get(card.id, ()))))
-    return MemoryBook(family, book_title(family.babies), list(family.babies), choices, months)
+    return MemoryBook(family, book_title(family.babies), list(family.babies), choices, months, photos_left_out)
 
 
 def _words_for_file(text: str, *, ascii_only: bool) -> str:

@@ -64,6 +64,8 @@ class MomentInput:
     photos: list[PhotoUpload] = field(default_factory=list)
     photo_descriptions: list[str] = field(default_factory=list)
     remove_photo_ids: list[str] = field(default_factory=list)
+    # Changing a moment: new words about the photos it keeps, by public id.
+    kept_photo_descriptions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -225,6 +227,8 @@ def update_moment(author: User, moment: Moment, data: MomentInput, *, now: datet
     store.remove(moment.id, data.remove_photo_ids)
     try:
         photos, descriptions = _photos_of(data, already=store.count(moment.id))
+        store.describe(moment.id, {public_id: check_description(text)
+                                   for public_id, text in data.kept_photo_descriptions.items()})
     except ServiceError:
         db.session.rollback()  # the photos ticked to remove stay, as the change is refused
         raise

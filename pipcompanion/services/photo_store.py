@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import undefer
 
 from ..extensions import db
@@ -34,6 +34,8 @@ class StoredPhoto:
 
 
 class PhotoStore(Protocol):
+    """What the app asks of wherever photos are kept; the caller commits."""
+
     def add(self, moment_id: int, photos: Sequence[ProcessedPhoto], descriptions: Sequence[str]) -> list[str]:
         """Keep these photos after the moment's others (in the caller's transaction); their public ids."""
         ...
@@ -44,6 +46,10 @@ class PhotoStore(Protocol):
 
     def count(self, moment_id: int) -> int:
         """How many photos the moment has."""
+        ...
+
+    def describe(self, moment_id: int, descriptions: dict[str, str]) -> None:
+        """Change the words about these photos of the moment (by public id; others' are ignored)."""
         ...
 
     def read(self, moment_id: int, public_id: str, *, thumbnail: bool) -> StoredPhoto | None:
@@ -84,6 +90,11 @@ class DatabasePhotoStore:
             delete(MomentPhoto).where(MomentPhoto.moment_id == moment_id, MomentPhoto.public_id.in_(ids)))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    def describe(self, moment_id: int, descriptions: dict[str, str]) -> None:
+        for public_id, text in descriptions.items():
+            db.session.execute(update(MomentPhoto).where(MomentPhoto.moment_id == moment_id,
+                                                         MomentPhoto.public_id == public_id).values(description=text))
+
     def count(self, moment_id: int) -> int:
         return db.session.scalar(select(func.count(MomentPhoto.id)).where(MomentPhoto.moment_id == moment_id)) or 0
 
@@ -114,3 +125,10 @@ _STORE = DatabasePhotoStore()
 def photo_store() -> PhotoStore:
     """The photo store this service uses (the database: the only backend so far)."""
     return _STORE
+
+
+def photos_for_export(moment_ids: Sequence[int]) -> list[StoredPhoto]:
+    """The photos of these moments with their bytes (the re-encoded copies: no metadata), oldest
+    moment first, for a person's export of their data. The caller passes only moments the person
+    may have in their export (this reads no permission)."""
+    return photo_store().with_bytes(moment_ids)

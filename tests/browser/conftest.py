@@ -274,6 +274,7 @@ def world(app: Flask, make: Factory, rivers: FamilyInfo, admin: Person) -> World
     shared = make.moment(rivers, mum, "Ava reached for me when Nan held her.", kinds=["comforting", "playing"],
                          feeling=4, visibility=Visibility.FAMILY, pinned_by=rivers.therapist)
     make.reflection(shared, rivers.therapist, "She reached for you. You are her person.")
+    make.photos([shared], per_moment=2)  # thumbnails on every page showing it, and on its edit form
     make.moment(rivers, dad, kinds=["playing"], occurred_at=utcnow() - timedelta(days=5))
     private = make.moment(rivers, mum, "Just for me.", visibility=Visibility.PRIVATE)
     make.focus(rivers, "This week, notice when she settles because you are there.")

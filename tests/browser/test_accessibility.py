@@ -45,6 +45,10 @@ NOT_PAGES = {
     "book.book_download": "a file to download and keep (an attachment)",
     "progress.mine": "redirects to the carer's family's progress page",
     "moments.mine": "redirects to the carer's family's timeline",
+    # The pages showing photos (home, timeline, the moment, its edit form, the session view) are
+    # crawled with photos on the shared moment (World).
+    "moments.moment_photo": "a picture (image/jpeg), opened from a page",
+    "moments.moment_photo_thumbnail": "a picture (image/jpeg), shown on a page",
 }
 
 

@@ -37,7 +37,8 @@ if (screen) {
       show(current);
     });
     document.addEventListener("keydown", (event) => {
-      if (!single || event.target.closest("input, textarea, select")) return;
+      // Not while a photo is open full screen (its dialog has the keys), nor while typing.
+      if (!single || document.querySelector("dialog[open]") || event.target.closest("input, textarea, select")) return;
       if (event.key === "ArrowRight" || event.key === "ArrowDown") { event.preventDefault(); show(current + 1); }
       if (event.key === "ArrowLeft" || event.key === "ArrowUp") { event.preventDefault(); show(current - 1); }
     });
