@@ -23,6 +23,7 @@ from bench.phone_photo import phone_photo
 from bench.photos import phone_jpeg
 from pipcompanion.models import MomentPhoto
 
+from ..conftest import Factory
 from ..helpers import FamilyInfo, rows
 from .conftest import PHONE, BrowserProblems
 from .pages import SENT, Connection, expect_announced, heading, moments_by, sign_in
@@ -162,6 +163,28 @@ def test_a_photo_held_sideways_is_sent_upright_and_without_its_location(
     [moment] = moments_by(app, mum)
     [stored] = photos_of(app, moment.id)
     assert (stored.width, stored.height) == (1200, 1600)
+
+
+def test_changing_a_moment_posts_the_photo_made_smaller(app: Flask, phone: Page, rivers: FamilyInfo,
+                                                        make: Factory) -> None:
+    """Change a moment is a plain form post (no outbox): the file input holds the smaller photo."""
+    mum = rivers.carers[0]
+    moment_id = make.moment(rivers, mum, "Reading together")
+    sign_in(phone, mum)
+    phone.goto(f"/families/{rivers.id}/moments/{moment_id}/edit")
+    expect(heading(phone, "Change a moment")).to_be_visible()
+    posts = Posts(phone)
+    photo_input(phone).set_input_files([photo_file("IMG_0003.JPG")])
+    expect(previews(phone)).to_have_count(1)
+
+    save(phone)
+
+    expect(heading(phone, "Change a moment")).to_have_count(0)
+    [(path, content_type, body_size)] = posts.sent()
+    assert (path, content_type) == (f"/families/{rivers.id}/moments/{moment_id}/edit", "multipart/form-data")
+    assert body_size <= BODY_MAX, f"{body_size} bytes sent for one photo"
+    [stored] = photos_of(app, moment_id)
+    assert (stored.width, stored.height) == (1600, 1200)
 
 
 def test_a_chosen_photo_can_be_removed_before_saving(app: Flask, phone: Page, rivers: FamilyInfo) -> None:
