@@ -59,6 +59,14 @@ def photo_file(name: str, seed: int = 1, *, small: bool = False) -> FilePayload:
     return FilePayload(name=name, mimeType="image/jpeg", buffer=small_photo(seed) if small else twelve_megapixels(seed))
 
 
+def a_gif() -> bytes:
+    """A GIF of two frames: the server takes no GIF, and neither does the phone."""
+    out = io.BytesIO()
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ("red", "blue")]
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
 def photo_input(page: Page) -> Locator:
     return page.locator('input[type="file"][name="photos"]')
 
@@ -225,10 +233,13 @@ def test_a_file_that_is_not_a_photo_is_refused_and_the_words_are_kept(
     photo_input(phone).set_input_files([
         FilePayload(name="letter.pdf", mimeType="application/pdf", buffer=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"),
         FilePayload(name="broken.jpg", mimeType="image/jpeg", buffer=b"\xff\xd8\xff\xe0 not really a photo"),
+        FilePayload(name="dancing.gif", mimeType="image/gif", buffer=a_gif()),
     ])
 
     expect_announced(phone, "letter.pdf is not a photo, so it was not added.", role="alert")
     expect_announced(phone, "broken.jpg could not be read, so it was not added. Please try another photo.",
+                     role="alert")
+    expect_announced(phone, "dancing.gif may be a moving picture, so it was not added. Please choose a still photo.",
                      role="alert")
     expect(words).to_have_value("She laughed at the dog")
     expect(previews(phone)).to_have_count(0)

@@ -24,6 +24,9 @@ function isHeif(file) {
   return HEIF_TYPES.has((file.type || "").toLowerCase()) || HEIF_NAME.test(file.name || "");
 }
 
+// The server takes no GIF (often a moving picture): here too, so a GIF is never quietly made a still.
+const MOVING_TYPES = new Set(["image/gif"]);
+
 /** False for a file that says it is something else (a PDF, a video); one that says nothing is tried. */
 function mayBeImage(file) {
   const type = (file.type || "").toLowerCase();
@@ -145,6 +148,10 @@ class PhotoPicker {
       if (this.photos.length >= this.room()) { leftOut += 1; continue; }
       if (!mayBeImage(file)) {
         problems.push(message("photoNotAnImage", { name: file.name }));
+        continue;
+      }
+      if (MOVING_TYPES.has((file.type || "").toLowerCase())) {
+        problems.push(message("photoMoving", { name: file.name }));
         continue;
       }
       const smaller = await downscale(file);
