@@ -96,16 +96,21 @@ class PhotoPicker {
     this.input = input;
     this.photos = []; // {blob, name, url} in the order chosen; url is null when it cannot be shown here
     this.working = Promise.resolve();
-    this.busy = false;
+    this.pending = 0;
     this.build();
-    input.addEventListener("change", () => { this.working = this.take([...input.files]); });
+    input.addEventListener("change", () => {
+      // Chosen again before the last ones were ready: these wait their turn (the count stays right).
+      const files = [...input.files];
+      this.pending += 1;
+      this.working = this.working.then(() => this.take(files)).finally(() => { this.pending -= 1; });
+    });
     form.addEventListener("reset", () => window.setTimeout(() => this.clear()));
     for (const box of form.querySelectorAll('input[name="remove_photo"]')) {
       box.addEventListener("change", () => this.render());
     }
     // A form posted as it is (changing a moment) waits until its photos are ready.
     form.addEventListener("submit", (event) => {
-      if (!this.busy) return;
+      if (!this.pending) return;
       event.preventDefault();
       event.stopImmediatePropagation();
       this.working.then(() => form.requestSubmit(event.submitter));
@@ -140,7 +145,6 @@ class PhotoPicker {
   }
 
   async take(files) {
-    this.busy = true;
     this.count.textContent = message("photosPreparing");
     const problems = [];
     let leftOut = 0;
@@ -154,7 +158,8 @@ class PhotoPicker {
         problems.push(message("photoMoving", { name: file.name }));
         continue;
       }
-      const smaller = await downscale(file);
+      // A phone short of memory can fail to draw a big photo: that is "could not be read", never a lost form.
+      const smaller = await downscale(file).catch(() => null);
       if (smaller) {
         this.photos.push({ blob: smaller.blob, name: smaller.name, url: URL.createObjectURL(smaller.blob) });
       } else if (isHeif(file)) {
@@ -165,7 +170,6 @@ class PhotoPicker {
       }
     }
     if (leftOut) problems.push(message("photosTooMany"));
-    this.busy = false;
     this.render(problems);
   }
 
