@@ -5,6 +5,7 @@ moments waiting in the outbox (see static/js/outbox-core.js)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +29,7 @@ SHELL_FILES = [
     "js/app.js",
     "js/moment-form.js",
     "js/offline.js",
+    "js/photos.js",
     "js/session-screen.js",
     "icons/icon.svg",
     "icons/icon-192.png",
@@ -35,6 +37,19 @@ SHELL_FILES = [
     "icons/maskable-192.png",
     "icons/maskable-512.png",
 ]
+
+
+# Routes the worker must never answer nor cache (photos of moments): by endpoint, so a new address
+# for them is excluded too.
+NEVER_CACHED_ENDPOINTS = frozenset({"moments.moment_photo", "moments.moment_photo_thumbnail"})
+
+
+def never_cached_patterns() -> list[str]:
+    """The never-cached routes as regular expressions over a path (a variable part matches one segment)."""
+    return sorted(
+        "^" + re.sub(r"<[^>]+>", "[^/]+", re.escape(rule.rule)) + "$"
+        for rule in current_app.url_map.iter_rules() if rule.endpoint in NEVER_CACHED_ENDPOINTS
+    )
 
 
 @cache
@@ -90,6 +105,7 @@ def service_worker() -> Response:
         "pwa/sw.js",
         version=shell_version(current_app.static_folder or ""),
         shell_json=json.dumps(shell),
+        never_cached_json=json.dumps(never_cached_patterns()),
         offline_url=url_for("pwa.offline"),
         outbox_script=url_for("static", filename="js/outbox-core.js"),
     )

@@ -31,7 +31,15 @@ function describe(item) {
   const payload = item.payload;
   const kinds = (payload.kind_names || []).join(", ");
   const words = payload.text ? payload.text.slice(0, 120) : "";
-  return [kinds, words].filter(Boolean).join(" · ") || text("untitled");
+  const photos = (item.photos || []).length;
+  const count = photos ? text(photos === 1 ? "photosWaitingOne" : "photosWaiting", { count: photos }) : "";
+  return [kinds, words, count].filter(Boolean).join(" · ") || text("untitled");
+}
+
+/** What the server said about a moment it refused (a proxy's "too large" says nothing: say it here). */
+export function refusalWords(item) {
+  if (item.messages?.length) return item.messages.join(" ");
+  return item.tooLarge ? text("photosTooLarge") : "";
 }
 
 export async function renderOutbox() {
@@ -49,7 +57,7 @@ export async function renderOutbox() {
     const state = document.createElement("p");
     state.className = "outbox__state";
     if (item.state === "needs-look") {
-      state.textContent = `${text("needsLook")} ${item.messages.join(" ")}`;
+      state.textContent = `${text("needsLook")} ${refusalWords(item)}`;
       const fix = document.createElement("a");
       fix.className = "button button--secondary";
       fix.href = `${item.payload.form_url || "/"}?outbox=${encodeURIComponent(item.clientId)}`;

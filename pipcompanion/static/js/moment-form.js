@@ -1,7 +1,8 @@
 // Add a moment, offline first: the moment goes into the phone's outbox at once, is shown as
 // "saved on this phone", and is sent through the API with its client id. Without JavaScript the
 // same form posts to the server as it is.
-import { announce, askForBackgroundSync, renderOutbox, replayOutbox } from "./app.js";
+import { announce, askForBackgroundSync, refusalWords, renderOutbox, replayOutbox } from "./app.js";
+import { enhancePhotoInputs, photoPickerOf } from "./photos.js";
 
 const outbox = self.PipOutbox;
 const userId = document.querySelector('meta[name="pip-user"]')?.content || null;
@@ -64,6 +65,7 @@ function payloadFrom(form) {
       ? checked(form, "babies") : JSON.parse(form.dataset.babyIds || "[]"),
     feeling: feeling ? Number(feeling) : null,
     visibility: form.querySelector('input[name="visibility"]:checked')?.value || "therapist",
+    photo_description: form.elements.photo_description?.value.trim() || "",
     form_url: form.dataset.formUrl,
   };
 }
@@ -153,6 +155,7 @@ async function fillFromOutbox(form) {
   const payload = item.payload;
   form.elements.client_id.value = payload.client_id;
   if (form.elements.text) form.elements.text.value = payload.text;
+  if (form.elements.photo_description) form.elements.photo_description.value = payload.photo_description || "";
   for (const input of form.querySelectorAll('input[type="checkbox"]')) {
     const list = { kinds: payload.kind_ids, carers: payload.carer_ids, babies: payload.baby_ids }[input.name] || [];
     input.checked = list.includes(Number(input.value));
@@ -168,9 +171,10 @@ async function fillFromOutbox(form) {
     form.elements.day.value = isoDay(when);
     form.elements.at_time.value = `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
   }
+  photoPickerOf(form)?.load(item.photos);
   const details = form.querySelector("details");
   if (details) details.open = true;
-  announce(`${messages.needsLook || ""} ${item.messages.join(" ")}`);
+  announce(`${messages.needsLook || ""} ${refusalWords(item)}`);
 }
 
 function saveContext(form) {
@@ -206,9 +210,17 @@ async function enhance(form) {
       return;
     }
     clearFormError(form);
+    // Photos still being made smaller are waited for: they go with the moment, never after it.
+    const photos = (await photoPickerOf(form)?.ready()) || [];
     // Replacing an entry that needed a look keeps its client id: it was never stored.
     await outbox.remove(payload.client_id);
-    await outbox.enqueue(userId, payload);
+    try {
+      await outbox.enqueue(userId, payload, photos);
+    } catch (error) {
+      // The phone's storage is full (or refused): nothing was kept, and everything stays in the form.
+      showFormError(form, message(photos.length ? "photosNoRoom" : "noRoom"));
+      return;
+    }
     // Not awaited: on a first visit the worker may still be installing, and sending must not wait for it.
     askForBackgroundSync();
     if (navigator.onLine) {
@@ -217,7 +229,7 @@ async function enhance(form) {
       await replayOutbox({ force: true });
       const left = await outbox.get(payload.client_id);
       if (left?.state === "needs-look") {
-        showFormError(form, `${message("notSaved")} ${left.messages.join(" ")}`);
+        showFormError(form, `${message("notSaved")} ${refusalWords(left)}`);
         return;
       }
       if (!left) {
@@ -277,6 +289,8 @@ async function buildOfflineForm(form) {
 }
 
 for (const counter of document.querySelectorAll("[data-char-count]")) countCharacters(counter);
+// Before the outbox's own handlers, so a save waits for photos still being made smaller.
+enhancePhotoInputs();
 for (const form of document.querySelectorAll("form.moment-form")) showWhenFieldsThatApply(form);
 for (const form of document.querySelectorAll("form[data-moment-form]")) enhance(form);
 for (const form of document.querySelectorAll("form[data-offline-form]")) buildOfflineForm(form);

@@ -3,9 +3,13 @@
  * each with its client id, so sending twice can never store twice.
  *
  * What is kept on the phone: each queued moment (its words, kinds, time, who was there, how
- * the parent felt, who may see it), for the signed-in person only, plus the ids and names the
- * offline form needs (the person's id, their family's id, the kinds, the babies' ids).
- * Signing out deletes that person's records.
+ * the parent felt, who may see it, and its photos as Blobs, already made smaller), for the
+ * signed-in person only, plus the ids and names the offline form needs (the person's id, their
+ * family's id, the kinds, the babies' ids). Signing out deletes that person's records.
+ *
+ * A moment's photos travel in the same request as the moment (multipart: a `moment` part with the
+ * JSON body and a `photos` part each), never on their own, so the client id that makes the moment
+ * stored once also makes its photos stored once.
  */
 (function (scope) {
   "use strict";
@@ -79,12 +83,16 @@
     return run(OUTBOX, "readonly", (store) => requestValue(store.get(clientId)));
   }
 
-  /** Queue a moment for this person (the payload is the API's NewMoment). */
-  function enqueue(userId, payload) {
+  /**
+   * Queue a moment for this person (the payload is the API's NewMoment) with its photos
+   * ([{blob, name}]). Rejects when the phone has no room (QuotaExceededError): nothing is kept then.
+   */
+  function enqueue(userId, payload, photos = []) {
     return put({
       clientId: payload.client_id,
       userId,
       payload,
+      photos: photos.map(({ blob, name }) => ({ blob, name })),
       savedAt: Date.now(),
       state: "waiting",
       attempts: 0,
@@ -108,10 +116,26 @@
     return run(CONTEXT, "readonly", (store) => requestValue(store.get(userId)));
   }
 
-  /** The API's NewMoment: the outbox also keeps kind names and the form's address, to show and fix it. */
-  function apiBody(payload) {
-    const { kind_names: _names, form_url: _formUrl, ...body } = payload;
+  /**
+   * The API's NewMoment: the outbox also keeps kind names and the form's address, to show and fix
+   * it, and the words about the photos as typed (one line for them all, as the form has it).
+   */
+  function apiBody(payload, photoCount = 0) {
+    const { kind_names: _names, form_url: _formUrl, photo_description: description, ...body } = payload;
+    if (photoCount && description) body.photo_descriptions = Array(photoCount).fill(description);
     return body;
+  }
+
+  /** The request's body: the JSON of today, or (with photos) that JSON and the photos in one multipart body. */
+  function requestBody(item) {
+    const photos = item.photos || [];
+    const json = JSON.stringify(apiBody(item.payload, photos.length));
+    if (!photos.length) return { body: json, headers: { "Content-Type": "application/json" } };
+    const form = new FormData();
+    form.append("moment", json);
+    for (const photo of photos) form.append("photos", photo.blob, photo.name);
+    // No Content-Type of our own: the browser writes the multipart boundary into it.
+    return { body: form, headers: {} };
   }
 
   function backoff(attempts) {
@@ -165,11 +189,12 @@
     for (const item of due) {
       let response;
       try {
+        const { body, headers } = requestBody(item);
         response = await fetch("/api/v1/moments", {
           method: "POST",
           credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": session.csrf_token },
-          body: JSON.stringify(apiBody(item.payload)),
+          headers: { ...headers, "X-CSRFToken": session.csrf_token },
+          body,
         });
       } catch (error) {
         // The network failed: the server may or may not have the moment; the client id settles it.
@@ -185,6 +210,13 @@
       } else if (response.status === 401) {
         outcome.signedOut = true;
         break;
+      } else if (response.status === 413) {
+        // Too large, from the app or a proxy in front of it: sending it again would not help.
+        const problem = await readProblem(response);
+        item.state = "needs-look";
+        item.tooLarge = true;
+        item.messages = problemMessages(problem);
+        await put(item);
       } else if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
         const problem = await readProblem(response);
         if (!problem || String(problem.type || "").endsWith("/csrf")) {

@@ -1,12 +1,14 @@
 /* PIP Companion service worker, shell {{ version }}.
  * Caches the app shell only (CSS, JS, icons, the offline page); pages are fetched from the
- * network first and never cached, so no family data sits in this cache. */
+ * network first and never cached, so no family data sits in this cache. Photos are never even
+ * answered here: the browser fetches them itself, and nothing of them is kept. */
 "use strict";
 importScripts("{{ outbox_script }}");
 
 const SHELL_CACHE = "pip-shell-{{ version }}";
 const SHELL = {{ shell_json | safe }};
 const OFFLINE_URL = "{{ offline_url }}";
+const NEVER_CACHED = {{ never_cached_json | safe }}.map((pattern) => new RegExp(pattern));
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)));
@@ -29,6 +31,8 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  // A photo (opened on its own too, as a page) is the network's, never this worker's.
+  if (NEVER_CACHED.some((pattern) => pattern.test(url.pathname))) return;
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(async () => (await caches.match(OFFLINE_URL)) || Response.error()));
     return;
