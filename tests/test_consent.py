@@ -436,3 +436,9 @@ def test_someone_who_will_not_agree_can_still_take_their_data_and_delete_their_a
     assert phone.get("/account-deleted").status_code == 200
     with app.app_context():
         assert db.session.get(User, jo.id) is None
+
+
+def test_settings_with_its_privacy_section_is_still_titled_settings(rivers: FamilyInfo, sign_in_as: SignInAs) -> None:
+    page = sign_in_as(rivers.carers[0]).get("/settings").get_data(as_text=True)
+    assert re.search(r"<title>Settings · [^<]*</title>", page)
+    assert page.count('id="privacy-title"') == 1

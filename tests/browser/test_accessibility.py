@@ -329,6 +329,9 @@ def test_no_axe_violations_on_any_page(browser: Browser, live_url: str, world: W
                 visit.then(page)
             for violation in axe_violations(page):
                 failures.append(f"{viewport} {visit.who} {visit.path(world)} [{visit.state}]: {violation}")
+            title = page.title()  # what a screen reader says first, and the tab's name: plain words
+            if "<" in title or "{" in title or len(title) > 150:
+                failures.append(f"{viewport} {visit.who} {visit.path(world)} [{visit.state}]: title {title[:80]!r}")
             if visit.state == "outbox showing":
                 page.unroute("**/api/**")
                 context.set_offline(False)
