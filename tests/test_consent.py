@@ -203,6 +203,9 @@ def test_agreeing_on_one_phone_lets_the_other_one_in_too(app: Flask, make: Facto
     assert tablet.get("/privacy/agree?next=/settings").headers["Location"] == "/settings"
     assert tablet.get("/settings").status_code == 200
     assert records_of(app, jo) == [(1, ConsentChoice.ACCEPTED)]
+    # The tablet's form, shown before the phone agreed, sent after: still one agreement on record.
+    assert post(tablet, "/privacy/agree", {"notice_version": "1"}).status_code == 302
+    assert records_of(app, jo) == [(1, ConsentChoice.ACCEPTED)]
 
 
 def test_staff_are_asked_too_after_their_code(app: Flask, make: Factory, make_client: MakeClient) -> None:

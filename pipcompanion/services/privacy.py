@@ -256,8 +256,14 @@ def add_agreement(person: User, notice: PrivacyNotice) -> None:
 
 
 def agree(person: User, version: int | None) -> None:
-    """The person agrees to the version they were shown (a signed-in person, at the sign-in that asks)."""
-    add_agreement(person, check_version_shown(version, "agree"))
+    """The person agrees to the version they were shown (a signed-in person, at the sign-in that asks).
+    Agreeing again to the version they already agreed to (a second phone asked at the same time, a
+    form sent twice) adds no second record."""
+    notice = check_version_shown(version, "agree")
+    latest = latest_record(person)
+    if latest is not None and latest.choice is ConsentChoice.ACCEPTED and latest.notice_version == notice.version:
+        return
+    add_agreement(person, notice)
     db.session.commit()
 
 
