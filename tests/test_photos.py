@@ -568,3 +568,12 @@ def test_changing_a_moment_changes_what_its_photos_are_described_as(app: Flask, 
     form[f"photo_description-{other_id}"] = ["Not this one"]
     send_form(mum, f"/families/{rivers.id}/moments/{answer['id']}/edit", form, [])
     assert "Not this one" not in [photo.description for photo in stored_photos(app)]
+
+
+def test_the_form_offers_the_camera_or_gallery_and_tells_the_phone_the_limit(rivers: FamilyInfo, mum: FlaskClient) -> None:
+    page = mum.get(f"/families/{rivers.id}/moments/new").get_data(as_text=True)
+    found = re.search(r'<input[^>]*name="photos"[^>]*>', page)
+    assert found, "no photo input"
+    for attribute in ('accept="image/*"', "multiple", 'data-max="3"', 'type="file"'):
+        assert attribute in found.group(0), attribute
+    assert 'enctype="multipart/form-data"' in page

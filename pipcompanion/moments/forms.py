@@ -82,7 +82,7 @@ class MomentForm(PageForm):
                        "in a photo, such as where it was taken; what the photo shows (faces, a street, a house) "
                        "stays, so think about who can see it.",
                        max=PHOTOS_PER_MOMENT_MAX, megabytes=PHOTO_REQUEST_BYTES_MAX // (1024 * 1024)),
-        render_kw={"accept": "image/*", "multiple": True},
+        render_kw={"accept": "image/*", "multiple": True, "data-max": PHOTOS_PER_MOMENT_MAX},
     )
     photo_description = StringField(
         _l("What the photo shows, in a few words (optional)"),

@@ -6,7 +6,7 @@
 
 export const LONGEST_SIDE = 1600;
 export const JPEG_QUALITY = 0.8;
-// The server's PHOTOS_PER_MOMENT_MAX, where the input does not say it (data-max).
+// The server's PHOTOS_PER_MOMENT_MAX, for the offline page's input; the form's own input says it (data-max).
 const PHOTOS_MAX = 3;
 // Phones' own format: a browser that cannot read it sends it as it is, and the server decides.
 const HEIF_TYPES = new Set(["image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"]);
