@@ -129,6 +129,16 @@ def role_may(user: User, action: FamilyAction) -> bool:
     return user.role in ACTION_ROLES[action]
 
 
+# Whose accounts may be erased, by themselves from Settings or by an admin on request: carers and
+# viewers. Never staff: the reflections and records they wrote belong to the families and the service.
+ERASABLE_ROLES = frozenset({Role.CARER, Role.VIEWER})
+
+
+def may_be_erased(person: User) -> bool:
+    """Whether this person's account may be deleted with everything of theirs."""
+    return person.role in ERASABLE_ROLES
+
+
 @dataclass(frozen=True)
 class AccessRule:
     access: Access
@@ -153,10 +163,11 @@ def access_rule(endpoint: str | None) -> AccessRule | None:
 
 def init_app(app: Flask) -> None:
     """Refuse undeclared routes; give templates `access` (what the person may do in the family
-    this request reached) and `role_may`."""
+    this request reached), `role_may` and `may_be_erased`."""
     app.before_request(refuse_undeclared_endpoints)
     app.context_processor(lambda: {"access": g.get("family_access")})
     app.add_template_global(role_may)
+    app.add_template_global(may_be_erased)
 
 
 def refuse_undeclared_endpoints() -> None:

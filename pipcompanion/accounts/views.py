@@ -41,7 +41,7 @@ from ..i18n import chosen_language
 from ..limits import LINK_TOKEN_MAX
 from ..models import User
 from ..pages.navigation import home_url, safe_next_url
-from ..permissions import FamilyAction, families_for, public, signed_in
+from ..permissions import FamilyAction, families_for, may_be_erased, public, signed_in
 from ..services import ServiceError, WrongCodeError, WrongPasswordError
 from ..services.accounts import (
     PasswordSetByLink,
@@ -548,7 +548,7 @@ def delete_account() -> Response | tuple[str, int]:
     """Delete one's own account with everything of one's own, after the password and the two-step code
     (carers and viewers; staff accounts are closed by the service lead). Signs out everywhere."""
     person: User = current_user._get_current_object()
-    if person.is_staff:
+    if not may_be_erased(person):
         flash(_("Therapists' and admins' accounts are closed by the service lead, not from Settings."), "info")
         return redirect(url_for("accounts.settings"))
     form = DeleteAccountForm()

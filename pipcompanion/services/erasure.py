@@ -33,6 +33,7 @@ from ..extensions import db
 from ..models import CheckIn, Family, Invitation, MemberKind, Membership, Moment, Reflection, User
 from ..models.audit import AuditAction
 from ..models.users import SignIn
+from ..permissions import may_be_erased
 from . import ServiceError, WrongPasswordError
 from .audit import record_event, record_failed_password_check
 from .passwords import verify_password
@@ -80,7 +81,7 @@ def why_not_erasable(person: User, by: User | None = None) -> str | None:
     from the admin's page, never a therapist's or admin's."""
     if by is not None and person.id == by.id:
         return _("You cannot erase your own account.")
-    if person.is_staff:
+    if not may_be_erased(person):
         return _("%(name)s is a therapist or admin. Their accounts are not erased: the reflections and records "
                  "they wrote belong to the families and the service. A therapist's account can be deactivated "
                  "instead, on the Therapists page.", name=person.name)
