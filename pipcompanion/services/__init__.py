@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models.base import Model
+
+Row = TypeVar("Row", bound=Model)
 
 
 class ServiceError(Exception):
@@ -58,3 +64,14 @@ def move_one_place(items: Sequence[Ordered], moved_id: int, step: int) -> bool:
     for position, item in enumerate(order):
         item.position = position
     return True
+
+
+def insert_once(row: Row, key: Any) -> Row:
+    """Insert a row the app makes on first use (the settings row, the first privacy notice) and
+    commit; when another request made it a moment ago, that one. Returns the row stored under `key`."""
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request made it a moment ago
+        db.session.rollback()
+    return db.session.get_one(type(row), key)

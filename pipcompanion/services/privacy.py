@@ -23,7 +23,7 @@ from ..extensions import db
 from ..limits import PRIVACY_NOTICE_MAX
 from ..models import ConsentChoice, ConsentRecord, PrivacyNotice, User, utcnow
 from ..models.audit import AuditAction
-from . import ServiceError
+from . import ServiceError, insert_once
 from .audit import record_event
 from .settings import service_settings
 from .sign_ins import end_sign_ins
@@ -183,12 +183,8 @@ def current_notice() -> PrivacyNotice:
     if "privacy_notice" not in g:
         notice = db.session.scalars(select(PrivacyNotice).order_by(PrivacyNotice.version.desc()).limit(1)).first()
         if notice is None:
-            db.session.add(PrivacyNotice(version=STANDARD_VERSION, text=None, asks_again=True, published_at=utcnow()))
-            try:
-                db.session.commit()
-            except IntegrityError:  # another request made it a moment ago
-                db.session.rollback()
-            notice = db.session.get_one(PrivacyNotice, STANDARD_VERSION)
+            notice = insert_once(PrivacyNotice(version=STANDARD_VERSION, text=None, asks_again=True,
+                                               published_at=utcnow()), STANDARD_VERSION)
         g.privacy_notice = notice
     notice_now: PrivacyNotice = g.privacy_notice
     return notice_now

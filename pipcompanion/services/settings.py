@@ -11,13 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import Select
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..limits import CHECK_IN_EVERY_DAYS_CHOICES, RETENTION_YEARS_CHOICES
 from ..models import ServiceSettings, User, utcnow
 from ..models.audit import AuditAction
-from . import ServiceError
+from . import ServiceError, insert_once
 from .audit import record_event
 
 # The settings live in one row with this id, so two first requests cannot make two.
@@ -29,18 +28,13 @@ def service_settings() -> ServiceSettings:
     if "service_settings" not in g:
         settings = db.session.get(ServiceSettings, SETTINGS_ROW)
         if settings is None:
-            db.session.add(ServiceSettings(
+            settings = insert_once(ServiceSettings(
                 id=SETTINGS_ROW,
                 service_name="PIP Companion",
                 crisis_contacts="",
                 default_locale=current_app.config["BABEL_DEFAULT_LOCALE"],
                 timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
-            ))
-            try:
-                db.session.commit()
-            except IntegrityError:  # another request made it a moment ago
-                db.session.rollback()
-            settings = db.session.get(ServiceSettings, SETTINGS_ROW)
+            ), SETTINGS_ROW)
         g.service_settings = settings
     return g.service_settings
 
