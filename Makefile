@@ -46,10 +46,12 @@ test-sqlite: $(VENV)/.installed-dev translations-compile
 test-postgresql: $(VENV)/.installed-dev translations-compile
 	PIP_TEST_BACKEND=postgresql $(PY) -m pytest $(PYTEST_ARGS)
 
-# Extract every string from Python and templates, and merge it into each catalog.
+# Extract every string from Python and templates, merge it into each catalog, and say how complete
+# each is (translations/STATUS.md).
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel -q extract --ignore-dirs=".* __pycache__" -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q extract --ignore-dirs=".* __pycache__" -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k plural_texts:1,2 --no-location --sort-output -o translations/messages.pot .
 	$(VENV)/bin/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations
+	$(PY) scripts/translation_status.py
 
 translations-compile: $(VENV)/.installed
 	$(VENV)/bin/pybabel -q compile --use-fuzzy -d translations

@@ -46,10 +46,22 @@ class BaseConfig:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(PROJECT_ROOT, "translations")
-    # Languages on offer (code -> name in that language); catalogs live in translations/.
-    LANGUAGES = {"en": "English"}
+    # Every language the app has a catalog for (code -> its name in itself), in the order the
+    # switchers list them; catalogs live in translations/ and each service offers some or all of
+    # them (Admin > Settings). Adding one: README, "Adding a language".
+    LANGUAGES = {
+        "en": "English",
+        "cy": "Cymraeg",
+        "pl": "Polski",
+        "ro": "Română",
+        "es": "Español",
+        "so": "Soomaali",
+        "ar": "العربية",
+        "ur": "اردو",
+        "bn": "বাংলা",
+    }
     # The regional formats each language is shown with (dates as "19 November 2026" in the UK).
-    LOCALE_FORMATS = {"en": "en_GB"}
+    LOCALE_FORMATS = {"en": "en_GB", "cy": "cy_GB"}
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

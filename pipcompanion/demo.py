@@ -31,7 +31,7 @@ from .services.check_ins import asked_questions
 from .services.kinds import all_kinds
 from .services.passwords import hash_password
 from .services.privacy import add_agreement, current_notice
-from .services.settings import service_settings, today_for_service
+from .services.settings import service_settings, today_here
 
 DEMO_PASSWORD = "demo-pass-2468"
 # The demo therapist's and admin's authenticator key (two-step sign-in): the well-known example key,
@@ -79,7 +79,7 @@ def load_demo_data() -> bool:
     person("admin@example.org", "Alex (service lead)", Role.ADMIN)
     sam = person("therapist@example.org", "Sam", Role.THERAPIST)
     # About six months old whenever the demo is loaded (a fixed date would age out of the rules).
-    born = today_for_service() - timedelta(weeks=26)
+    born = today_here() - timedelta(weeks=26)
     rivers = Family(display_name="Rivers", babies=[Baby(name="Ava", date_of_birth=born)])
     brooks = Family(display_name="Brooks", babies=[Baby(name="Leo")])
     db.session.add_all([rivers, brooks])
@@ -162,7 +162,7 @@ BROOKS_MOMENTS = [
 def _demo_moments(rivers: Family, brooks: Family, sam: User) -> None:
     """Six weeks of Rivers moments with weekly sessions, reflections, pins, focuses and check-ins."""
     zone = ZoneInfo(service_settings().timezone)
-    today = today_for_service()
+    today = today_here()
     now = utcnow()
     kinds = {kind.key: kind.id for kind in all_kinds()}
 
@@ -178,7 +178,8 @@ def _demo_moments(rivers: Family, brooks: Family, sam: User) -> None:
             occurred = local(days_ago, clock)
             moment = Moment(
                 family_id=family.id, author_id=carers[who].id, client_id=str(uuid.uuid4()),
-                occurred_at=occurred, text=text, feeling=feeling, visibility=Visibility(visibility),
+                occurred_at=occurred, text=text, lang="en" if text else None, feeling=feeling,
+                visibility=Visibility(visibility),
                 created_at=occurred, updated_at=occurred,
                 pinned_at=occurred if pinned else None, pinned_by_id=sam.id if pinned else None,
             )

@@ -9,11 +9,13 @@ from typing import Any
 from flask import request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectChoice, SelectField, TimeField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
+from .i18n import request_translations
 from .limits import EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN
 from .services import ServiceError
 
@@ -23,14 +25,14 @@ def required(message: str | None = None) -> DataRequired:
 
 
 def max_length(limit: int) -> Length:
-    return Length(max=limit, message=_l("Please use at most %(max)d characters.", max=limit))
+    return Length(max=limit, message=lazy_ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", limit))
 
 
 class _UncutLength(Length):
     """Length without the `maxlength` attribute WTForms would put on the box (see words_max_length)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(max=limit, message=_l("Please use at most %(max)d characters.", max=limit))
+        super().__init__(max=limit, message=lazy_ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", limit))
         self.field_flags: dict[str, object] = {}
 
 
@@ -59,7 +61,8 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
     password = PasswordField(
         _l("Choose a password"),
         validators=[InputRequired(message=_l("Please choose a password.")), max_length(PASSWORD_MAX)],
-        description=_l("At least %(count)d characters. A few words together work well.", count=PASSWORD_MIN),
+        description=lazy_ngettext("At least %(num)d character. A few words together work well.",
+                                  "At least %(num)d characters. A few words together work well.", PASSWORD_MIN),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -73,7 +76,26 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
     return password, confirm
 
 
-class PageForm(FlaskForm):
+class CatalogTranslations:
+    """The translations WTForms asks for its messages: this request's catalog."""
+
+    def gettext(self, string: str) -> str:
+        return request_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return request_translations().ungettext(singular, plural, n)
+
+
+class CatalogForm(FlaskForm):
+    """Every form of ours: WTForms' own messages ("Not a valid choice.") come from our catalogs, in
+    every language we offer (WTForms ships none for some); wtforms_messages.py lists them."""
+
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> CatalogTranslations:
+            return CatalogTranslations()
+
+
+class PageForm(CatalogForm):
     """A form sent by one of our pages: only its text fields are read, and emails lose stray spaces.
 
     Flask-WTF would also read uploaded files and JSON bodies, whose values (a file, a number,

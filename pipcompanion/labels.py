@@ -7,6 +7,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from .models import Role, Visibility
+from .models.audit import AuditOutcome
 
 FEELING_WORDS: dict[int, LazyString] = {
     1: _l("Unsure"),
@@ -28,4 +29,11 @@ ROLE_LABELS: dict[Role, LazyString] = {
     Role.THERAPIST: _l("Therapist"),
     Role.CARER: _l("Carer"),
     Role.VIEWER: _l("Family and friends"),
+}
+
+# What came of an audited action, as the admin's audit log says it.
+OUTCOME_LABELS: dict[AuditOutcome, LazyString] = {
+    AuditOutcome.DONE: _l("Done"),
+    AuditOutcome.REFUSED: _l("Refused"),
+    AuditOutcome.FAILED: _l("Failed"),
 }

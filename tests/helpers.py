@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 from pipcompanion.extensions import db
 from pipcompanion.models import AuditEvent, Role, User, Visibility, utcnow
 from pipcompanion.services.kinds import all_kinds
-from pipcompanion.services.settings import service_settings, today_for_service
+from pipcompanion.services.settings import service_settings, today_here
 
 T = TypeVar("T")
 
@@ -246,7 +246,7 @@ def service_zone(app: Flask) -> ZoneInfo:
 
 def service_today(app: Flask) -> date:
     with app.app_context():
-        return today_for_service()
+        return today_here()
 
 
 def set_service_timezone(app: Flask, zone: str) -> None:

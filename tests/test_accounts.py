@@ -94,7 +94,7 @@ def stored(app: Flask, person: Person) -> SimpleNamespace:
     """The person's row as it is now in the database."""
     with app.app_context():
         user = db.session.get_one(User, person.id)
-        return SimpleNamespace(locale=user.locale, password_hash=user.password_hash)
+        return SimpleNamespace(locale=user.locale, password_hash=user.password_hash, timezone=user.timezone)
 
 
 def set_columns(app: Flask, person: Person, **values: object) -> None:
@@ -878,8 +878,34 @@ def test_language_choice_is_saved(app: Flask, make: Factory, sign_in_as: SignInA
     browser = sign_in_as(person)
     response = post(browser, "/settings", {"locale": "en"})
     assert response.status_code == 302 and response.headers["Location"] == "/settings"
-    assert "Your language is saved." in page_text(browser.get("/settings"))
-    assert stored(app, person).locale == "en"
+    assert "Your language and time zone are saved." in page_text(browser.get("/settings"))
+    assert stored(app, person).locale == "en" and stored(app, person).timezone is None
+
+
+def test_language_and_time_zone_are_saved_and_used(app: Flask, make: Factory, sign_in_as: SignInAs) -> None:
+    person = make.user(Role.CARER)
+    browser = sign_in_as(person)
+    response = post(browser, "/settings", {"locale": "pl", "timezone": "Europe/Warsaw"})
+    assert response.status_code == 302
+    page = browser.get("/settings")
+    assert '<html lang="pl" dir="ltr">' in page.get_data(as_text=True)
+    assert re.search(r'<option selected value="Europe/Warsaw">', page.get_data(as_text=True))
+    assert stored(app, person).locale == "pl" and stored(app, person).timezone == "Europe/Warsaw"
+    # Back to the service's own time zone: the first choice.
+    assert post(browser, "/settings", {"locale": "ar", "timezone": ""}).status_code == 302
+    assert '<html lang="ar" dir="rtl">' in browser.get("/settings").get_data(as_text=True)
+    assert stored(app, person).timezone is None
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "europe/london", "UTC", "../../etc/passwd", "Europe/Londonderry",
+                                  "A" * 5000, "Европа/Лондон"])
+def test_a_time_zone_not_on_the_list_is_refused(app: Flask, make: Factory, sign_in_as: SignInAs, zone: str) -> None:
+    person = make.user(Role.CARER)
+    browser = sign_in_as(person)
+    response = post(browser, "/settings", {"locale": "en", "timezone": zone})
+    assert response.status_code == 400
+    assert "Please choose from the list." in page_text(response)
+    assert stored(app, person).timezone is None
 
 
 @pytest.mark.parametrize("form", [{"locale": "xx"}, {"locale": ""}, {}, {"locale": "e" * 5000},

@@ -28,7 +28,7 @@ from pipcompanion.models import (
     utcnow,
 )
 from pipcompanion.services.families import check_date_of_birth
-from pipcompanion.services.settings import today_for_service
+from pipcompanion.services.settings import today_here
 from pipcompanion.services.two_factor import code_at
 
 from .conftest import Factory
@@ -540,7 +540,7 @@ def test_the_default_language_is_saved_and_used_for_visitors(app: Flask, admin: 
     assert response.status_code == 302
     settings = settings_row(app)
     assert settings is not None and settings[2] == "cy"
-    assert '<html lang="cy"' in client.get("/help").get_data(as_text=True)
+    assert '<html lang="cy-GB"' in client.get("/help").get_data(as_text=True)
     # A browser that asks for English still gets it.
     assert english.search(client.get("/help", headers={"Accept-Language": "en-GB"}).get_data(as_text=True))
 
@@ -747,7 +747,7 @@ def test_every_demo_babys_birthday_passes_the_apps_own_rules(app: Flask) -> None
     assert app.test_cli_runner().invoke(args=["load-demo"]).exit_code == 0
     with app.app_context():
         for baby in db.session.scalars(select(Baby)):
-            check_date_of_birth(baby.date_of_birth, today_for_service())
+            check_date_of_birth(baby.date_of_birth, today_here())
 
 
 def test_a_second_load_demo_changes_nothing(app: Flask) -> None:

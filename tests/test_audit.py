@@ -197,7 +197,7 @@ def test_a_password_chosen_through_a_link_is_on_record_naming_who_issued_it(
     ]
     assert _holds_none_of(app, [NEW_PASSWORD, path.rsplit("/", 1)[-1]])
     log = page_text(sign_in_as(admin).get("/admin/audit"))
-    assert "Sam password_link.use — Mum done — 127.0.0.1" in log
+    assert "Sam password_link.use — Mum Done — 127.0.0.1" in log
 
 
 def test_the_database_refuses_to_change_or_remove_an_audit_row(app: Flask, make: Factory) -> None:

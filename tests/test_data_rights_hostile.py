@@ -260,7 +260,6 @@ def join_form(**changes: object) -> dict[str, object]:
     {"agree": ""}, {"agree": "\x00"},
     {"name": "\x00"}, {"name": "x" * 10_000}, {"name": " \u200f\u200b "}, {"name": "\u202e\u2066"},
     {"email": "\x00"}, {"email": "x" * 10_000 + "@example.org"}, {"email": "\u202e@example.org"},
-    {"locale": "xx"}, {"locale": "\x00"}, {"locale": "en" * 5000},
     {"password": "x" * 10_000, "confirm": "x" * 10_000},
 ], ids=lambda changes: "-".join(f"{key}:{str(value)[:12]!r}" for key, value in changes.items()))
 def test_joining_with_hostile_fields_makes_no_account(app: Flask, invited: FlaskClient,

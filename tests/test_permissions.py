@@ -90,6 +90,7 @@ EXPECTED_ACCESS: dict[str, AccessRule] = {
     "accounts.export": SIGNED_IN,
     "accounts.join_details": PUBLIC,
     "accounts.join_with_code": PUBLIC,
+    "accounts.choose_language": PUBLIC,
     "accounts.join_with_link": PUBLIC,
     "accounts.login": PUBLIC,
     # The second step of signing in: open to anyone, and each serves only the half sign-in (the

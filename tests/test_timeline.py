@@ -58,8 +58,8 @@ def long_date(when: datetime) -> str:
     return babel_format_date(when.astimezone(LONDON).date(), "long", locale="en_GB")
 
 
-MOMENT_TEXT = re.compile(r'<p class="moment__text">(.*?)</p>', re.S)
-GROUP_OR_TEXT = re.compile(r'class="timeline-group__title">\s*(.*?)\s*</h2>|<p class="moment__text">(.*?)</p>', re.S)
+MOMENT_TEXT = re.compile(r'<p class="moment__text"[^>]*>(.*?)</p>', re.S)
+GROUP_OR_TEXT = re.compile(r'class="timeline-group__title">\s*(.*?)\s*</h2>|<p class="moment__text"[^>]*>(.*?)</p>', re.S)
 OLDER_LINK = re.compile(r'<a class="button[^"]*" href="([^"]+)">Older moments</a>')
 
 

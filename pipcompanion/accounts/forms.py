@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired
 
 from ..forms import PageForm, TickBox, as_choices, choice_field, email_field, max_length, new_password_fields, required
 from ..limits import INVITATION_CODE_MAX, PASSWORD_MAX, PERSON_NAME_MAX, TWO_FACTOR_CODE_MAX
+from ..services.settings import offered_languages, timezone_choices
 
 
 class LoginForm(PageForm):
@@ -35,7 +36,10 @@ def language_field() -> SelectField:
 
 
 def offer_languages(field: SelectField) -> None:
-    field.choices = as_choices(current_app.config["LANGUAGES"].items())
+    """The languages the service offers, each named in itself (and marked as that language, so a
+    screen reader says "Polski" as Polish)."""
+    field.choices = [SelectChoice(value=code, label=name, render_kw={"lang": code})
+                     for code, name in offered_languages().items()]
 
 
 def notice_version_field() -> HiddenField:
@@ -58,7 +62,6 @@ class JoinForm(PageForm):
     )
     email = email_field()
     password, confirm = new_password_fields()
-    locale = language_field()
     agree = TickBox(
         _l("I have read the privacy notice and I agree to it"),
         validators=[DataRequired(message=_l("Please tick the box to say you agree to the privacy notice. "
@@ -87,8 +90,18 @@ class ChangePasswordForm(PageForm):
     password, confirm = new_password_fields()
 
 
-class LanguageForm(PageForm):
+class PreferencesForm(PageForm):
     locale = language_field()
+    timezone = choice_field(
+        _l("Time zone"),
+        description=_l("Dates and times are shown as they are where you are. Most people keep the service's."),
+    )
+
+    def offer_time_zones(self, service_zone: str) -> None:
+        self.timezone.choices = as_choices([
+            ("", _("The service's time zone (%(zone)s)", zone=service_zone)),
+            *((zone, zone) for zone in timezone_choices()),
+        ])
 
 
 class SecondStepForm(PageForm):

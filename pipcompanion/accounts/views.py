@@ -37,7 +37,8 @@ from ..auth import (
 )
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_service_error
-from ..i18n import chosen_language
+from ..errors import render_error
+from ..i18n import CHOSEN_LANGUAGE_KEY, chosen_language
 from ..limits import LINK_TOKEN_MAX
 from ..models import User
 from ..pages.navigation import home_url, safe_next_url
@@ -53,7 +54,7 @@ from ..services.accounts import (
     password_reset_to_tell,
     record_failed_sign_in,
     record_sign_in,
-    set_locale,
+    set_preferences,
     use_password_link,
 )
 from ..services.erasure import delete_own_account, what_erasure_removes
@@ -65,7 +66,8 @@ from ..services.families import (
     open_invitation_by_token,
 )
 from ..services.privacy import agree, agreement_needed, current_notice, latest_record, shown, withdraw
-from ..services.sign_ins import end_every_sign_in, end_sign_in, sign_ins_of, start_sign_in
+from ..services.settings import offered_languages, service_settings
+from ..services.sign_ins import device_words, end_every_sign_in, end_sign_in, sign_ins_of, start_sign_in
 from ..services.two_factor import (
     check_may_turn_off,
     check_second_step,
@@ -85,8 +87,8 @@ from .forms import (
     ExportForm,
     InvitationCodeForm,
     JoinForm,
-    LanguageForm,
     LoginForm,
+    PreferencesForm,
     SecondStepForm,
     TurnOffTwoFactorForm,
     TurnOnTwoFactorForm,
@@ -96,6 +98,8 @@ from .forms import (
 )
 
 bp = Blueprint("accounts", __name__)
+# A kept device in the reader's words ("Chrome Mobile on Android"): Settings, and the export's index.
+bp.add_app_template_global(device_words, "device_words")
 
 PENDING_INVITATION_KEY = "pending_invitation"
 # The authenticator secret being set up ({"user": id, "secret": base32}), until a code confirms it.
@@ -158,7 +162,7 @@ _current_password_throttle = limiter.shared_limit(
 def start_session(user: User) -> None:
     """Sign in with a brand-new session (no value of the old one survives) and a sign-in of its own."""
     end_sign_in(session.get(SIGN_IN_KEY))  # whoever was signed in on this browser before
-    session.clear()
+    clear_session_but_language()
     session.permanent = True
     session[SIGN_IN_KEY] = start_sign_in(user, request.headers.get("User-Agent"))
     new_form_token()
@@ -201,7 +205,7 @@ def new_form_token() -> None:
 def start_half_session(user: User, next_url: str | None) -> None:
     """The password was right and a second step follows: a brand-new session that signs nobody in."""
     end_sign_in(session.get(SIGN_IN_KEY))  # whoever was signed in on this browser before
-    session.clear()
+    clear_session_but_language()
     begin_half_sign_in(user, next_url)
     new_form_token()
 
@@ -210,7 +214,29 @@ def end_session() -> None:
     """Sign this browser out, on the server too: a copy of its cookie gets nothing afterwards."""
     end_sign_in(session.get(SIGN_IN_KEY))
     logout_user()
+    clear_session_but_language()
+
+
+def clear_session_but_language() -> None:
+    """A brand-new session, in the language chosen on the sign-in or invitation page: the choice is
+    no secret, and a person who chose Polski should not be signed in or out into English."""
+    language = session.get(CHOSEN_LANGUAGE_KEY)
     session.clear()
+    if isinstance(language, str):
+        session[CHOSEN_LANGUAGE_KEY] = language
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def choose_language() -> Response | tuple[str, int]:
+    """Show the pages in another of the languages on offer, for this browser (anyone: the switcher
+    on the sign-in and invitation pages; signed-in people keep theirs in Settings)."""
+    language = request.form.get("language", "")
+    if language not in offered_languages():
+        return render_error(400, _("That language is not on offer"),
+                            _("Please choose one of the languages on offer."))
+    session[CHOSEN_LANGUAGE_KEY] = language
+    return redirect(safe_next_url(request.form.get("next")) or url_for("accounts.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -411,9 +437,6 @@ def join_details() -> Response | str | tuple[str, int]:
         session.pop(PENDING_INVITATION_KEY, None)
         return render_template("accounts/link_expired.html", kind="invitation"), 404
     form = JoinForm()
-    offer_languages(form.locale)
-    if request.method == "GET":
-        form.locale.data = chosen_language()
     if form.validate_on_submit():
         try:
             user = accept_invitation(
@@ -421,7 +444,8 @@ def join_details() -> Response | str | tuple[str, int]:
                 name=form.name.data,
                 email=form.email.data,
                 password=form.password.data,
-                locale=form.locale.data,
+                # The language this page is in (the switcher above it): theirs from now on.
+                locale=chosen_language(),
                 notice_version=shown_version(form.notice_version),
             )
         except ServiceError as error:
@@ -463,23 +487,27 @@ def choose_password(token: str) -> Response | str | tuple[str, int]:
 @signed_in
 def settings() -> Response | str | tuple[str, int]:
     """One's own settings: language, and links to password and viewers (any signed-in person)."""
-    form = LanguageForm()
+    form = PreferencesForm()
     offer_languages(form.locale)
+    form.offer_time_zones(service_settings().timezone)
     if request.method == "GET":
-        form.locale.data = current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        form.locale.data = chosen_language()
+        form.timezone.data = current_user.timezone or ""
+    elif "timezone" not in request.form:
+        form.timezone.data = current_user.timezone or ""  # a page from before time zones keeps the person's
     if form.validate_on_submit():
         try:
-            set_locale(current_user, form.locale.data)
+            set_preferences(current_user, locale=form.locale.data, timezone=form.timezone.data)
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            flash(_("Your language is saved."), "success")
+            flash(_("Your language and time zone are saved."), "success")
             return redirect(url_for("accounts.settings"))
     status = 400 if form.errors or form.form_errors else 200
     return _render_settings(form, status)
 
 
-def _render_settings(form: LanguageForm, status: int) -> tuple[str, int]:
+def _render_settings(form: PreferencesForm, status: int) -> tuple[str, int]:
     viewer_families = list(db.session.scalars(families_for(current_user, FamilyAction.MANAGE_VIEWERS)))
     this_one = current_sign_in()
     return render_template("accounts/settings.html", form=form, viewer_families=viewer_families,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from flask_babel import lazy_ngettext
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ..forms import (
+    CatalogForm,
     FriendlyDateField,
     PageForm,
     as_choices,
@@ -68,7 +69,15 @@ class SettingsForm(PageForm):
         description=_l("One contact a line. Shown on the Help page to everyone."),
         render_kw={"rows": 6},
     )
-    default_locale = choice_field(_l("Default language"))
+    languages = SelectMultipleField(
+        _l("Languages on offer"), coerce=str, validate_choice=False,
+        description=_l("People choose from these, on the sign-in page and in their settings. "
+                       "The default language is always on offer."),
+    )
+    default_locale = choice_field(
+        _l("Default language"),
+        description=_l("For people who have not chosen, when their browser asks for none of those on offer."),
+    )
     timezone = choice_field(_l("Time zone"))
     # A form sent without it (an older page) keeps the service's interval as it is.
     check_in_every_days = choice_field(
@@ -84,7 +93,7 @@ class SettingsForm(PageForm):
     retention_years = choice_field(
         _l("Keep closed cases for"),
         coerce=int,
-        choices=as_choices((years, _l("%(years)s years", years=years)) for years in RETENTION_YEARS_CHOICES),
+        choices=as_choices((years, lazy_ngettext("%(num)s year", "%(num)s years", years)) for years in RETENTION_YEARS_CHOICES),
         description=_l("After this long, counted from the day a case is closed, the family's moments, "
                        "reflections and everything else of theirs are deleted. NHS records guidance keeps "
                        "adults' records for 8 years after care ends, and children's records until the "
@@ -139,7 +148,7 @@ class PrivacyNoticeForm(PageForm):
     )
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(CatalogForm):
     """The audit log's filters, read from the address (GET), so a filtered view can be bookmarked."""
 
     class Meta:
@@ -152,7 +161,7 @@ class AuditFilterForm(FlaskForm):
     date_to = FriendlyDateField(_l("To"), validators=[Optional()])
 
 
-class PeopleSearchForm(FlaskForm):
+class PeopleSearchForm(CatalogForm):
     """Find a person by email or name, read from the address (GET)."""
 
     class Meta:

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ConfirmForm, apply_service_error, as_choices
-from ..labels import ROLE_LABELS
+from ..labels import OUTCOME_LABELS, ROLE_LABELS
 from ..models import CaseloadAssignment, Family, PasswordLinkPurpose, Role, User
 from ..models.audit import AuditAction
 from ..permissions import role_required
@@ -56,7 +56,7 @@ from ..services.privacy import (
     standard_notice,
 )
 from ..services.retention import close_case, closing_reasons, reopen_case
-from ..services.settings import TeamContact, service_settings, timezone_choices, update_service_settings
+from ..services.settings import TeamContact, local_zone, service_settings, timezone_choices, update_service_settings
 from ..services.two_factor import reset_two_factor
 from .forms import (
     AuditFilterForm,
@@ -310,6 +310,9 @@ def settings() -> Response | tuple[str, int]:
     current = service_settings()
     form = SettingsForm(obj=current)
     form.default_locale.choices = as_choices(current_app.config["LANGUAGES"].items())
+    form.languages.choices = as_choices(current_app.config["LANGUAGES"].items())
+    if request.method == "GET":
+        form.languages.data = current.offered_languages.split()
     form.timezone.choices = as_choices((zone, zone) for zone in timezone_choices())
     status = 200
     if request.method == "POST":
@@ -320,6 +323,9 @@ def settings() -> Response | tuple[str, int]:
                     service_name=form.service_name.data,
                     crisis_contacts=form.crisis_contacts.data,
                     default_locale=form.default_locale.data,
+                    # A form sent without the list (an older page) keeps the languages on offer as they are.
+                    offered=(form.languages.data or [] if "languages" in request.form
+                             else current.offered_languages.split()),
                     timezone=form.timezone.data,
                     check_in_every_days=form.check_in_every_days.data,
                     retention_years=form.retention_years.data,
@@ -397,12 +403,13 @@ def audit_log() -> tuple[str, int]:
         family_id=int(form.family.data) if form.family.data else None,
         action=form.action.data or None, date_from=form.date_from.data, date_to=form.date_to.data,
     )
-    page = audit_page(filters, before=int(before) if before else None, zone=ZoneInfo(service_settings().timezone))
+    page = audit_page(filters, before=int(before) if before else None, zone=local_zone())
     older_url = None
     if page.older_than:
         kept: dict[str, Any] = {key: value for key, value in request.args.items() if key != "before"}
         older_url = url_for("admin.audit_log", before=page.older_than, **kept)
-    return render_template("admin/audit.html", form=form, page=page, older_url=older_url), 200
+    return render_template("admin/audit.html", form=form, page=page, older_url=older_url,
+                           outcome_labels=OUTCOME_LABELS), 200
 
 
 def _render_kinds(add_form: KindForm | None = None, *, status: int = 200) -> tuple[str, int]:

@@ -154,6 +154,9 @@ def openapi_document() -> dict[str, Any]:
                                       "description": "Made on the phone; makes saving idempotent"},
                         "family_id": {"type": "integer"},
                         "text": {"type": "string", "maxLength": MOMENT_TEXT_MAX},
+                        "lang": {"type": "string", "maxLength": 35,
+                                 "description": "The language the words are written in (BCP 47, such as pl); "
+                                                "default: the language the person uses the app in"},
                         "kind_ids": id_list,
                         "occurred_at": {"type": ["string", "null"], "format": "date-time",
                                         "description": "When it happened (default now); never in the future"},
@@ -178,6 +181,8 @@ def openapi_document() -> dict[str, Any]:
                         "author": {"$ref": "#/components/schemas/Person"},
                         "occurred_at": {"type": "string", "format": "date-time"},
                         "text": {"type": "string"},
+                        "lang": {"type": ["string", "null"],
+                                 "description": "The language the words were written in, when known"},
                         "kinds": {"type": "array", "items": {"type": "object", "required": ["id", "name"],
                                   "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}},
                         "carer_ids": {"type": "array", "items": {"type": "integer"}},

@@ -7,6 +7,7 @@ form apply (services.moments). Errors are RFC 9457 problem details with per-fiel
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..i18n import chosen_language
 from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..limits import PHOTOS_PER_MOMENT_MAX
 from ..models import Family, MemberKind, Visibility
@@ -39,7 +41,7 @@ from ..services.cards import MomentCard, load_card
 from ..services.families import members
 from ..services.kinds import all_kinds, kind_name
 from ..services.moments import MomentConflict, MomentInput, log_moment
-from ..services.photos import PhotoUpload
+from ..services.photos import PhotoUpload, too_many_photos
 from ..services.timeline import TimelineFilters, timeline
 from .openapi import openapi_document
 
@@ -61,6 +63,7 @@ def moment_json(view: MomentCard, access: FamilyAccess) -> dict[str, Any]:
         "author": {"id": view.author.id, "name": view.author.name},
         "occurred_at": _iso(view.occurred_at),
         "text": view.text,
+        "lang": view.lang,
         "kinds": [{"id": kind.id, "name": kind_name(kind)} for kind in view.kinds],
         "carer_ids": [carer.id for carer in view.carers],
         "baby_ids": [baby.id for baby in view.babies],
@@ -233,6 +236,11 @@ def _int_list(body: dict[str, Any], field: str) -> list[int]:
     return value
 
 
+# A BCP 47 language tag as people send them ("pl", "en-GB", "sr-Latn-RS"): letters, digits and
+# hyphens, each part at most 8 long, 35 characters in all (models.Moment.lang).
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
+
+
 def moment_input_from_json(body: Any) -> tuple[Any, MomentInput]:
     """The family id and moment fields from a JSON body, with a per-field message for wrong types."""
     if not isinstance(body, dict):
@@ -265,10 +273,14 @@ def moment_input_from_json(body: Any) -> tuple[Any, MomentInput]:
             or len(descriptions) > PHOTOS_PER_MOMENT_MAX:
         raise _field_error("photo_descriptions", _("Please send up to %(max)d descriptions, as text, one a photo.",
                                                    max=PHOTOS_PER_MOMENT_MAX))
+    lang = body.get("lang")
+    if lang is not None and not (isinstance(lang, str) and LANGUAGE_TAG.fullmatch(lang)):
+        raise _field_error("lang", _("Please send the language as a short language tag, like pl or en-GB."))
     data = MomentInput(
         client_id=client_id, text=text, kind_ids=_int_list(body, "kind_ids"), occurred_at=when,
         carer_ids=_int_list(body, "carer_ids"), baby_ids=_int_list(body, "baby_ids"),
         feeling=feeling, visibility=Visibility(visibility), photo_descriptions=descriptions,
+        lang=lang or chosen_language(),
     )
     return body.get("family_id"), data
 
@@ -287,8 +299,7 @@ def moment_request() -> tuple[Any, MomentInput]:
     family_id, data = moment_input_from_json(_parsed_json(part))
     files = request.files.getlist("photos")
     if len(files) > PHOTOS_PER_MOMENT_MAX:
-        raise _field_error("photos", _("A moment can have up to %(max)d photos. Please choose fewer.",
-                                       max=PHOTOS_PER_MOMENT_MAX))
+        raise _field_error("photos", too_many_photos())
     data.photos = [PhotoUpload(item.filename or "", item.read()) for item in files]
     return family_id, data
 

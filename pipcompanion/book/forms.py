@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
-from ..forms import FriendlyDateField, TickBox
+from ..forms import CatalogForm, FriendlyDateField, TickBox
 
 
-class BookOptionsForm(FlaskForm):
+class BookOptionsForm(CatalogForm):
     """The book's choices, under the short names its address carries (`from`, `to`, `reflections`,
     `mine`), so a book can be opened again from a bookmark. A read: no CSRF token."""
 

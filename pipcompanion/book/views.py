@@ -23,7 +23,7 @@ from ..services.memory_book import (
     memory_book,
     months_before,
 )
-from ..services.settings import today_for_service
+from ..services.settings import today_here
 from .forms import BookOptionsForm
 
 bp = Blueprint("book", __name__)
@@ -42,7 +42,7 @@ def _choices(form: BookOptionsForm, family: Family, first_day: date | None = Non
     valid = form.validate()
     if form.date_from.errors or form.date_to.errors:
         return None
-    today = today_for_service()
+    today = today_here()
     date_from = form.date_from.data or first_day or first_book_day(current_access(), family)
     date_to = form.date_to.data or today
     try:  # also when a box was wrong, so every reason is shown at once
@@ -65,7 +65,7 @@ def _address_of(endpoint: str, family: Family, form: BookOptionsForm, date_from:
 
 
 def _options_page(family: Family, form: BookOptionsForm, status: int, first_day: date | None = None) -> tuple[str, int]:
-    today = today_for_service()
+    today = today_here()
     first_day = first_day or first_book_day(current_access(), family)
     return render_template(
         "book/book_options.html", family=family, form=form, first_day=first_day,
@@ -95,7 +95,7 @@ def _book(family: Family) -> tuple[MemoryBook | None, BookOptionsForm]:
     if choices is None:
         return None, form
     try:
-        return memory_book(current_access(), family, choices, today=today_for_service()), form
+        return memory_book(current_access(), family, choices, today=today_here()), form
     except ServiceError as error:
         apply_service_error(form, error)
         return None, form

@@ -27,7 +27,7 @@ from ..services.families import (
     revoke_invitation,
 )
 from ..services.progress import therapists_shown
-from ..services.settings import today_for_service
+from ..services.settings import today_here
 from ..progress.forms import TherapistNameForm
 from .forms import FamilyForm, InvitationForm
 
@@ -53,7 +53,7 @@ def family_create() -> Response | str | tuple[str, int]:
                 display_name=form.display_name.data,
                 baby_name=form.baby_name.data,
                 baby_date_of_birth=form.baby_date_of_birth.data,
-                today=today_for_service(),
+                today=today_here(),
             )
         except ServiceError as error:
             apply_service_error(form, error)

@@ -114,6 +114,9 @@ class Moment(Model):
     client_id: Mapped[str] = mapped_column(String(36))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     text: Mapped[str] = mapped_column(Text, default="")
+    # The language the words were written in (a BCP 47 tag, such as "pl"), when known: pages mark
+    # them with it, so they are read (and spoken by screen readers) as written.
+    lang: Mapped[str | None] = mapped_column(String(35))
     feeling: Mapped[int | None] = mapped_column(SmallInteger)
     visibility: Mapped[Visibility] = mapped_column(enum_type(Visibility, 10))
     pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

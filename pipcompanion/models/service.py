@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,6 +18,11 @@ class ServiceSettings(Model):
     # Shown on the Help page and in every page footer, one contact a line.
     crisis_contacts: Mapped[str] = mapped_column(Text, default="")
     default_locale: Mapped[str] = mapped_column(String(10), default="en")
+    # The languages people may choose, as codes separated by spaces (a subset of config LANGUAGES).
+    offered_languages: Mapped[str] = mapped_column(
+        String(100), default=lambda: " ".join(current_app.config["LANGUAGES"]),
+        server_default="en pl ro es ar ur bn so cy",
+    )
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     # The service's own team, shown first on the Help page (each optional): who, their phone, when
     # someone answers it.

@@ -42,6 +42,8 @@ class User(UserMixin, Model):
     # Empty until the person chooses a password through a one-time link.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))
+    # The person's own time zone (an IANA name such as "Europe/Warsaw"); None: the service's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # How the audit log names this person: a random key, not the account's id, so that erasing

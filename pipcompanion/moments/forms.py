@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 from flask import request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from ..forms import FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, words_max_length
+from ..forms import CatalogForm, FriendlyDateField, FriendlyTimeField, PageForm, as_choices, choice_field, words_max_length
 from ..labels import FEELING_WORDS, VISIBILITY_LABELS
 from ..limits import MOMENT_TEXT_MAX, PHOTO_DESCRIPTION_MAX, PHOTO_REQUEST_BYTES_MAX, PHOTOS_PER_MOMENT_MAX
 from ..models import Visibility
@@ -170,7 +169,7 @@ class MomentForm(PageForm):
             self.at_time.data = local.time().replace(second=0, microsecond=0)
 
 
-class TimelineFilterForm(FlaskForm):
+class TimelineFilterForm(CatalogForm):
     """Filters read from the address (GET), so a filtered timeline can be bookmarked."""
 
     class Meta:

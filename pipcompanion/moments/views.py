@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..forms import ConfirmForm, apply_service_error, as_choices
+from ..i18n import chosen_language
 from ..labels import FEELING_WORDS
 from ..models import Family, Membership, Role, utcnow
 from ..models.audit import AuditAction
@@ -30,7 +31,7 @@ from ..services.moments import (
     update_moment,
 )
 from ..services.photo_store import photo_store
-from ..services.settings import service_settings, today_for_service
+from ..services.settings import local_zone, service_settings, today_here
 from ..services.timeline import Needs, TimelineFilters, timeline
 from ..therapist.forms import ReflectionForm
 from .forms import MomentForm, TimelineFilterForm
@@ -39,7 +40,7 @@ bp = Blueprint("moments", __name__)
 
 
 def _offer_choices(form: MomentForm, family: Family, *, keep_kind_ids: frozenset[int] = frozenset()) -> None:
-    form.offer_days_until(today_for_service())
+    form.offer_days_until(today_here())
     form.kinds.choices = as_choices((kind.id, kind_name(kind)) for kind in all_kinds()
                                     if not kind.hidden or kind.id in keep_kind_ids)
     audience = FamilyAudience.of(family)
@@ -61,9 +62,11 @@ def _show_error(form: MomentForm, error: ServiceError) -> None:
 def _form_input(form: MomentForm) -> MomentInput | None:
     """The form's moment, or None with the error on the form (a bad day in "When?")."""
     try:
-        return form.to_input(service_settings().timezone, utcnow())
+        data = form.to_input(local_zone().key, utcnow())
     except ValueError:
         return None
+    data.lang = chosen_language()  # written on a page in this language
+    return data
 
 
 @bp.route("/families/<int:family_id>/moments/new", methods=["GET", "POST"])
@@ -105,7 +108,7 @@ def moment_edit(family: Family, moment_id: int) -> Response | tuple[str, int]:
     form.remove_photo.choices = [(photo.public_id, photo.public_id) for photo in photos]
     _offer_choices(form, family, keep_kind_ids=frozenset(current.kind_ids))
     if request.method == "GET":
-        form.fill_from(current, service_settings().timezone)
+        form.fill_from(current, local_zone().key)
     if form.validate_on_submit() and (data := _form_input(form)) is not None:
         try:
             update_moment(current_user, moment, data)

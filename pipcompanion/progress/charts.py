@@ -5,6 +5,9 @@ Every chart has a `<title>` and a `<desc>` (role="img", named by them), draws in
 in words and numbers, never in colour alone: each bar has its count written on it and each row
 its name. Colours come from CSS classes (`chart__…` in static/css/app.css), so dark mode and
 print restyle them. Pages put the same figures in a table beside each chart.
+
+In a right-to-left language (`rtl`) a chart is drawn mirrored, as a reader of it expects: names at
+the right, time running from right to left, the first week at the right.
 """
 
 from __future__ import annotations
@@ -38,9 +41,24 @@ def _number(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _svg(chart_id: str, title: str, description: str, height: float, body: list[str]) -> Markup:
+class _Page:
+    """Where things go across the chart: left to right, or mirrored for a right-to-left language."""
+
+    def __init__(self, rtl: bool) -> None:
+        self.rtl = rtl
+
+    def x(self, x: float) -> float:
+        return WIDTH - x if self.rtl else x
+
+    def box(self, x: float, width: float) -> float:
+        """The left edge of a box that starts `x` from the reading start and is `width` wide."""
+        return WIDTH - x - width if self.rtl else x
+
+
+def _svg(chart_id: str, title: str, description: str, height: float, body: list[str], *, rtl: bool) -> Markup:
+    direction = ' direction="rtl"' if rtl else ""
     return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {_number(height)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart"{direction} viewBox="0 0 {WIDTH} {_number(height)}" '
         f'role="img" aria-labelledby="{chart_id}-t {chart_id}-d" id="{chart_id}">'
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>'
         + "".join(body) + "</svg>"
@@ -48,6 +66,8 @@ def _svg(chart_id: str, title: str, description: str, height: float, body: list[
 
 
 def _text(x: float, y: float, words: str, css: str, anchor: str = "start") -> str:
+    """Words at (x, y); "start" is the reading start, the right end in a right-to-left chart (the
+    SVG carries its direction)."""
     anchor_attribute = "" if anchor == "start" else f' text-anchor="{anchor}"'
     return f'<text class="{css}" x="{_number(x)}" y="{_number(y)}"{anchor_attribute}>{escape(words)}</text>'
 
@@ -71,16 +91,17 @@ def _labelled_columns(count: int, step: float) -> list[int]:
     return shown
 
 
-def _column_labels(labels: Sequence[str], left: float, step: float, y: float) -> list[str]:
-    return [_text(left + step * (index + 0.5), y, labels[index], "chart__tick", "middle")
+def _column_labels(page: _Page, labels: Sequence[str], left: float, step: float, y: float) -> list[str]:
+    return [_text(page.x(left + step * (index + 0.5)), y, labels[index], "chart__tick", "middle")
             for index in _labelled_columns(len(labels), step)]
 
 
 def weekly_bars(chart_id: str, title: str, description: str, week_labels: Sequence[str],
-                rows: Sequence[BarRow]) -> Markup:
+                rows: Sequence[BarRow], *, rtl: bool = False) -> Markup:
     """Small multiples: for each row (a kind, who was there) its name, then one bar per week with
     the count written above it; a week with none is a short grey mark and a 0. One scale for all
     rows, so that rows can be compared; the weeks' dates run along the bottom."""
+    page = _Page(rtl)
     weeks = len(week_labels)
     step = WIDTH / max(weeks, 1)
     tallest = max((count for row in rows for count in row.counts), default=0) or 1
@@ -90,11 +111,11 @@ def weekly_bars(chart_id: str, title: str, description: str, week_labels: Sequen
     y = 0.0
     for row in rows:
         y += LABEL_SIZE + 2
-        body.append(_text(0, y, row.label, "chart__label"))
+        body.append(_text(page.x(0), y, row.label, "chart__label"))
         base = y + (SMALL_SIZE + 8 if labelled else 6) + BAR_AREA
         bars = []
         for index, count in enumerate(row.counts):
-            x = step * index + (step - bar_width) / 2
+            x = page.box(step * index + (step - bar_width) / 2, bar_width)
             if count:
                 height = BAR_AREA * count / tallest
                 bars.append(f'<rect class="chart__bar" x="{_number(x)}" y="{_number(base - height)}" '
@@ -109,27 +130,29 @@ def weekly_bars(chart_id: str, title: str, description: str, week_labels: Sequen
         body.append(f'<line class="chart__axis" x1="0" x2="{WIDTH}" y1="{_number(base)}" y2="{_number(base)}"/>')
         y = base + 10
     y += SMALL_SIZE + 2
-    body.extend(_column_labels(week_labels, 0, step, y))
-    return _svg(chart_id, title, description, y + 4, body)
+    body.extend(_column_labels(page, week_labels, 0, step, y))
+    return _svg(chart_id, title, description, y + 4, body, rtl=rtl)
 
 
 def word_dots(chart_id: str, title: str, description: str, column_labels: Sequence[str],
-              words: Sequence[str], cells: Mapping[tuple[int, int], int], *, joined: bool = False) -> Markup:
+              words: Sequence[str], cells: Mapping[tuple[int, int], int], *, joined: bool = False,
+              rtl: bool = False) -> Markup:
     """A chart of words over time: the words (first at the top) down the side, time across, and a
     dot where a word was chosen in that column, with how many times written in it when more than
     once. `cells` maps (column, word index) to a count; `joined` draws a line from dot to dot (a
     series of single answers, such as a carer's check-ins)."""
+    page = _Page(rtl)
     columns = len(column_labels)
     step = (WIDTH - WORD_COLUMN) / max(columns, 1)
     radius = max(min(step * 0.35, 10), 2)
     body: list[str] = []
     for index, word in enumerate(words):
         y = WORD_ROW * (index + 0.5) + 4
-        body.append(_text(0, y + 4, word, "chart__label"))
-        body.append(f'<line class="chart__grid" x1="{WORD_COLUMN - 4}" x2="{WIDTH}" '
+        body.append(_text(page.x(0), y + 4, word, "chart__label"))
+        body.append(f'<line class="chart__grid" x1="{_number(page.x(WORD_COLUMN - 4))}" x2="{_number(page.x(WIDTH))}" '
                     f'y1="{_number(y)}" y2="{_number(y)}"/>')
     centres = {
-        (column, word): (WORD_COLUMN + step * (column + 0.5), WORD_ROW * (word + 0.5) + 4)
+        (column, word): (page.x(WORD_COLUMN + step * (column + 0.5)), WORD_ROW * (word + 0.5) + 4)
         for (column, word), count in cells.items() if count
     }
     if joined and len(centres) > 1:
@@ -141,6 +164,7 @@ def word_dots(chart_id: str, title: str, description: str, column_labels: Sequen
         if count > 1 and radius >= 7:
             body.append(_text(x, y + 4, str(count), "chart__dot-count", "middle"))
     bottom = WORD_ROW * len(words) + 4
-    body.append(f'<line class="chart__axis" x1="{WORD_COLUMN - 4}" x2="{WIDTH}" y1="{bottom}" y2="{bottom}"/>')
-    body.extend(_column_labels(column_labels, WORD_COLUMN, step, bottom + SMALL_SIZE + 4))
-    return _svg(chart_id, title, description, bottom + SMALL_SIZE + 8, body)
+    body.append(f'<line class="chart__axis" x1="{_number(page.x(WORD_COLUMN - 4))}" x2="{_number(page.x(WIDTH))}" '
+                f'y1="{bottom}" y2="{bottom}"/>')
+    body.extend(_column_labels(page, column_labels, WORD_COLUMN, step, bottom + SMALL_SIZE + 4))
+    return _svg(chart_id, title, description, bottom + SMALL_SIZE + 8, body, rtl=rtl)

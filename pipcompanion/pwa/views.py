@@ -117,6 +117,9 @@ def service_worker() -> Response:
 
 @bp.route("/offline")
 @public
-def offline() -> str:
-    """Shown by the worker when a page cannot be reached: the outbox and a simple Add a moment."""
-    return render_template("pwa/offline.html", moment_text_max=MOMENT_TEXT_MAX)
+def offline() -> Response:
+    """Shown by the worker when a page cannot be reached: the outbox and a simple Add a moment.
+    Its language is in Content-Language, so pages can tell when the kept copy is in another one."""
+    response = current_app.make_response(render_template("pwa/offline.html", moment_text_max=MOMENT_TEXT_MAX))
+    response.headers["Content-Language"] = language_tag()
+    return response

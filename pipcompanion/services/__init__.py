@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -41,7 +42,7 @@ def one_line(text: str, limit: int, field: str, empty_message: str) -> str:
     if not text:
         raise ServiceError(empty_message, field)
     if len(text) > limit:
-        raise ServiceError(_("Please use at most %(max)d characters.", max=limit), field)
+        raise ServiceError(ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", limit), field)
     return text
 
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import CursorResult, Select, func, or_, select, update
 
 from ..extensions import db
@@ -22,6 +23,7 @@ from . import ServiceError, WrongPasswordError
 from .account_mail import lifetime_words, password_link_mail
 from .audit import record_event, record_failed_password_check
 from .passwords import hash_password, hash_to_keep, password_problem, verify_password
+from .settings import is_time_zone, offered_languages
 from .sign_ins import end_sign_ins
 from .tokens import keyed_hash, new_link_token
 
@@ -105,7 +107,8 @@ def create_user(
     if not any(unicodedata.category(character)[0] not in "CZ" for character in name):
         raise ServiceError(_("Please fill this in."), "name")
     if len(name.strip()) > PERSON_NAME_MAX:
-        raise ServiceError(_("Please give a name of at most %(max)d characters.", max=PERSON_NAME_MAX), "name")
+        raise ServiceError(ngettext("Please give a name of at most %(num)d character.",
+                                    "Please give a name of at most %(num)d characters.", PERSON_NAME_MAX), "name")
     check_email(email)
     ensure_email_free(email)
     if password is not None:
@@ -367,10 +370,14 @@ def create_admin(*, email: str, name: str, password: str) -> User:
     return user
 
 
-def set_locale(user: User, locale: str) -> None:
-    if locale not in current_app.config["LANGUAGES"]:
+def set_preferences(user: User, *, locale: str, timezone: str) -> None:
+    """The person's language and time zone ("" for the service's own)."""
+    if locale not in offered_languages():
         raise ServiceError(_("Please choose one of the languages on offer."), "locale")
+    if timezone and not is_time_zone(timezone):
+        raise ServiceError(_("Please choose a time zone from the list."), "timezone")
     user.locale = locale
+    user.timezone = timezone or None
     db.session.commit()
 
 

@@ -47,6 +47,8 @@ class MomentCard:
     feeling: int | None
     visibility: Visibility
     pinned: bool
+    # The language the words were written in, when known (models.Moment.lang).
+    lang: str | None = None
     kinds: list[MomentKind] = field(default_factory=list)
     carers: list[User] = field(default_factory=list)
     babies: list[Baby] = field(default_factory=list)
@@ -121,7 +123,7 @@ def load_cards(access: FamilyAccess, moments: list[Moment], carers: dict[int, Us
         found = linked[moment.id]
         cards.append(MomentCard(
             id=moment.id, family_id=moment.family_id, author=moment.author, occurred_at=moment.occurred_at,
-            text=moment.text, feeling=moment.feeling if therapy else None, visibility=moment.visibility,
+            text=moment.text, lang=moment.lang, feeling=moment.feeling if therapy else None, visibility=moment.visibility,
             pinned=therapy and moment.pinned_at is not None,
             kinds=sorted((kinds[k] for k in found["k"] if k in kinds), key=lambda kind: (kind.position, kind.id)),
             carers=[carers[c] for c in sorted(found["c"]) if c in carers],

@@ -74,8 +74,8 @@ from .memory_book import (
 from .passwords import verify_password
 from .photo_store import StoredPhoto, photo_store
 from .privacy import records_of
-from .settings import language_on_offer, service_settings
-from .sign_ins import sign_ins_of
+from .settings import language_on_offer, local_zone, service_settings
+from .sign_ins import device_words, sign_ins_of
 
 EXPORT_SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("export_schema.json")
@@ -221,6 +221,7 @@ def _moment_record(entry: ExportMoment, *, with_author: bool) -> dict[str, Any]:
         "recorded_at": moment.created_at,
         "updated_at": moment.updated_at,
         "text": moment.text,
+        "lang": moment.lang,
         "kinds": [kind_name(kind) for kind in card.kinds],
         "carers": [carer.name for carer in card.carers],
         "babies": [baby.name for baby in card.babies],
@@ -330,7 +331,7 @@ def person_export(person: User) -> ExportContent:
             {"notice_version": record.notice_version, "choice": record.choice.value, "at": record.created_at}
             for record in records_of(person)
         ],
-        "sign_ins": [{"device": each.device, "signed_in_at": each.created_at, "last_used_at": each.last_seen_at,
+        "sign_ins": [{"device": device_words(each.device), "signed_in_at": each.created_at, "last_used_at": each.last_seen_at,
                       "ends_at": each.expires_at} for each in sign_ins_of(person)],
         "memberships": [
             {"family": membership.family.display_name, "as": membership.kind.value, "relation": membership.relation,
@@ -497,7 +498,7 @@ def _rendered(template_name: str, **context: Any) -> Iterator[bytes]:
 
 
 def _index_html(content: ExportContent) -> Iterator[bytes]:
-    zone = ZoneInfo(service_settings().timezone)
+    zone = local_zone()
     records = (_moment_record(entry, with_author=content.with_author) for entry in content.moments())
     # Only a therapist writes reflections: nobody else's index has that section.
     therapist = content.head.get("account", {}).get("role") == Role.THERAPIST.value
@@ -519,7 +520,7 @@ def book_file_name(family: Family) -> str:
 def _book_html(person: User, known: ExportFamily, today: date) -> Iterator[bytes]:
     """A memory book of every moment this person wrote in one family, with its reflections: the
     memory book's own one-file template, its months read as they are written."""
-    zone = ZoneInfo(service_settings().timezone)
+    zone = local_zone()
     family = known.family
     first_day = (known.first_moment_at or utcnow()).astimezone(zone).date()
     choices = BookChoices(min(first_day, today), today, with_reflections=True, with_my_own=True)
@@ -566,7 +567,7 @@ def _members(content: ExportContent, person: User | None) -> Iterator[MemberFile
     yield "schema.json", now, mode, ZIP_64, (SCHEMA_PATH.read_bytes(),)
     yield "index.html", now, mode, ZIP_64, _index_html(content)
     if person is not None:
-        today = now.astimezone(ZoneInfo(service_settings().timezone)).date()
+        today = now.astimezone(local_zone()).date()
         for known in content.books:
             yield book_file_name(known.family), now, mode, ZIP_64, _book_html(person, known, today)
     yield from _images(content)
@@ -642,7 +643,7 @@ def record_family_export(admin: User, family: Family) -> None:
 
 def export_file_name(*words: str) -> DownloadName:
     """A ZIP's name: the service's name, the given words and today's date ("pip-companion-my-data-2026-12-01.zip")."""
-    today = utcnow().astimezone(ZoneInfo(service_settings().timezone)).date().isoformat()
+    today = utcnow().astimezone(local_zone()).date().isoformat()
 
     def named(ascii_only: bool) -> str:
         parts = [words_for_file(each, ascii_only=ascii_only) for each in (service_settings().service_name, *words)]

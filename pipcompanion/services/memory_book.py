@@ -33,7 +33,7 @@ from . import ServiceError
 from .audience import FamilyAudience, names_list
 from .cards import MomentCard, load_cards
 from .photo_store import photo_store
-from .settings import service_settings
+from .settings import local_zone, service_settings
 
 # Pictures a book may carry inline (the download has no other place to keep them).
 BOOK_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
@@ -131,7 +131,7 @@ def book_photo(content: bytes, media_type: str, description: str) -> BookPhoto:
 def first_book_day(access: FamilyAccess, family: Family) -> date:
     """The day a book "since therapy began" starts: the family's first day on the app, or the
     first moment this person could put in a book, if that came earlier (one statement)."""
-    zone = ZoneInfo(service_settings().timezone)
+    zone = local_zone()
     first_moment = db.session.scalar(
         select(func.min(Moment.occurred_at)).where(book_moment_scope(access, with_my_own=True)))
     started = family.created_at if first_moment is None else min(first_moment, family.created_at)
@@ -187,7 +187,7 @@ def memory_book(access: FamilyAccess, family: Family, choices: BookChoices, *, t
     days are not right or hold more moments than one book.
     """
     check_period(choices.date_from, choices.date_to, today)
-    zone = ZoneInfo(service_settings().timezone)
+    zone = local_zone()
     query = (
         select(Moment).options(joinedload(Moment.author))
         .where(book_moment_scope(access, with_my_own=choices.with_my_own),

@@ -56,6 +56,9 @@ class MomentInput:
     baby_ids: list[int] = field(default_factory=list)
     feeling: int | None = None
     visibility: Visibility = Visibility.THERAPIST
+    # The language the words are written in (a BCP 47 tag), when known: the page's language for the
+    # form, or what the API was told.
+    lang: str | None = None
     # No time of day was given ("earlier today"): occurred_at is the form's guess, made afresh on a resend.
     time_guessed: bool = False
     # Photos sent with it (decoded and re-encoded by services/photos.py before anything is saved),
@@ -191,8 +194,8 @@ def log_moment(author: User, family: Family, data: MomentInput, *, now: datetime
         photos, descriptions = _photos_of(data)
         moment = Moment(
             family_id=family.id, author_id=author.id, client_id=checked.client_id,
-            occurred_at=checked.occurred_at, text=checked.text, feeling=checked.feeling,
-            visibility=checked.visibility, created_at=now, updated_at=now,
+            occurred_at=checked.occurred_at, text=checked.text, lang=data.lang if checked.text else None,
+            feeling=checked.feeling, visibility=checked.visibility, created_at=now, updated_at=now,
         )
         try:
             db.session.add(moment)
@@ -233,6 +236,8 @@ def update_moment(author: User, moment: Moment, data: MomentInput, *, now: datet
         db.session.rollback()  # the photos ticked to remove stay, as the change is refused
         raise
     store.add(moment.id, photos, descriptions)
+    if checked.text != moment.text:
+        moment.lang = data.lang if checked.text else None
     moment.text = checked.text
     moment.occurred_at = checked.occurred_at
     moment.feeling = checked.feeling

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pillow_heif
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from ..limits import PHOTO_DESCRIPTION_MAX, PHOTO_PIXELS_MAX, PHOTO_SIDE, PHOTOS_PER_MOMENT_MAX, THUMBNAIL_SIDE
@@ -219,16 +220,22 @@ def photos_field_error(message: str) -> ServiceError:
     return ServiceError(message, "photos")
 
 
+def too_many_photos() -> str:
+    return ngettext("A moment can have up to %(num)d photo. Please choose fewer.",
+                    "A moment can have up to %(num)d photos. Please choose fewer.", PHOTOS_PER_MOMENT_MAX)
+
+
 def process_uploads(uploads: Sequence[PhotoUpload], *, already: int = 0) -> list[ProcessedPhoto]:
     """Every sent photo made into one we keep, or a ServiceError (on "photos") naming the first photo
     refused and why. `already`: how many photos the moment keeps (when it is being changed)."""
     if already + len(uploads) > PHOTOS_PER_MOMENT_MAX:
         if already:
-            raise photos_field_error(_("A moment can have up to %(max)d photos. It has %(count)d already: please "
-                                       "choose fewer, or remove one first.", max=PHOTOS_PER_MOMENT_MAX,
-                                       count=already))
-        raise photos_field_error(_("A moment can have up to %(max)d photos. Please choose fewer.",
-                                   max=PHOTOS_PER_MOMENT_MAX))
+            raise photos_field_error(ngettext(
+                "A moment can have up to %(num)d photo. It has %(count)d already: please choose fewer, or "
+                "remove one first.",
+                "A moment can have up to %(num)d photos. It has %(count)d already: please choose fewer, or "
+                "remove one first.", PHOTOS_PER_MOMENT_MAX, count=already))
+        raise photos_field_error(too_many_photos())
     processed = []
     for number, upload in enumerate(uploads, start=1):
         try:

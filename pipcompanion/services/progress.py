@@ -36,7 +36,7 @@ from .audience import FamilyAudience, names_list
 from .families import members, therapists_of
 from .kinds import all_kinds, kind_name
 from .sessions import FamilySessions
-from .settings import service_settings
+from .settings import local_zone, service_settings
 
 HIGHLIGHTS_MAX = 10
 RECENT_SHARED = 3
@@ -131,7 +131,7 @@ def choose_period(value: str | None, access: FamilyAccess, family: Family, sessi
     anything else, a session pair this person may not see included. `sessions` may be None only
     for the week and the four weeks."""
     now = now or utcnow()
-    zone = ZoneInfo(service_settings().timezone)
+    zone = local_zone()
     today = now.astimezone(zone).date()
     value = value or DEFAULT_PERIOD.value
     if value == PeriodChoice.WEEK.value:
@@ -253,7 +253,7 @@ def babies_of(family: Family) -> str:
 
 def _summary(access: FamilyAccess, family: Family, period: Period, noticed: list[_Noticed],
              carers: list[Membership]) -> ProgressSummary:
-    zone = ZoneInfo(service_settings().timezone)
+    zone = local_zone()
     weeks = len(period.weeks)
     kind_weeks: dict[int | None, list[int]] = {}
     together_weeks: dict[tuple[int, ...], list[int]] = {}
@@ -291,7 +291,7 @@ def _summary(access: FamilyAccess, family: Family, period: Period, noticed: list
 def _feelings(access: FamilyAccess, period: Period, noticed: list[_Noticed],
               carers: list[Membership]) -> list[FeelingsOverTime]:
     """Each carer's feeling words this person may see, week by week, in the order carers joined."""
-    zone = ZoneInfo(service_settings().timezone)
+    zone = local_zone()
     weeks = len(period.weeks)
     by_carer: dict[int, list[list[int]]] = {}
     for moment in noticed:

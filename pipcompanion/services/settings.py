@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import Select
 
 from ..extensions import db
@@ -51,13 +53,23 @@ def keep_for_request(settings: ServiceSettings | None) -> None:
         g.service_settings = settings
 
 
+def offered_languages() -> dict[str, str]:
+    """The languages this service offers (code -> name in itself), in the app's order. The service's
+    default is always among them, and so is the app's own if nothing else is left."""
+    settings = service_settings()
+    chosen = set(settings.offered_languages.split()) | {settings.default_locale}
+    offered = {code: name for code, name in current_app.config["LANGUAGES"].items() if code in chosen}
+    fallback = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return offered or {fallback: current_app.config["LANGUAGES"][fallback]}
+
+
 def language_on_offer(wish: str | None = None) -> str:
     """`wish` if that language is on offer, else the service's default, else the app's."""
-    offered = current_app.config["LANGUAGES"]
+    offered = offered_languages()
     if wish is not None and wish in offered:
         return wish
     default = service_settings().default_locale
-    return default if default in offered else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default if default in offered else next(iter(offered))
 
 
 def babel_locale(language: str) -> str:
@@ -67,6 +79,22 @@ def babel_locale(language: str) -> str:
 
 def timezone_choices() -> list[str]:
     return sorted(zone for zone in available_timezones() if "/" in zone and zone[0].isupper())
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is one of the time zones people may choose."""
+    return name in _time_zones()
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(timezone_choices())
+
+
+def local_zone() -> ZoneInfo:
+    """The time zone dates are shown and read in: the signed-in person's own, else the service's."""
+    own = current_user.timezone if has_request_context() and current_user.is_authenticated else None
+    return ZoneInfo(own if own and is_time_zone(own) else service_settings().timezone)
 
 
 @dataclass(frozen=True)
@@ -83,15 +111,17 @@ PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ()\-]*[0-9]")
 
 
 def update_service_settings(
-    admin: User, *, service_name: str, crisis_contacts: str, default_locale: str, timezone: str,
-    check_in_every_days: int, team: TeamContact, retention_years: int | None = None,
+    admin: User, *, service_name: str, crisis_contacts: str, default_locale: str, offered: list[str],
+    timezone: str, check_in_every_days: int, team: TeamContact, retention_years: int | None = None,
 ) -> ServiceSettings:
     """Save the admin's settings. Admins only."""
     team = TeamContact(*(" ".join(part.replace("\x00", "").split()) for part in (team.name, team.phone, team.hours)))
     if team.phone and not PHONE_NUMBER.fullmatch(team.phone):
         raise ServiceError(_("Please write the phone number with digits, like 020 7946 0000."), "team_phone")
-    if default_locale not in current_app.config["LANGUAGES"]:
-        raise ServiceError(_("Please choose one of the languages on offer."), "default_locale")
+    if not offered or not set(offered) <= set(current_app.config["LANGUAGES"]):
+        raise ServiceError(_("Please offer at least one language from the list."), "offered_languages")
+    if default_locale not in offered:
+        raise ServiceError(_("Please choose a default language that the service offers."), "default_locale")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -112,12 +142,13 @@ def update_service_settings(
     settings.service_name = service_name.strip()
     settings.crisis_contacts = crisis_contacts.strip()
     settings.default_locale = default_locale
+    settings.offered_languages = " ".join(code for code in current_app.config["LANGUAGES"] if code in offered)
     settings.timezone = timezone
     settings.team_name, settings.team_phone, settings.team_hours = team.name, team.phone, team.hours
     db.session.commit()
     return settings
 
 
-def today_for_service() -> date:
-    """Today's date where the service is (what 'the future' means for dates people enter)."""
-    return utcnow().astimezone(ZoneInfo(service_settings().timezone)).date()
+def today_here() -> date:
+    """Today's date where the person is (what 'the future' means for dates people enter)."""
+    return utcnow().astimezone(local_zone()).date()

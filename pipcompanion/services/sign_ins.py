@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import ua_parser
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, select, update
 
 from ..extensions import db
@@ -39,14 +40,26 @@ def lifetime_of(user: User) -> timedelta:
     return current_app.config["STAFF_SIGN_IN_LIFETIME" if user.is_staff else "SIGN_IN_LIFETIME"]
 
 
+# A device is kept as "browser|system" (either may be empty), the names ua-parser gives, and put
+# into words in the reader's language when shown (device_words).
+DEVICE_SEPARATOR = "|"
+
+
 def describe_device(user_agent: str | None) -> str:
-    """'Chrome Mobile on Android', from the browser's User-Agent (what a person recognises)."""
+    """'Chrome Mobile|Android', from the browser's User-Agent (what a person recognises)."""
     parsed = ua_parser.parse((user_agent or "")[:1000])
-    browser = parsed.user_agent.family if parsed.user_agent else "A browser"
-    system = parsed.os.family if parsed.os and parsed.os.family != "Other" else None
-    if browser == "Other":
-        browser = "A browser"
-    return (f"{browser} on {system}" if system else browser)[:DEVICE_NAME_MAX]
+    browser = parsed.user_agent.family if parsed.user_agent and parsed.user_agent.family != "Other" else ""
+    system = parsed.os.family if parsed.os and parsed.os.family != "Other" else ""
+    return f"{browser.replace(DEVICE_SEPARATOR, ' ')}{DEVICE_SEPARATOR}{system}"[:DEVICE_NAME_MAX]
+
+
+def device_words(device: str) -> str:
+    """A kept device as the reader says it: "Chrome Mobile on Android", "A browser"."""
+    if DEVICE_SEPARATOR not in device:
+        return device  # kept in words, before devices were kept by their names
+    browser, _separator, system = device.partition(DEVICE_SEPARATOR)
+    browser = browser or _("A browser")
+    return _("%(browser)s on %(system)s", browser=browser, system=system) if system else browser
 
 
 def start_sign_in(user: User, user_agent: str | None, *, now: datetime | None = None) -> str:

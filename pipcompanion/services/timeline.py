@@ -25,7 +25,7 @@ from . import ServiceError
 from .audience import FamilyAudience
 from .cards import MomentCard, load_cards, newest_first
 from .sessions import FamilySessions, waiting_for_a_reflection
-from .settings import service_settings
+from .settings import local_zone, service_settings
 
 PAGE_SIZE = 20
 
@@ -113,7 +113,7 @@ def group_between_sessions(cards: list[MomentCard], sessions: FamilySessions) ->
 
 def _day_start_utc(day: date) -> datetime:
     """Midnight at the start of `day` in the service's time zone, in UTC (the calendar's ends held)."""
-    zone = ZoneInfo(service_settings().timezone)
+    zone = local_zone()
     try:
         return datetime.combine(day, time.min, zone).astimezone(UTC)
     except OverflowError:  # 1 January of year 1, east of UTC

@@ -23,7 +23,7 @@ from ..services.cards import load_card
 from ..services.session_prep import session_preparation
 from ..services.session_screen import session_screen as session_screen_data
 from ..services.sessions import FamilySessions
-from ..services.settings import service_settings
+from ..services.settings import local_zone, service_settings
 from ..services.therapy import (
     add_session,
     current_focus,
@@ -130,7 +130,7 @@ def session_add(family: Family) -> Response | tuple[str, int]:
     """Record a session date and time (in the service's time zone)."""
     form = SessionForm()
     if form.validate_on_submit():
-        zone = ZoneInfo(service_settings().timezone)
+        zone = local_zone()
         day, at_time = form.day.data, form.at_time.data
         if day is None or at_time is None:  # required fields: validate_on_submit refused them already
             abort(400)

@@ -3,8 +3,12 @@ hear a message announced; and what the server kept, read back."""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+
+from babel.support import NullTranslations, Translations
 
 from flask import Flask
 from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
@@ -17,6 +21,7 @@ from pipcompanion.models import Moment
 from ..helpers import Person, authenticator_code
 from .conftest import BrowserProblems
 
+TRANSLATIONS = Path(__file__).resolve().parent.parent.parent / "translations"
 NOT_FOUND = "We could not find that page"
 SENT = "Sent. Thank you for noticing this moment."
 
@@ -43,12 +48,24 @@ def sign_in(page: Page, person: Person) -> None:
                              f"{' '.join(page.locator('main').inner_text().split())[:300]}") from None
 
 
+def words(page: Page, english: str, **values: object) -> str:
+    """`english` as the page says it: its translation in the page's language (the same text in English)."""
+    language = str(page.evaluate("document.documentElement.lang") or "en").split("-")[0]
+    translated = _translations(language).ugettext(english)
+    return translated % values if values else translated
+
+
+@cache
+def _translations(language: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), [language])
+
+
 def type_password(page: Page, person: Person) -> None:
-    """The first step of signing in: email and password on the sign-in page."""
+    """The first step of signing in: email and password on the sign-in page (in its language)."""
     page.goto("/login")
-    page.get_by_label("Email", exact=True).fill(person.email)
-    page.get_by_label("Password", exact=True).fill(person.password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label(words(page, "Email"), exact=True).fill(person.email)
+    page.get_by_label(words(page, "Password"), exact=True).fill(person.password)
+    page.get_by_role("button", name=words(page, "Sign in"), exact=True).click()
 
 
 def enter_code(page: Page, person: Person) -> None:
@@ -58,8 +75,8 @@ def enter_code(page: Page, person: Person) -> None:
     # requests (the service worker's shell) finish first. Typing at machine speed raced them once
     # in CI and the code was refused; see the closing note of 1 December 2026.
     page.wait_for_load_state("networkidle")
-    page.get_by_label("Code", exact=True).fill(authenticator_code(person))
-    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_label(words(page, "Code"), exact=True).fill(authenticator_code(person))
+    page.get_by_role("button", name=words(page, "Continue"), exact=True).click()
 
 
 def expect_announced(page: Page, message: str, role: Literal["status", "alert"] = "status") -> None:

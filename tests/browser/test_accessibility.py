@@ -16,10 +16,14 @@ import pyotp
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
+from sqlalchemy import update
+
+from pipcompanion.extensions import db
+from pipcompanion.models import User
 
 from ..helpers import PASSWORD, Person
 from .conftest import PHONE, TIMEOUT_MS, BrowserProblems, World
-from .pages import sign_in, type_password
+from .pages import sign_in, type_password, words
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -64,9 +68,9 @@ class Visit:
     then: Callable[[Page], None] | None = None
 
 
-def submit_empty(button: str) -> Callable[[Page], None]:
+def submit_empty(button: str, **values: object) -> Callable[[Page], None]:
     def press(page: Page) -> None:
-        page.get_by_role("button", name=button).first.click()
+        page.get_by_role("button", name=words(page, button, **values)).first.click()
         page.wait_for_load_state()
     return press
 
@@ -76,7 +80,7 @@ def submit_empty_signing_out(button: str) -> Callable[[Page], None]:
     so wait for the answer's page rather than for the current one."""
     def press(page: Page) -> None:
         with page.expect_navigation():
-            page.get_by_role("button", name=button).first.click()
+            page.get_by_role("button", name=words(page, button)).first.click()
         page.wait_for_load_state()
     return press
 
@@ -85,28 +89,28 @@ def set_up_two_factor(page: Page) -> None:
     """In Settings: type the password and the app's code for the key the page shows, so the recovery
     codes show."""
     secret = page.locator("#secret-key").inner_text().replace(" ", "")
-    page.get_by_label("Your password", exact=True).fill(PASSWORD)
-    page.get_by_label("The 6 numbers your app shows").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Turn on two-step sign-in").click()
-    page.get_by_role("heading", name="Your recovery codes").wait_for()
+    page.get_by_label(words(page, "Your password"), exact=True).fill(PASSWORD)
+    page.get_by_label(words(page, "The 6 numbers your app shows")).fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name=words(page, "Turn on two-step sign-in")).click()
+    page.get_by_role("heading", name=words(page, "Your recovery codes")).wait_for()
 
 
 def make_an_invitation(page: Page) -> None:
-    page.get_by_label("Who is this person to the baby?").fill("Grandad")
-    page.get_by_role("button", name="Make an invitation").click()
+    page.get_by_label(words(page, "Who is this person to the baby?")).fill("Grandad")
+    page.get_by_role("button", name=words(page, "Make an invitation")).click()
     page.wait_for_load_state()
 
 
 def send_an_old_version(page: Page) -> None:
     """"I agree" to a version that is no longer the one in force (as when it changed while reading)."""
     page.locator("input[name=notice_version]").evaluate("field => { field.value = '0'; }")
-    page.get_by_role("button", name="I agree").click()
+    page.get_by_role("button", name=words(page, "I agree")).click()
     page.wait_for_load_state()
 
 
 def publish_nothing(page: Page) -> None:
-    page.get_by_label("The privacy notice", exact=True).fill("")
-    page.get_by_role("button", name="Publish version 2").click()
+    page.get_by_label(words(page, "The privacy notice"), exact=True).fill("")
+    page.get_by_role("button", name=words(page, "Publish version %(version)d", version=2)).click()
     page.wait_for_load_state()
 
 
@@ -118,7 +122,7 @@ def open_details(page: Page) -> None:
 def send_an_answer_not_on_the_list(page: Page) -> None:
     """The check-in's error: an answer the page never offered (as a broken or hostile client sends)."""
     page.locator("input[type=radio]").first.evaluate("radio => { radio.value = '9'; radio.checked = true; }")
-    page.get_by_role("button", name="Save my check-in").click()
+    page.get_by_role("button", name=words(page, "Save my check-in")).click()
     page.wait_for_load_state()
 
 
@@ -132,7 +136,7 @@ def outbox_showing(page: Page) -> None:
     page.context.set_offline(True)
     page.route("**/api/**", lambda route: route.abort("internetdisconnected"))
     page.locator("label.chip").first.click()
-    page.get_by_role("button", name="Save this moment").first.click()
+    page.get_by_role("button", name=words(page, "Save this moment")).first.click()
     page.locator("[data-outbox] li").first.wait_for()
 
 
@@ -253,7 +257,7 @@ VISITS = [
     Visit("admin.person", "admin", lambda w: f"/admin/people/{w.rivers.therapist.id}", "a therapist"),
     Visit("admin.person_erase", "admin", lambda w: f"/admin/people/{w.rivers.viewers[0].id}/erase"),
     Visit("admin.person_erase", "admin", lambda w: f"/admin/people/{w.rivers.viewers[0].id}/erase", "form error",
-          submit_empty("Erase the account of Nan")),
+          submit_empty("Erase the account of %(name)s", name="Nan")),
     Visit("admin.person_erase", "admin", lambda w: f"/admin/people/{w.rivers.therapist.id}/erase", "refused: staff"),
     Visit("admin.privacy_notice", "admin", lambda w: "/admin/privacy"),
     Visit("admin.privacy_notice", "admin", lambda w: "/admin/privacy", "form error", publish_nothing),
@@ -303,16 +307,27 @@ def axe_violations(page: Page) -> list[str]:
     return list(result)
 
 
-@pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_no_axe_violations_on_any_page(browser: Browser, live_url: str, world: World, browser_problems: BrowserProblems,
-                                       viewport: str) -> None:
+# Every viewport in English; and the crawl again in Arabic (right to left) on the phone and in
+# Polish (long words) on the therapist's screen, with every person using the app in that language.
+CRAWLS = [*((viewport, "en") for viewport in VIEWPORTS), ("phone", "ar"), ("desktop", "pl")]
+
+
+@pytest.mark.parametrize(("viewport", "language"), CRAWLS)
+def test_no_axe_violations_on_any_page(app: Flask, browser: Browser, live_url: str, world: World,
+                                       browser_problems: BrowserProblems, viewport: str, language: str) -> None:
     failures: list[str] = []
     contexts = {}
+    options = dict(VIEWPORTS[viewport])
+    if language != "en":
+        options["locale"] = language  # the signed-out pages, by the browser's language
+        with app.app_context():
+            db.session.execute(update(User).values(locale=language))
+            db.session.commit()
     try:
         for visit in VISITS:
             if visit.who not in contexts:
                 # The page's CSP forbids injected scripts; axe is injected, so this context bypasses it.
-                context = browser.new_context(base_url=live_url, bypass_csp=True, **VIEWPORTS[viewport])
+                context = browser.new_context(base_url=live_url, bypass_csp=True, **options)
                 # This one test walks every page: give a busy 2-core CI machine room on each step.
                 context.set_default_timeout(2 * TIMEOUT_MS)
                 browser_problems.watch(context)
@@ -328,7 +343,7 @@ def test_no_axe_violations_on_any_page(browser: Browser, live_url: str, world: W
             if visit.then is not None:
                 visit.then(page)
             for violation in axe_violations(page):
-                failures.append(f"{viewport} {visit.who} {visit.path(world)} [{visit.state}]: {violation}")
+                failures.append(f"{viewport} {language} {visit.who} {visit.path(world)} [{visit.state}]: {violation}")
             title = page.title()  # what a screen reader says first, and the tab's name: plain words
             if "<" in title or "{" in title or len(title) > 150:
                 failures.append(f"{viewport} {visit.who} {visit.path(world)} [{visit.state}]: title {title[:80]!r}")

@@ -66,7 +66,6 @@ def fill_join_details(page: Page, *, name: str, email: str) -> None:
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Choose a password", exact=True).fill(PASSWORD)
     page.get_by_label("Type the password again", exact=True).fill(PASSWORD)
-    page.get_by_label("Language", exact=True).select_option(label="English")
     page.get_by_label("I have read the privacy notice and I agree to it").check()
     page.get_by_role("button", name="Create my account", exact=True).click()
 

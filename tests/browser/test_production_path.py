@@ -51,7 +51,7 @@ from flask import Flask
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from playwright.sync_api import Browser, Locator, Page, expect
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from pipcompanion import create_app
@@ -62,12 +62,12 @@ from pipcompanion.services.accounts import create_therapist, use_password_link, 
 from pipcompanion.services.families import accept_invitation, create_family, create_invitation
 from pipcompanion.services.passwords import hash_password
 from pipcompanion.services.privacy import add_agreement, current_notice
-from pipcompanion.services.settings import today_for_service
+from pipcompanion.services.settings import today_here
 
 from ..conftest import IN_CI
 from ..helpers import TOTP_SECRET, Person, page_text_of
 from .conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, TIMEOUT_MS, BrowserProblems
-from .pages import CONTROLLED_ONCE_ACTIVE, Connection, enter_code, type_password
+from .pages import CONTROLLED_ONCE_ACTIVE, Connection, enter_code, type_password, words
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's own gunicorn and flask
@@ -272,7 +272,7 @@ def deployment(redis_url: str, app: Flask) -> Iterator[Deployment]:
             assert setup.url is not None  # no mail server: shown to the admin
             therapist = use_password_link(setup.url.rpartition("/")[2], PASSWORD)
             family = create_family(therapist, display_name="Rivers", baby_name="Ava", baby_date_of_birth=None,
-                                   today=today_for_service())
+                                   today=today_here())
             invitation = create_invitation(family, kind=MemberKind.CARER, relation="Mum", created_by=therapist)
             accept_invitation(invitation.invitation.id, name="Jess", email=carer_email, password=PASSWORD, locale="en",
                               notice_version=current_notice().version)
@@ -629,6 +629,26 @@ def test_an_admins_new_notice_asks_a_carer_again_at_her_next_sign_in_over_https(
             expect(heading(phone, "Hello, Ana")).to_be_visible()
     finally:
         deployment.everyone_agrees()
+
+
+def test_a_carer_chooses_her_language_on_the_sign_in_page_over_https(
+        deployment: Deployment, https_service: Service, trusting_browser: Browser,
+        browser_problems: BrowserProblems) -> None:
+    """The switcher is a form like any other (CSRF, the origin check, the __Host- session cookie):
+    Polski on the sign-in page, and the pages after signing in are in Polish."""
+    email = deployment.new_carer("Ola")
+    with deployment.app.app_context():
+        db.session.execute(update(User).where(User.email == email).values(locale=None))
+        db.session.commit()
+        db.session.remove()
+    carer = Person(0, email, "Ola", Role.CARER, password=PASSWORD)
+    with https_page(trusting_browser, https_service, PHONE, browser_problems) as phone:
+        phone.goto("/login")
+        phone.get_by_role("form", name="Language").get_by_role("button", name="Polski").click()
+        expect(phone.locator("html")).to_have_attribute("lang", "pl")
+        sign_in_on(phone, carer)
+        expect(phone.locator("html")).to_have_attribute("lang", "pl")
+        expect(heading(phone, words(phone, "Hello, %(name)s", name="Ola"))).to_be_visible()
 
 
 # ---------------------------------------------------------------- with requests

@@ -10,10 +10,22 @@ const userId = document.querySelector('meta[name="pip-user"]')?.content || null;
 const agreementNeeded = document.querySelector('meta[name="pip-agreement-needed"]') !== null;
 const REPLAY_EVERY_MS = 30 * 1000;
 
-function text(key, values = {}) {
-  let message = messages[key] || "";
+function fill(message, values) {
   for (const [name, value] of Object.entries(values)) message = message.replace(`{${name}}`, value);
   return message;
+}
+
+function text(key, values = {}) {
+  return fill(messages[key] || "", values);
+}
+
+/** A message about `count` things, in the plural form the page's language uses for that number. */
+export function counted(key, count, values = {}) {
+  let forms = {};
+  try { forms = JSON.parse(messages[key] || "{}"); } catch { /* no words: say nothing */ }
+  let category = "other";
+  try { category = new Intl.PluralRules(document.documentElement.lang).select(count); } catch { /* old browser */ }
+  return fill(forms[category] || forms.other || "", { count, ...values });
 }
 
 /** Say something in the page's status line (role=status); resolves once it is shown. */
@@ -32,7 +44,7 @@ function describe(item) {
   const kinds = (payload.kind_names || []).join(", ");
   const words = payload.text ? payload.text.slice(0, 120) : "";
   const photos = (item.photos || []).length;
-  const count = photos ? text(photos === 1 ? "photosWaitingOne" : "photosWaiting", { count: photos }) : "";
+  const count = photos ? counted("photosWaiting", photos) : "";
   return [kinds, words, count].filter(Boolean).join(" · ") || text("untitled");
 }
 
@@ -180,8 +192,7 @@ function guardSignOut() {
       if (!userId || !outbox || form.dataset.cleared) return;
       event.preventDefault();
       const waiting = (await outbox.itemsFor(userId)).length;
-      const question = waiting === 1 ? "signOutConfirmOne" : "signOutConfirm";
-      if (waiting && !window.confirm(text(question, { count: waiting }))) return;
+      if (waiting && !window.confirm(counted("signOutConfirm", waiting))) return;
       await outbox.purge(userId);
       await outbox.setCurrentUser(null);
       if ("caches" in window) {
@@ -201,10 +212,26 @@ function focusErrorSummary() {
   if (summary) summary.focus();
 }
 
+/** The offline page is kept by the worker in the language it was fetched in: after a change of
+ * language (Settings, or the switcher on the sign-in page), fetch it again in this page's. */
+async function keepOfflinePageInLanguage() {
+  const offlineUrl = messages.offlineUrl;
+  if (!offlineUrl || !("caches" in window) || !navigator.onLine) return;
+  const language = document.documentElement.lang;
+  const names = (await caches.keys()).filter((name) => name.startsWith("pip-shell-"));
+  for (const name of names) {
+    const cache = await caches.open(name);
+    const kept = await cache.match(offlineUrl);
+    if (!kept || kept.headers.get("Content-Language") === language) continue;
+    const fresh = await fetch(`${offlineUrl}?fresh=1`, { credentials: "same-origin", cache: "no-store" });
+    if (fresh.ok && fresh.headers.get("Content-Language") === language) await cache.put(offlineUrl, fresh);
+  }
+}
+
 async function start() {
   focusErrorSummary();
   guardSignOut();
-  registerWorker().catch(() => {});
+  registerWorker().then(keepOfflinePageInLanguage).catch(() => {});
   if (!outbox || !userId || agreementNeeded) return;
   await outbox.setCurrentUser(userId);
   keepOfflineContext();

@@ -1,7 +1,7 @@
 // Add a moment, offline first: the moment goes into the phone's outbox at once, is shown as
 // "saved on this phone", and is sent through the API with its client id. Without JavaScript the
 // same form posts to the server as it is.
-import { announce, askForBackgroundSync, refusalWords, renderOutbox, replayOutbox } from "./app.js";
+import { announce, askForBackgroundSync, counted, refusalWords, renderOutbox, replayOutbox } from "./app.js";
 import { enhancePhotoInputs, photoPickerOf } from "./photos.js";
 
 const outbox = self.PipOutbox;
@@ -65,6 +65,8 @@ function payloadFrom(form) {
       ? checked(form, "babies") : JSON.parse(form.dataset.babyIds || "[]"),
     feeling: feeling ? Number(feeling) : null,
     visibility: form.querySelector('input[name="visibility"]:checked')?.value || "therapist",
+    // Written on a page in this language (the server keeps it with the words).
+    lang: document.documentElement.lang || null,
     photo_description: form.elements.photo_description?.value.trim() || "",
     form_url: form.dataset.formUrl,
   };
@@ -96,7 +98,7 @@ function countCharacters(counter) {
     counter.hidden = left > COUNT_FROM_LEFT;
     counter.classList.toggle("field__count--over", left < 0);
     counter.textContent = left < 0
-      ? message("charactersOver", { count: -left })
+      ? counted("charactersOver", -left)
       : message("charactersLeft", { count: left });
   };
   textarea.addEventListener("input", update);
@@ -121,7 +123,7 @@ function clearFormError(form) {
 function refusal(form, payload, now) {
   if (!payload.text.trim() && payload.kind_ids.length === 0) return message("pickSomething");
   if (charactersOver(form.elements.text)) {
-    return message("charactersOver", { count: charactersOver(form.elements.text) });
+    return counted("charactersOver", charactersOver(form.elements.text));
   }
   if (payload.occurred_at === "invalid") return message("whichDay");
   if (new Date(payload.occurred_at).getTime() > now.getTime() + CLOCK_SKEW_MS) return message("inTheFuture");

@@ -39,8 +39,11 @@ if (screen) {
     document.addEventListener("keydown", (event) => {
       // Not while a photo is open full screen (its dialog has the keys), nor while typing.
       if (!single || document.querySelector("dialog[open]") || event.target.closest("input, textarea, select")) return;
-      if (event.key === "ArrowRight" || event.key === "ArrowDown") { event.preventDefault(); show(current + 1); }
-      if (event.key === "ArrowLeft" || event.key === "ArrowUp") { event.preventDefault(); show(current - 1); }
+      // "Forward" is the reading direction: the left arrow in Arabic and Urdu.
+      const forward = document.documentElement.dir === "rtl" ? "ArrowLeft" : "ArrowRight";
+      const back = forward === "ArrowLeft" ? "ArrowRight" : "ArrowLeft";
+      if (event.key === forward || event.key === "ArrowDown") { event.preventDefault(); show(current + 1); }
+      if (event.key === back || event.key === "ArrowUp") { event.preventDefault(); show(current - 1); }
     });
     show(0);
   }

@@ -37,7 +37,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(async () => (await caches.match(OFFLINE_URL)) || Response.error()));
     return;
   }
-  if (SHELL.includes(url.pathname)) {
+  // A page asking for a fresh copy ("?fresh": the offline page in a new language, app.js) gets the network's.
+  if (SHELL.includes(url.pathname) && !url.searchParams.has("fresh")) {
     event.respondWith(caches.match(request, { ignoreSearch: true }).then((cached) => cached || fetch(request)));
   }
 });
