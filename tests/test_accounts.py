@@ -1004,7 +1004,7 @@ def _join_details_form(app: Flask, make: Factory) -> tuple[FlaskClient, str, dic
     browser = app.test_client()
     assert browser.get(f"/join/{_invitation(app, make).token}").status_code == 302
     return browser, "/join/details", {"name": "Dad", "email": "dad@example.org", "password": NEW_PASSWORD,
-                                      "confirm": NEW_PASSWORD, "locale": "en", **AGREE_TO_NOTICE}
+                                      "confirm": NEW_PASSWORD, **AGREE_TO_NOTICE}
 
 
 ACCOUNT_FORMS = [

@@ -65,7 +65,7 @@ def join(client: FlaskClient, link: str) -> FlaskClient:
 
 def join_details(**changes: str) -> dict[str, str]:
     return {"name": "Tom", "email": "tom@example.org", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-            "locale": "en", **AGREE_TO_NOTICE, **changes}
+            **AGREE_TO_NOTICE, **changes}
 
 
 @pytest.fixture

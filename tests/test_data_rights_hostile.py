@@ -251,7 +251,7 @@ def invited(make: Factory, make_client: MakeClient, rivers: FamilyInfo) -> Flask
 
 def join_form(**changes: object) -> dict[str, object]:
     return {"name": "Tom", "email": "tom@example.org", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-            "locale": "en", **AGREE_TO_NOTICE, **changes}
+            **AGREE_TO_NOTICE, **changes}
 
 
 @pytest.mark.parametrize("changes", [

@@ -77,7 +77,7 @@ def invite_viewer(client: FlaskClient, family_id: int, relation: str = "Grandad"
 
 def join_details(name: str = "Tom", email: str = "tom@example.org", **changes: str) -> dict[str, str]:
     return {"name": name, "email": email, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-            "locale": "en", **AGREE_TO_NOTICE, **changes}
+            **AGREE_TO_NOTICE, **changes}
 
 
 def invitation_ids(app: Flask, family_id: int) -> list[int]:

@@ -1,4 +1,5 @@
-"""axe-core on every page, in every role, in its main states, at 360×740 and 1280×800.
+"""axe-core on every page, in every role, in its main states, at 360×740 and 1280×800; on the phone,
+no page scrolls sideways (in English, and in Arabic, whose letters are wider).
 
 WCAG 2.0, 2.1 and 2.2 A and AA rules; zero violations, or the test names page, rule and
 elements. Every GET route that renders a page must be visited here (or listed in NOT_PAGES with
@@ -344,6 +345,10 @@ def test_no_axe_violations_on_any_page(app: Flask, browser: Browser, live_url: s
                 visit.then(page)
             for violation in axe_violations(page):
                 failures.append(f"{viewport} {language} {visit.who} {visit.path(world)} [{visit.state}]: {violation}")
+            if viewport.startswith("phone") and page.evaluate(
+                    "document.documentElement.scrollWidth > document.documentElement.clientWidth"):
+                failures.append(f"{viewport} {language} {visit.who} {visit.path(world)} [{visit.state}]: "
+                                "scrolls sideways at 360 px")
             title = page.title()  # what a screen reader says first, and the tab's name: plain words
             if "<" in title or "{" in title or len(title) > 150:
                 failures.append(f"{viewport} {visit.who} {visit.path(world)} [{visit.state}]: title {title[:80]!r}")

@@ -151,7 +151,7 @@ def priya(app: Flask, new_family: FamilyInfo, make: Factory) -> None:
     joining = app.test_client()
     assert joining.get(f"/join/{make.invitation(new_family, MemberKind.CARER, 'Mum').token}").status_code == 302
     joined = post(joining, "/join/details", {"name": "Priya", "email": "priya@example.org", "password": PASSWORD,
-                                             "confirm": PASSWORD, "locale": "en", **AGREE_TO_NOTICE})
+                                             "confirm": PASSWORD, **AGREE_TO_NOTICE})
     assert joined.status_code == 302
 
 
