@@ -15,9 +15,9 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectChoice, SelectField, TimeField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
-from .i18n import request_translations
+from .i18n import RequestCatalog
 from .limits import EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN
-from .services import ServiceError
+from .services import ServiceError, at_most_characters
 
 
 def required(message: str | None = None) -> DataRequired:
@@ -25,14 +25,14 @@ def required(message: str | None = None) -> DataRequired:
 
 
 def max_length(limit: int) -> Length:
-    return Length(max=limit, message=lazy_ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", limit))
+    return Length(max=limit, message=LazyString(at_most_characters, limit))
 
 
 class _UncutLength(Length):
     """Length without the `maxlength` attribute WTForms would put on the box (see words_max_length)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(max=limit, message=lazy_ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", limit))
+        super().__init__(max=limit, message=LazyString(at_most_characters, limit))
         self.field_flags: dict[str, object] = {}
 
 
@@ -76,23 +76,13 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
     return password, confirm
 
 
-class CatalogTranslations:
-    """The translations WTForms asks for its messages: this request's catalog."""
-
-    def gettext(self, string: str) -> str:
-        return request_translations().ugettext(string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return request_translations().ungettext(singular, plural, n)
-
-
 class CatalogForm(FlaskForm):
     """Every form of ours: WTForms' own messages ("Not a valid choice.") come from our catalogs, in
     every language we offer (WTForms ships none for some); wtforms_messages.py lists them."""
 
     class Meta:
-        def get_translations(self, form: FlaskForm) -> CatalogTranslations:
-            return CatalogTranslations()
+        def get_translations(self, form: FlaskForm) -> RequestCatalog:
+            return RequestCatalog()
 
 
 class PageForm(CatalogForm):

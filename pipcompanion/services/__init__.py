@@ -34,6 +34,12 @@ class WrongCodeError(ServiceError):
     (deleting one's own account), was wrong. Counted with wrong passwords, on the same throttle."""
 
 
+def at_most_characters(limit: int) -> str:
+    """The refusal of words over a limit, in the plural form the limit takes: every form and service
+    says it the same way (forms.max_length asks for it lazily)."""
+    return ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", limit)
+
+
 def one_line(text: str, limit: int, field: str, empty_message: str) -> str:
     """A short name or question as an admin typed it, on one line with single spaces; a
     ServiceError (for `field`) when nothing is left or it is longer than `limit`."""
@@ -42,7 +48,7 @@ def one_line(text: str, limit: int, field: str, empty_message: str) -> str:
     if not text:
         raise ServiceError(empty_message, field)
     if len(text) > limit:
-        raise ServiceError(ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", limit), field)
+        raise ServiceError(at_most_characters(limit), field)
     return text
 
 

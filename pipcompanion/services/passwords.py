@@ -8,10 +8,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from zxcvbn import zxcvbn
 
 from ..limits import PASSWORD_MAX, PASSWORD_MIN
+from . import at_most_characters
 
 # zxcvbn's score runs 0-4; 3 is "safely unguessable: moderate protection from offline attack".
 MIN_STRENGTH_SCORE = 3
@@ -74,7 +74,7 @@ def password_problem(password: str, personal: list[str]) -> str | None:
             count=PASSWORD_MIN,
         )
     if len(password) > PASSWORD_MAX:
-        return ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", PASSWORD_MAX)
+        return at_most_characters(PASSWORD_MAX)
     # The whole name or email as well as its parts: in pieces, "Sam Okafor" scores as hard to guess.
     inputs = [value.lower() for value in personal]
     inputs += [part for value in inputs for part in value.replace("@", " ").split()]

@@ -16,7 +16,6 @@ from typing import Literal
 
 from flask import g
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +23,7 @@ from ..extensions import db
 from ..limits import PRIVACY_NOTICE_MAX
 from ..models import ConsentChoice, ConsentRecord, PrivacyNotice, User, utcnow
 from ..models.audit import AuditAction
-from . import ServiceError, insert_once
+from . import ServiceError, at_most_characters, insert_once
 from .audit import record_event
 from .settings import service_settings
 from .sign_ins import end_sign_ins
@@ -292,7 +291,7 @@ def publish_notice(admin: User, text: str, *, asks_again: bool) -> PrivacyNotice
     if not text:
         raise ServiceError(_("Please write the privacy notice."), "text")
     if len(text) > PRIVACY_NOTICE_MAX:
-        raise ServiceError(ngettext("Please use at most %(num)d character.", "Please use at most %(num)d characters.", PRIVACY_NOTICE_MAX), "text")
+        raise ServiceError(at_most_characters(PRIVACY_NOTICE_MAX), "text")
     # Words someone can read: not only invisible marks (a zero-width space, a byte-order mark),
     # punctuation or a character undecodable bytes became, which everyone would be asked to agree to.
     if not parse_notice(text) or not any(character.isalnum() for character in text):
