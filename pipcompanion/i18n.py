@@ -96,14 +96,29 @@ def as_written(lang: str | None) -> Markup:
     return Markup(' lang="%s" dir="auto"') % lang if lang else Markup(' dir="auto"')
 
 
+class RequestCatalog:
+    """This request's catalog, for whoever asks by name: templates (Jinja's i18n extension) and
+    WTForms' own messages (forms.CatalogForm)."""
+
+    def gettext(self, string: str) -> str:
+        return request_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return request_translations().ungettext(singular, plural, n)
+
+    def pgettext(self, context: str, string: str) -> str:
+        return request_translations().upgettext(context, string)
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return request_translations().unpgettext(context, singular, plural, n)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    catalog = RequestCatalog()
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by Jinja's i18n extension
-        gettext=lambda string: request_translations().ugettext(string),
-        ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
-        pgettext=lambda context, string: request_translations().upgettext(context, string),
-        npgettext=lambda context, singular, plural, n: request_translations().unpgettext(context, singular, plural, n),
-        newstyle=True,
+        gettext=catalog.gettext, ngettext=catalog.ngettext, pgettext=catalog.pgettext,
+        npgettext=catalog.npgettext, newstyle=True,
     )
     app.jinja_env.globals.update(
         text_direction=text_direction,

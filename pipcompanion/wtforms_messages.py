@@ -1,6 +1,6 @@
 """WTForms' own messages that our fields can give, listed so that `make translations` puts them in
-our catalogs: forms.PageForm asks our catalog for them (forms.CatalogTranslations), in every
-language we offer. Most fields give our own words instead (forms.choice_field, forms.required);
+our catalogs: every form of ours (forms.CatalogForm) asks our catalog for them
+(i18n.RequestCatalog), in every language we offer. Most fields give our own words instead (forms.choice_field, forms.required);
 these are what is left. Never imported: extraction reads it."""
 
 from flask_babel import lazy_gettext as _l
