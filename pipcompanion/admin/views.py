@@ -309,8 +309,7 @@ def settings() -> Response | tuple[str, int]:
     often check-ins are offered and how long closed cases are kept."""
     current = service_settings()
     form = SettingsForm(obj=current)
-    form.default_locale.choices = as_choices(current_app.config["LANGUAGES"].items())
-    form.languages.choices = as_choices(current_app.config["LANGUAGES"].items())
+    form.default_locale.choices = form.languages.choices = as_choices(current_app.config["LANGUAGES"].items())
     if request.method == "GET":
         form.languages.data = current.offered_languages.split()
     form.timezone.choices = as_choices((zone, zone) for zone in timezone_choices())

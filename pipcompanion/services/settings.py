@@ -77,8 +77,11 @@ def babel_locale(language: str) -> str:
     return current_app.config["LOCALE_FORMATS"].get(language, language)
 
 
-def timezone_choices() -> list[str]:
-    return sorted(zone for zone in available_timezones() if "/" in zone and zone[0].isupper())
+@cache
+def timezone_choices() -> tuple[str, ...]:
+    """The time zones people may choose, read once: available_timezones() walks the zone files on
+    disk, and every Settings page lists them."""
+    return tuple(sorted(zone for zone in available_timezones() if "/" in zone and zone[0].isupper()))
 
 
 def is_time_zone(name: str) -> bool:
