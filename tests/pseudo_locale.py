@@ -43,13 +43,18 @@ def build(directory: Path) -> None:
         if isinstance(message.id, tuple):
             singular, plural = str(message.id[0]), str(message.id[1])
             forms = [singular] + [plural] * (catalog.num_plurals - 1)
-            catalog.add(message.id, tuple(OPEN + form + CLOSE for form in forms), flags=message.flags)
+            catalog.add(message.id, tuple(marked(form) for form in forms), flags=message.flags)
         else:
-            catalog.add(message.id, OPEN + str(message.id) + CLOSE, flags=message.flags)
+            catalog.add(message.id, marked(str(message.id)), flags=message.flags)
     target = directory / PSEUDO / "LC_MESSAGES"
     target.mkdir(parents=True, exist_ok=True)
     with (target / "messages.mo").open("wb") as handle:
         write_mo(handle, catalog)
+
+
+def marked(english: str) -> str:
+    """How the pseudo-locale says `english`."""
+    return OPEN + english + CLOSE
 
 
 def install(app: Flask, directory: Path) -> None:

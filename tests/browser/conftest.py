@@ -38,6 +38,7 @@ from pipcompanion.extensions import db
 from pipcompanion.models import MemberKind, PasswordLinkPurpose, Role, User, Visibility, utcnow
 from pipcompanion.services.accounts import issue_password_link
 
+from .. import pseudo_locale
 from ..conftest import IN_CI, Factory
 from ..helpers import TOTP_SECRET, FamilyInfo, Person
 
@@ -294,3 +295,21 @@ def world(app: Flask, make: Factory, rivers: FamilyInfo, admin: Person) -> World
     dad.totp_secret = TOTP_SECRET
     jo = make.user(Role.CARER, name="Jo", agreed=False)
     return World(rivers, brooks, admin, shared, private, invitation.token, token, robin, past_session, jo)
+
+
+# ---------------------------------------------------------------- the pseudo-locale (tests/pseudo_locale.py)
+
+
+@pytest.fixture(scope="session")
+def pseudo_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("pseudo-translations")
+    pseudo_locale.build(directory)
+    return directory
+
+
+@pytest.fixture
+def pseudo(app: Flask, pseudo_directory: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The pseudo-locale, on offer for this test (the service's settings row is made with it)."""
+    pseudo_locale.install(app, pseudo_directory)
+    monkeypatch.setitem(app.config, "LANGUAGES", {**app.config["LANGUAGES"], pseudo_locale.PSEUDO: "Ψευδο"})
+    return pseudo_locale.PSEUDO

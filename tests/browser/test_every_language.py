@@ -11,7 +11,6 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,21 +31,6 @@ from .test_accessibility import VISITS, person_for
 
 LANGUAGES = list(Config.LANGUAGES)
 RIGHT_TO_LEFT = {"ar", "ur"}
-
-
-@pytest.fixture(scope="session")
-def pseudo_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("pseudo-translations")
-    pseudo_locale.build(directory)
-    return directory
-
-
-@pytest.fixture
-def pseudo(app: Flask, pseudo_directory: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The pseudo-locale, on offer for this test (the service's settings row is made with it)."""
-    pseudo_locale.install(app, pseudo_directory)
-    monkeypatch.setitem(app.config, "LANGUAGES", {**app.config["LANGUAGES"], pseudo_locale.PSEUDO: "Ψευδο"})
-    return pseudo_locale.PSEUDO
 
 
 class Browsing:

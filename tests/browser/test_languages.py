@@ -4,32 +4,27 @@ offline page and the outbox's messages, which the scripts show, are all from the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import FloatRect, Locator, Page, expect
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from pipcompanion.extensions import db
 from pipcompanion.models import User, Visibility, utcnow
 
 from .. import pseudo_locale
 from ..conftest import Factory
-from ..helpers import FamilyInfo, MomentSpec, Person
-from .pages import Connection, path_of, sign_in, words
+from ..helpers import FamilyInfo, MomentSpec
+from ..test_languages import set_user
 from .conftest import BrowserProblems
+from .pages import Connection, path_of, sign_in, words
 from .test_offline import controlled_page, forget_provoked
 
 SCREENSHOTS = Path("/tmp")
-
-
-def set_language(app: Flask, person: Person, language: str | None) -> None:
-    with app.app_context():
-        db.session.execute(update(User).where(User.id == person.id).values(locale=language))
-        db.session.commit()
 
 
 def box(locator: Locator) -> FloatRect:
@@ -45,7 +40,7 @@ def right_edge(locator: Locator) -> float:
 
 def test_a_parent_chooses_polski_on_the_sign_in_page_and_keeps_it(app: Flask, phone: Page, rivers: FamilyInfo) -> None:
     mum = rivers.carers[0]
-    set_language(app, mum, None)  # she has chosen no language yet
+    set_user(app, mum, locale=None)  # she has chosen no language yet
     phone.goto("/login")
     switcher = phone.get_by_role("form", name="Language")
     expect(switcher.get_by_role("button", name="Polski")).to_have_attribute("lang", "pl")
@@ -69,7 +64,7 @@ def test_a_parent_chooses_polski_on_the_sign_in_page_and_keeps_it(app: Flask, ph
 def arabic_story(app: Flask, rivers: FamilyInfo, make: Factory) -> FamilyInfo:
     """Mum uses the app in Arabic; three weeks of moments for her progress charts."""
     mum = rivers.carers[0]
-    set_language(app, mum, "ar")
+    set_user(app, mum, locale="ar")
     now = utcnow()
     make.moments(rivers, [MomentSpec(mum, "لعبنا معًا", kinds=["playing"], feeling=3 + week % 2,
                                      visibility=Visibility.FAMILY,
@@ -120,20 +115,6 @@ def test_arabic_pages_are_mirrored_at_360(app: Flask, phone: Page, arabic_story:
     phone.screenshot(path=str(SCREENSHOTS / "rtl-ar-progress-360.png"), full_page=True)
 
 
-@pytest.fixture
-def pseudo(app: Flask, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    directory = tmp_path_factory.mktemp("pseudo-browser")
-    pseudo_locale.build(directory)
-    pseudo_locale.install(app, directory)
-    monkeypatch.setitem(app.config, "LANGUAGES", {**app.config["LANGUAGES"], pseudo_locale.PSEUDO: "Ψευδο"})
-    yield pseudo_locale.PSEUDO
-
-
-def marked(english: str) -> str:
-    """How the pseudo-locale says `english`."""
-    return pseudo_locale.OPEN + english + pseudo_locale.CLOSE
-
-
 def english_on(page: Page, app: Flask) -> list[str]:
     """The English words the page shows that no catalog marked (the people's data aside)."""
     return pseudo_locale.english_left(pseudo_locale.page_words(page.content()), pseudo_locale.people_data_words(app))
@@ -144,11 +125,11 @@ def test_the_offline_page_and_the_outbox_speak_only_from_the_catalog(app: Flask,
                                                                       browser_problems: BrowserProblems) -> None:
     mum = rivers.carers[0]
     sign_in(phone, mum)
-    set_language(app, mum, pseudo)
+    set_user(app, mum, locale=pseudo)
     phone.reload()
     expect(phone.locator("html")).to_have_attribute("lang", pseudo)
     assert english_on(phone, app) == []
-    phone.get_by_role("link", name=marked("Add a moment")).first.click()
+    phone.get_by_role("link", name=pseudo_locale.marked("Add a moment")).first.click()
     # The worker keeps the offline page from when it was installed (in English, at the sign-in):
     # a page in another language fetches it again in its own.
     kept_language = """async () => (await caches.match("/offline"))?.headers.get("Content-Language") ?? null"""
@@ -163,7 +144,7 @@ def test_the_offline_page_and_the_outbox_speak_only_from_the_catalog(app: Flask,
     connection = Connection(phone.context, live_url)
     connection.cut()
     phone.locator("textarea[name=text]").fill("Ένα χαμόγελο.")
-    phone.get_by_role("button", name=marked("Save this moment")).first.click()
+    phone.get_by_role("button", name=pseudo_locale.marked("Save this moment")).first.click()
     outbox = phone.locator("[data-outbox] li").first
     expect(outbox).to_be_visible()
     phone.screenshot(path=str(SCREENSHOTS / "pseudo-saved-360.png"), full_page=True)
@@ -172,7 +153,7 @@ def test_the_offline_page_and_the_outbox_speak_only_from_the_catalog(app: Flask,
 
     # A page that cannot be reached: the worker's offline page, with its form and the outbox.
     phone.goto("/timeline-that-is-not-cached")
-    expect(phone.get_by_role("heading", level=1)).to_have_text(marked("You are offline"))
+    expect(phone.get_by_role("heading", level=1)).to_have_text(pseudo_locale.marked("You are offline"))
     expect(phone.locator("[data-outbox] li").first).to_be_visible()
     assert english_on(phone, app) == []
     phone.screenshot(path=str(SCREENSHOTS / "pseudo-offline-360.png"), full_page=True)
@@ -187,7 +168,7 @@ def test_in_arabic_the_session_views_left_arrow_goes_forward(app: Flask, make: F
     texts = ["الأولى", "الثانية"]
     for hours_ago, text in zip((2, 1), texts, strict=True):
         make.moment(rivers, mum, text, occurred_at=utcnow() - timedelta(hours=hours_ago))
-    set_language(app, rivers.therapist, "ar")
+    set_user(app, rivers.therapist, locale="ar")
     screen = new_desktop()
     sign_in(screen, rivers.therapist)
     screen.goto(f"/families/{rivers.id}/session")
